@@ -1,0 +1,48 @@
+//===- DitDialect.cpp - dit dialect registration ---------------------------===//
+
+#include "vsa/dialects/dit/DitDialect.h"
+#include "vsa/dialects/dit/DitOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace vsa::dit;
+
+#include "dialects/dit/DitDialect.cpp.inc"
+#include "dialects/dit/DitEnums.cpp.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "dialects/dit/DitAttrs.cpp.inc"
+
+void DitDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "dialects/dit/DitOps.cpp.inc"
+      >();
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "dialects/dit/DitAttrs.cpp.inc"
+      >();
+}
+
+Operation *DitDialect::materializeConstant(OpBuilder &builder, Attribute value,
+                                           Type type, Location loc) {
+  auto elements = dyn_cast<ElementsAttr>(value);
+  if (!elements || elements.getType() != type)
+    return nullptr;
+  return ConstantOp::create(builder, loc, elements);
+}
+
+LogicalResult
+VideoGeometryAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                          int64_t t, int64_t h, int64_t w, int64_t prefix,
+                          int64_t suffix) {
+  if (t < 1 || h < 1 || w < 1)
+    return emitError() << "video geometry needs t, h, w >= 1, got " << t
+                       << "x" << h << "x" << w;
+  if (prefix < 0 || suffix < 0)
+    return emitError() << "video geometry prefix/suffix must be >= 0";
+  return success();
+}

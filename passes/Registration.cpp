@@ -1,0 +1,27 @@
+//===- Registration.cpp - register vsa passes and dialects -----------------===//
+
+#include "vsa/passes/Passes.h"
+#include "vsa/dialects/dit/DitDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+namespace vsa {
+namespace {
+#define GEN_PASS_REGISTRATION
+#include "passes/Passes.h.inc"
+} // namespace
+
+void registerPasses() {
+  registerVsaPasses();
+  mlir::registerCanonicalizerPass();
+  mlir::registerCSEPass();
+  mlir::registerSymbolDCEPass();
+}
+
+void registerDialects(mlir::DialectRegistry &registry) {
+  registry.insert<dit::DitDialect, mlir::func::FuncDialect>();
+}
+
+} // namespace vsa

@@ -1,0 +1,26 @@
+# -*- Python -*-
+import os
+import shutil
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "VSA"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".onnxtext", ".test"]
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "fixtures"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.vsa_obj_root, "test")
+
+config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%fixtures", os.path.join(config.vsa_src_root, "test", "fixtures")))
+python = config.python_executable or shutil.which("python3")
+config.substitutions.append(("%python", python))
+config.environment["FILECHECK_OPTS"] = "--enable-var-scope"
+
+llvm_config.use_default_substitutions()
+llvm_config.with_system_environment(["HOME", "TMP", "TEMP", "PYTHONPATH"])
+
+tool_dirs = [config.vsa_tools_dir, config.llvm_tools_dir]
+llvm_config.add_tool_substitutions(["vsa-opt", "vsac"], tool_dirs)
