@@ -20,4 +20,35 @@ def PrintSummaryPass : Pass<"dit-print-summary", "mlir::ModuleOp"> {
   ];
 }
 
+def RaiseAttentionPass : Pass<"dit-raise-attention", "mlir::func::FuncOp"> {
+  let summary = "Raise softmax(q·kᵀ)·v chains to dit.attention and set roles";
+  let description = [{
+    Recognises the exporters' decomposed scaled dot-product attention:
+    `matmul(q·s1, kᵀ·s2)` (kᵀ possibly written as reshape/transpose/reshape),
+    optionally scaled and with an additive mask, `softmax` over the last axis,
+    optionally `where(isnan(p), 0, p)` (fully masked rows), then `matmul` with
+    v. It becomes one `dit.attention` with scale s1·s2·s3.
+
+    Every `dit.attention` without a role then gets one: `self` when queries
+    and keys are projected from the same activations (joint text+video
+    attention included), `cross` when the keys come from other activations
+    (text or image context).
+  }];
+  let dependentDialects = ["::vsa::dit::DitDialect"];
+}
+
+def InferVideoGeometryPass : Pass<"dit-infer-video-geometry", "mlir::func::FuncOp"> {
+  let summary = "Attach #dit.video geometry to attention from the patch embedding";
+  let description = [{
+    Finds the patch embedding (a `dit.conv` whose strides equal its kernel,
+    on a function argument) and reads the latent grid t x h x w from its
+    output: 3-D convolutions give it directly; 2-D ones (CogVideoX folds
+    frames into the batch) give t = conv batch / query batch. Each
+    `dit.attention` whose query sequence holds those t*h*w tokens gets
+    `#dit.video<t, h, w, prefix, suffix>`, where prefix/suffix count
+    non-video tokens that a sequence concat puts before/after them.
+  }];
+  let dependentDialects = ["::vsa::dit::DitDialect"];
+}
+
 #endif // VSA_PASSES

@@ -45,6 +45,66 @@ void printArgList(llvm::raw_ostream &os, StringRef what, func::FuncOp f,
   }
 }
 
+/// "attention: 2 self, 2 cross; video 3x4x4 (+0 before, 0 after)".
+void printAttention(llvm::raw_ostream &os, func::FuncOp f) {
+  int64_t self = 0, cross = 0, unknown = 0;
+  llvm::MapVector<Attribute, int64_t> geometries;
+  f.walk([&](dit::AttentionOp op) {
+    if (!op.getRole())
+      ++unknown;
+    else if (*op.getRole() == dit::AttentionRole::self)
+      ++self;
+    else
+      ++cross;
+    if (auto g = op.getGeometryAttr())
+      ++geometries[g];
+  });
+  if (self + cross + unknown == 0)
+    return;
+  os << "attention: " << self << " self, " << cross << " cross";
+  if (unknown)
+    os << ", " << unknown << " without role";
+  os << "\n";
+  for (auto &[attr, n] : geometries) {
+    auto g = cast<dit::VideoGeometryAttr>(attr);
+    os << "  " << n << " over video " << g.getT() << "x" << g.getH() << "x"
+       << g.getW() << " tokens (+" << g.getPrefix() << " before, "
+       << g.getSuffix() << " after)\n";
+  }
+}
+
+void summarizeBody(llvm::raw_ostream &os, func::FuncOp f) {
+  int64_t params = 0, paramElems = 0, paramBytes = 0, transposed = 0,
+          external = 0;
+  llvm::MapVector<StringRef, int64_t> counts;
+  f.walk([&](Operation *op) {
+    if (op == f.getOperation() || isa<func::ReturnOp>(op))
+      return;
+    ++counts[op->getName().getStringRef()];
+    auto p = dyn_cast<dit::ParamOp>(op);
+    if (!p)
+      return;
+    ++params;
+    paramElems += p.getType().getNumElements();
+    paramBytes += byteSize(p.getType());
+    transposed += p.getPerm().has_value();
+    external += !p.getValueAttr();
+  });
+  os << "weights: " << params << " tensors, " << paramElems << " parameters, "
+     << llvm::format("%.2f", double(paramBytes) / (1 << 20)) << " MiB";
+  os << " (" << transposed << " stored transposed, " << external
+     << " external)\n";
+  printAttention(os, f);
+  os << "ops:\n";
+  SmallVector<std::pair<StringRef, int64_t>> sorted(counts.begin(),
+                                                    counts.end());
+  llvm::sort(sorted, [](auto &a, auto &b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
+  for (auto &[name, n] : sorted)
+    os << "  " << llvm::format("%-22s", name.str().c_str()) << n << "\n";
+}
+
 struct PrintSummaryPass : vsa::impl::PrintSummaryPassBase<PrintSummaryPass> {
   using Base::Base;
 
@@ -55,50 +115,20 @@ struct PrintSummaryPass : vsa::impl::PrintSummaryPassBase<PrintSummaryPass> {
           << to << "'";
       return signalPassFailure();
     }
-    llvm::raw_ostream &os = to == "stderr" ? llvm::errs() : llvm::outs();
-    ModuleOp module = getOperation();
-    if (auto producer = module->getAttrOfType<StringAttr>("dit.producer"))
-      os << "model: " << producer.getValue() << "\n";
-    for (auto f : module.getOps<func::FuncOp>()) {
-      os << "function @" << f.getSymName() << "\n";
-      printArgList(os, "inputs", f, /*results=*/false);
-      printArgList(os, "outputs", f, /*results=*/true);
-      summarizeBody(os, f);
-    }
+    printSummary(getOperation(), to == "stderr" ? llvm::errs() : llvm::outs());
     markAllAnalysesPreserved();
-  }
-
-  void summarizeBody(llvm::raw_ostream &os, func::FuncOp f) {
-    int64_t params = 0, paramElems = 0, paramBytes = 0, transposed = 0,
-            external = 0;
-    llvm::MapVector<StringRef, int64_t> counts;
-    f.walk([&](Operation *op) {
-      if (op == f.getOperation() || isa<func::ReturnOp>(op))
-        return;
-      ++counts[op->getName().getStringRef()];
-      auto p = dyn_cast<dit::ParamOp>(op);
-      if (!p)
-        return;
-      ++params;
-      paramElems += p.getType().getNumElements();
-      paramBytes += byteSize(p.getType());
-      transposed += p.getPerm().has_value();
-      external += !p.getValueAttr();
-    });
-    os << "weights: " << params << " tensors, " << paramElems
-       << " parameters, "
-       << llvm::format("%.2f", double(paramBytes) / (1 << 20)) << " MiB";
-    os << " (" << transposed << " stored transposed, " << external
-       << " external)\n";
-    os << "ops:\n";
-    SmallVector<std::pair<StringRef, int64_t>> sorted(counts.begin(),
-                                                      counts.end());
-    llvm::sort(sorted, [](auto &a, auto &b) {
-      return a.second != b.second ? a.second > b.second : a.first < b.first;
-    });
-    for (auto &[name, n] : sorted)
-      os << "  " << llvm::format("%-22s", name.str().c_str()) << n << "\n";
   }
 };
 
 } // namespace
+
+void vsa::printSummary(ModuleOp module, llvm::raw_ostream &os) {
+  if (auto producer = module->getAttrOfType<StringAttr>("dit.producer"))
+    os << "model: " << producer.getValue() << "\n";
+  for (auto f : module.getOps<func::FuncOp>()) {
+    os << "function @" << f.getSymName() << "\n";
+    printArgList(os, "inputs", f, /*results=*/false);
+    printArgList(os, "outputs", f, /*results=*/true);
+    summarizeBody(os, f);
+  }
+}

@@ -15,6 +15,7 @@ namespace {
 
 void registerPasses() {
   registerVsaPasses();
+  registerPipelines();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   mlir::registerSymbolDCEPass();

@@ -22,5 +22,8 @@ config.environment["FILECHECK_OPTS"] = "--enable-var-scope"
 llvm_config.use_default_substitutions()
 llvm_config.with_system_environment(["HOME", "TMP", "TEMP", "PYTHONPATH"])
 
+# `not`, `count`, FileCheck live next to lit; RUN lines use them after pipes.
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
 tool_dirs = [config.vsa_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["vsa-opt", "vsac"], tool_dirs)

@@ -171,7 +171,12 @@ bool isSplatOf(Attribute attr, double value) {
     v.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven, &lost);
     return v.convertToDouble() == value;
   }
-  return dense.getSplatValue<APInt>().getSExtValue() == int64_t(value);
+  // i1 true and unsigned values read as in unpack(): zero-extended.
+  APInt v = dense.getSplatValue<APInt>();
+  bool zext =
+      v.getBitWidth() == 1 || dense.getElementType().isUnsignedInteger();
+  int64_t x = zext ? int64_t(v.getZExtValue()) : v.getSExtValue();
+  return x == int64_t(value);
 }
 
 /// `x op identity` folds to x when that keeps the type.
@@ -187,13 +192,17 @@ OpFoldResult foldIdentityRhs(Operation *op, ArrayRef<Attribute> operands,
 
 } // namespace
 
+/// Two's-complement wrap-around, as the integer ops compute at run time
+/// (signed overflow would be undefined behaviour in the folder itself).
+static int64_t wrap(uint64_t v) { return static_cast<int64_t>(v); }
+
 OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
 
 OpFoldResult AddOp::fold(FoldAdaptor a) {
   if (auto r = foldBinary(*this, a.getOperands(),
                           [](double x, double y) { return x + y; },
                           [](int64_t x, int64_t y) -> std::optional<int64_t> {
-                            return x + y;
+                            return wrap(uint64_t(x) + uint64_t(y));
                           }))
     return r;
   if (isSplatOf(a.getLhs(), 0) && getRhs().getType() == getType())
@@ -205,7 +214,7 @@ OpFoldResult SubOp::fold(FoldAdaptor a) {
   if (auto r = foldBinary(*this, a.getOperands(),
                           [](double x, double y) { return x - y; },
                           [](int64_t x, int64_t y) -> std::optional<int64_t> {
-                            return x - y;
+                            return wrap(uint64_t(x) - uint64_t(y));
                           }))
     return r;
   return foldIdentityRhs(*this, a.getOperands(), 0);
@@ -215,7 +224,7 @@ OpFoldResult MulOp::fold(FoldAdaptor a) {
   if (auto r = foldBinary(*this, a.getOperands(),
                           [](double x, double y) { return x * y; },
                           [](int64_t x, int64_t y) -> std::optional<int64_t> {
-                            return x * y;
+                            return wrap(uint64_t(x) * uint64_t(y));
                           }))
     return r;
   if (isSplatOf(a.getLhs(), 1) && getRhs().getType() == getType())
@@ -229,7 +238,8 @@ OpFoldResult DivOp::fold(FoldAdaptor a) {
                           [](int64_t x, int64_t y) -> std::optional<int64_t> {
                             if (y == 0)
                               return std::nullopt;
-                            return x / y;
+                            // INT64_MIN / -1 traps; it wraps to x.
+                            return y == -1 ? int64_t(0 - uint64_t(x)) : x / y;
                           }))
     return r;
   return foldIdentityRhs(*this, a.getOperands(), 1);
@@ -242,10 +252,12 @@ OpFoldResult PowOp::fold(FoldAdaptor a) {
           [](int64_t x, int64_t y) -> std::optional<int64_t> {
             if (y < 0)
               return std::nullopt;
-            int64_t r = 1;
-            for (int64_t k = 0; k < y && k < 64; ++k)
-              r *= x;
-            return r;
+            // Square and multiply, wrapping modulo 2^64.
+            uint64_t acc = 1, b = x;
+            for (uint64_t e = y; e; e >>= 1, b *= b)
+              if (e & 1)
+                acc *= b;
+            return int64_t(acc);
           }))
     return r;
   return foldIdentityRhs(*this, a.getOperands(), 1);
@@ -286,7 +298,7 @@ OpFoldResult ModOp::fold(FoldAdaptor a) {
       [cStyle](int64_t x, int64_t y) -> std::optional<int64_t> {
         if (y == 0)
           return std::nullopt;
-        int64_t r = x % y;
+        int64_t r = y == -1 ? 0 : x % y; // INT64_MIN % -1 traps
         if (!cStyle && r != 0 && ((r < 0) != (y < 0)))
           r += y;
         return r;
@@ -380,11 +392,21 @@ OpFoldResult SqrtOp::fold(FoldAdaptor a) {
 OpFoldResult ReciprocalOp::fold(FoldAdaptor a) {
   return foldUnary(*this, a.getInput(), [](double x) { return 1.0 / x; });
 }
+// neg and abs also take integers: evaluate those exactly, not via double.
 OpFoldResult NegOp::fold(FoldAdaptor a) {
-  return foldUnary(*this, a.getInput(), [](double x) { return -x; });
+  return foldElementwise(
+      getType(), {a.getInput()}, [](ArrayRef<double> v) { return -v[0]; },
+      [](ArrayRef<int64_t> v) -> std::optional<int64_t> {
+        return int64_t(0 - uint64_t(v[0]));
+      });
 }
 OpFoldResult AbsOp::fold(FoldAdaptor a) {
-  return foldUnary(*this, a.getInput(), [](double x) { return std::fabs(x); });
+  return foldElementwise(
+      getType(), {a.getInput()},
+      [](ArrayRef<double> v) { return std::fabs(v[0]); },
+      [](ArrayRef<int64_t> v) -> std::optional<int64_t> {
+        return v[0] < 0 ? int64_t(0 - uint64_t(v[0])) : v[0];
+      });
 }
 OpFoldResult ExpOp::fold(FoldAdaptor a) {
   return foldUnary(*this, a.getInput(), [](double x) { return std::exp(x); });

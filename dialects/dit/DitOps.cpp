@@ -75,11 +75,12 @@ ParseResult ParamOp::parse(OpAsmParser &parser, OperationState &result) {
   props.name = parser.getBuilder().getStringAttr(name);
   if (succeeded(parser.parseOptionalEqual())) {
     Attribute value;
+    SMLoc valueLoc = parser.getCurrentLocation();
     if (parser.parseAttribute(value, type))
       return failure();
     auto elements = dyn_cast<ElementsAttr>(value);
     if (!elements)
-      return parser.emitError(parser.getCurrentLocation(),
+      return parser.emitError(valueLoc,
                               "param value must be an elements attribute");
     props.value = elements;
   }
@@ -165,15 +166,19 @@ LogicalResult GemmOp::verify() {
 }
 
 LogicalResult ConvOp::verify() {
+  // The shape check first: it ensures the weight has an output-channel axis.
+  if (failed(checkResultShape(*this, convShape(shapeOf(getInput()),
+                                               shapeOf(getWeight()),
+                                               getStrides(), getPads(),
+                                               getDilations(), getGroup(),
+                                               EMIT_ERR))))
+    return failure();
   if (getBias()) {
     ArrayRef<int64_t> b = shapeOf(getBias());
     if (b.size() != 1 || b[0] != shapeOf(getWeight())[0])
       return emitOpError("bias must be a vector of the output channels");
   }
-  return checkResultShape(*this, convShape(shapeOf(getInput()),
-                                           shapeOf(getWeight()), getStrides(),
-                                           getPads(), getDilations(),
-                                           getGroup(), EMIT_ERR));
+  return success();
 }
 
 LogicalResult SoftmaxOp::verify() {
@@ -217,24 +222,32 @@ LogicalResult ReduceOp::verify() {
 }
 
 LogicalResult AttentionOp::verify() {
+  Type qt = getElementTypeOrSelf(getQuery());
+  if (getElementTypeOrSelf(getKey()) != qt ||
+      getElementTypeOrSelf(getValue()) != qt ||
+      getElementTypeOrSelf(getResult()) != qt)
+    return emitOpError("query, key, value and result need one element type");
   if (getScale().convertToDouble() <= 0)
     return emitOpError("scale must be > 0");
   if (getMask()) {
     Type et = getElementTypeOrSelf(getMask());
-    if (!et.isInteger(1) && et != getElementTypeOrSelf(getQuery()))
+    if (!et.isInteger(1) && et != qt)
       return emitOpError("mask must be i1 or of the queries' element type");
   }
+  if (getRole() == AttentionRole::cross && getIsCausal())
+    return emitOpError("cross-attention cannot be causal");
+  // The shape check first: it ensures the queries have a sequence axis.
+  if (failed(checkResultShape(*this, attentionShape(shapeOf(getQuery()),
+                                                    shapeOf(getKey()),
+                                                    shapeOf(getValue()),
+                                                    optionalShape(getMask()),
+                                                    EMIT_ERR))))
+    return failure();
   if (getGeometry() && getGeometry()->getNumTokens() != shapeOf(getQuery())[2])
     return emitOpError("geometry covers ")
            << getGeometry()->getNumTokens() << " tokens but the queries have "
            << shapeOf(getQuery())[2];
-  if (getRole() == AttentionRole::cross && getIsCausal())
-    return emitOpError("cross-attention cannot be causal");
-  return checkResultShape(*this, attentionShape(shapeOf(getQuery()),
-                                                shapeOf(getKey()),
-                                                shapeOf(getValue()),
-                                                optionalShape(getMask()),
-                                                EMIT_ERR));
+  return success();
 }
 
 LogicalResult ReshapeOp::verify() {

@@ -192,7 +192,7 @@ def Dit_MatmulOp : Dit_Op<"matmul", [Pure, SameOperandsAndResultElementType]> {
   let hasVerifier = 1;
 }
 
-def Dit_GemmOp : Dit_Op<"gemm", [Pure]> {
+def Dit_GemmOp : Dit_Op<"gemm", [Pure, SameOperandsAndResultElementType]> {
   let summary = "alpha * op(a) * op(b) + beta * c, op = optional transpose";
   let arguments = (ins Dit_FloatTensor:$a, Dit_FloatTensor:$b,
                        Optional<Dit_FloatTensor>:$c,
@@ -206,7 +206,7 @@ def Dit_GemmOp : Dit_Op<"gemm", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Dit_ConvOp : Dit_Op<"conv", [Pure]> {
+def Dit_ConvOp : Dit_Op<"conv", [Pure, SameOperandsAndResultElementType]> {
   let summary = "N-d convolution, NC(D)HW layout (the patch embedding)";
   let description = [{
     `pads` holds the padding before each spatial axis, then after each.
@@ -230,7 +230,8 @@ def Dit_SoftmaxOp : Dit_Op<"softmax", [Pure, SameOperandsAndResultType]> {
   let hasVerifier = 1;
 }
 
-def Dit_LayerNormOp : Dit_Op<"layer_norm", [Pure, AttrSizedOperandSegments]> {
+def Dit_LayerNormOp : Dit_Op<"layer_norm", [Pure, AttrSizedOperandSegments,
+                                             SameOperandsAndResultElementType]> {
   let summary = "normalise over the axes from `axis` on, then scale and shift";
   let arguments = (ins Dit_FloatTensor:$input,
                        Optional<Dit_FloatTensor>:$scale,
@@ -242,7 +243,7 @@ def Dit_LayerNormOp : Dit_Op<"layer_norm", [Pure, AttrSizedOperandSegments]> {
   let hasVerifier = 1;
 }
 
-def Dit_RmsNormOp : Dit_Op<"rms_norm", [Pure]> {
+def Dit_RmsNormOp : Dit_Op<"rms_norm", [Pure, SameOperandsAndResultElementType]> {
   let summary = "x / sqrt(mean(x^2 over axes from `axis` on) + eps) * scale";
   let arguments = (ins Dit_FloatTensor:$input,
                        Optional<Dit_FloatTensor>:$scale,

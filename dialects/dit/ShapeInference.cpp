@@ -238,6 +238,10 @@ FailureOr<Shape> concatShape(ArrayRef<ArrayRef<int64_t>> inputs, int64_t axis,
     return failure();
   }
   int64_t rank = inputs[0].size();
+  if (rank == 0) {
+    emitError() << "concat inputs must have rank >= 1";
+    return failure();
+  }
   auto ax = normalizeAxis(axis, rank, emitError);
   if (failed(ax))
     return failure();
@@ -289,7 +293,12 @@ FailureOr<Shape> tileShape(ArrayRef<int64_t> input, ArrayRef<int64_t> repeats,
       emitError() << "tile repeat counts must be >= 0";
       return failure();
     }
-    out.push_back(d * r);
+    int64_t n;
+    if (llvm::MulOverflow(d, r, n)) {
+      emitError() << "tiling " << d << " by " << r << " overflows";
+      return failure();
+    }
+    out.push_back(n);
   }
   return out;
 }
@@ -303,7 +312,12 @@ FailureOr<Shape> padShape(ArrayRef<int64_t> input, ArrayRef<int64_t> pads,
   }
   Shape out;
   for (auto [i, d] : llvm::enumerate(input)) {
-    int64_t n = d + pads[i] + pads[i + input.size()];
+    int64_t n;
+    if (llvm::AddOverflow(d, pads[i], n) ||
+        llvm::AddOverflow(n, pads[i + input.size()], n)) {
+      emitError() << "pad of axis " << i << " overflows";
+      return failure();
+    }
     if (n < 0) {
       emitError() << "pad removes more than axis " << i << " holds";
       return failure();

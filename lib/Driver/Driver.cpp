@@ -34,12 +34,6 @@ std::string vsa::parseShapeBinding(StringRef text,
   return "";
 }
 
-void vsa::buildImportCleanupPipeline(OpPassManager &pm) {
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
-  pm.addPass(createSymbolDCEPass());
-}
-
 OwningOpRef<ModuleOp> vsa::compileModel(StringRef path, MLIRContext &context,
                                         const DriverOptions &options) {
   OwningOpRef<ModuleOp> module = importOnnxFile(path, context, options.import);
@@ -47,7 +41,9 @@ OwningOpRef<ModuleOp> vsa::compileModel(StringRef path, MLIRContext &context,
     return nullptr;
   PassManager pm(&context);
   pm.enableVerifier(options.verifyEach);
-  if (options.cleanup)
+  if (options.emit == EmitKind::Raised || options.emit == EmitKind::Summary)
+    buildRaisingPipeline(pm);
+  else if (options.cleanup)
     buildImportCleanupPipeline(pm);
   if (failed(pm.run(*module)))
     return nullptr;
@@ -58,15 +54,13 @@ LogicalResult vsa::emitModule(ModuleOp module, const DriverOptions &options,
                               llvm::raw_ostream &os) {
   switch (options.emit) {
   case EmitKind::Dit:
+  case EmitKind::Raised:
     module.print(os, OpPrintingFlags().enableDebugInfo(false));
     os << "\n";
     return success();
-  case EmitKind::Summary: {
-    PassManager pm(module.getContext());
-    PrintSummaryPassOptions summary;
-    pm.addPass(createPrintSummaryPass(summary));
-    return pm.run(module);
-  }
+  case EmitKind::Summary:
+    printSummary(module, os);
+    return success();
   }
   return failure();
 }

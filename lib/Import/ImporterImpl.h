@@ -70,9 +70,10 @@ struct NodeContext {
 
   /// Error diagnostic prefixed with the node, op type and opset.
   mlir::InFlightDiagnostic error() const;
-  dit::EmitErrorFn errorFn() const {
-    return [this]() { return error(); };
-  }
+  /// `error` as a callback for the shape rules. It refers to this context
+  /// (a function_ref to a lambda made here would dangle once we return).
+  dit::EmitErrorFn errorFn() const { return *this; }
+  mlir::InFlightDiagnostic operator()() const { return error(); }
 
   size_t numInputs() const { return inputs.size(); }
   bool hasInput(size_t i) const { return i < inputs.size() && inputs[i]; }

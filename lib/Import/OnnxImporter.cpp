@@ -106,7 +106,8 @@ LogicalResult Importer::indexGraph(const onnx::GraphProto &graph) {
     return modelError() << "sparse initializers are not supported";
   std::unordered_set<std::string> produced;
   for (const auto &in : graph.input())
-    produced.insert(in.name());
+    if (!produced.insert(in.name()).second)
+      return modelError() << "input '" << in.name() << "' is listed twice";
   for (const auto &[name, t] : initializers)
     produced.insert(name);
   for (auto [i, node] : llvm::enumerate(graph.node())) {
@@ -166,12 +167,27 @@ Importer::topologicalOrder(const onnx::GraphProto &graph) {
         ready.push_back(u);
   }
   if (order.size() != n) {
-    for (size_t i = 0; i < n; ++i)
-      if (pending[i])
-        return emitError(UnknownLoc::get(&ctx))
-               << nodeWhere(graph.node(i), i)
-               << ": the graph has a cycle through this node",
-               failure();
+    // Every node left waits on a producer that is also left: walking up
+    // from one of them reaches a node twice, and that node is on a cycle
+    // (the first node left may merely be downstream of one).
+    size_t i = 0;
+    while (!pending[i])
+      ++i;
+    std::vector<bool> seen(n, false);
+    while (!seen[i]) {
+      seen[i] = true;
+      for (const auto &in : graph.node(i).input()) {
+        auto it = producer.find(in);
+        if (!in.empty() && it != producer.end() && pending[it->second]) {
+          i = it->second;
+          break;
+        }
+      }
+    }
+    return emitError(UnknownLoc::get(&ctx))
+           << nodeWhere(graph.node(i), i)
+           << ": the graph has a cycle through this node",
+           failure();
   }
   return order;
 }
@@ -441,10 +457,22 @@ OwningOpRef<ModuleOp> vsa::importOnnxBuffer(StringRef bytes, StringRef displayNa
   onnx::ModelProto model;
   if (isText) {
     std::string text = bytes.str();
-    auto status = onnx::OnnxParser::Parse(model, text.c_str());
-    if (!status.IsOK())
-      return error() << "cannot parse ONNX text: " << status.ErrorMessage(),
-             nullptr;
+    onnx::Common::Status status;
+    try {
+      status = onnx::OnnxParser::Parse(model, text.c_str());
+    } catch (const std::exception &e) {
+      // libonnx converts numbers with std::stoi/stof, which throw.
+      return error() << "cannot parse ONNX text: " << e.what(), nullptr;
+    }
+    if (!status.IsOK()) {
+      // libonnx's message spans lines (position, context, reason).
+      SmallVector<StringRef> lines;
+      StringRef(status.ErrorMessage()).split(lines, '\n', -1, false);
+      std::string message;
+      for (StringRef line : lines)
+        message += (message.empty() ? "" : "; ") + line.trim().str();
+      return error() << "cannot parse ONNX text: " << message, nullptr;
+    }
   } else if (!parseBinary(bytes, model)) {
     return error() << "cannot parse the ONNX protobuf (the file is truncated, "
                       "corrupt, or not an ONNX model)",

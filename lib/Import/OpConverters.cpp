@@ -45,6 +45,16 @@ LogicalResult requireInputs(NodeContext &n, size_t count) {
   return success();
 }
 
+/// An attribute that became an input at `sinceOpset` is an error from then
+/// on: ignoring it would silently change the result.
+LogicalResult rejectMovedAttr(NodeContext &n, StringRef name,
+                              int64_t sinceOpset) {
+  if (n.opset >= sinceOpset && n.attr(name))
+    return n.error() << "'" << name << "' is an input, not an attribute, "
+                     << "since opset " << sinceOpset;
+  return success();
+}
+
 LogicalResult requireFloat(NodeContext &n, Value v, StringRef what) {
   if (!isa<FloatType>(elementOf(v)))
     return n.error() << what << " must be a float tensor, got " << v.getType();
@@ -222,8 +232,22 @@ Results convertIdentity(NodeContext &n) {
   return SmallVector<Value>{n.inputs[0]};
 }
 
+/// Dropout is the identity at inference; training_mode (opset 12) must not
+/// turn it on.
+Results convertDropout(NodeContext &n) {
+  if (n.hasInput(2)) {
+    auto training = n.constInts(2, "training_mode");
+    if (failed(training))
+      return failure();
+    if (llvm::any_of(*training, [](int64_t t) { return t != 0; }))
+      return n.error() << "training_mode is true (vsa compiles inference)";
+  }
+  return convertIdentity(n);
+}
+
 Results convertClip(NodeContext &n) {
-  if (failed(requireInputs(n, 1)))
+  if (failed(requireInputs(n, 1)) || failed(rejectMovedAttr(n, "min", 11)) ||
+      failed(rejectMovedAttr(n, "max", 11)))
     return failure();
   Value x = n.inputs[0];
   auto bound = [&](size_t input, StringRef attrName) -> FailureOr<Value> {
@@ -293,7 +317,7 @@ Results convertGemm(NodeContext &n) {
   if (failed(alpha) || failed(beta) || failed(ta) || failed(tb))
     return failure();
   for (Value v : {a, b, c})
-    if (v && (failed(requireFloat(n, v, "operand")) || elementOf(v) != elementOf(a)))
+    if (v && (!isa<FloatType>(elementOf(v)) || elementOf(v) != elementOf(a)))
       return n.error() << "operands need one float element type";
   std::optional<ArrayRef<int64_t>> cShape;
   if (c)
@@ -444,7 +468,10 @@ Results convertReduce(NodeContext &n) {
                          : op == "ReduceMin"  ? dit::ReduceKind::min
                                               : dit::ReduceKind::prod;
   // Axes moved from an attribute to an input: ReduceSum at 13, the rest at 18.
-  bool axesAsInput = n.opset >= (kind == dit::ReduceKind::sum ? 13 : 18);
+  int64_t axesInputSince = kind == dit::ReduceKind::sum ? 13 : 18;
+  bool axesAsInput = n.opset >= axesInputSince;
+  if (failed(rejectMovedAttr(n, "axes", axesInputSince)))
+    return failure();
   SmallVector<int64_t> axes;
   if (axesAsInput) {
     if (n.hasInput(1)) {
@@ -497,7 +524,7 @@ Results convertAttention(NodeContext &n) {
                           "qk outputs are not)";
   Value q = n.inputs[0], k = n.inputs[1], v = n.inputs[2];
   for (Value x : {q, k, v})
-    if (failed(requireFloat(n, x, "Q, K and V")) || elementOf(x) != elementOf(q))
+    if (!isa<FloatType>(elementOf(x)) || elementOf(x) != elementOf(q))
       return n.error() << "Q, K and V need one float element type";
   bool threeD = shapeOf(q).size() == 3;
   auto splitHeads = [&](Value x, int64_t heads) -> FailureOr<Value> {
@@ -515,12 +542,14 @@ Results convertAttention(NodeContext &n) {
         n.b.getDenseI64ArrayAttr({0, 2, 1, 3}));
   };
   if (threeD) {
-    auto q4 = splitHeads(q, *qHeads);
-    auto k4 = splitHeads(k, *kvHeads);
-    auto v4 = splitHeads(v, *kvHeads);
-    if (failed(q4) || failed(k4) || failed(v4))
-      return failure();
-    q = *q4, k = *k4, v = *v4;
+    // One at a time: one error per node.
+    for (auto [x, heads] : {std::pair(&q, *qHeads), std::pair(&k, *kvHeads),
+                            std::pair(&v, *kvHeads)}) {
+      auto x4 = splitHeads(*x, heads);
+      if (failed(x4))
+        return failure();
+      *x = *x4;
+    }
   }
   if (shapeOf(q).size() != 4)
     return n.error() << "Q must be 3-D or 4-D, got " << q.getType();
@@ -605,6 +634,8 @@ Results convertReshape(NodeContext &n) {
 
 /// Squeeze/Unsqueeze axes: an attribute before opset 13, an input from 13.
 FailureOr<std::optional<SmallVector<int64_t>>> axesOperand(NodeContext &n) {
+  if (failed(rejectMovedAttr(n, "axes", 13)))
+    return failure();
   if (n.opset >= 13) {
     if (!n.hasInput(1))
       return std::optional<SmallVector<int64_t>>();
@@ -788,8 +819,10 @@ Results convertSlice(NodeContext &n) {
 }
 
 Results convertConcat(NodeContext &n) {
-  if (n.numInputs() == 0 || failed(requireInputs(n, n.numInputs())))
+  if (n.numInputs() == 0)
     return n.error() << "needs at least one input";
+  if (failed(requireInputs(n, n.numInputs())))
+    return failure();
   auto axis = n.requiredIntAttr("axis");
   if (failed(axis))
     return failure();
@@ -819,6 +852,8 @@ Results convertSplit(NodeContext &n) {
   if (failed(axis))
     return failure();
   int64_t outputs = n.numOutputs(), extent = in[*axis];
+  if (failed(rejectMovedAttr(n, "split", 13)))
+    return failure();
   SmallVector<int64_t> sizes;
   if (n.opset >= 13 && n.hasInput(1)) {
     auto s = n.constInts(1, "split");
@@ -838,6 +873,12 @@ Results convertSplit(NodeContext &n) {
       return failure();
     if (*numOutputs < 1)
       return n.error() << "num_outputs must be >= 1";
+    // Only num_outputs (opset 18) allows a smaller last part; the equal
+    // split of earlier opsets needs the axis to divide evenly.
+    if (!(n.opset >= 18 && n.attr("num_outputs")) && extent % *numOutputs)
+      return n.error() << "axis " << *axis << " of size " << extent
+                       << " cannot be split into " << *numOutputs
+                       << " equal parts";
     int64_t chunk = (extent + *numOutputs - 1) / *numOutputs;
     for (int64_t i = 0, left = extent; i < *numOutputs; ++i, left -= chunk)
       sizes.push_back(std::max<int64_t>(0, std::min(chunk, left)));
@@ -1047,7 +1088,20 @@ Results convertSize(NodeContext &n) {
       type, dit::numElements(shapeOf(n.inputs[0]))))};
 }
 
-FailureOr<DenseElementsAttr> tensorAttr(NodeContext &n, const onnx::TensorProto &t) {
+FailureOr<DenseElementsAttr> tensorAttr(NodeContext &n,
+                                        const onnx::AttributeProto &a) {
+  if (a.type() != onnx::AttributeProto::TENSOR &&
+      !(a.type() == onnx::AttributeProto::UNDEFINED && a.has_t()))
+    return n.error() << "attribute '" << a.name() << "' must be a tensor",
+           failure();
+  const onnx::TensorProto &t = a.t();
+  // Without a folder to read from, external data would be looked up in the
+  // working directory.
+  if (t.data_location() == onnx::TensorProto::EXTERNAL)
+    return n.error() << "tensor attribute '" << a.name()
+                     << "' must hold its data inline (external data is only "
+                        "supported for initializers)",
+           failure();
   auto decoded = decodeTensor(t, TensorSource{}, /*asResource=*/false,
                               n.b.getContext(), n.errorFn());
   if (failed(decoded))
@@ -1063,24 +1117,39 @@ Results convertConstant(NodeContext &n) {
   for (const auto &a : n.node.attribute()) {
     StringRef name = a.name();
     if (name == "value") {
-      auto dense = tensorAttr(n, a.t());
+      auto dense = tensorAttr(n, a);
       if (failed(dense))
         return failure();
       return SmallVector<Value>{n.constant(*dense)};
     }
-    if (name == "value_float")
+    if (name == "value_float") {
+      auto f = n.floatAttr(name, 0);
+      if (failed(f))
+        return failure();
       return SmallVector<Value>{n.constant(DenseElementsAttr::get(
-          tensorType({}, Float32Type::get(ctx)), a.f()))};
-    if (name == "value_floats")
+          tensorType({}, Float32Type::get(ctx)), float(*f)))};
+    }
+    if (name == "value_floats") {
+      if (a.type() != onnx::AttributeProto::FLOATS &&
+          !(a.type() == onnx::AttributeProto::UNDEFINED && a.floats_size()))
+        return n.error() << "attribute 'value_floats' must be a list of floats";
       return SmallVector<Value>{n.constant(DenseElementsAttr::get(
           tensorType({a.floats_size()}, Float32Type::get(ctx)),
           ArrayRef<float>(a.floats().data(), a.floats_size())))};
-    if (name == "value_int")
+    }
+    if (name == "value_int") {
+      auto i = n.intAttr(name, 0);
+      if (failed(i))
+        return failure();
       return SmallVector<Value>{n.constant(DenseElementsAttr::get(
-          tensorType({}, IntegerType::get(ctx, 64)), int64_t(a.i())))};
-    if (name == "value_ints")
-      return SmallVector<Value>{n.constant(i64Vector(
-          n, SmallVector<int64_t>(a.ints().begin(), a.ints().end())))};
+          tensorType({}, IntegerType::get(ctx, 64)), *i))};
+    }
+    if (name == "value_ints") {
+      auto ints = n.intsAttr(name);
+      if (failed(ints))
+        return failure();
+      return SmallVector<Value>{n.constant(i64Vector(n, **ints))};
+    }
   }
   return n.error() << "needs a value, value_float(s) or value_int(s) "
                       "attribute (sparse and string constants are not "
@@ -1096,7 +1165,7 @@ Results convertConstantOfShape(NodeContext &n) {
       return n.error() << "shape entry " << d << " is negative";
   Attribute element = FloatAttr::get(Float32Type::get(n.b.getContext()), 0.0);
   if (const auto *a = n.attr("value")) {
-    auto dense = tensorAttr(n, a->t());
+    auto dense = tensorAttr(n, *a);
     if (failed(dense))
       return failure();
     if (dense->getNumElements() != 1)
@@ -1181,7 +1250,7 @@ const llvm::StringMap<Converter> &converters() {
       {"Cast", convertCast},
       {"CastLike", convertCast},
       {"Identity", convertIdentity},
-      {"Dropout", convertIdentity},
+      {"Dropout", convertDropout},
       {"Clip", convertClip},
       {"MatMul", convertMatMul},
       {"Gemm", convertGemm},

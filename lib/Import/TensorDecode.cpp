@@ -59,13 +59,16 @@ namespace {
 /// Little-endian bytes of a tensor, from wherever they live.
 struct Bytes {
   std::unique_ptr<llvm::MemoryBuffer> owner; // external data
-  std::string packed;                         // typed fields repacked
+  // Typed fields repacked. A vector, not a string: `data` points into it,
+  // and moving a short string would move its characters (SSO).
+  std::vector<char> packed;
   ArrayRef<char> data;
 };
 
 /// Repacks a typed repeated field into raw little-endian storage.
 template <typename Src, typename Dst>
-void repack(const google::protobuf::RepeatedField<Src> &field, std::string &out) {
+void repack(const google::protobuf::RepeatedField<Src> &field,
+            std::vector<char> &out) {
   out.resize(field.size() * sizeof(Dst));
   for (int i = 0; i < field.size(); ++i) {
     Dst v = static_cast<Dst>(field.Get(i));
@@ -75,7 +78,7 @@ void repack(const google::protobuf::RepeatedField<Src> &field, std::string &out)
 
 /// The typed field for `t` and its length, repacked; -1 when the type has
 /// no typed field.
-int64_t repackTyped(const TP &tensor, std::string &out) {
+int64_t repackTyped(const TP &tensor, std::vector<char> &out) {
   switch (tensor.data_type()) {
   case TP::FLOAT:
     repack<float, float>(tensor.float_data(), out);
@@ -231,8 +234,12 @@ ElementsAttr makeElements(RankedTensorType type, ArrayRef<char> data,
       bits.push_back(c != 0);
     return DenseElementsAttr::get(type, bits);
   }
-  if (asResource) {
-    auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign(data);
+  // An empty tensor has no bytes to copy (and may have no buffer at all).
+  if (asResource && !data.empty()) {
+    // Align to the element, not to the `char`s the bytes came in: the blob
+    // is read back as an array of its element type.
+    size_t align = std::max<size_t>(1, type.getElementTypeBitWidth() / 8);
+    auto blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(data, align);
     return DenseResourceElementsAttr::get(type, blobName, std::move(blob));
   }
   bool detectedSplat = false;

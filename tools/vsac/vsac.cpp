@@ -29,8 +29,11 @@ static cl::opt<vsa::EmitKind> emitKind(
     "emit", cl::desc("What to produce"), cl::init(vsa::EmitKind::Dit),
     cl::values(clEnumValN(vsa::EmitKind::Dit, "dit",
                           "the imported dit IR (parsable by vsa-opt)"),
+               clEnumValN(vsa::EmitKind::Raised, "raised",
+                          "dit IR after raising (dit.attention with role and "
+                          "#dit.video geometry)"),
                clEnumValN(vsa::EmitKind::Summary, "summary",
-                          "a summary: inputs, outputs, weights, op counts")),
+                          "a summary of the raised IR: inputs, outputs, weights, attention roles and geometry, op counts")),
     cl::cat(vsacCategory));
 static cl::list<std::string> shapes(
     "shape",
@@ -60,6 +63,7 @@ int main(int argc, char **argv) {
       argc, argv,
       "vsac: compile an ONNX video diffusion transformer.\n\n"
       "  vsac MODEL.onnx --emit=dit -o OUT.mlir   import to dit IR\n"
+      "  vsac MODEL.onnx --emit=raised            dit IR after raising\n"
       "  vsac MODEL.onnx --emit=summary           print a summary\n\n"
       "Errors name the ONNX node, its op type and opset, and the reason.\n");
 

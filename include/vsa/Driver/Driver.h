@@ -13,7 +13,7 @@
 namespace vsa {
 
 /// What `vsac --emit=` can stop at.
-enum class EmitKind { Dit, Summary };
+enum class EmitKind { Dit, Raised, Summary };
 
 struct DriverOptions {
   ImportOptions import;
@@ -27,9 +27,6 @@ struct DriverOptions {
 /// Parses "NAME=d0,d1,..." into `shapes`; returns an error message or "".
 std::string parseShapeBinding(llvm::StringRef text,
                               llvm::StringMap<std::vector<int64_t>> &shapes);
-
-/// Import clean-up: fold shape arithmetic, drop dead values, deduplicate.
-void buildImportCleanupPipeline(mlir::OpPassManager &pm);
 
 /// Imports `path` and runs the pipeline `options` asks for. Diagnostics go
 /// to the context's handler; null on failure.

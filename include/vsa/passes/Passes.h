@@ -4,11 +4,22 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassManager.h"
 
 namespace vsa {
 
 #define GEN_PASS_DECL
 #include "passes/Passes.h.inc"
+
+/// Prints inputs, outputs, weight totals and op counts of a dit module.
+void printSummary(mlir::ModuleOp module, llvm::raw_ostream &os);
+
+/// Import clean-up: fold shape arithmetic, drop dead values, deduplicate.
+void buildImportCleanupPipeline(mlir::OpPassManager &pm);
+/// Clean-up, then raise compound ops (attention with role and geometry).
+void buildRaisingPipeline(mlir::OpPassManager &pm);
+/// Registers the named pipelines above with vsa-opt.
+void registerPipelines();
 
 /// Registers every vsa pass and pipeline with the global registry.
 void registerPasses();

@@ -1,0 +1,40 @@
+//===- Pipelines.cpp - named pass pipelines --------------------------------===//
+//
+// One source of truth: vsac calls these builders, vsa-opt registers them.
+//
+//===----------------------------------------------------------------------===//
+
+#include "vsa/passes/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void vsa::buildImportCleanupPipeline(OpPassManager &pm) {
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createSymbolDCEPass());
+}
+
+void vsa::buildRaisingPipeline(OpPassManager &pm) {
+  buildImportCleanupPipeline(pm);
+  OpPassManager &fn = pm.nest<func::FuncOp>();
+  fn.addPass(createRaiseAttentionPass());
+  fn.addPass(createInferVideoGeometryPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+void vsa::registerPipelines() {
+  PassPipelineRegistration<>(
+      "dit-import-cleanup",
+      "Fold shape arithmetic, drop dead values, deduplicate (after import)",
+      buildImportCleanupPipeline);
+  PassPipelineRegistration<>(
+      "dit-raise",
+      "Import clean-up, then raise attention and infer video geometry",
+      buildRaisingPipeline);
+}
