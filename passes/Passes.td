@@ -37,6 +37,20 @@ def RaiseAttentionPass : Pass<"dit-raise-attention", "mlir::func::FuncOp"> {
   let dependentDialects = ["::vsa::dit::DitDialect"];
 }
 
+def RaiseRmsNormPass : Pass<"dit-raise-rms-norm", "mlir::func::FuncOp"> {
+  let summary = "Raise decomposed RMSNorm chains to dit.rms_norm";
+  let description = [{
+    Recognises `x * reciprocal(sqrt(mean(x², trailing axes) + eps))` (also
+    written with `div` by the square root, `1 / r` for the reciprocal
+    (TorchScript exports), `x * x` for the square, and the
+    operands of `mul` in either order), optionally followed by a
+    multiplication with a weight over the normalised axes, and replaces it
+    with one `dit.rms_norm`. torch's RMSNorm below opset 23 exports as
+    Pow/ReduceMean/Add/Sqrt/Reciprocal/Mul/Mul.
+  }];
+  let dependentDialects = ["::vsa::dit::DitDialect"];
+}
+
 def InferVideoGeometryPass : Pass<"dit-infer-video-geometry", "mlir::func::FuncOp"> {
   let summary = "Attach #dit.video geometry to attention from the patch embedding";
   let description = [{

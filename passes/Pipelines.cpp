@@ -22,6 +22,7 @@ void vsa::buildImportCleanupPipeline(OpPassManager &pm) {
 void vsa::buildRaisingPipeline(OpPassManager &pm) {
   buildImportCleanupPipeline(pm);
   OpPassManager &fn = pm.nest<func::FuncOp>();
+  fn.addPass(createRaiseRmsNormPass());
   fn.addPass(createRaiseAttentionPass());
   fn.addPass(createInferVideoGeometryPass());
   pm.addPass(createCanonicalizerPass());
@@ -35,6 +36,6 @@ void vsa::registerPipelines() {
       buildImportCleanupPipeline);
   PassPipelineRegistration<>(
       "dit-raise",
-      "Import clean-up, then raise attention and infer video geometry",
+      "Import clean-up, then raise RMSNorm and attention, infer video geometry",
       buildRaisingPipeline);
 }

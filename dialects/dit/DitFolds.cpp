@@ -466,7 +466,8 @@ OpFoldResult CastOp::fold(FoldAdaptor a) {
     else if (toBool)
       i.push_back(v != 0);
     else if (in->isFloat()) {
-      if (!std::isfinite(v))
+      // Out of int64's range (or NaN) the conversion is undefined.
+      if (!(v >= -0x1p63 && v < 0x1p63))
         return {};
       i.push_back(int64_t(v));
     } else {

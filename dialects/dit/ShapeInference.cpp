@@ -35,8 +35,8 @@ int64_t numElements(ArrayRef<int64_t> shape) {
 
 FailureOr<int64_t> normalizeAxis(int64_t axis, int64_t rank,
                                  EmitErrorFn emitError) {
-  if (axis < -rank || axis >= std::max<int64_t>(rank, 1) ||
-      (rank == 0 && axis != 0 && axis != -1)) {
+  // A scalar has no axis: callers index the shape with the result.
+  if (axis < -rank || axis >= rank) {
     emitError() << "axis " << axis << " is out of range for rank " << rank;
     return failure();
   }

@@ -911,6 +911,9 @@ Results convertExpand(NodeContext &n) {
   auto target = n.constInts(1, "shape");
   if (failed(target))
     return failure();
+  for (int64_t d : *target)
+    if (d < 0)
+      return n.error() << "shape entry " << d << " is negative";
   auto shape = dit::broadcastShapes({shapeOf(n.inputs[0]), *target}, n.errorFn());
   if (failed(shape))
     return failure();
@@ -1187,9 +1190,11 @@ Results convertRange(NodeContext &n) {
   double s = (*start)[0], l = (*limit)[0], d = (*delta)[0];
   if (d == 0)
     return n.error() << "delta is zero";
-  int64_t count = std::max<int64_t>(0, int64_t(std::ceil((l - s) / d)));
-  if (count > (1 << 24))
-    return n.error() << "range of " << count << " elements is too long";
+  // Checked as a double: converting a huge count would be undefined.
+  double steps = std::max(0.0, std::ceil((l - s) / d));
+  if (!(steps <= (1 << 24)))
+    return n.error() << "range of " << steps << " elements is too long";
+  int64_t count = int64_t(steps);
   Type et = elementOf(n.inputs[0]);
   auto type = tensorType({count}, et);
   if (isa<FloatType>(et)) {

@@ -4,8 +4,9 @@
     make_corpus.py [OUT_DIR]      (default: test/fuzz/corpus next to this file)
 
 Each seed is a tiny, valid model that vsa imports: binary protobuf files
-(`*.onnx`) and ONNX text (`*.txt`, which the fuzzer reads as text because it
-starts with '<'). The names avoid lit's test suffixes. Output is
+(`*.onnx`) built here, and ONNX text (`text_*.txt`, which the fuzzer reads as
+text because it starts with '<') taken from the lit tests in test/Import.
+The names avoid lit's test suffixes. Output is
 deterministic, so re-running it leaves the committed files unchanged.
 Crash reproducers found by fuzzing live in the same folder as `regress-*`;
 this script neither writes nor removes them.
@@ -62,6 +63,19 @@ def matmul():
          node("Add", ["h", "b"], ["y"])],
         [vi("x", [2, 4])], [vi("y", [2, 3])],
         [floats("val_1", [4, 3]), floats("b", [3], 1)])
+
+
+def provenance():
+    """A dynamo-style MatMul: val_N weight, Linear name scopes in metadata."""
+    mm = node("MatMul", ["x", "val_7"], ["y"], name="node_linear")
+    for key, value in [
+            ("pkg.torch.onnx.name_scopes", "['', 'blocks.0', 'blocks.0.ffn.net.0.proj']"),
+            ("pkg.torch.onnx.class_hierarchy",
+             "['Model', \"a.B\", 'torch.nn.modules.linear.Linear']")]:
+        entry = mm.metadata_props.add()
+        entry.key, entry.value = key, value
+    return model([mm], [vi("x", [2, 4])], [vi("y", [2, 3])],
+                 [floats("val_7", [4, 3])])
 
 
 def reshape_chain():
@@ -164,9 +178,13 @@ def constants():
          node("Where", ["gt", "mx", "x"], ["w"]),
          node("Range", ["r0", "i", "r1"], ["r"]),
          node("Mod", ["r", "i"], ["y2"]),
-         node("Add", ["w", "x"], ["y"])],
+         node("Add", ["w", "x"], ["a"]),
+         node("Transpose", ["c"], ["ct"], perm=[1, 0]),
+         node("Transpose", ["ct"], ["ctt"], perm=[1, 0]),
+         node("Slice", ["ctt", "r0", "r1", "r0"], ["cs"]),
+         node("Add", ["a", "cs"], ["y"])],
         [vi("x", [2, 3])], [vi("y", [2, 3]), vi("y2", [3], I64)],
-        [ints("r0", 0), ints("r1", 1)])
+        [ints("r0", [0]), ints("r1", [1])])
 
 
 def shape_ops():
@@ -215,60 +233,25 @@ def external_data():
                  [vi("x", [2])], [vi("y", [2])], [ext])
 
 
-TEXT_SEEDS = {
-    "text_shape_chain.txt": """\
-<
-  ir_version: 8,
-  opset_import: ["" : 17]
->
-g (float[2,6,8] x) => (float[2,6,2,4] r, float[2,6,8] d) {
-  shape = Shape(x)
-  i0 = Constant <value = int64 {0}> ()
-  i1 = Constant <value = int64 {1}> ()
-  b = Gather <axis = 0> (shape, i0)
-  s = Gather <axis = 0> (shape, i1)
-  ax = Constant <value = int64[1] {0}> ()
-  b1 = Unsqueeze(b, ax)
-  s1 = Unsqueeze(s, ax)
-  heads = Constant <value = int64[1] {2}> ()
-  rest = Constant <value = int64[1] {-1}> ()
-  target = Concat <axis = 0> (b1, s1, heads, rest)
-  r = Reshape(x, target)
-  m1 = Constant <value = int64 {-1}> ()
-  dim = Gather(shape, m1)
-  dimf = Cast <to = 1> (dim)
-  sq = Sqrt(dimf)
-  d = Div(x, sq)
-}
-""",
-    "text_norms.txt": """\
-<
-  ir_version: 9,
-  opset_import: ["" : 23]
->
-g (float[2,4,8] x, float[8] s, float[8] b, float[4,8] s2)
-  => (float[2,4,8] l0, float[2,4,8] l1, float[2,4,8] r0) {
-  l0, mean, inv = LayerNormalization(x, s, b)
-  l1 = LayerNormalization <axis = -2, epsilon = 1e-6> (x, s2)
-  r0 = RMSNormalization <axis = 1, epsilon = 1e-6> (x, s2)
-}
-""",
-    "text_attention.txt": """\
-<
-  ir_version: 10,
-  opset_import: ["" : 23]
->
-g (float[1,2,6,16] q, float[1,2,5,16] k, float[1,2,5,8] v, bool[1,1,6,5] bm)
-  => (float[1,2,6,8] a0, float[1,2,6,8] a1) {
-  a0 = Attention <scale = 0.125> (q, k, v)
-  a1 = Attention <is_causal = 1> (q, k, v, bm)
-}
-""",
-}
+def text_seeds():
+    """The importer's lit tests in ONNX text, without their RUN/CHECK comments
+    (so that each starts with '<'): one seed per op family."""
+    tests = os.path.join(HERE, "..", "Import")
+    seeds = {}
+    for name in sorted(os.listdir(tests)):
+        if not name.endswith(".onnxtext"):
+            continue
+        with open(os.path.join(tests, name)) as f:
+            lines = [l for l in f if not l.lstrip().startswith("#")]
+        text = "".join(lines).lstrip()
+        if text.startswith("<"):
+            seeds["text_" + name[:-len(".onnxtext")].replace("-", "_") + ".txt"] = text
+    return seeds
 
 
 SEEDS = {
     "matmul.onnx": matmul,
+    "provenance.onnx": provenance,
     "reshape_chain.onnx": reshape_chain,
     "slice.onnx": slice_,
     "conv.onnx": conv,
@@ -288,7 +271,7 @@ def main():
     for name, make in SEEDS.items():
         with open(os.path.join(out, name), "wb") as f:
             f.write(make().SerializeToString())
-    for name, text in TEXT_SEEDS.items():
+    for name, text in text_seeds().items():
         with open(os.path.join(out, name), "w") as f:
             f.write(text)
 

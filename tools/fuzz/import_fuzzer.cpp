@@ -4,7 +4,8 @@
 // with '<' (every text model opens with its `<ir_version: ...>` header, and
 // no binary ModelProto can start with 0x3C, an END_GROUP tag), otherwise as
 // binary protobuf. A successful import then runs the import clean-up
-// (canonicalize + CSE) so the dit folders are fuzzed too.
+// (canonicalize + CSE) so the dit folders are fuzzed too, and checks that
+// the result prints and parses back.
 //
 // Every input gets a fresh MLIRContext (threading off, errors swallowed), so
 // a crash reproduces from its input alone and the uniqued attributes of
@@ -20,6 +21,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/SmallString.h"
@@ -96,5 +98,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   pm.addPass(mlir::createCSEPass());
   if (mlir::failed(pm.run(*module)))
     bug("canonicalize + CSE failed or produced invalid IR", firstError);
+
+  // What vsac prints, vsa-opt must parse back (in a context of its own, as
+  // the resource blob names are taken in this one).
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module->print(os);
+  mlir::MLIRContext reader(e.registry, mlir::MLIRContext::Threading::DISABLED);
+  std::string parseError;
+  mlir::ScopedDiagnosticHandler capture(&reader, [&](mlir::Diagnostic &d) {
+    if (parseError.empty())
+      parseError = d.str();
+    return mlir::success();
+  });
+  if (!mlir::parseSourceString<mlir::ModuleOp>(text,
+                                               mlir::ParserConfig(&reader)))
+    bug("the printed IR does not parse back", parseError + "\n" + text);
   return 0;
 }
