@@ -86,6 +86,10 @@ std::optional<int64_t> videoOffset(Value q, int64_t seq, int64_t video,
       next.push_back(mm.getLhs());
       return true;
     }
+    if (auto lin = dyn_cast<dit::LinearOp>(op)) {
+      next.push_back(lin.getInput());
+      return true;
+    }
     if (auto cat = dyn_cast<dit::ConcatOp>(op)) {
       int64_t axis = cat.getAxis();
       int64_t offset = 0;

@@ -51,6 +51,37 @@ def RaiseRmsNormPass : Pass<"dit-raise-rms-norm", "mlir::func::FuncOp"> {
   let dependentDialects = ["::vsa::dit::DitDialect"];
 }
 
+def RaiseLinearPass : Pass<"dit-raise-linear", "mlir::func::FuncOp"> {
+  let summary = "Raise weight products (matmul + bias, gemm) to dit.linear";
+  let description = [{
+    Recognises `nn.Linear` as the exporters write it: `matmul(x, W)` with a
+    2-D weight W (a `dit.param`, possibly behind reshapes/transposes),
+    optionally followed by `add` (either operand order) of a bias of shape
+    (N) (or (1, N), ...) that is a param or constant; and
+    `gemm(a, B, c)` with alpha = 1, beta = 1 (or no c), trans_a = 0 and a
+    weight B (trans_b = 1: B is (N, K) and gets an explicit transpose).
+    Each becomes one `dit.linear x, W(, b)`. A product whose right operand is
+    not param-derived (attention's q·kᵀ and p·v) stays a matmul; a bias that
+    does not add along the last axis only stays an `add` after a bias-free
+    linear.
+  }];
+  let dependentDialects = ["::vsa::dit::DitDialect"];
+}
+
+def RaiseGeluPass : Pass<"dit-raise-gelu", "mlir::func::FuncOp"> {
+  let summary = "Raise decomposed GELU (tanh approximation or erf) to dit.gelu";
+  let description = [{
+    Recognises `0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3)))`
+    (TorchScript exports of diffusers' `GELU(approximate="tanh")`; x^3 as
+    `pow(x, 3)` or `x * (x * x)`) and `0.5 * x * (1 + erf(x / sqrt(2)))`
+    (also `x * 0.7071...`), with the products in any order and grouping and
+    constants matched to a relative 1e-6, and replaces the chain with
+    `dit.gelu tanh` or `dit.gelu none`. Intermediate values used elsewhere
+    block the rewrite.
+  }];
+  let dependentDialects = ["::vsa::dit::DitDialect"];
+}
+
 def InferVideoGeometryPass : Pass<"dit-infer-video-geometry", "mlir::func::FuncOp"> {
   let summary = "Attach #dit.video geometry to attention from the patch embedding";
   let description = [{

@@ -25,6 +25,9 @@ void vsa::buildRaisingPipeline(OpPassManager &pm) {
   fn.addPass(createRaiseRmsNormPass());
   fn.addPass(createRaiseAttentionPass());
   fn.addPass(createInferVideoGeometryPass());
+  // After attention: its q·kᵀ and p·v products must not look like linears.
+  fn.addPass(createRaiseLinearPass());
+  fn.addPass(createRaiseGeluPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }
@@ -36,6 +39,7 @@ void vsa::registerPipelines() {
       buildImportCleanupPipeline);
   PassPipelineRegistration<>(
       "dit-raise",
-      "Import clean-up, then raise RMSNorm and attention, infer video geometry",
+      "Import clean-up, then raise RMSNorm and attention, infer video geometry, "
+      "raise linears and GELU",
       buildRaisingPipeline);
 }

@@ -133,6 +133,8 @@ std::set<void *> projectionSources(Value root) {
       sources.insert(mm.getLhs().getAsOpaquePointer());
     else if (auto gemm = dyn_cast<dit::GemmOp>(op))
       sources.insert(gemm.getA().getAsOpaquePointer());
+    else if (auto lin = dyn_cast<dit::LinearOp>(op))
+      sources.insert(lin.getInput().getAsOpaquePointer());
     else if (!isa<dit::ParamOp, dit::ConstantOp>(op))
       next.append(op->operand_begin(), op->operand_end());
     return true;

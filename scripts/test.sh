@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-scripts/build.sh vsac vsa-opt
+scripts/build.sh vsa-test-deps
 if [ "${VSA_SKIP_FUZZ:-0}" != 1 ]; then
   # A fixed seed keeps the CI run reproducible.
   scripts/fuzz.sh "${VSA_FUZZ_SECONDS:-60}" -seed=1

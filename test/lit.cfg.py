@@ -26,4 +26,4 @@ llvm_config.with_system_environment(["HOME", "TMP", "TEMP", "PYTHONPATH"])
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tool_dirs = [config.vsa_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["vsa-opt", "vsac", "vsa-interp"], tool_dirs)
+llvm_config.add_tool_substitutions(["vsa-opt", "vsac", "vsa-interp", "vsart-tests"], tool_dirs)

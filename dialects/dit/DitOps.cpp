@@ -165,6 +165,12 @@ LogicalResult GemmOp::verify() {
                                     getTransB(), EMIT_ERR));
 }
 
+LogicalResult LinearOp::verify() {
+  return checkResultShape(*this, linearShape(shapeOf(getInput()),
+                                             shapeOf(getWeight()),
+                                             optionalShape(getBias()), EMIT_ERR));
+}
+
 LogicalResult ConvOp::verify() {
   // The shape check first: it ensures the weight has an output-channel axis.
   if (failed(checkResultShape(*this, convShape(shapeOf(getInput()),

@@ -206,6 +206,24 @@ def Dit_GemmOp : Dit_Op<"gemm", [Pure, SameOperandsAndResultElementType]> {
   let hasVerifier = 1;
 }
 
+def Dit_LinearOp : Dit_Op<"linear", [Pure, SameOperandsAndResultElementType]> {
+  let summary = "x @ weight + bias over the last axis (a raised nn.Linear)";
+  let description = [{
+    `x` is (..., K), `weight` is (K, N) — already W^T, as the exporters store
+    it (the param's `perm` says so) — and the optional `bias` is (N). The
+    result is (..., N). Built by `dit-raise-linear`.
+    ```mlir
+    %y = dit.linear %x, %w, %b : (tensor<1x48x32xf32>, tensor<32x64xf32>, tensor<64xf32>) -> tensor<1x48x64xf32>
+    ```
+  }];
+  let arguments = (ins Dit_FloatTensor:$input, Dit_FloatTensor:$weight,
+                       Optional<Dit_FloatTensor>:$bias);
+  let results = (outs Dit_FloatTensor:$result);
+  let assemblyFormat = "$input `,` $weight (`,` $bias^)? attr-dict `:` "
+                       "functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 def Dit_ConvOp : Dit_Op<"conv", [Pure, SameOperandsAndResultElementType]> {
   let summary = "N-d convolution, NC(D)HW layout (the patch embedding)";
   let description = [{

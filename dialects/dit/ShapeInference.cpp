@@ -132,6 +132,28 @@ FailureOr<Shape> gemmShape(ArrayRef<int64_t> a, ArrayRef<int64_t> b,
   return out;
 }
 
+FailureOr<Shape> linearShape(ArrayRef<int64_t> input, ArrayRef<int64_t> weight,
+                             std::optional<ArrayRef<int64_t>> bias,
+                             EmitErrorFn emitError) {
+  if (input.empty() || weight.size() != 2) {
+    emitError() << "linear needs an input of rank >= 1 and a (K, N) weight, "
+                   "got ("
+                << shapeToString(input) << ") and (" << shapeToString(weight)
+                << ")";
+    return failure();
+  }
+  // A 2-D right operand: numpy matmul is exactly x @ W over the last axis.
+  FailureOr<Shape> out = matmulShape(input, weight, emitError);
+  if (failed(out))
+    return failure();
+  if (bias && (bias->size() != 1 || (*bias)[0] != weight[1])) {
+    emitError() << "linear bias (" << shapeToString(*bias)
+                << ") must be a vector of the " << weight[1] << " outputs";
+    return failure();
+  }
+  return out;
+}
+
 FailureOr<Shape> convShape(ArrayRef<int64_t> input, ArrayRef<int64_t> weight,
                            ArrayRef<int64_t> strides, ArrayRef<int64_t> pads,
                            ArrayRef<int64_t> dilations, int64_t group,
@@ -165,8 +187,16 @@ FailureOr<Shape> convShape(ArrayRef<int64_t> input, ArrayRef<int64_t> weight,
       emitError() << "conv strides and dilations must be >= 1 and pads >= 0";
       return failure();
     }
-    int64_t extent = input[2 + i] + pads[i] + pads[i + spatial];
-    int64_t window = dilations[i] * (weight[2 + i] - 1) + 1;
+    int64_t extent, window;
+    if (weight[2 + i] < 1 ||
+        llvm::AddOverflow(input[2 + i], pads[i], extent) ||
+        llvm::AddOverflow(extent, pads[i + spatial], extent) ||
+        llvm::MulOverflow(dilations[i], weight[2 + i] - 1, window) ||
+        llvm::AddOverflow(window, int64_t(1), window)) {
+      emitError() << "conv kernel or padded input along spatial axis " << i
+                  << " is empty or overflows";
+      return failure();
+    }
     if (extent < window) {
       emitError() << "conv kernel (" << window << ") is larger than the padded "
                   << "input (" << extent << ") along spatial axis " << i;
@@ -260,7 +290,10 @@ FailureOr<Shape> concatShape(ArrayRef<ArrayRef<int64_t>> inputs, int64_t axis,
         return failure();
       }
     }
-    out[*ax] += s[*ax];
+    if (llvm::AddOverflow(out[*ax], s[*ax], out[*ax])) {
+      emitError() << "concat along axis " << *ax << " overflows";
+      return failure();
+    }
   }
   return out;
 }

@@ -134,6 +134,16 @@ FailureOr<SmallVector<double>> NodeContext::constFloats(size_t i,
 }
 
 FailureOr<Value> NodeContext::finish(Operation *op) {
+  // The shape rules check each axis; the element count must fit as well
+  // (verifiers and folders compute it).
+  for (Type t : op->getResultTypes()) {
+    auto shaped = dyn_cast<ShapedType>(t);
+    if (shaped && dit::numElements(shaped.getShape()) < 0) {
+      op->erase();
+      error() << "result " << t << " has more elements than int64 can count";
+      return failure();
+    }
+  }
   // Verify now, so that a bad node is reported against the ONNX node.
   std::string message;
   bool valid;

@@ -263,9 +263,9 @@ FailureOr<Value> Importer::materializeInitializer(const onnx::TensorProto &t) {
   };
   bool isFloat = elementTypeFor(t.data_type(), &ctx) &&
                  isa<FloatType>(elementTypeFor(t.data_type(), &ctx));
-  int64_t numel = 1;
-  for (int64_t d : t.dims())
-    numel = d >= 0 && numel <= INT64_MAX / std::max<int64_t>(d, 1) ? numel * d : -1;
+  // -1 for negative or overflowing dims (decodeTensor reports those).
+  int64_t numel =
+      dit::numElements(ArrayRef<int64_t>(t.dims().data(), t.dims_size()));
   auto prov = provenance.find(t.name());
   bool weight = isFloat && (prov != provenance.end() || !isGeneratedName(t.name()) ||
                             numel > kInlineConstantLimit);
@@ -403,6 +403,10 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
     auto type = inputType(in);
     if (failed(type))
       return nullptr;
+    if (dit::numElements(type->getShape()) < 0)
+      return modelError() << "input '" << in.name() << "' (" << *type
+                          << ") has more elements than int64 can count",
+             nullptr;
     argTypes.push_back(*type);
     argNames.push_back(in.name());
   }

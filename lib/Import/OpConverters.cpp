@@ -11,6 +11,7 @@
 #include "ImporterImpl.h"
 
 #include "mlir/IR/Matchers.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <cmath>
 
@@ -354,9 +355,15 @@ FailureOr<SmallVector<int64_t>> convPads(NodeContext &n, ArrayRef<int64_t> in,
   if (*autoPad != "SAME_UPPER" && *autoPad != "SAME_LOWER")
     return n.error() << "unknown auto_pad '" << *autoPad << "'", failure();
   for (size_t i = 0; i < spatial; ++i) {
-    int64_t out = (in[2 + i] + strides[i] - 1) / strides[i];
-    int64_t total = std::max<int64_t>(
-        0, (out - 1) * strides[i] + dilations[i] * (kernel[i] - 1) + 1 - in[2 + i]);
+    // ceil(in / stride), and the padding it needs, without overflowing on
+    // huge strides or dilations.
+    int64_t out = in[2 + i] ? 1 + (in[2 + i] - 1) / strides[i] : 0;
+    int64_t window, total;
+    if (llvm::MulOverflow(dilations[i], kernel[i] - 1, window) ||
+        llvm::AddOverflow((out - 1) * strides[i] + 1 - in[2 + i], window, total))
+      return n.error() << "auto_pad along spatial axis " << i << " overflows",
+             failure();
+    total = std::max<int64_t>(0, total);
     int64_t small = total / 2, big = total - small;
     p[i] = *autoPad == "SAME_UPPER" ? small : big;
     p[i + spatial] = *autoPad == "SAME_UPPER" ? big : small;
@@ -620,7 +627,9 @@ Results convertReshape(NodeContext &n) {
     if (d < 0)
       return n.error() << "shape entry " << d << " is invalid";
     out.push_back(d);
-    known *= d;
+    if (llvm::MulOverflow(known, d, known))
+      return n.error() << "shape (" << dit::shapeToString(*target)
+                       << ") has more elements than int64 can count";
   }
   int64_t total = dit::numElements(in);
   if (inferAt >= 0) {
@@ -764,8 +773,9 @@ FailureOr<Value> buildSlice(NodeContext &n, Value x, ArrayRef<int64_t> starts,
     int64_t e = step > 0 ? clampIndex(ends[i], 0, d) : clampIndex(ends[i], -1, d - 1);
     if (step < 0 && ends[i] < -d)
       e = -1;
-    int64_t count = step > 0 ? (e > s ? (e - s + step - 1) / step : 0)
-                             : (s > e ? (s - e + (-step) - 1) / (-step) : 0);
+    // ceil(|e - s| / |step|), written so that no step can overflow it.
+    int64_t count = step > 0 ? (e > s ? 1 + (e - s - 1) / step : 0)
+                             : (s > e ? 1 - (s - e - 1) / step : 0);
     out[*ax] = count;
     offsets[*ax] = count ? s : 0;
     strides[*ax] = step;
@@ -879,7 +889,14 @@ Results convertSplit(NodeContext &n) {
       return n.error() << "axis " << *axis << " of size " << extent
                        << " cannot be split into " << *numOutputs
                        << " equal parts";
-    int64_t chunk = (extent + *numOutputs - 1) / *numOutputs;
+    // The parts always sum to the extent; check their number before
+    // making that many.
+    if (*numOutputs != outputs)
+      return n.error() << "split sizes sum to " << extent << " over "
+                       << *numOutputs << " outputs; axis " << *axis
+                       << " has " << extent << " and the node " << outputs
+                       << " outputs";
+    int64_t chunk = extent ? 1 + (extent - 1) / *numOutputs : 0;
     for (int64_t i = 0, left = extent; i < *numOutputs; ++i, left -= chunk)
       sizes.push_back(std::max<int64_t>(0, std::min(chunk, left)));
   }
@@ -887,7 +904,8 @@ Results convertSplit(NodeContext &n) {
   for (int64_t s : sizes) {
     if (s < 0)
       return n.error() << "split sizes must be >= 0";
-    total += s;
+    if (llvm::AddOverflow(total, s, total))
+      return n.error() << "split sizes overflow";
   }
   if (total != extent || int64_t(sizes.size()) != outputs)
     return n.error() << "split sizes sum to " << total << " over "
@@ -1166,6 +1184,9 @@ Results convertConstantOfShape(NodeContext &n) {
   for (int64_t d : *shape)
     if (d < 0)
       return n.error() << "shape entry " << d << " is negative";
+  if (dit::numElements(*shape) < 0)
+    return n.error() << "shape (" << dit::shapeToString(*shape)
+                     << ") has more elements than int64 can count";
   Attribute element = FloatAttr::get(Float32Type::get(n.b.getContext()), 0.0);
   if (const auto *a = n.attr("value")) {
     auto dense = tensorAttr(n, *a);

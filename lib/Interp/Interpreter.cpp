@@ -245,7 +245,7 @@ public:
   }
 
   LogicalResult eval(Operation *op);
-  LogicalResult evalMatmul(dit::MatmulOp op);
+  LogicalResult evalMatmul(Value lhs, Value rhs, Value bias, Value result);
   LogicalResult evalGemm(dit::GemmOp op);
   LogicalResult evalConv(dit::ConvOp op);
   LogicalResult evalNorm(Operation *op, int64_t axis, double eps, Value scale,
@@ -274,8 +274,10 @@ double combine(dit::ScatterReduction red, double old, double upd) {
   return upd;
 }
 
-LogicalResult Evaluator::evalMatmul(dit::MatmulOp op) {
-  const Tensor &a = get(op.getLhs()), &b = get(op.getRhs());
+/// numpy matmul; `bias` (optional, dit.linear's) is added along the last axis.
+LogicalResult Evaluator::evalMatmul(Value lhs, Value rhs, Value bias,
+                                    Value result) {
+  const Tensor &a = get(lhs), &b = get(rhs);
   Index as(a.shape), bs(b.shape);
   if (as.size() == 1)
     as.insert(as.begin(), 1);
@@ -294,7 +296,7 @@ LogicalResult Evaluator::evalMatmul(dit::MatmulOp op) {
   }
   std::vector<int64_t> amap = broadcastMap(aBatch, batch);
   std::vector<int64_t> bmap = broadcastMap(bBatch, batch);
-  Tensor r = make(op.getResult());
+  Tensor r = make(result);
   for (size_t p = 0; p < amap.size(); ++p) {
     const double *ap = a.data.data() + amap[p] * m * k;
     const double *bp = b.data.data() + bmap[p] * k * n;
@@ -307,7 +309,12 @@ LogicalResult Evaluator::evalMatmul(dit::MatmulOp op) {
         rp[i * n + j] = acc;
       }
   }
-  return set(op.getResult(), std::move(r));
+  if (bias) {
+    const Tensor &c = get(bias);
+    for (size_t i = 0; i < r.data.size(); ++i)
+      r.data[i] += c.data[i % n];
+  }
+  return set(result, std::move(r));
 }
 
 LogicalResult Evaluator::evalGemm(dit::GemmOp op) {
@@ -763,7 +770,13 @@ LogicalResult Evaluator::eval(Operation *op) {
           return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));
         });
       })
-      .Case<MatmulOp>([&](MatmulOp m) { return evalMatmul(m); })
+      .Case<MatmulOp>([&](MatmulOp m) {
+        return evalMatmul(m.getLhs(), m.getRhs(), Value(), m.getResult());
+      })
+      .Case<LinearOp>([&](LinearOp l) {
+        return evalMatmul(l.getInput(), l.getWeight(), l.getBias(),
+                          l.getResult());
+      })
       .Case<GemmOp>([&](GemmOp g) { return evalGemm(g); })
       .Case<ConvOp>([&](ConvOp c) { return evalConv(c); })
       .Case<SoftmaxOp>([&](SoftmaxOp s) -> LogicalResult {

@@ -418,6 +418,74 @@ func.func @gemm_element_types(%a: tensor<2x3xf16>, %b: tensor<3x5xf32>) {
 }
 
 //===----------------------------------------------------------------------===//
+// dit.linear
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @linear_weight_rank(%x: tensor<2x8xf32>, %w: tensor<2x8x4xf32>) {
+  // expected-error@+1 {{'dit.linear' op linear needs an input of rank >= 1 and a (K, N) weight, got (2x8) and (2x8x4)}}
+  %0 = dit.linear %x, %w : (tensor<2x8xf32>, tensor<2x8x4xf32>) -> tensor<2x2x4xf32>
+  return
+}
+
+// -----
+
+func.func @linear_scalar_input(%x: tensor<f32>, %w: tensor<1x4xf32>) {
+  // expected-error@+1 {{'dit.linear' op linear needs an input of rank >= 1 and a (K, N) weight, got (scalar) and (1x4)}}
+  %0 = dit.linear %x, %w : (tensor<f32>, tensor<1x4xf32>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @linear_contraction(%x: tensor<2x8xf32>, %w: tensor<4x8xf32>) {
+  // expected-error@+1 {{'dit.linear' op matmul contraction sizes differ: (2x8) x (4x8)}}
+  %0 = dit.linear %x, %w : (tensor<2x8xf32>, tensor<4x8xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @linear_bias_size(%x: tensor<2x8xf32>, %w: tensor<8x4xf32>, %b: tensor<8xf32>) {
+  // expected-error@+1 {{'dit.linear' op linear bias (8) must be a vector of the 4 outputs}}
+  %0 = dit.linear %x, %w, %b : (tensor<2x8xf32>, tensor<8x4xf32>, tensor<8xf32>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @linear_bias_matrix(%x: tensor<2x8xf32>, %w: tensor<8x4xf32>, %b: tensor<1x4xf32>) {
+  // expected-error@+1 {{'dit.linear' op linear bias (1x4) must be a vector of the 4 outputs}}
+  %0 = dit.linear %x, %w, %b : (tensor<2x8xf32>, tensor<8x4xf32>, tensor<1x4xf32>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @linear_result_shape(%x: tensor<1x6x8xf32>, %w: tensor<8x4xf32>) {
+  // expected-error@+1 {{'dit.linear' op result shape (6x4) should be (1x6x4)}}
+  %0 = dit.linear %x, %w : (tensor<1x6x8xf32>, tensor<8x4xf32>) -> tensor<6x4xf32>
+  return
+}
+
+// -----
+
+func.func @linear_element_types(%x: tensor<2x8xf32>, %w: tensor<8x4xf16>) {
+  // expected-error@+1 {{'dit.linear' op requires the same element type for all operands and results}}
+  %0 = dit.linear %x, %w : (tensor<2x8xf32>, tensor<8x4xf16>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @linear_int(%x: tensor<2x8xi64>, %w: tensor<8x4xi64>) {
+  // expected-error@+1 {{'dit.linear' op operand #0 must be statically shaped tensor of 64-bit float or 32-bit float or 16-bit float or bfloat16 type values, but got 'tensor<2x8xi64>'}}
+  %0 = dit.linear %x, %w : (tensor<2x8xi64>, tensor<8x4xi64>) -> tensor<2x4xi64>
+  return
+}
+
+//===----------------------------------------------------------------------===//
 // dit.conv
 //===----------------------------------------------------------------------===//
 

@@ -191,6 +191,21 @@ func.func @gemm(%a: tensor<4x8xf32>, %b: tensor<16x8xf32>, %c: tensor<16xf32>) {
 
 // -----
 
+// CHECK-LABEL: func.func @linear
+// CHECK-SAME: (%[[X:[a-z0-9]+]]: tensor<1x48x32xf32>, %[[W:[a-z0-9]+]]: tensor<32x64xf32>, %[[B:[a-z0-9]+]]: tensor<64xf32>, %[[V:[a-z0-9]+]]: tensor<32xf32>)
+func.func @linear(%x: tensor<1x48x32xf32>, %w: tensor<32x64xf32>, %b: tensor<64xf32>, %v: tensor<32xf32>) {
+  // CHECK: dit.linear %[[X]], %[[W]], %[[B]] : (tensor<1x48x32xf32>, tensor<32x64xf32>, tensor<64xf32>) -> tensor<1x48x64xf32>
+  %0 = dit.linear %x, %w, %b : (tensor<1x48x32xf32>, tensor<32x64xf32>, tensor<64xf32>) -> tensor<1x48x64xf32>
+  // CHECK: dit.linear %[[X]], %[[W]] : (tensor<1x48x32xf32>, tensor<32x64xf32>) -> tensor<1x48x64xf32>
+  %1 = dit.linear %x, %w : (tensor<1x48x32xf32>, tensor<32x64xf32>) -> tensor<1x48x64xf32>
+  // A vector input gives a vector.
+  // CHECK: dit.linear %[[V]], %[[W]], %[[B]] : (tensor<32xf32>, tensor<32x64xf32>, tensor<64xf32>) -> tensor<64xf32>
+  %2 = dit.linear %v, %w, %b : (tensor<32xf32>, tensor<32x64xf32>, tensor<64xf32>) -> tensor<64xf32>
+  return
+}
+
+// -----
+
 // CHECK-LABEL: func.func @conv
 // CHECK-SAME: (%[[X:[a-z0-9]+]]: tensor<1x4x8x16x16xf32>, %[[W:[a-z0-9]+]]: tensor<6x4x1x2x2xf32>, %[[B:[a-z0-9]+]]: tensor<6xf32>, %[[X2:[a-z0-9]+]]: tensor<1x4x8x8xf32>, %[[W2:[a-z0-9]+]]: tensor<8x2x3x3xf32>)
 func.func @conv(%x: tensor<1x4x8x16x16xf32>, %w: tensor<6x4x1x2x2xf32>, %b: tensor<6xf32>, %x2: tensor<1x4x8x8xf32>, %w2: tensor<8x2x3x3xf32>) {

@@ -39,6 +39,11 @@ mlir::FailureOr<Shape> gemmShape(llvm::ArrayRef<int64_t> a,
                                  std::optional<llvm::ArrayRef<int64_t>> c,
                                  bool transA, bool transB,
                                  EmitErrorFn emitError);
+/// x (..., K) @ weight (K, N) + bias (N) -> (..., N).
+mlir::FailureOr<Shape> linearShape(llvm::ArrayRef<int64_t> input,
+                                   llvm::ArrayRef<int64_t> weight,
+                                   std::optional<llvm::ArrayRef<int64_t>> bias,
+                                   EmitErrorFn emitError);
 mlir::FailureOr<Shape> convShape(llvm::ArrayRef<int64_t> input,
                                  llvm::ArrayRef<int64_t> weight,
                                  llvm::ArrayRef<int64_t> strides,

@@ -1,0 +1,175 @@
+/* vsart.h - C API of the vsa runtime (plain C, no LLVM/MLIR dependency).
+ *
+ * Conventions: every fallible call returns a vsart_status_t; VSART_OK is 0.
+ * vsart_status_message() names a code; vsart_last_error() gives the detailed
+ * message of the last failure on the calling thread. Handles are opaque.
+ * CPU kernels compute in fp32 on raw row-major pointers, are multithreaded
+ * (VSART_NUM_THREADS, default hardware_concurrency) and give bit-identical
+ * results for any thread count. Elementwise and row-wise kernels allow
+ * out == x (in place). */
+#ifndef VSART_H
+#define VSART_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum vsart_status_t {
+  VSART_OK = 0,
+  VSART_ERROR_INVALID_ARGUMENT = 1,
+  VSART_ERROR_OUT_OF_MEMORY = 2,
+  VSART_ERROR_IO = 3,
+  VSART_ERROR_INVALID_FORMAT = 4,
+  VSART_ERROR_UNSUPPORTED_VERSION = 5,
+  VSART_ERROR_NOT_FOUND = 6,
+} vsart_status_t;
+
+/* Static description of a status code (never NULL). */
+const char *vsart_status_message(vsart_status_t status);
+/* Detailed message of the last failing call on this thread ("" if none). */
+const char *vsart_last_error(void);
+
+/* ---- tensors ------------------------------------------------------------ */
+
+typedef enum vsart_dtype_t {
+  VSART_DTYPE_F32 = 0,
+  VSART_DTYPE_F16 = 1,
+  VSART_DTYPE_BF16 = 2,
+  VSART_DTYPE_I64 = 3,
+  VSART_DTYPE_I32 = 4,
+  VSART_DTYPE_U8 = 5,
+  VSART_DTYPE_BOOL = 6, /* one byte per element */
+} vsart_dtype_t;
+
+#define VSART_MAX_RANK 8
+
+/* Bytes per element, 0 for an unknown dtype. */
+size_t vsart_dtype_size(vsart_dtype_t dtype);
+
+typedef struct vsart_tensor *vsart_tensor_t;
+
+/* Zero-initialised, 64-byte aligned, row-major. rank 0..VSART_MAX_RANK,
+ * dims >= 0 (dims may be NULL when rank is 0). */
+vsart_status_t vsart_tensor_create(vsart_dtype_t dtype, int32_t rank,
+                                   const int64_t *dims, vsart_tensor_t *out);
+void vsart_tensor_destroy(vsart_tensor_t tensor); /* NULL is a no-op */
+void *vsart_tensor_data(vsart_tensor_t tensor);
+vsart_dtype_t vsart_tensor_dtype(vsart_tensor_t tensor);
+int32_t vsart_tensor_rank(vsart_tensor_t tensor);
+int64_t vsart_tensor_dim(vsart_tensor_t tensor, int32_t axis); /* -1 if out of range */
+const int64_t *vsart_tensor_dims(vsart_tensor_t tensor);
+int64_t vsart_tensor_num_elements(vsart_tensor_t tensor);
+size_t vsart_tensor_size_bytes(vsart_tensor_t tensor);
+
+/* ---- threading ---------------------------------------------------------- */
+
+/* Threads used by CPU kernels (>= 1). Setting n <= 0 restores the default
+ * (VSART_NUM_THREADS or hardware_concurrency). Not to be called while a
+ * kernel runs. */
+int32_t vsart_get_num_threads(void);
+void vsart_set_num_threads(int32_t n);
+
+/* ---- CPU kernels (fp32) ------------------------------------------------- */
+
+typedef enum vsart_epilogue_t {
+  VSART_EPILOGUE_NONE = 0,
+  VSART_EPILOGUE_GELU_TANH = 1,
+  VSART_EPILOGUE_GELU_ERF = 2,
+} vsart_epilogue_t;
+
+/* C[m,n] = epilogue(alpha * op(A) op(B) + beta * C + bias[n]).
+ * op(A) is m x k: A is m x k (lda >= k) or, transposed, k x m (lda >= m).
+ * op(B) is k x n: B is k x n (ldb >= n) or, transposed, n x k (ldb >= k).
+ * ldc >= n. bias may be NULL. With beta == 0, C is not read. */
+vsart_status_t vsart_cpu_gemm(int trans_a, int trans_b, int64_t m, int64_t n,
+                              int64_t k, float alpha, const float *a,
+                              int64_t lda, const float *b, int64_t ldb,
+                              float beta, float *c, int64_t ldc,
+                              const float *bias, vsart_epilogue_t epilogue);
+
+/* out[b,h,i,:] = softmax_j(scale * q[b,h,i,:].k[b,g,j,:] + mask[b,h,i,j]) v[b,g,j,:]
+ * q, out: (batch, num_heads, seq_q, head_dim); k, v: (batch, num_kv_heads,
+ * seq_kv, head_dim); g = h / (num_heads / num_kv_heads) (grouped-query heads;
+ * num_heads % num_kv_heads == 0). mask may be NULL; otherwise mask_dims[4]
+ * gives its shape, each entry 1 (broadcast) or equal to (batch, num_heads,
+ * seq_q, seq_kv). A row whose keys are all masked (-inf) yields 0. Memory use
+ * is O(block), never seq_q x seq_kv. */
+vsart_status_t vsart_cpu_attention(const float *q, const float *k,
+                                   const float *v, float *out, int64_t batch,
+                                   int64_t num_heads, int64_t num_kv_heads,
+                                   int64_t seq_q, int64_t seq_kv,
+                                   int64_t head_dim, float scale,
+                                   const float *mask, const int64_t *mask_dims);
+
+/* Over the last dim of x (rows x dim); scale, bias (dim) may be NULL. */
+vsart_status_t vsart_cpu_layer_norm(const float *x, float *out, int64_t rows,
+                                    int64_t dim, const float *scale,
+                                    const float *bias, float eps);
+/* out = x / sqrt(mean(x^2) + eps) * scale + bias. */
+vsart_status_t vsart_cpu_rms_norm(const float *x, float *out, int64_t rows,
+                                  int64_t dim, const float *scale,
+                                  const float *bias, float eps);
+/* Over the last dim; a row that is entirely -inf yields 0. */
+vsart_status_t vsart_cpu_softmax(const float *x, float *out, int64_t rows,
+                                 int64_t dim);
+/* x, out: (batch, seq, dim); shift, scale: (batch, dim), either may be NULL.
+ * out = x * (1 + scale[b]) + shift[b]. */
+vsart_status_t vsart_cpu_modulate(const float *x, const float *shift,
+                                  const float *scale, float *out, int64_t batch,
+                                  int64_t seq, int64_t dim);
+/* kind: VSART_EPILOGUE_GELU_TANH or VSART_EPILOGUE_GELU_ERF. */
+vsart_status_t vsart_cpu_gelu(const float *x, float *out, int64_t n,
+                              vsart_epilogue_t kind);
+
+/* ---- .vsab modules ------------------------------------------------------ */
+
+#define VSART_VSAB_FORMAT_VERSION 1u
+
+typedef struct vsart_module *vsart_module_t;
+
+/* A tensor stored in a module: non-owning, valid until vsart_module_close. */
+typedef struct vsart_tensor_view_t {
+  const char *name;
+  vsart_dtype_t dtype;
+  int32_t rank;
+  int64_t dims[VSART_MAX_RANK];
+  const void *data; /* 64-byte aligned within the file */
+  size_t size_bytes;
+} vsart_tensor_view_t;
+
+typedef struct vsart_geometry_t {
+  int32_t latent_t, latent_h, latent_w;
+  int32_t patch_t, patch_h, patch_w;
+} vsart_geometry_t;
+
+/* Maps the file, runs the flatbuffers verifier and checks identifier,
+ * version, names, dtypes and every tensor's bounds and size. */
+vsart_status_t vsart_module_open(const char *path, vsart_module_t *out);
+void vsart_module_close(vsart_module_t module); /* NULL is a no-op */
+uint32_t vsart_module_format_version(vsart_module_t module);
+vsart_status_t vsart_module_geometry(vsart_module_t module,
+                                     vsart_geometry_t *out);
+int64_t vsart_module_num_tensors(vsart_module_t module);
+vsart_status_t vsart_module_tensor_at(vsart_module_t module, int64_t index,
+                                      vsart_tensor_view_t *out);
+vsart_status_t vsart_module_find_tensor(vsart_module_t module, const char *name,
+                                        vsart_tensor_view_t *out);
+int64_t vsart_module_num_attention_configs(vsart_module_t module);
+/* Pattern name and number of key/value parameters of config `index`. */
+vsart_status_t vsart_module_attention_config(vsart_module_t module,
+                                             int64_t index,
+                                             const char **pattern,
+                                             int64_t *num_params);
+vsart_status_t vsart_module_attention_param(vsart_module_t module,
+                                            int64_t index, int64_t param,
+                                            const char **key,
+                                            const char **value);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* VSART_H */

@@ -1,0 +1,439 @@
+// CPU kernels against naive double-precision references written here.
+#include "vsart.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <vector>
+
+namespace {
+
+const float kNegInf = -std::numeric_limits<float>::infinity();
+
+std::vector<float> randomVec(size_t n, uint32_t seed, float lo = -1.0f,
+                             float hi = 1.0f) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::vector<float> v(n);
+  for (float &x : v)
+    x = dist(rng);
+  return v;
+}
+
+double geluTanhRef(double x) {
+  return 0.5 * x * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) *
+                                    (x + 0.044715 * x * x * x)));
+}
+double geluErfRef(double x) { return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0))); }
+
+void expectClose(const std::vector<float> &got, const std::vector<double> &ref,
+                 double tol, const char *what) {
+  ASSERT_EQ(got.size(), ref.size());
+  size_t bad = 0;
+  for (size_t i = 0; i < got.size(); ++i)
+    if (!(std::fabs(got[i] - ref[i]) <= tol * (1.0 + std::fabs(ref[i])))) {
+      if (++bad <= 5)
+        ADD_FAILURE() << what << " [" << i << "]: got " << got[i]
+                      << ", expected " << ref[i];
+    }
+  EXPECT_EQ(bad, 0u) << what;
+}
+
+// Restores the default thread count after a test changes it.
+struct ThreadGuard {
+  ~ThreadGuard() { vsart_set_num_threads(0); }
+};
+
+// ---- gemm ------------------------------------------------------------------
+
+struct GemmCase {
+  int64_t m, n, k;
+  int ta, tb;
+  float alpha, beta;
+  bool bias;
+  vsart_epilogue_t epi;
+  int64_t pad; // extra leading-dimension padding
+};
+
+std::vector<float> runGemm(const GemmCase &c, std::vector<double> *ref) {
+  const int64_t lda = (c.ta ? c.m : c.k) + c.pad, ldb = (c.tb ? c.k : c.n) + c.pad;
+  const int64_t ldc = c.n + c.pad;
+  auto a = randomVec(size_t((c.ta ? c.k : c.m) * lda), 1);
+  auto b = randomVec(size_t((c.tb ? c.n : c.k) * ldb), 2);
+  auto cm = randomVec(size_t(c.m * ldc), 3);
+  auto bias = randomVec(size_t(c.n), 4);
+  if (ref) {
+    ref->assign(cm.begin(), cm.end());
+    for (int64_t i = 0; i < c.m; ++i)
+      for (int64_t j = 0; j < c.n; ++j) {
+        double s = 0;
+        for (int64_t p = 0; p < c.k; ++p)
+          s += double(c.ta ? a[p * lda + i] : a[i * lda + p]) *
+               double(c.tb ? b[j * ldb + p] : b[p * ldb + j]);
+        double v = c.alpha * s + (c.beta != 0 ? c.beta * cm[i * ldc + j] : 0) +
+                   (c.bias ? bias[j] : 0);
+        if (c.epi == VSART_EPILOGUE_GELU_TANH)
+          v = geluTanhRef(v);
+        else if (c.epi == VSART_EPILOGUE_GELU_ERF)
+          v = geluErfRef(v);
+        (*ref)[i * ldc + j] = v;
+      }
+  }
+  EXPECT_EQ(vsart_cpu_gemm(c.ta, c.tb, c.m, c.n, c.k, c.alpha, a.data(), lda,
+                           b.data(), ldb, c.beta, cm.data(), ldc,
+                           c.bias ? bias.data() : nullptr, c.epi),
+            VSART_OK);
+  return cm;
+}
+
+TEST(Gemm, MatchesReference) {
+  const GemmCase cases[] = {
+      {1, 1, 1, 0, 0, 1.0f, 0.0f, false, VSART_EPILOGUE_NONE, 0},
+      {7, 5, 3, 0, 0, 1.0f, 0.0f, false, VSART_EPILOGUE_NONE, 0},
+      {13, 17, 19, 1, 0, 0.5f, 0.0f, true, VSART_EPILOGUE_NONE, 3},
+      {13, 17, 19, 0, 1, 1.0f, 2.0f, false, VSART_EPILOGUE_GELU_TANH, 1},
+      {13, 17, 19, 1, 1, -1.5f, 0.25f, true, VSART_EPILOGUE_GELU_ERF, 0},
+      {70, 300, 270, 0, 0, 1.0f, 1.0f, true, VSART_EPILOGUE_GELU_TANH, 0},
+      {129, 257, 513, 1, 1, 0.125f, 0.0f, true, VSART_EPILOGUE_GELU_ERF, 5},
+      {65, 33, 0, 0, 0, 1.0f, 1.0f, true, VSART_EPILOGUE_NONE, 0}, // k == 0
+  };
+  for (const GemmCase &c : cases) {
+    SCOPED_TRACE(testing::Message() << "m=" << c.m << " n=" << c.n << " k=" << c.k
+                                    << " ta=" << c.ta << " tb=" << c.tb);
+    std::vector<double> ref;
+    std::vector<float> got = runGemm(c, &ref);
+    expectClose(got, ref, 1e-5 * std::sqrt(double(c.k) + 1) * 4, "gemm");
+  }
+}
+
+TEST(Gemm, BetaZeroIgnoresNaNInC) {
+  std::vector<float> a = {1, 2}, b = {3, 4}, c = {NAN};
+  ASSERT_EQ(vsart_cpu_gemm(0, 0, 1, 1, 2, 1.0f, a.data(), 2, b.data(), 1, 0.0f,
+                           c.data(), 1, nullptr, VSART_EPILOGUE_NONE),
+            VSART_OK);
+  EXPECT_EQ(c[0], 11.0f);
+}
+
+TEST(Gemm, RejectsBadArguments) {
+  float x[4] = {};
+  EXPECT_EQ(vsart_cpu_gemm(0, 0, 2, 2, 2, 1, x, 1, x, 2, 0, x, 2, nullptr,
+                           VSART_EPILOGUE_NONE),
+            VSART_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(vsart_cpu_gemm(0, 0, 2, 2, 2, 1, x, 2, x, 2, 0, x, 2, nullptr,
+                           static_cast<vsart_epilogue_t>(3)),
+            VSART_ERROR_INVALID_ARGUMENT);
+  EXPECT_STRNE(vsart_last_error(), "");
+}
+
+// ---- attention -------------------------------------------------------------
+
+struct AttnCase {
+  int64_t b, h, hkv, sq, skv, d;
+  int64_t mask[4]; // mask dims; mask[0] == 0 means no mask
+  bool maskRows;   // fully mask some query rows
+};
+
+void attentionRef(const AttnCase &c, const std::vector<float> &q,
+                  const std::vector<float> &k, const std::vector<float> &v,
+                  const std::vector<float> &mask, float scale,
+                  std::vector<double> &out) {
+  out.assign(size_t(c.b * c.h * c.sq * c.d), 0.0);
+  const int64_t full[4] = {c.b, c.h, c.sq, c.skv};
+  std::vector<double> s(size_t(c.skv));
+  for (int64_t b = 0; b < c.b; ++b)
+    for (int64_t h = 0; h < c.h; ++h) {
+      const int64_t g = h / (c.h / c.hkv);
+      for (int64_t i = 0; i < c.sq; ++i) {
+        double mx = -INFINITY;
+        for (int64_t j = 0; j < c.skv; ++j) {
+          double dot = 0;
+          for (int64_t d = 0; d < c.d; ++d)
+            dot += double(q[((b * c.h + h) * c.sq + i) * c.d + d]) *
+                   k[((b * c.hkv + g) * c.skv + j) * c.d + d];
+          s[j] = dot * scale;
+          if (c.mask[0]) {
+            const int64_t idx[4] = {b, h, i, j};
+            int64_t off = 0;
+            for (int e = 0; e < 4; ++e)
+              off = off * c.mask[e] + (c.mask[e] == 1 ? 0 : idx[e]);
+            (void)full;
+            s[j] += mask[off];
+          }
+          mx = std::max(mx, s[j]);
+        }
+        if (mx == -INFINITY)
+          continue; // all keys masked: 0
+        double sum = 0;
+        for (int64_t j = 0; j < c.skv; ++j)
+          sum += (s[j] = std::exp(s[j] - mx));
+        for (int64_t j = 0; j < c.skv; ++j)
+          for (int64_t d = 0; d < c.d; ++d)
+            out[((b * c.h + h) * c.sq + i) * c.d + d] +=
+                s[j] / sum * v[((b * c.hkv + g) * c.skv + j) * c.d + d];
+      }
+    }
+}
+
+std::vector<float> runAttention(const AttnCase &c, std::vector<double> *ref) {
+  auto q = randomVec(size_t(c.b * c.h * c.sq * c.d), 11, -2, 2);
+  auto k = randomVec(size_t(c.b * c.hkv * c.skv * c.d), 12, -2, 2);
+  auto v = randomVec(size_t(c.b * c.hkv * c.skv * c.d), 13);
+  std::vector<float> mask;
+  if (c.mask[0]) {
+    mask = randomVec(size_t(c.mask[0] * c.mask[1] * c.mask[2] * c.mask[3]), 14,
+                     -3, 1);
+    std::mt19937 rng(15);
+    for (float &m : mask) // sprinkle -inf
+      if (rng() % 5 == 0)
+        m = kNegInf;
+    if (c.maskRows && c.mask[2] > 1) // fully mask query rows 0 and 3
+      for (int64_t r = 0; r < c.mask[0] * c.mask[1]; ++r)
+        for (int64_t i : {int64_t(0), int64_t(3)})
+          if (i < c.mask[2])
+            for (int64_t j = 0; j < c.mask[3]; ++j)
+              mask[(r * c.mask[2] + i) * c.mask[3] + j] = kNegInf;
+  }
+  const float scale = 1.0f / std::sqrt(float(c.d));
+  if (ref)
+    attentionRef(c, q, k, v, mask, scale, *ref);
+  std::vector<float> out(size_t(c.b * c.h * c.sq * c.d), 42.0f);
+  EXPECT_EQ(vsart_cpu_attention(q.data(), k.data(), v.data(), out.data(), c.b,
+                                c.h, c.hkv, c.sq, c.skv, c.d, scale,
+                                c.mask[0] ? mask.data() : nullptr,
+                                c.mask[0] ? c.mask : nullptr),
+            VSART_OK)
+      << vsart_last_error();
+  return out;
+}
+
+const AttnCase kAttnCases[] = {
+    {1, 1, 1, 1, 1, 1, {0, 0, 0, 0}, false},
+    {2, 4, 2, 37, 70, 16, {0, 0, 0, 0}, false},
+    {1, 3, 3, 5, 129, 7, {1, 3, 5, 129}, false},
+    {2, 6, 2, 65, 66, 8, {2, 6, 65, 66}, true},
+    {2, 4, 1, 40, 100, 12, {1, 1, 40, 100}, true},
+    {3, 2, 2, 33, 17, 5, {3, 1, 1, 17}, false},
+    {1, 2, 1, 9, 1, 4, {1, 2, 9, 1}, true}, // single key, rows fully masked
+    {1, 2, 2, 4, 0, 3, {0, 0, 0, 0}, false}, // no keys: zeros
+};
+
+TEST(Attention, MatchesReference) {
+  for (const AttnCase &c : kAttnCases) {
+    SCOPED_TRACE(testing::Message() << "B=" << c.b << " H=" << c.h << "/" << c.hkv
+                                    << " S=" << c.sq << "x" << c.skv << " D=" << c.d);
+    std::vector<double> ref;
+    std::vector<float> got = runAttention(c, &ref);
+    expectClose(got, ref, 2e-5, "attention");
+  }
+}
+
+TEST(Attention, FullyMaskedRowsAreZero) {
+  const AttnCase c = {2, 6, 2, 65, 66, 8, {2, 6, 65, 66}, true};
+  std::vector<float> out = runAttention(c, nullptr);
+  for (int64_t r = 0; r < c.b * c.h; ++r)
+    for (int64_t i : {0, 3})
+      for (int64_t d = 0; d < c.d; ++d)
+        EXPECT_EQ(out[size_t((r * c.sq + i) * c.d + d)], 0.0f);
+}
+
+TEST(Attention, RejectsBadArguments) {
+  float x[64] = {};
+  const int64_t badMask[4] = {1, 2, 3, 4};
+  EXPECT_EQ(vsart_cpu_attention(x, x, x, x, 1, 3, 2, 2, 2, 2, 1.0f, nullptr,
+                                nullptr),
+            VSART_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(vsart_cpu_attention(x, x, x, x, 1, 2, 2, 2, 2, 2, 1.0f, x, badMask),
+            VSART_ERROR_INVALID_ARGUMENT);
+}
+
+// ---- norms, softmax, modulation, gelu --------------------------------------
+
+TEST(Norm, LayerNormMatchesReference) {
+  for (auto [rows, dim] : {std::pair<int64_t, int64_t>{1, 1}, {7, 13}, {33, 1025}}) {
+    for (int variant = 0; variant < 3; ++variant) {
+      auto x = randomVec(size_t(rows * dim), 21, -3, 5);
+      auto scale = randomVec(size_t(dim), 22), bias = randomVec(size_t(dim), 23);
+      const float *sp = variant >= 1 ? scale.data() : nullptr;
+      const float *bp = variant >= 2 ? bias.data() : nullptr;
+      std::vector<double> ref(x.size());
+      for (int64_t r = 0; r < rows; ++r) {
+        double mean = 0, var = 0;
+        for (int64_t i = 0; i < dim; ++i)
+          mean += x[r * dim + i];
+        mean /= dim;
+        for (int64_t i = 0; i < dim; ++i)
+          var += (x[r * dim + i] - mean) * (x[r * dim + i] - mean);
+        var /= dim;
+        for (int64_t i = 0; i < dim; ++i)
+          ref[r * dim + i] = (x[r * dim + i] - mean) / std::sqrt(var + 1e-5) *
+                                 (sp ? sp[i] : 1.0) + (bp ? bp[i] : 0.0);
+      }
+      std::vector<float> out(x.size());
+      ASSERT_EQ(vsart_cpu_layer_norm(x.data(), out.data(), rows, dim, sp, bp, 1e-5f),
+                VSART_OK);
+      expectClose(out, ref, 1e-4, "layer_norm");
+      // In place gives the same bits.
+      ASSERT_EQ(vsart_cpu_layer_norm(x.data(), x.data(), rows, dim, sp, bp, 1e-5f),
+                VSART_OK);
+      EXPECT_EQ(0, std::memcmp(x.data(), out.data(), x.size() * sizeof(float)));
+    }
+  }
+}
+
+TEST(Norm, RmsNormMatchesReference) {
+  for (auto [rows, dim] : {std::pair<int64_t, int64_t>{1, 1}, {9, 31}, {17, 3072}}) {
+    auto x = randomVec(size_t(rows * dim), 31, -2, 2);
+    auto scale = randomVec(size_t(dim), 32), bias = randomVec(size_t(dim), 33);
+    for (bool withBias : {false, true}) {
+      std::vector<double> ref(x.size());
+      for (int64_t r = 0; r < rows; ++r) {
+        double ms = 0;
+        for (int64_t i = 0; i < dim; ++i)
+          ms += double(x[r * dim + i]) * x[r * dim + i];
+        double inv = 1.0 / std::sqrt(ms / dim + 1e-6);
+        for (int64_t i = 0; i < dim; ++i)
+          ref[r * dim + i] = x[r * dim + i] * inv * scale[i] + (withBias ? bias[i] : 0.0);
+      }
+      std::vector<float> out(x.size());
+      ASSERT_EQ(vsart_cpu_rms_norm(x.data(), out.data(), rows, dim, scale.data(),
+                                   withBias ? bias.data() : nullptr, 1e-6f),
+                VSART_OK);
+      expectClose(out, ref, 1e-4, "rms_norm");
+    }
+  }
+}
+
+TEST(Softmax, MatchesReferenceWithMaskedRows) {
+  const int64_t rows = 11, dim = 37;
+  auto x = randomVec(size_t(rows * dim), 41, -10, 10);
+  for (int64_t i = 0; i < dim; ++i)
+    x[size_t(2 * dim + i)] = kNegInf; // fully masked row -> 0
+  for (int64_t i = 0; i < dim; i += 2)
+    x[size_t(5 * dim + i)] = kNegInf; // partially masked row
+  std::vector<double> ref(x.size(), 0.0);
+  for (int64_t r = 0; r < rows; ++r) {
+    double mx = -INFINITY, sum = 0;
+    for (int64_t i = 0; i < dim; ++i)
+      mx = std::max(mx, double(x[r * dim + i]));
+    if (mx == -INFINITY)
+      continue;
+    for (int64_t i = 0; i < dim; ++i)
+      sum += std::exp(x[r * dim + i] - mx);
+    for (int64_t i = 0; i < dim; ++i)
+      ref[r * dim + i] = std::exp(x[r * dim + i] - mx) / sum;
+  }
+  std::vector<float> out(x.size());
+  ASSERT_EQ(vsart_cpu_softmax(x.data(), out.data(), rows, dim), VSART_OK);
+  expectClose(out, ref, 1e-5, "softmax");
+}
+
+TEST(Elementwise, ModulateMatchesReference) {
+  const int64_t b = 3, s = 7, d = 19;
+  auto x = randomVec(size_t(b * s * d), 51);
+  auto shift = randomVec(size_t(b * d), 52), scale = randomVec(size_t(b * d), 53);
+  for (int variant = 0; variant < 3; ++variant) {
+    const float *sh = variant != 1 ? shift.data() : nullptr;
+    const float *sc = variant != 2 ? scale.data() : nullptr;
+    std::vector<double> ref(x.size());
+    for (int64_t bi = 0; bi < b; ++bi)
+      for (int64_t si = 0; si < s; ++si)
+        for (int64_t i = 0; i < d; ++i)
+          ref[(bi * s + si) * d + i] = x[(bi * s + si) * d + i] *
+                                           (1.0 + (sc ? sc[bi * d + i] : 0.0)) +
+                                       (sh ? sh[bi * d + i] : 0.0);
+    std::vector<float> out(x.size());
+    ASSERT_EQ(vsart_cpu_modulate(x.data(), sh, sc, out.data(), b, s, d), VSART_OK);
+    expectClose(out, ref, 1e-6, "modulate");
+  }
+}
+
+TEST(Elementwise, GeluMatchesReference) {
+  auto x = randomVec(10001, 61, -6, 6);
+  for (auto kind : {VSART_EPILOGUE_GELU_TANH, VSART_EPILOGUE_GELU_ERF}) {
+    std::vector<double> ref(x.size());
+    for (size_t i = 0; i < x.size(); ++i)
+      ref[i] = kind == VSART_EPILOGUE_GELU_TANH ? geluTanhRef(x[i]) : geluErfRef(x[i]);
+    std::vector<float> out(x.size());
+    ASSERT_EQ(vsart_cpu_gelu(x.data(), out.data(), int64_t(x.size()), kind), VSART_OK);
+    expectClose(out, ref, 1e-5, "gelu");
+  }
+  float y;
+  EXPECT_EQ(vsart_cpu_gelu(x.data(), &y, 1, VSART_EPILOGUE_NONE),
+            VSART_ERROR_INVALID_ARGUMENT);
+}
+
+// ---- determinism across thread counts ---------------------------------------
+
+TEST(Threads, ResultsIndependentOfThreadCount) {
+  ThreadGuard guard;
+  const GemmCase gc = {130, 300, 270, 1, 0, 1.0f, 0.5f, true,
+                       VSART_EPILOGUE_GELU_TANH, 0};
+  const AttnCase ac = {2, 4, 2, 100, 130, 16, {1, 1, 100, 130}, true};
+  std::vector<float> x = randomVec(200 * 257, 71, -3, 3), ln1, sm1;
+  std::vector<float> g1, a1;
+  for (int threads : {1, 2, 3, 8}) {
+    vsart_set_num_threads(threads);
+    ASSERT_EQ(vsart_get_num_threads(), threads);
+    std::vector<float> g = runGemm(gc, nullptr), a = runAttention(ac, nullptr);
+    std::vector<float> ln(x.size()), sm(x.size());
+    ASSERT_EQ(vsart_cpu_layer_norm(x.data(), ln.data(), 200, 257, nullptr, nullptr,
+                                   1e-5f), VSART_OK);
+    ASSERT_EQ(vsart_cpu_softmax(x.data(), sm.data(), 200, 257), VSART_OK);
+    if (threads == 1) {
+      g1 = g, a1 = a, ln1 = ln, sm1 = sm;
+      continue;
+    }
+    SCOPED_TRACE(threads);
+    EXPECT_EQ(0, std::memcmp(g.data(), g1.data(), g.size() * 4));
+    EXPECT_EQ(0, std::memcmp(a.data(), a1.data(), a.size() * 4));
+    EXPECT_EQ(0, std::memcmp(ln.data(), ln1.data(), ln.size() * 4));
+    EXPECT_EQ(0, std::memcmp(sm.data(), sm1.data(), sm.size() * 4));
+  }
+}
+
+// ---- tensors ----------------------------------------------------------------
+
+TEST(Tensor, CreateQueryDestroy) {
+  const int64_t dims[3] = {2, 3, 5};
+  const vsart_dtype_t dtypes[] = {VSART_DTYPE_F32, VSART_DTYPE_F16,
+                                  VSART_DTYPE_BF16, VSART_DTYPE_I64,
+                                  VSART_DTYPE_I32, VSART_DTYPE_U8,
+                                  VSART_DTYPE_BOOL};
+  const size_t sizes[] = {4, 2, 2, 8, 4, 1, 1};
+  for (size_t i = 0; i < 7; ++i) {
+    vsart_tensor_t t = nullptr;
+    ASSERT_EQ(vsart_tensor_create(dtypes[i], 3, dims, &t), VSART_OK);
+    EXPECT_EQ(vsart_tensor_dtype(t), dtypes[i]);
+    EXPECT_EQ(vsart_tensor_rank(t), 3);
+    EXPECT_EQ(vsart_tensor_dim(t, 2), 5);
+    EXPECT_EQ(vsart_tensor_dim(t, 3), -1);
+    EXPECT_EQ(vsart_tensor_num_elements(t), 30);
+    EXPECT_EQ(vsart_tensor_size_bytes(t), 30 * sizes[i]);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(vsart_tensor_data(t)) % 64, 0u);
+    const auto *p = static_cast<const uint8_t *>(vsart_tensor_data(t));
+    for (size_t j = 0; j < vsart_tensor_size_bytes(t); ++j)
+      ASSERT_EQ(p[j], 0);
+    vsart_tensor_destroy(t);
+  }
+  vsart_tensor_t t = nullptr;
+  ASSERT_EQ(vsart_tensor_create(VSART_DTYPE_F32, 0, nullptr, &t), VSART_OK);
+  EXPECT_EQ(vsart_tensor_num_elements(t), 1);
+  vsart_tensor_destroy(t);
+  const int64_t neg[1] = {-1}, huge[2] = {int64_t(1) << 40, int64_t(1) << 40};
+  EXPECT_EQ(vsart_tensor_create(VSART_DTYPE_F32, 1, neg, &t),
+            VSART_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(t, nullptr);
+  EXPECT_EQ(vsart_tensor_create(VSART_DTYPE_F32, 2, huge, &t),
+            VSART_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(vsart_tensor_create(VSART_DTYPE_F32, 9, huge, &t),
+            VSART_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(vsart_tensor_create(static_cast<vsart_dtype_t>(7), 1, dims, &t),
+            VSART_ERROR_INVALID_ARGUMENT);
+  EXPECT_STREQ(vsart_status_message(VSART_ERROR_NOT_FOUND), "not found");
+  vsart_tensor_destroy(nullptr);
+}
+
+} // namespace
