@@ -51,6 +51,21 @@ def RaiseRmsNormPass : Pass<"dit-raise-rms-norm", "mlir::func::FuncOp"> {
   let dependentDialects = ["::vsa::dit::DitDialect"];
 }
 
+def RaiseRopePass : Pass<"dit-raise-rope", "mlir::func::FuncOp"> {
+  let summary = "Raise decomposed interleaved RoPE to dit.rope";
+  let description = [{
+    Recognises real-valued interleaved rotary embedding as diffusers' Wan
+    exports it: lanes x1 = x[..., 0::2] and x2 = x[..., 1::2] (a reshape to
+    (..., D/2, 2) and unit slices, or stride-2 slices), `x1·cos − x2·sin`
+    and `x1·sin + x2·cos` (mul and add operands in either order), written
+    back by two ScatterND (optionally behind one shared transpose) whose
+    constant index tables address exactly the even and the odd lanes.
+    Becomes `dit.rope x, cos, sin {interleaved}` (followed by the transpose,
+    if any). Intermediates used elsewhere block the rewrite.
+  }];
+  let dependentDialects = ["::vsa::dit::DitDialect"];
+}
+
 def RaiseLinearPass : Pass<"dit-raise-linear", "mlir::func::FuncOp"> {
   let summary = "Raise weight products (matmul + bias, gemm) to dit.linear";
   let description = [{
@@ -78,6 +93,23 @@ def RaiseGeluPass : Pass<"dit-raise-gelu", "mlir::func::FuncOp"> {
     constants matched to a relative 1e-6, and replaces the chain with
     `dit.gelu tanh` or `dit.gelu none`. Intermediate values used elsewhere
     block the rewrite.
+  }];
+  let dependentDialects = ["::vsa::dit::DitDialect"];
+}
+
+def RaiseModulationPass : Pass<"dit-raise-modulation", "mlir::func::FuncOp"> {
+  let summary = "Raise AdaLN modulation and gated residuals (dit.modulate, dit.gated_add)";
+  let description = [{
+    Recognises the adaptive-norm structure of a DiT block.
+    `add(mul(n, 1 + scale), shift)` (adds and mul in either operand order;
+    the `1` a splat 1.0 constant or a param with an inline 1.0 value; the
+    `1 + scale` possibly behind one reshape, which then moves onto the scale)
+    with shift and scale broadcasting to n becomes `dit.modulate n, shift,
+    scale`. `add(x, mul(y, gate))` (either operand order) with a gate that
+    is not a constant or param, has fewer elements than y and is 1 on every
+    axis but y's first and last (a per-sample/per-channel gate from the
+    timestep modulation) becomes `dit.gated_add x, y, gate`. Products with
+    other users are left alone.
   }];
   let dependentDialects = ["::vsa::dit::DitDialect"];
 }

@@ -23,11 +23,14 @@ void vsa::buildRaisingPipeline(OpPassManager &pm) {
   buildImportCleanupPipeline(pm);
   OpPassManager &fn = pm.nest<func::FuncOp>();
   fn.addPass(createRaiseRmsNormPass());
+  // Before attention: RoPE feeds its queries and keys.
+  fn.addPass(createRaiseRopePass());
   fn.addPass(createRaiseAttentionPass());
   fn.addPass(createInferVideoGeometryPass());
   // After attention: its q·kᵀ and p·v products must not look like linears.
   fn.addPass(createRaiseLinearPass());
   fn.addPass(createRaiseGeluPass());
+  fn.addPass(createRaiseModulationPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }
@@ -40,6 +43,6 @@ void vsa::registerPipelines() {
   PassPipelineRegistration<>(
       "dit-raise",
       "Import clean-up, then raise RMSNorm and attention, infer video geometry, "
-      "raise linears and GELU",
+      "raise linears, GELU, AdaLN modulation and gated residuals",
       buildRaisingPipeline);
 }

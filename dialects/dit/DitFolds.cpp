@@ -111,6 +111,26 @@ std::vector<int64_t> broadcastIndices(ArrayRef<int64_t> inShape,
 template <typename FloatFn, typename IntFn>
 Attribute foldElementwise(RankedTensorType resultType,
                           ArrayRef<Attribute> operands, FloatFn ffn, IntFn ifn) {
+  if (resultType.getNumElements() > kFoldLimit)
+    return {};
+  // Splat operands (ConstantOfShape makes large ones from a few bytes) give
+  // a splat: evaluate one element, not a million.
+  if (resultType.getNumElements() > 1 &&
+      llvm::all_of(operands, [](Attribute a) {
+        auto dense = dyn_cast_or_null<DenseElementsAttr>(a);
+        return dense && dense.isSplat();
+      })) {
+    SmallVector<Attribute> scalars;
+    for (Attribute a : operands) {
+      auto dense = cast<DenseElementsAttr>(a);
+      scalars.push_back(dense.resizeSplat(
+          RankedTensorType::get({}, dense.getElementType())));
+    }
+    auto scalar = dyn_cast_or_null<DenseElementsAttr>(foldElementwise(
+        RankedTensorType::get({}, resultType.getElementType()), scalars, ffn,
+        ifn));
+    return scalar ? scalar.resizeSplat(resultType) : Attribute();
+  }
   SmallVector<ConstTensor> ins;
   for (Attribute a : operands) {
     auto c = unpack(a);
@@ -118,8 +138,6 @@ Attribute foldElementwise(RankedTensorType resultType,
       return {};
     ins.push_back(std::move(*c));
   }
-  if (resultType.getNumElements() > kFoldLimit)
-    return {};
   SmallVector<std::vector<int64_t>> maps;
   for (ConstTensor &c : ins)
     maps.push_back(broadcastIndices(c.type.getShape(), resultType.getShape()));
@@ -644,6 +662,9 @@ OpFoldResult SliceOp::fold(FoldAdaptor a) {
 OpFoldResult ConcatOp::fold(FoldAdaptor a) {
   if (getInputs().size() == 1 && getInputs()[0].getType() == getType())
     return getInputs()[0];
+  // Each input is within the limit; the result must be too.
+  if (getType().getNumElements() > kFoldLimit)
+    return {};
   SmallVector<ConstTensor> ins;
   for (Attribute attr : a.getInputs()) {
     auto c = unpack(attr);
@@ -690,6 +711,9 @@ OpFoldResult BroadcastOp::fold(FoldAdaptor a) {
 }
 
 OpFoldResult GatherOp::fold(FoldAdaptor a) {
+  // The result can be far larger than the input and the indices.
+  if (getType().getNumElements() > kFoldLimit)
+    return {};
   auto in = unpack(a.getInput());
   auto idx = unpack(a.getIndices());
   if (!in || !idx)

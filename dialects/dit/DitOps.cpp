@@ -222,6 +222,26 @@ LogicalResult RmsNormOp::verify() {
   return success();
 }
 
+/// Checks that `what` broadcasts to `target`'s shape.
+static LogicalResult checkBroadcastsTo(Operation *op, StringRef what, Value v,
+                                       Value target) {
+  if (broadcastsTo(shapeOf(v), shapeOf(target)))
+    return success();
+  return op->emitOpError() << what << " (" << shapeToString(shapeOf(v))
+                           << ") does not broadcast to ("
+                           << shapeToString(shapeOf(target)) << ")";
+}
+
+LogicalResult ModulateOp::verify() {
+  if (failed(checkBroadcastsTo(*this, "shift", getShift(), getInput())))
+    return failure();
+  return checkBroadcastsTo(*this, "scale", getScale(), getInput());
+}
+
+LogicalResult GatedAddOp::verify() {
+  return checkBroadcastsTo(*this, "gate", getGate(), getRhs());
+}
+
 LogicalResult ReduceOp::verify() {
   return checkResultShape(*this, reduceShape(shapeOf(getInput()), getAxes(),
                                              getKeepdims(), EMIT_ERR));
@@ -253,6 +273,21 @@ LogicalResult AttentionOp::verify() {
     return emitOpError("geometry covers ")
            << getGeometry()->getNumTokens() << " tokens but the queries have "
            << shapeOf(getQuery())[2];
+  return success();
+}
+
+LogicalResult RopeOp::verify() {
+  ArrayRef<int64_t> in = shapeOf(getInput());
+  if (in.empty() || in.back() % 2 != 0)
+    return emitOpError("input must have an even last axis, got (")
+           << shapeToString(in) << ")";
+  SmallVector<int64_t> pairs(in);
+  pairs.back() /= 2;
+  for (auto [what, table] : {std::pair("cos", getCos()), std::pair("sin", getSin())})
+    if (!broadcastsTo(shapeOf(table), pairs))
+      return emitOpError() << what << " (" << shapeToString(shapeOf(table))
+                           << ") does not broadcast to the pairs ("
+                           << shapeToString(pairs) << ")";
   return success();
 }
 

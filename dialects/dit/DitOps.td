@@ -272,6 +272,44 @@ def Dit_RmsNormOp : Dit_Op<"rms_norm", [Pure, SameOperandsAndResultElementType]>
   let hasVerifier = 1;
 }
 
+def Dit_ModulateOp : Dit_Op<"modulate", [Pure, AllTypesMatch<["input", "result"]>,
+                                          SameOperandsAndResultElementType]> {
+  let summary = "adaptive-norm modulation: x * (1 + scale) + shift";
+  let description = [{
+    The AdaLN modulation of a DiT block: `shift` and `scale` (typically
+    (B, 1, C) or (B, C), computed from the timestep embedding) broadcast to
+    `input` (B, S, C). Built by `dit-raise-modulation`.
+    ```mlir
+    %y = dit.modulate %n, %shift, %scale : (tensor<1x48x32xf32>, tensor<1x1x32xf32>, tensor<1x1x32xf32>) -> tensor<1x48x32xf32>
+    ```
+  }];
+  let arguments = (ins Dit_FloatTensor:$input, Dit_FloatTensor:$shift,
+                       Dit_FloatTensor:$scale);
+  let results = (outs Dit_FloatTensor:$result);
+  let assemblyFormat = "$input `,` $shift `,` $scale attr-dict `:` "
+                       "functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Dit_GatedAddOp : Dit_Op<"gated_add", [Pure, AllTypesMatch<["lhs", "rhs", "result"]>,
+                                          SameOperandsAndResultElementType]> {
+  let summary = "gated residual: lhs + rhs * gate";
+  let description = [{
+    A DiT block's residual connection, `hidden_states + attn_output * gate`,
+    with a per-sample/per-channel `gate` (from the timestep modulation)
+    broadcasting to `rhs`. Built by `dit-raise-modulation`.
+    ```mlir
+    %y = dit.gated_add %x, %a, %g : (tensor<1x48x32xf32>, tensor<1x48x32xf32>, tensor<1x1x32xf32>) -> tensor<1x48x32xf32>
+    ```
+  }];
+  let arguments = (ins Dit_FloatTensor:$lhs, Dit_FloatTensor:$rhs,
+                       Dit_FloatTensor:$gate);
+  let results = (outs Dit_FloatTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs `,` $gate attr-dict `:` "
+                       "functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 def Dit_ReduceOp : Dit_Op<"reduce", [Pure, SameOperandsAndResultElementType]> {
   let summary = "reduce over `axes` (all axes when empty)";
   let arguments = (ins Dit_ReduceKind:$kind, Dit_Tensor:$input,
@@ -301,6 +339,28 @@ def Dit_AttentionOp : Dit_Op<"attention", [Pure]> {
   let assemblyFormat = "$query `,` $key `,` $value (`mask` $mask^)? "
                        "(`role` $role^)? attr-dict "
                        "`:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Dit_RopeOp : Dit_Op<"rope", [Pure, AllTypesMatch<["input", "result"]>,
+                                  SameOperandsAndResultElementType]> {
+  let summary = "rotary position embedding over pairs of the last axis";
+  let description = [{
+    Rotates pairs of the last axis of `input` (..., D), D even: with
+    `interleaved` the pairs are (x[2i], x[2i+1]), otherwise (rotate-half)
+    (x[i], x[i + D/2]); each pair (x0, x1) becomes
+    (x0·cos − x1·sin, x0·sin + x1·cos). `cos` and `sin` broadcast to the
+    pair shape (..., D/2), so the op is layout-agnostic: raised Wan RoPE has
+    input (B, S, H, D) and tables (1, S, 1, D/2). Built by `dit-raise-rope`.
+    ```mlir
+    %y = dit.rope %x, %c, %s {interleaved} : (tensor<1x48x2x16xf32>, tensor<1x48x1x8xf32>, tensor<1x48x1x8xf32>) -> tensor<1x48x2x16xf32>
+    ```
+  }];
+  let arguments = (ins Dit_FloatTensor:$input, Dit_FloatTensor:$cos,
+                       Dit_FloatTensor:$sin, UnitAttr:$interleaved);
+  let results = (outs Dit_FloatTensor:$result);
+  let assemblyFormat = "$input `,` $cos `,` $sin attr-dict `:` "
+                       "functional-type(operands, results)";
   let hasVerifier = 1;
 }
 

@@ -736,6 +736,12 @@ LogicalResult Evaluator::eval(Operation *op) {
           return 0.0;
         });
       })
+      .Case<ModulateOp>([&](auto) {
+        return nary(op, [](const double *x) { return x[0] * (1.0 + x[2]) + x[1]; });
+      })
+      .Case<GatedAddOp>([&](auto) {
+        return nary(op, [](const double *x) { return x[0] + x[1] * x[2]; });
+      })
       .Case<WhereOp>([&](auto) {
         return nary(op, [](const double *x) { return x[0] != 0 ? x[1] : x[2]; });
       })
@@ -809,6 +815,26 @@ LogicalResult Evaluator::eval(Operation *op) {
                         n.getScale(), Value(), /*rms=*/true);
       })
       .Case<ReduceOp>([&](ReduceOp r) { return evalReduce(r); })
+      .Case<RopeOp>([&](RopeOp rope) {
+        const Tensor &x = get(rope.getInput());
+        Tensor r = make(rope.getResult());
+        int64_t d = x.shape.back(), half = d / 2;
+        Index pairs(x.shape);
+        pairs.back() = half;
+        std::vector<int64_t> cmap = broadcastMap(get(rope.getCos()).shape, pairs);
+        std::vector<int64_t> smap = broadcastMap(get(rope.getSin()).shape, pairs);
+        const std::vector<double> &cos = get(rope.getCos()).data;
+        const std::vector<double> &sin = get(rope.getSin()).data;
+        for (size_t p = 0; p < cmap.size(); ++p) {
+          int64_t row = int64_t(p) / half * d, i = int64_t(p) % half;
+          int64_t a = row + (rope.getInterleaved() ? 2 * i : i);
+          int64_t b = rope.getInterleaved() ? a + 1 : a + half;
+          double c = cos[cmap[p]], s = sin[smap[p]];
+          r.data[a] = x.data[a] * c - x.data[b] * s;
+          r.data[b] = x.data[a] * s + x.data[b] * c;
+        }
+        return set(rope.getResult(), std::move(r));
+      })
       .Case<AttentionOp>([&](AttentionOp a) { return evalAttention(a); })
       .Case<ReshapeOp>([&](ReshapeOp r) {
         Tensor t = make(r.getResult());

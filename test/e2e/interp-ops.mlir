@@ -10,7 +10,7 @@
 // RUN:   s('gqa', [[[[0.0]], [[0.0]], [[4.0]], [[4.0]]]]); \
 // RUN:   s('vecmat', [4, 5]); s('matvec', [6, 15]); s('vecvec', 14); s('bmm', [[[1, 2]], [[3, 6]]]); \
 // RUN:   s('idiv', [3, -3, -3, 3], 'int64'); s('imod', [1, 2, -2, -1], 'int64'); s('ifmod', [1, -1, 1, -1], 'int64'); \
-// RUN:   s('cmp', [False, True, True], 'bool')" %t
+// RUN:   s('cmp', [False, True, True], 'bool'); s('rope_il', [[-2, 1, 3, 4]]); s('rope_half', [[-3, 2, 1, 4]])" %t
 // RUN: vsa-interp %s --rtol 1e-6 \
 // RUN:   --expected gather=%t/gather.npy \
 // RUN:   --expected snd_add=%t/snd_add.npy --expected snd_mul=%t/snd_mul.npy \
@@ -24,6 +24,7 @@
 // RUN:   --expected vecvec=%t/vecvec.npy --expected bmm=%t/bmm.npy \
 // RUN:   --expected idiv=%t/idiv.npy --expected imod=%t/imod.npy \
 // RUN:   --expected ifmod=%t/ifmod.npy --expected cmp=%t/cmp.npy \
+// RUN:   --expected rope_il=%t/rope_il.npy --expected rope_half=%t/rope_half.npy \
 // RUN:   --output pad=%t/pad.out.npy | FileCheck %s
 // RUN: %python -c "import numpy as np, sys; a = np.load(sys.argv[1]); assert a.dtype == np.float32 and a.shape == (3, 4), a; assert (a == np.load(sys.argv[2])).all(), a" %t/pad.out.npy %t/pad.npy
 //
@@ -51,7 +52,8 @@ func.func @main() -> (tensor<2x2xf32> {dit.name = "gather"},
     tensor<2xf32> {dit.name = "vecmat"}, tensor<2xf32> {dit.name = "matvec"},
     tensor<f32> {dit.name = "vecvec"}, tensor<2x1x2xf32> {dit.name = "bmm"},
     tensor<4xi64> {dit.name = "idiv"}, tensor<4xi64> {dit.name = "imod"},
-    tensor<4xi64> {dit.name = "ifmod"}, tensor<3xi1> {dit.name = "cmp"}) {
+    tensor<4xi64> {dit.name = "ifmod"}, tensor<3xi1> {dit.name = "cmp"},
+    tensor<1x4xf32> {dit.name = "rope_il"}, tensor<1x4xf32> {dit.name = "rope_half"}) {
   // gather with a negative (wrapping) index
   %g_in = dit.constant dense<[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]> : tensor<3x2xf32>
   %g_idx = dit.constant dense<[-1, 0]> : tensor<2xi64>
@@ -130,12 +132,20 @@ func.func @main() -> (tensor<2x2xf32> {dit.name = "gather"},
   %c0 = dit.constant dense<[1, 2, 3]> : tensor<3xi64>
   %c1 = dit.constant dense<2> : tensor<i64>
   %cmp = dit.compare ge, %c0, %c1 : (tensor<3xi64>, tensor<i64>) -> tensor<3xi1>
+
+  // rope: pair 0 rotated by 90 degrees (cos 0, sin 1), pair 1 kept
+  %r_x = dit.constant dense<[[1.0, 2.0, 3.0, 4.0]]> : tensor<1x4xf32>
+  %r_c = dit.constant dense<[0.0, 1.0]> : tensor<2xf32>
+  %r_s = dit.constant dense<[1.0, 0.0]> : tensor<2xf32>
+  %rope_il = dit.rope %r_x, %r_c, %r_s {interleaved} : (tensor<1x4xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<1x4xf32>
+  %rope_half = dit.rope %r_x, %r_c, %r_s : (tensor<1x4xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<1x4xf32>
   return %gather, %snd_add, %snd_mul, %snd_max, %snd_min, %snd_none, %sel, %sel_add,
       %pad, %tile, %causal, %masked, %gqa, %vecmat, %matvec, %vecvec, %bmm,
-      %idiv, %imod, %ifmod, %cmp
+      %idiv, %imod, %ifmod, %cmp, %rope_il, %rope_half
       : tensor<2x2xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>,
         tensor<2x2xf32>, tensor<2x3xf32>, tensor<2x3xf32>, tensor<3x4xf32>,
         tensor<2x6xf32>, tensor<1x1x2x1xf32>, tensor<1x1x2x1xf32>,
         tensor<1x4x1x1xf32>, tensor<2xf32>, tensor<2xf32>, tensor<f32>,
-        tensor<2x1x2xf32>, tensor<4xi64>, tensor<4xi64>, tensor<4xi64>, tensor<3xi1>
+        tensor<2x1x2xf32>, tensor<4xi64>, tensor<4xi64>, tensor<4xi64>, tensor<3xi1>,
+        tensor<1x4xf32>, tensor<1x4xf32>
 }

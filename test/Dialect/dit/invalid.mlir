@@ -486,6 +486,51 @@ func.func @linear_int(%x: tensor<2x8xi64>, %w: tensor<8x4xi64>) {
 }
 
 //===----------------------------------------------------------------------===//
+// dit.modulate, dit.gated_add
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @modulate_shift(%x: tensor<1x48x32xf32>, %s: tensor<1x1x16xf32>, %c: tensor<1x1x32xf32>) {
+  // expected-error@+1 {{'dit.modulate' op shift (1x1x16) does not broadcast to (1x48x32)}}
+  %0 = dit.modulate %x, %s, %c : (tensor<1x48x32xf32>, tensor<1x1x16xf32>, tensor<1x1x32xf32>) -> tensor<1x48x32xf32>
+  return
+}
+
+// -----
+
+// The scale may not grow the result: x's shape is the result's.
+func.func @modulate_scale(%x: tensor<1x1x32xf32>, %s: tensor<1x1x32xf32>, %c: tensor<1x48x32xf32>) {
+  // expected-error@+1 {{'dit.modulate' op scale (1x48x32) does not broadcast to (1x1x32)}}
+  %0 = dit.modulate %x, %s, %c : (tensor<1x1x32xf32>, tensor<1x1x32xf32>, tensor<1x48x32xf32>) -> tensor<1x1x32xf32>
+  return
+}
+
+// -----
+
+func.func @modulate_result(%x: tensor<1x48x32xf32>, %s: tensor<1x1x32xf32>) {
+  // expected-error@+1 {{'dit.modulate' op failed to verify that all of {input, result} have same type}}
+  %0 = dit.modulate %x, %s, %s : (tensor<1x48x32xf32>, tensor<1x1x32xf32>, tensor<1x1x32xf32>) -> tensor<2x48x32xf32>
+  return
+}
+
+// -----
+
+func.func @gated_add_gate(%x: tensor<1x48x32xf32>, %g: tensor<1x2x32xf32>) {
+  // expected-error@+1 {{'dit.gated_add' op gate (1x2x32) does not broadcast to (1x48x32)}}
+  %0 = dit.gated_add %x, %x, %g : (tensor<1x48x32xf32>, tensor<1x48x32xf32>, tensor<1x2x32xf32>) -> tensor<1x48x32xf32>
+  return
+}
+
+// -----
+
+func.func @gated_add_types(%x: tensor<1x48x32xf32>, %y: tensor<1x1x32xf32>, %g: tensor<1x1x32xf32>) {
+  // expected-error@+1 {{'dit.gated_add' op failed to verify that all of {lhs, rhs, result} have same type}}
+  %0 = dit.gated_add %x, %y, %g : (tensor<1x48x32xf32>, tensor<1x1x32xf32>, tensor<1x1x32xf32>) -> tensor<1x48x32xf32>
+  return
+}
+
+//===----------------------------------------------------------------------===//
 // dit.conv
 //===----------------------------------------------------------------------===//
 
@@ -1301,5 +1346,29 @@ func.func @scatter_elements_rank(%d: tensor<4x5xf32>, %i: tensor<5xi64>, %u: ten
 func.func @scatter_elements_axis(%d: tensor<4x5xf32>, %i: tensor<2x5xi64>, %u: tensor<2x5xf32>) {
   // expected-error@+1 {{'dit.scatter_elements' op axis 2 is out of range for rank 2}}
   %0 = dit.scatter_elements %d[%i], %u reduction max {axis = 2 : i64} : (tensor<4x5xf32>, tensor<2x5xi64>, tensor<2x5xf32>) -> tensor<4x5xf32>
+  return
+}
+
+// -----
+
+func.func @rope_odd(%x: tensor<2x5xf32>, %c: tensor<2xf32>) {
+  // expected-error@+1 {{'dit.rope' op input must have an even last axis, got (2x5)}}
+  %0 = dit.rope %x, %c, %c : (tensor<2x5xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
+func.func @rope_table(%x: tensor<3x8xf32>, %c: tensor<3x4xf32>, %s: tensor<3x8xf32>) {
+  // expected-error@+1 {{'dit.rope' op sin (3x8) does not broadcast to the pairs (3x4)}}
+  %0 = dit.rope %x, %c, %s {interleaved} : (tensor<3x8xf32>, tensor<3x4xf32>, tensor<3x8xf32>) -> tensor<3x8xf32>
+  return
+}
+
+// -----
+
+func.func @rope_result(%x: tensor<3x8xf32>, %c: tensor<4xf32>) {
+  // expected-error@+1 {{'dit.rope' op failed to verify that all of {input, result} have same type}}
+  %0 = dit.rope %x, %c, %c : (tensor<3x8xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<3x4x2xf32>
   return
 }

@@ -206,6 +206,21 @@ func.func @linear(%x: tensor<1x48x32xf32>, %w: tensor<32x64xf32>, %b: tensor<64x
 
 // -----
 
+// CHECK-LABEL: func.func @modulate_gated_add
+// CHECK-SAME: (%[[X:[a-z0-9]+]]: tensor<2x48x32xf32>, %[[S:[a-z0-9]+]]: tensor<2x1x32xf32>, %[[C:[a-z0-9]+]]: tensor<1x32xf32>, %[[Y:[a-z0-9]+]]: tensor<2x48x32xf32>)
+func.func @modulate_gated_add(%x: tensor<2x48x32xf32>, %s: tensor<2x1x32xf32>, %c: tensor<1x32xf32>, %y: tensor<2x48x32xf32>) {
+  // CHECK: dit.modulate %[[X]], %[[S]], %[[S]] : (tensor<2x48x32xf32>, tensor<2x1x32xf32>, tensor<2x1x32xf32>) -> tensor<2x48x32xf32>
+  %0 = dit.modulate %x, %s, %s : (tensor<2x48x32xf32>, tensor<2x1x32xf32>, tensor<2x1x32xf32>) -> tensor<2x48x32xf32>
+  // A (1, C) shift: numpy broadcasting from the trailing axis.
+  // CHECK: dit.modulate %[[Y]], %[[C]], %[[S]] : (tensor<2x48x32xf32>, tensor<1x32xf32>, tensor<2x1x32xf32>) -> tensor<2x48x32xf32>
+  %1 = dit.modulate %y, %c, %s : (tensor<2x48x32xf32>, tensor<1x32xf32>, tensor<2x1x32xf32>) -> tensor<2x48x32xf32>
+  // CHECK: dit.gated_add %[[X]], %[[Y]], %[[S]] : (tensor<2x48x32xf32>, tensor<2x48x32xf32>, tensor<2x1x32xf32>) -> tensor<2x48x32xf32>
+  %2 = dit.gated_add %x, %y, %s : (tensor<2x48x32xf32>, tensor<2x48x32xf32>, tensor<2x1x32xf32>) -> tensor<2x48x32xf32>
+  return
+}
+
+// -----
+
 // CHECK-LABEL: func.func @conv
 // CHECK-SAME: (%[[X:[a-z0-9]+]]: tensor<1x4x8x16x16xf32>, %[[W:[a-z0-9]+]]: tensor<6x4x1x2x2xf32>, %[[B:[a-z0-9]+]]: tensor<6xf32>, %[[X2:[a-z0-9]+]]: tensor<1x4x8x8xf32>, %[[W2:[a-z0-9]+]]: tensor<8x2x3x3xf32>)
 func.func @conv(%x: tensor<1x4x8x16x16xf32>, %w: tensor<6x4x1x2x2xf32>, %b: tensor<6xf32>, %x2: tensor<1x4x8x8xf32>, %w2: tensor<8x2x3x3xf32>) {
@@ -327,5 +342,16 @@ func.func @gather_scatter(%d: tensor<4x5x6xf32>, %i: tensor<2x3xi64>, %j: tensor
   %6 = dit.scatter_nd %d[%j], %u reduction min : (tensor<4x5x6xf32>, tensor<3x2xi32>, tensor<3x6xf32>) -> tensor<4x5x6xf32>
   // CHECK: dit.scatter_nd %[[D]][%[[J]]], %[[U]] :
   %7 = dit.scatter_nd %d[%j], %u reduction none : (tensor<4x5x6xf32>, tensor<3x2xi32>, tensor<3x6xf32>) -> tensor<4x5x6xf32>
+  return
+}
+
+// -----
+
+// CHECK-LABEL: func.func @rope
+func.func @rope(%x: tensor<1x48x2x16xf32>, %c: tensor<1x48x1x8xf32>, %y: tensor<1x2x48x16xf32>, %s: tensor<48x8xf32>) {
+  // CHECK: dit.rope %{{.*}}, %{{.*}}, %{{.*}} {interleaved} : (tensor<1x48x2x16xf32>, tensor<1x48x1x8xf32>, tensor<1x48x1x8xf32>) -> tensor<1x48x2x16xf32>
+  %0 = dit.rope %x, %c, %c {interleaved} : (tensor<1x48x2x16xf32>, tensor<1x48x1x8xf32>, tensor<1x48x1x8xf32>) -> tensor<1x48x2x16xf32>
+  // CHECK: dit.rope %{{.*}}, %{{.*}}, %{{.*}} : (tensor<1x2x48x16xf32>, tensor<48x8xf32>, tensor<48x8xf32>) -> tensor<1x2x48x16xf32>
+  %1 = dit.rope %y, %s, %s : (tensor<1x2x48x16xf32>, tensor<48x8xf32>, tensor<48x8xf32>) -> tensor<1x2x48x16xf32>
   return
 }
