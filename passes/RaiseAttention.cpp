@@ -1,6 +1,7 @@
 //===- RaiseAttention.cpp - softmax(q kᵀ) v chains -> dit.attention --------===//
 
 #include "vsa/Support/Views.h"
+#include "vsa/Support/Matchers.h"
 #include "vsa/dialects/dit/DitOps.h"
 #include "vsa/passes/Passes.h"
 
@@ -21,14 +22,6 @@ using namespace vsa;
 
 namespace {
 
-/// The value of a splat float constant.
-std::optional<double> splatValue(Value v) {
-  DenseElementsAttr attr;
-  if (!matchPattern(v, m_Constant(&attr)) || !attr.isSplat() ||
-      !isa<FloatType>(attr.getElementType()))
-    return std::nullopt;
-  return attr.getSplatValue<APFloat>().convertToDouble() * 1.0;
-}
 
 /// Strips `x * c` (c a splat constant that does not change x's shape),
 /// multiplying `scale` by c.

@@ -1,5 +1,6 @@
 //===- RaiseGelu.cpp - decomposed GELU -> dit.gelu -------------------------===//
 
+#include "vsa/Support/Matchers.h"
 #include "vsa/dialects/dit/DitOps.h"
 #include "vsa/passes/Passes.h"
 
@@ -20,13 +21,6 @@ using namespace vsa;
 
 namespace {
 
-std::optional<double> splatValue(Value v) {
-  DenseElementsAttr attr;
-  if (!matchPattern(v, m_Constant(&attr)) || !attr.isSplat() ||
-      !isa<FloatType>(attr.getElementType()))
-    return std::nullopt;
-  return attr.getSplatValue<APFloat>().convertToDouble();
-}
 
 /// Constants are compared with a relative tolerance: exporters write them
 /// rounded to the element type.

@@ -1,5 +1,6 @@
 //===- RaiseLinear.cpp - matmul/gemm (+ bias) with a weight -> dit.linear -===//
 
+#include "vsa/Support/Matchers.h"
 #include "vsa/dialects/dit/DitOps.h"
 #include "vsa/passes/Passes.h"
 
@@ -17,22 +18,7 @@ using namespace vsa;
 
 namespace {
 
-ArrayRef<int64_t> shapeOf(Value v) {
-  return cast<RankedTensorType>(v.getType()).getShape();
-}
 
-/// Whether `v` is a model weight: a dit.param (for biases also a constant),
-/// possibly through reshapes and transposes.
-bool isParamDerived(Value v, bool allowConstant = false) {
-  while (Operation *op = v.getDefiningOp()) {
-    if (isa<dit::ParamOp>(op) || (allowConstant && isa<dit::ConstantOp>(op)))
-      return true;
-    if (!isa<dit::ReshapeOp, dit::TransposeOp>(op))
-      return false;
-    v = op->getOperand(0);
-  }
-  return false; // a function argument: an activation
-}
 
 /// A (K, N) weight for `x`: 2-D and param-derived.
 bool isLinearWeight(Value x, Value w) {

@@ -1,5 +1,6 @@
 //===- RaiseModulation.cpp - AdaLN modulation and gated residuals ----------===//
 
+#include "vsa/Support/Matchers.h"
 #include "vsa/dialects/dit/DitOps.h"
 #include "vsa/dialects/dit/ShapeInference.h"
 #include "vsa/passes/Passes.h"
@@ -23,9 +24,6 @@ using namespace vsa;
 
 namespace {
 
-ArrayRef<int64_t> shapeOf(Value v) {
-  return cast<RankedTensorType>(v.getType()).getShape();
-}
 
 /// Whether every element of a float `attr` is 1.0 (dense or a resource blob).
 bool allOnes(ElementsAttr attr) {

@@ -1,5 +1,6 @@
 //===- RaiseRmsNorm.cpp - decomposed RMSNorm -> dit.rms_norm ---------------===//
 
+#include "vsa/Support/Matchers.h"
 #include "vsa/dialects/dit/DitOps.h"
 #include "vsa/dialects/dit/ShapeInference.h"
 #include "vsa/passes/Passes.h"
@@ -19,13 +20,6 @@ using namespace vsa;
 
 namespace {
 
-std::optional<double> splatValue(Value v) {
-  DenseElementsAttr attr;
-  if (!matchPattern(v, m_Constant(&attr)) || !attr.isSplat() ||
-      !isa<FloatType>(attr.getElementType()))
-    return std::nullopt;
-  return attr.getSplatValue<APFloat>().convertToDouble();
-}
 
 /// Whether `v` is x² (pow(x, 2) or x * x).
 bool isSquareOf(Value v, Value x) {
@@ -97,18 +91,12 @@ std::optional<Normalized> matchNormalized(Value n) {
   return std::nullopt;
 }
 
-/// A weight: a param or constant, possibly reshaped.
-bool isWeightLike(Value w) {
-  while (auto r = w.getDefiningOp<dit::ReshapeOp>())
-    w = r.getInput();
-  return w.getDefiningOp<dit::ParamOp>() || w.getDefiningOp<dit::ConstantOp>();
-}
 
 /// Whether `w` can be the scale of the normalisation `m`.
 bool fitsAsScale(const Normalized &m, Value w) {
   auto in = cast<RankedTensorType>(m.input.getType()).getShape();
   auto ws = cast<RankedTensorType>(w.getType()).getShape();
-  return isWeightLike(w) && dit::broadcastsTo(ws, in.drop_front(m.axis));
+  return isParamDerived(w, /*allowConstant=*/true) && dit::broadcastsTo(ws, in.drop_front(m.axis));
 }
 
 /// mul(normalised, weight) in either operand order -> rms_norm with scale.

@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "vsa/Support/Matchers.h"
 #include "vsa/dialects/dit/DitOps.h"
 #include "vsa/dialects/dit/ShapeInference.h"
 #include "vsa/passes/Passes.h"
@@ -29,9 +30,6 @@ using namespace vsa;
 
 namespace {
 
-ArrayRef<int64_t> shapeOf(Value v) {
-  return cast<RankedTensorType>(v.getType()).getShape();
-}
 
 /// One lane (0: even, 1: odd) of the last axis of a tensor. `paired`: `src`
 /// is (..., D/2, 2) and the lane is a unit slice of its last axis, reshaped
