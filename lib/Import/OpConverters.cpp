@@ -1211,12 +1211,31 @@ Results convertRange(NodeContext &n) {
   double s = (*start)[0], l = (*limit)[0], d = (*delta)[0];
   if (d == 0)
     return n.error() << "delta is zero";
+  Type et = elementOf(n.inputs[0]);
+  // Integer ranges are computed exactly (a double holds 53 bits) and wrap
+  // as at run time; the span and step are taken unsigned, so nothing
+  // overflows.
+  FailureOr<SmallVector<int64_t>> startInts = SmallVector<int64_t>{0};
+  FailureOr<SmallVector<int64_t>> deltaInts = SmallVector<int64_t>{0};
+  double steps;
+  if (!isa<FloatType>(et)) {
+    startInts = n.constInts(0, "start");
+    auto limitInts = n.constInts(1, "limit");
+    deltaInts = n.constInts(2, "delta");
+    if (failed(startInts) || failed(limitInts) || failed(deltaInts))
+      return failure();
+    int64_t a = (*startInts)[0], b = (*limitInts)[0], c = (*deltaInts)[0];
+    uint64_t span = c > 0 ? (b > a ? uint64_t(b) - uint64_t(a) : 0)
+                          : (a > b ? uint64_t(a) - uint64_t(b) : 0);
+    uint64_t stride = c > 0 ? uint64_t(c) : 0 - uint64_t(c);
+    steps = span ? double(1 + (span - 1) / stride) : 0;
+  } else {
+    steps = std::max(0.0, std::ceil((l - s) / d));
+  }
   // Checked as a double: converting a huge count would be undefined.
-  double steps = std::max(0.0, std::ceil((l - s) / d));
   if (!(steps <= (1 << 24)))
     return n.error() << "range of " << steps << " elements is too long";
   int64_t count = int64_t(steps);
-  Type et = elementOf(n.inputs[0]);
   auto type = tensorType({count}, et);
   if (isa<FloatType>(et)) {
     SmallVector<APFloat> vals;
@@ -1231,8 +1250,10 @@ Results convertRange(NodeContext &n) {
   }
   SmallVector<APInt> vals;
   for (int64_t i = 0; i < count; ++i)
-    vals.push_back(APInt(et.getIntOrFloatBitWidth(), int64_t(s) + i * int64_t(d),
-                         /*isSigned=*/true, /*implicitTrunc=*/true));
+    vals.push_back(APInt(et.getIntOrFloatBitWidth(),
+                         uint64_t((*startInts)[0]) +
+                             uint64_t(i) * uint64_t((*deltaInts)[0]),
+                         /*isSigned=*/false, /*implicitTrunc=*/true));
   return SmallVector<Value>{n.constant(DenseElementsAttr::get(type, vals))};
 }
 
