@@ -41,6 +41,7 @@ struct FuzzEnv {
 
   FuzzEnv() {
     vsa::registerImportDialects(registry);
+    // A relative prefix: LLVM makes the folder in the system temp folder.
     llvm::SmallString<128> dir;
     if (llvm::sys::fs::createUniqueDirectory("vsa-fuzz-extdata", dir)) {
       llvm::errs() << "import_fuzzer: cannot create a temporary folder\n";
