@@ -128,4 +128,61 @@ def InferVideoGeometryPass : Pass<"dit-infer-video-geometry", "mlir::func::FuncO
   let dependentDialects = ["::vsa::dit::DitDialect"];
 }
 
+def LowerPatchConvPass : Pass<"dit-lower-patch-conv", "mlir::func::FuncOp"> {
+  let summary = "Rewrite non-overlapping (patch-embedding) convolutions as linears";
+  let description = [{
+    A convolution whose strides equal its kernel, without padding, dilation
+    or groups, becomes reshape/transpose into patches, one `dit.linear` with
+    the flattened weight, and a transpose back to channels-first. Other
+    convolutions are left alone (lowering to vrt rejects them).
+  }];
+  let dependentDialects = ["::vsa::dit::DitDialect"];
+}
+
+def LowerToVrtPass : Pass<"vrt-lower", "mlir::func::FuncOp"> {
+  let summary = "Lower dit ops to vrt library calls, views and one-op kernels";
+  let description = [{
+    Linears and matmuls become `vrt.gemm` (a transposed weight becomes
+    `trans_b`, read in the layout diffusers stores it), attention becomes
+    `vrt.attention` (a boolean mask becomes an additive one), norms and
+    softmax over trailing axes become `vrt.norm`/`vrt.softmax` on row views,
+    reshapes become `vrt.view`, weights `vrt.weight` (non-splat constants
+    too, holding their value), and every other op a `vrt.kernel` of its own
+    for `vrt-fuse-kernels` to merge. Model inputs that feed library calls
+    are copied once (their storage type may differ), and results that are
+    not activations are copied out. Unsupported ops are errors naming them.
+  }];
+  let dependentDialects = ["::vsa::vrt::VrtDialect", "::vsa::dit::DitDialect"];
+}
+
+def FuseKernelsPass : Pass<"vrt-fuse-kernels", "mlir::func::FuncOp"> {
+  let summary = "Fuse generated kernels, views and GEMM/attention epilogues";
+  let description = [{
+    Inlines a kernel (or a view) into the kernel that consumes it when it has
+    no other use, or when it reads nothing (constants), so chains of
+    element-wise, data-movement, RoPE and modulation ops compute in one pass
+    over memory. Then: a final (0, 2, 1, 3) transpose feeding attention, or
+    applied to its result, becomes the operand's `bshd` layout; a GELU
+    kernel after a GEMM becomes its epilogue; a kernel that only reshapes
+    becomes a view.
+  }];
+  let dependentDialects = ["::vsa::vrt::VrtDialect", "::vsa::dit::DitDialect"];
+}
+
+def PlanMemoryPass : Pass<"vrt-plan-memory", "mlir::func::FuncOp"> {
+  let summary = "Place every activation in one arena by liveness";
+  let description = [{
+    Walks the function in order, keeps each buffer from its definition to
+    its last use (uses of views count for the viewed buffer), and gives it
+    the first free, 256-byte aligned range of the arena (first fit, freed
+    ranges merge). Sets each op's `offset` and the function's
+    `vrt.arena_bytes` (the peak). Element sizes follow the target: float
+    activations take 2 bytes (bf16) on CUDA.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"cpu\"",
+           "Storage of the target: cpu (fp32) or cuda (bf16 activations)">
+  ];
+}
+
 #endif // VSA_PASSES

@@ -35,7 +35,33 @@ void vsa::buildRaisingPipeline(OpPassManager &pm) {
   pm.addPass(createCSEPass());
 }
 
+void vsa::buildLoweringPipeline(OpPassManager &pm, StringRef target) {
+  OpPassManager &fn = pm.nest<func::FuncOp>();
+  fn.addPass(createLowerPatchConvPass());
+  fn.addPass(createCanonicalizerPass());
+  fn.addPass(createLowerToVrtPass());
+  fn.addPass(createFuseKernelsPass());
+  PlanMemoryPassOptions plan;
+  plan.target = target.str();
+  fn.addPass(createPlanMemoryPass(plan));
+}
+
+namespace {
+struct LoweringPipelineOptions
+    : public PassPipelineOptions<LoweringPipelineOptions> {
+  Option<std::string> target{*this, "target",
+                             llvm::cl::desc("cpu or cuda (storage sizes)"),
+                             llvm::cl::init("cpu")};
+};
+} // namespace
+
 void vsa::registerPipelines() {
+  PassPipelineRegistration<LoweringPipelineOptions>(
+      "vrt-lowering",
+      "Lower patch convolutions, lower dit to vrt, fuse kernels, plan memory",
+      [](OpPassManager &pm, const LoweringPipelineOptions &options) {
+        buildLoweringPipeline(pm, options.target);
+      });
   PassPipelineRegistration<>(
       "dit-import-cleanup",
       "Fold shape arithmetic, drop dead values, deduplicate (after import)",

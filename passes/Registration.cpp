@@ -2,6 +2,7 @@
 
 #include "vsa/passes/Passes.h"
 #include "vsa/dialects/dit/DitDialect.h"
+#include "vsa/dialects/vrt/VrtDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -22,7 +23,7 @@ void registerPasses() {
 }
 
 void registerDialects(mlir::DialectRegistry &registry) {
-  registry.insert<dit::DitDialect, mlir::func::FuncDialect>();
+  registry.insert<dit::DitDialect, vrt::VrtDialect, mlir::func::FuncDialect>();
 }
 
 } // namespace vsa

@@ -26,4 +26,9 @@ llvm_config.with_system_environment(["HOME", "TMP", "TEMP", "PYTHONPATH"])
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tool_dirs = [config.vsa_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["vsa-opt", "vsac", "vsa-interp", "vsart-tests"], tool_dirs)
+tools = ["vsa-opt", "vsac", "vsa-interp", "vsa-translate", "vsart-tests", "vsa-codegen-tests"]
+# vsart-cuda-tests is built only where CMake found CUDA (it skips without a GPU).
+if getattr(config, "vsa_has_cuda_tests", False):
+    config.available_features.add("vsart-cuda")
+    tools.append("vsart-cuda-tests")
+llvm_config.add_tool_substitutions(tools, tool_dirs)

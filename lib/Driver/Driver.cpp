@@ -1,6 +1,8 @@
 //===- Driver.cpp - the compile pipeline behind vsac -----------------------===//
 
 #include "vsa/Driver/Driver.h"
+#include "vsa/Target/Emitter.h"
+#include "vsa/dialects/dit/DitOps.h"
 #include "vsa/passes/Passes.h"
 
 #include "mlir/IR/AsmState.h"
@@ -34,6 +36,40 @@ std::string vsa::parseShapeBinding(StringRef text,
   return "";
 }
 
+bool vsa::needsLowering(EmitKind kind) {
+  return kind == EmitKind::Vrt || kind == EmitKind::Cpp ||
+         kind == EmitKind::Cu || kind == EmitKind::Exe || kind == EmitKind::Lib;
+}
+
+namespace {
+
+/// Records the latent grid and patch size (from the patch convolution and
+/// the self-attention geometry) as module attribute `vsa.geometry`:
+/// [latent_t, latent_h, latent_w, patch_t, patch_h, patch_w].
+void recordGeometry(ModuleOp module) {
+  dit::VideoGeometryAttr video;
+  module.walk([&](dit::AttentionOp op) {
+    if (!video && op.getGeometry())
+      video = *op.getGeometry();
+  });
+  if (!video)
+    return;
+  SmallVector<int64_t, 3> patch{1, 1, 1};
+  module.walk([&](dit::ConvOp conv) {
+    ArrayRef<int64_t> k = conv.getWeight().getType().getShape().drop_front(2);
+    for (size_t i = 0; i < k.size() && i < 3; ++i)
+      patch[3 - k.size() + i] = k[i];
+    return WalkResult::interrupt();
+  });
+  Builder b(module.getContext());
+  module->setAttr("vsa.geometry",
+                  b.getDenseI64ArrayAttr(
+                      {video.getT() * patch[0], video.getH() * patch[1],
+                       video.getW() * patch[2], patch[0], patch[1], patch[2]}));
+}
+
+} // namespace
+
 OwningOpRef<ModuleOp> vsa::compileModel(StringRef path, MLIRContext &context,
                                         const DriverOptions &options) {
   OwningOpRef<ModuleOp> module = importOnnxFile(path, context, options.import);
@@ -41,11 +77,23 @@ OwningOpRef<ModuleOp> vsa::compileModel(StringRef path, MLIRContext &context,
     return nullptr;
   PassManager pm(&context);
   pm.enableVerifier(options.verifyEach);
-  if (options.emit == EmitKind::Raised || options.emit == EmitKind::Summary)
+  bool lower = needsLowering(options.emit);
+  if (options.emit == EmitKind::Raised || options.emit == EmitKind::Summary ||
+      options.emit == EmitKind::Transformed || lower)
     buildRaisingPipeline(pm);
   else if (options.cleanup)
     buildImportCleanupPipeline(pm);
   if (failed(pm.run(*module)))
+    return nullptr;
+  if (!lower)
+    return module;
+  recordGeometry(*module);
+  PassManager lowering(&context);
+  lowering.enableVerifier(options.verifyEach);
+  buildLoweringPipeline(lowering, options.target == target::TargetKind::Cuda
+                                      ? "cuda"
+                                      : "cpu");
+  if (failed(lowering.run(*module)))
     return nullptr;
   return module;
 }
@@ -55,12 +103,28 @@ LogicalResult vsa::emitModule(ModuleOp module, const DriverOptions &options,
   switch (options.emit) {
   case EmitKind::Dit:
   case EmitKind::Raised:
+  case EmitKind::Transformed:
     module.print(os, OpPrintingFlags().enableDebugInfo(false));
+    os << "\n";
+    return success();
+  case EmitKind::Vrt:
+    module.print(os, OpPrintingFlags().enableDebugInfo(false)
+                         .elideLargeElementsAttrs(16));
     os << "\n";
     return success();
   case EmitKind::Summary:
     printSummary(module, os);
     return success();
+  case EmitKind::Cpp:
+  case EmitKind::Cu: {
+    target::EmitOptions emit;
+    emit.target = options.emit == EmitKind::Cu ? target::TargetKind::Cuda
+                                               : target::TargetKind::Cpu;
+    return target::emitModel(module, emit, os);
+  }
+  case EmitKind::Exe:
+  case EmitKind::Lib:
+    return module.emitError("executables are written by buildBinary");
   }
   return failure();
 }

@@ -58,6 +58,10 @@ std::optional<std::string> linearWeightName(const onnx::NodeProto &matmul);
 /// Whether an initializer name is one the exporter made up (`val_12`,
 /// `onnx::MatMul_7`) rather than a parameter name.
 bool isGeneratedName(llvm::StringRef name);
+/// Whether an initializer holds a constant the exporter computed (a generated
+/// name or an FX node's name such as `unsqueeze_1`), not a model parameter:
+/// its value is always imported, since no checkpoint holds it.
+bool isExporterConstantName(llvm::StringRef name);
 
 /// What a converter sees of one node.
 struct NodeContext {

@@ -270,7 +270,9 @@ FailureOr<Value> Importer::materializeInitializer(const onnx::TensorProto &t) {
   bool weight = isFloat && (prov != provenance.end() || !isGeneratedName(t.name()) ||
                             numel > kInlineConstantLimit);
   TensorSource src = source;
-  src.loadValues = !weight || options.embedWeights;
+  bool exporterConstant =
+      prov == provenance.end() && isExporterConstantName(t.name());
+  src.loadValues = !weight || options.embedWeights || exporterConstant;
   auto decoded = decodeTensor(t, src, /*asResource=*/weight, &ctx, where);
   if (failed(decoded))
     return failure();
@@ -282,7 +284,8 @@ FailureOr<Value> Importer::materializeInitializer(const onnx::TensorProto &t) {
       prov != provenance.end() ? builder.getStringAttr(t.name()) : StringAttr(),
       prov != provenance.end() ? builder.getDenseI64ArrayAttr({1, 0})
                                : DenseI64ArrayAttr(),
-      options.embedWeights ? decoded->value : ElementsAttr());
+      options.embedWeights || exporterConstant ? decoded->value
+                                               : ElementsAttr());
   return param.getResult();
 }
 

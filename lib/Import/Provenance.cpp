@@ -114,3 +114,20 @@ bool vsa::import::isGeneratedName(llvm::StringRef name) {
     return !rest.empty() && llvm::all_of(rest, llvm::isDigit);
   return false;
 }
+
+bool vsa::import::isExporterConstantName(llvm::StringRef name) {
+  // torch.export names lifted constants after the FX node that made them:
+  // `unsqueeze_1`, `_to_copy_1`, `scalar_tensor_default_2`, `view_13/shape`,
+  // `ones`. Parameters carry their module path (`blocks.0.ffn.net.0.proj`)
+  // or a plain attribute name (`scale_shift_table`).
+  if (isGeneratedName(name))
+    return true;
+  llvm::StringRef rest = name;
+  rest.consume_back("/shape");
+  if (rest == "ones" || rest == "zeros" || rest == "arange" || rest == "full")
+    return true;
+  auto [stem, digits] = rest.rsplit('_');
+  if (digits.empty() || stem.empty() || !llvm::all_of(digits, llvm::isDigit))
+    return false;
+  return llvm::all_of(stem, [](char c) { return llvm::isLower(c) || c == '_'; });
+}

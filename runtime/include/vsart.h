@@ -72,6 +72,13 @@ size_t vsart_tensor_size_bytes(vsart_tensor_t tensor);
 int32_t vsart_get_num_threads(void);
 void vsart_set_num_threads(int32_t n);
 
+/* Calls fn(ctx, begin, end) over disjoint chunks covering [0, n), each at
+ * least `grain` long (except the last), on the runtime's threads; returns
+ * when all are done. Used by generated CPU kernels. */
+void vsart_parallel_for(int64_t n, int64_t grain,
+                        void (*fn)(void *ctx, int64_t begin, int64_t end),
+                        void *ctx);
+
 /* ---- CPU kernels (fp32) ------------------------------------------------- */
 
 typedef enum vsart_epilogue_t {
@@ -103,6 +110,24 @@ vsart_status_t vsart_cpu_attention(const float *q, const float *k,
                                    int64_t seq_q, int64_t seq_kv,
                                    int64_t head_dim, float scale,
                                    const float *mask, const int64_t *mask_dims);
+
+/* Strided attention: the same computation as vsart_cpu_attention over tensors
+ * addressed as ptr[b * strides[0] + h * strides[1] + s * strides[2] + d]
+ * (head_dim contiguous), so (batch, seq, heads, dim) layouts need no
+ * transpose. The CPU kernels read/write float, the CUDA kernels bf16.
+ * mask (same element type as q, additive, contiguous over mask_dims, each
+ * entry 1 or the full size of batch, num_heads, seq_q, seq_kv) may be NULL. */
+typedef struct vsart_attention_args_t {
+  const void *q, *k, *v;
+  void *out;
+  int64_t batch, num_heads, num_kv_heads, seq_q, seq_kv, head_dim;
+  int64_t q_strides[3], k_strides[3], v_strides[3], out_strides[3];
+  float scale;
+  const void *mask;
+  int64_t mask_dims[4];
+} vsart_attention_args_t;
+
+vsart_status_t vsart_cpu_attention_strided(const vsart_attention_args_t *args);
 
 /* Over the last dim of x (rows x dim); scale, bias (dim) may be NULL. */
 vsart_status_t vsart_cpu_layer_norm(const float *x, float *out, int64_t rows,

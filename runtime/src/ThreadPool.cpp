@@ -157,3 +157,10 @@ extern "C" int32_t vsart_get_num_threads(void) {
 extern "C" void vsart_set_num_threads(int32_t n) {
   ThreadPool::get().setNumThreads(n);
 }
+
+extern "C" void vsart_parallel_for(int64_t n, int64_t grain,
+                                   void (*fn)(void *, int64_t, int64_t),
+                                   void *ctx) {
+  vsart::parallelFor(n, grain,
+                     [&](int64_t begin, int64_t end) { fn(ctx, begin, end); });
+}

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -177,7 +178,12 @@ void attentionRef(const AttnCase &c, const std::vector<float> &q,
     }
 }
 
-std::vector<float> runAttention(const AttnCase &c, std::vector<double> *ref) {
+struct AttnInputs {
+  std::vector<float> q, k, v, mask;
+};
+
+/// Contiguous (b, h, s, d) inputs of case c; mask is empty without one.
+AttnInputs attnInputs(const AttnCase &c) {
   auto q = randomVec(size_t(c.b * c.h * c.sq * c.d), 11, -2, 2);
   auto k = randomVec(size_t(c.b * c.hkv * c.skv * c.d), 12, -2, 2);
   auto v = randomVec(size_t(c.b * c.hkv * c.skv * c.d), 13);
@@ -196,6 +202,12 @@ std::vector<float> runAttention(const AttnCase &c, std::vector<double> *ref) {
             for (int64_t j = 0; j < c.mask[3]; ++j)
               mask[(r * c.mask[2] + i) * c.mask[3] + j] = kNegInf;
   }
+  return {q, k, v, mask};
+}
+
+std::vector<float> runAttention(const AttnCase &c, std::vector<double> *ref) {
+  const AttnInputs in = attnInputs(c);
+  const std::vector<float> &q = in.q, &k = in.k, &v = in.v, &mask = in.mask;
   const float scale = 1.0f / std::sqrt(float(c.d));
   if (ref)
     attentionRef(c, q, k, v, mask, scale, *ref);
@@ -247,6 +259,106 @@ TEST(Attention, RejectsBadArguments) {
             VSART_ERROR_INVALID_ARGUMENT);
   EXPECT_EQ(vsart_cpu_attention(x, x, x, x, 1, 2, 2, 2, 2, 2, 1.0f, x, badMask),
             VSART_ERROR_INVALID_ARGUMENT);
+}
+
+// ---- strided attention ------------------------------------------------------
+
+/// (b, n1, n2, d) -> (b, n2, n1, d): swaps the head and sequence axes.
+std::vector<float> swapAxes(const std::vector<float> &x, int64_t b, int64_t n1,
+                            int64_t n2, int64_t d) {
+  std::vector<float> y(x.size());
+  for (int64_t i = 0; i < b; ++i)
+    for (int64_t p = 0; p < n1; ++p)
+      for (int64_t r = 0; r < n2; ++r)
+        std::copy_n(&x[size_t(((i * n1 + p) * n2 + r) * d)], d,
+                    &y[size_t(((i * n2 + r) * n1 + p) * d)]);
+  return y;
+}
+
+void setStrides(int64_t out[3], int64_t s0, int64_t s1, int64_t s2) {
+  out[0] = s0, out[1] = s1, out[2] = s2;
+}
+
+vsart_attention_args_t argsOf(const AttnCase &c) {
+  vsart_attention_args_t a = {};
+  a.batch = c.b, a.num_heads = c.h, a.num_kv_heads = c.hkv;
+  a.seq_q = c.sq, a.seq_kv = c.skv, a.head_dim = c.d;
+  a.scale = 1.0f / std::sqrt(float(c.d));
+  for (int i = 0; i < 4; ++i)
+    a.mask_dims[i] = c.mask[i];
+  return a;
+}
+
+// The (batch, seq, heads, dim) layout gives the same bits as the contiguous
+// (batch, heads, seq, dim) one: same blocks, same reduction order.
+TEST(AttentionStrided, BshdMatchesContiguous) {
+  for (const AttnCase &c : kAttnCases) {
+    SCOPED_TRACE(testing::Message() << "B=" << c.b << " H=" << c.h << "/" << c.hkv
+                                    << " S=" << c.sq << "x" << c.skv << " D=" << c.d);
+    const AttnInputs in = attnInputs(c);
+    const std::vector<float> expect = runAttention(c, nullptr);
+    auto q = swapAxes(in.q, c.b, c.h, c.sq, c.d);
+    auto k = swapAxes(in.k, c.b, c.hkv, c.skv, c.d);
+    auto v = swapAxes(in.v, c.b, c.hkv, c.skv, c.d);
+    std::vector<float> out(q.size(), 42.0f);
+    vsart_attention_args_t a = argsOf(c);
+    a.q = q.data(), a.k = k.data(), a.v = v.data(), a.out = out.data();
+    a.mask = c.mask[0] ? in.mask.data() : nullptr;
+    setStrides(a.q_strides, c.sq * c.h * c.d, c.d, c.h * c.d);
+    setStrides(a.out_strides, c.sq * c.h * c.d, c.d, c.h * c.d);
+    setStrides(a.k_strides, c.skv * c.hkv * c.d, c.d, c.hkv * c.d);
+    setStrides(a.v_strides, c.skv * c.hkv * c.d, c.d, c.hkv * c.d);
+    ASSERT_EQ(vsart_cpu_attention_strided(&a), VSART_OK) << vsart_last_error();
+    const std::vector<float> got = swapAxes(out, c.b, c.sq, c.h, c.d);
+    ASSERT_EQ(got.size(), expect.size());
+    EXPECT_EQ(0, std::memcmp(got.data(), expect.data(), got.size() * 4));
+  }
+}
+
+// q, k, v interleaved in one (b, s, 3, h, d) buffer (a fused QKV projection)
+// and the output written with padded rows: only the strides differ.
+TEST(AttentionStrided, FusedQkvAndPaddedOutput) {
+  const AttnCase c = {2, 3, 3, 45, 45, 16, {2, 1, 45, 45}, true};
+  const int64_t hd = c.h * c.d, pad = 3, od = c.d + pad;
+  const AttnInputs in = attnInputs(c);
+  const std::vector<float> expect = runAttention(c, nullptr);
+  std::vector<float> qkv(size_t(c.b * c.sq * 3 * hd));
+  const std::vector<float> *parts[3] = {&in.q, &in.k, &in.v};
+  for (int part = 0; part < 3; ++part) {
+    auto bshd = swapAxes(*parts[part], c.b, c.h, c.sq, c.d);
+    for (int64_t row = 0; row < c.b * c.sq; ++row)
+      std::copy_n(&bshd[size_t(row * hd)], hd, &qkv[size_t((row * 3 + part) * hd)]);
+  }
+  std::vector<float> out(size_t(c.b * c.sq * c.h * od), 42.0f);
+  vsart_attention_args_t a = argsOf(c);
+  a.q = qkv.data(), a.k = qkv.data() + hd, a.v = qkv.data() + 2 * hd;
+  a.out = out.data();
+  a.mask = in.mask.data();
+  for (int64_t *st : {a.q_strides, a.k_strides, a.v_strides})
+    setStrides(st, c.sq * 3 * hd, c.d, 3 * hd);
+  setStrides(a.out_strides, c.sq * c.h * od, od, c.h * od);
+  ASSERT_EQ(vsart_cpu_attention_strided(&a), VSART_OK) << vsart_last_error();
+  for (int64_t b = 0; b < c.b; ++b)
+    for (int64_t h = 0; h < c.h; ++h)
+      for (int64_t i = 0; i < c.sq; ++i)
+        for (int64_t d = 0; d < od; ++d) {
+          const float got = out[size_t(((b * c.sq + i) * c.h + h) * od + d)];
+          if (d >= c.d) // padding is never written
+            ASSERT_EQ(got, 42.0f);
+          else
+            ASSERT_EQ(got, expect[size_t(((b * c.h + h) * c.sq + i) * c.d + d)]);
+        }
+}
+
+TEST(AttentionStrided, RejectsBadArguments) {
+  EXPECT_EQ(vsart_cpu_attention_strided(nullptr), VSART_ERROR_INVALID_ARGUMENT);
+  float x[64] = {};
+  vsart_attention_args_t a = argsOf({1, 2, 2, 2, 2, 2, {1, 2, 3, 4}, false});
+  a.q = a.k = a.v = a.out = x;
+  a.mask = x; // dim 2 (3) is neither 1 nor seq_q (2)
+  EXPECT_EQ(vsart_cpu_attention_strided(&a), VSART_ERROR_INVALID_ARGUMENT);
+  a.mask = nullptr, a.q = nullptr;
+  EXPECT_EQ(vsart_cpu_attention_strided(&a), VSART_ERROR_INVALID_ARGUMENT);
 }
 
 // ---- norms, softmax, modulation, gelu --------------------------------------

@@ -32,9 +32,38 @@ static cl::opt<vsa::EmitKind> emitKind(
                clEnumValN(vsa::EmitKind::Raised, "raised",
                           "dit IR after raising (dit.attention with role and "
                           "#dit.video geometry)"),
+               clEnumValN(vsa::EmitKind::Transformed, "transformed",
+                          "dit IR after every rewrite (raising; sparse "
+                          "attention and context parallelism when asked)"),
                clEnumValN(vsa::EmitKind::Summary, "summary",
-                          "a summary of the raised IR: inputs, outputs, weights, attention roles and geometry, op counts")),
+                          "a summary of the raised IR: inputs, outputs, weights, attention roles and geometry, op counts"),
+               clEnumValN(vsa::EmitKind::Vrt, "vrt",
+                          "vrt IR: runtime calls and fused kernels with the "
+                          "arena plan (vrt.arena_bytes = peak activation bytes)"),
+               clEnumValN(vsa::EmitKind::Cpp, "cpp",
+                          "C++ source for the CPU runtime"),
+               clEnumValN(vsa::EmitKind::Cu, "cu",
+                          "CUDA source for the GPU runtime"),
+               clEnumValN(vsa::EmitKind::Exe, "exe",
+                          "an executable (-o EXE) and EXE.vsab (the default "
+                          "with --target)"),
+               clEnumValN(vsa::EmitKind::Lib, "lib",
+                          "a shared library exporting vsa_model() for the C "
+                          "API (-o LIB.so) and LIB.so.vsab")),
     cl::cat(vsacCategory));
+static cl::opt<vsa::target::TargetKind> targetKind(
+    "target", cl::desc("Code generation target"),
+    cl::init(vsa::target::TargetKind::Cpu),
+    cl::values(clEnumValN(vsa::target::TargetKind::Cpu, "cpu",
+                          "multithreaded fp32 C++"),
+               clEnumValN(vsa::target::TargetKind::Cuda, "cuda",
+                          "CUDA for sm_90a and sm_80 (bf16 storage, fp32 "
+                          "accumulation)")),
+    cl::cat(vsacCategory));
+static cl::opt<bool> keepSource(
+    "keep-source",
+    cl::desc("Keep the generated source next to the output (EXE.cpp/EXE.cu)"),
+    cl::init(false), cl::cat(vsacCategory));
 static cl::list<std::string> shapes(
     "shape",
     cl::desc("Static shape of a graph input with dynamic dimensions: "
@@ -64,11 +93,25 @@ int main(int argc, char **argv) {
       "vsac: compile an ONNX video diffusion transformer.\n\n"
       "  vsac MODEL.onnx --emit=dit -o OUT.mlir   import to dit IR\n"
       "  vsac MODEL.onnx --emit=raised            dit IR after raising\n"
-      "  vsac MODEL.onnx --emit=summary           print a summary\n\n"
+      "  vsac MODEL.onnx --emit=summary           print a summary\n"
+      "  vsac MODEL.onnx --target=cpu -o EXE      build EXE and EXE.vsab\n"
+      "  vsac MODEL.onnx --target=cuda -o EXE     the same for the GPU\n"
+      "  vsac MODEL.onnx --emit=vrt|cpp|cu        inspect lowering/codegen\n\n"
       "Errors name the ONNX node, its op type and opset, and the reason.\n");
 
   vsa::DriverOptions options;
   options.emit = emitKind;
+  if (emitKind.getNumOccurrences() == 0 && targetKind.getNumOccurrences() > 0)
+    options.emit = vsa::EmitKind::Exe;
+  options.target = emitKind == vsa::EmitKind::Cu ? vsa::target::TargetKind::Cuda
+                                                 : targetKind.getValue();
+  options.keepSource = keepSource;
+  bool binary =
+      options.emit == vsa::EmitKind::Exe || options.emit == vsa::EmitKind::Lib;
+  if (binary && outputFile == "-") {
+    llvm::errs() << "vsac: error: an executable or library needs -o PATH\n";
+    return 1;
+  }
   options.cleanup = !noCleanup;
   options.import.embedWeights = !externalWeights;
   options.import.externalDataDir = externalDataDir;
@@ -100,6 +143,8 @@ int main(int argc, char **argv) {
       vsa::compileModel(inputFile, context, options);
   if (!module)
     return 1;
+  if (binary)
+    return failed(vsa::buildBinary(*module, options, outputFile)) ? 1 : 0;
   std::string err;
   auto out = openOutputFile(outputFile, &err);
   if (!out) {

@@ -3,6 +3,7 @@
 #define VSA_DRIVER_DRIVER_H
 
 #include "vsa/Import/OnnxImporter.h"
+#include "vsa/Target/KernelCodegen.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
@@ -13,7 +14,17 @@
 namespace vsa {
 
 /// What `vsac --emit=` can stop at.
-enum class EmitKind { Dit, Raised, Summary };
+enum class EmitKind {
+  Dit,         // imported dit IR
+  Raised,      // after raising
+  Transformed, // after every dit rewrite (sparse/parallel passes join here)
+  Summary,     // a summary of the raised IR
+  Vrt,         // lowered, fused and memory-planned vrt IR
+  Cpp,         // C++ source for the CPU runtime
+  Cu,          // CUDA source for the GPU runtime
+  Exe,         // an executable plus its .vsab
+  Lib,         // a shared library (vsa_model() behind the C API) plus .vsab
+};
 
 struct DriverOptions {
   ImportOptions import;
@@ -22,6 +33,10 @@ struct DriverOptions {
   bool cleanup = true;
   /// Verify the IR after every pass.
   bool verifyEach = true;
+  /// Code generation target (storage types, memory plan, emitted calls).
+  target::TargetKind target = target::TargetKind::Cpu;
+  /// Keep the generated source next to the executable (EXE.cpp / EXE.cu).
+  bool keepSource = false;
 };
 
 /// Parses "NAME=d0,d1,..." into `shapes`; returns an error message or "".
@@ -33,6 +48,20 @@ std::string parseShapeBinding(llvm::StringRef text,
 mlir::OwningOpRef<mlir::ModuleOp> compileModel(llvm::StringRef path,
                                                mlir::MLIRContext &context,
                                                const DriverOptions &options);
+
+/// Whether `kind` needs the vrt lowering pipeline.
+bool needsLowering(EmitKind kind);
+
+/// Builds `path` (and `path`.vsab) from a planned vrt module: writes the
+/// source, the weights the IR holds, and runs the host compiler (c++ or
+/// nvcc; VSA_CXX / VSA_NVCC override them) against the runtime.
+mlir::LogicalResult buildBinary(mlir::ModuleOp module,
+                                const DriverOptions &options,
+                                llvm::StringRef path);
+
+/// Writes every vrt.weight holding a value (and the video geometry) to a
+/// .vsab file.
+mlir::LogicalResult writeVsab(mlir::ModuleOp module, llvm::StringRef path);
 
 /// Writes the result of `compileModel` in the form `options.emit` asks for.
 mlir::LogicalResult emitModule(mlir::ModuleOp module,

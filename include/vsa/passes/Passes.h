@@ -18,6 +18,9 @@ void printSummary(mlir::ModuleOp module, llvm::raw_ostream &os);
 void buildImportCleanupPipeline(mlir::OpPassManager &pm);
 /// Clean-up, then raise compound ops (attention with role and geometry).
 void buildRaisingPipeline(mlir::OpPassManager &pm);
+/// Patch convolutions to linears, then vrt: lowering, kernel fusion and the
+/// memory plan for `target` ("cpu" or "cuda").
+void buildLoweringPipeline(mlir::OpPassManager &pm, llvm::StringRef target);
 /// Registers the named pipelines above with vsa-opt.
 void registerPipelines();
 

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs on the GPU machine over a package made by bench/wan/make_gpu_package.sh
+# (folder gpu/): builds the generated CUDA sources against the carried
+# runtime, runs the CUDA kernel tests, checks every fixture against PyTorch's
+# output, and compares the Wan 1.3B executable with diffusers (run_gpu.py).
+# Results go to $OUT.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+OUT=${OUT:-/tmp/out}
+mkdir -p "$OUT"
+pkg=gpu
+nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
+python3 -c "import diffusers" 2>/dev/null ||
+  python3 -m pip install -q --no-index --no-deps bench/wheels/diffusers-*.whl
+build() { # SRC OUT
+  nvcc -O2 -std=c++17 -gencode=arch=compute_90a,code=sm_90a -I$pkg/include "$1" \
+    -o "$2" $pkg/lib/libvsart_cuda.a $pkg/lib/libvsart.a -lcublasLt -lpthread
+}
+for src in $pkg/src/*.cu; do
+  name=$(basename "$src" .cu)
+  build "$src" "$pkg/$name" &
+done
+wait
+if [ -x $pkg/vsart-cuda-tests ]; then
+  $pkg/vsart-cuda-tests 2>&1 | tail -60 > "$OUT/cuda-tests.txt"
+  tail -5 "$OUT/cuda-tests.txt"
+fi
+: > "$OUT/fixtures.txt"
+for dir in $pkg/fixtures/*/; do
+  name=$(basename "$dir")
+  args=()
+  for f in "$dir"in/*.npy; do args+=(--input "$(basename "$f" .npy)=$f"); done
+  "$pkg/$name" --quiet "${args[@]}" --output "$dir/sample.npy" >> "$OUT/fixtures.txt" 2>&1
+  python3 test/e2e/Inputs/compare_npy.py "$dir/sample.npy" "$dir"out/sample.npy \
+    --name "$name (cuda)" --rtol 3e-2 >> "$OUT/fixtures.txt" 2>&1
+  "$pkg/$name" --quiet --random-inputs --repeat 20 | grep median | sed "s/^/$name: /" >> "$OUT/fixtures.txt"
+done
+cat "$OUT/fixtures.txt"
+for exe in ${VSA_BENCH_EXES:-wan13b}; do
+  [ -x "$pkg/$exe" ] || continue
+  layers=$(cat "$pkg/$exe.layers" 2>/dev/null || echo 30)
+  python3 bench/wan/run_gpu.py --exe "$pkg/$exe" --layers "$layers" ${VSA_BENCH_ARGS:-} \
+    --out "$OUT/$exe.json" 2>&1 | tail -40
+done

@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""On the GPU machine: compare a vsac-compiled Wan executable with diffusers.
+
+Builds diffusers' WanTransformer3DModel (same config as export_wan.py) with
+seeded random weights in bf16, writes its parameters and buffers to a
+safetensors file and seeded inputs to .npy files, runs diffusers eager and
+torch.compile (median latency, peak memory), runs the executable on the same
+weights and inputs (--repeat for its median), and prints one JSON object:
+the relative L2 error of our output against diffusers (bf16 and fp32
+references) and the timings.
+
+  python3 bench/wan/run_gpu.py --exe build-gpu/wan --layers 30 --out $OUT/res.json
+"""
+import argparse
+import json
+import os
+import re
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from export_wan import CONFIGS  # noqa: E402
+
+
+def write_safetensors(path, tensors):
+    """Minimal safetensors writer (bf16/f32 tensors, contiguous)."""
+    names = {torch.bfloat16: "BF16", torch.float32: "F32", torch.float16: "F16", torch.int64: "I64"}
+    header, blobs, offset = {}, [], 0
+    for name, t in tensors.items():
+        t = t.detach().contiguous().cpu()
+        raw = t.view(torch.uint8).numpy().tobytes() if t.numel() else b""
+        header[name] = {"dtype": names[t.dtype], "shape": list(t.shape),
+                        "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    h = json.dumps(header).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)))
+        f.write(h)
+        for b in blobs:
+            f.write(b)
+
+
+def bench(fn, iters, warm=1):
+    for _ in range(warm):
+        fn()
+    torch.cuda.synchronize()
+    ts = []
+    for _ in range(iters):
+        s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        s.record(); fn(); e.record(); torch.cuda.synchronize()
+        ts.append(s.elapsed_time(e))
+    ts.sort()
+    return ts[len(ts) // 2]
+
+
+def rel_l2(a, b):
+    a = a.astype(np.float64); b = b.astype(np.float64)
+    return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-30))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--exe", required=True)
+    ap.add_argument("--config", default="1.3b", choices=sorted(CONFIGS))
+    ap.add_argument("--layers", type=int, default=None)
+    ap.add_argument("--frames", type=int, default=21)
+    ap.add_argument("--height", type=int, default=60)
+    ap.add_argument("--width", type=int, default=104)
+    ap.add_argument("--text", type=int, default=512)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--compile", action="store_true", help="also time torch.compile")
+    ap.add_argument("--fp32-ref", action="store_true", help="also compare with an fp32 diffusers run")
+    ap.add_argument("--out", default=None)
+    args = ap.parse_args()
+    from diffusers import WanTransformer3DModel
+    heads, ffn, layers = CONFIGS[args.config]
+    layers = args.layers or layers
+    res = {"gpu": torch.cuda.get_device_name(), "torch": torch.__version__,
+           "date": time.strftime("%Y-%m-%d"), "config": args.config, "layers": layers,
+           "latents": [args.frames, args.height, args.width]}
+    torch.manual_seed(0)
+    with torch.device("cuda"):
+        model = WanTransformer3DModel(num_attention_heads=heads, attention_head_dim=128,
+                                      ffn_dim=ffn, num_layers=layers).eval()
+    # Give every parameter non-trivial values (diffusers zero-inits some).
+    g = torch.Generator(device="cuda").manual_seed(1)
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.dim() >= 2:
+                p.copy_(torch.randn(p.shape, generator=g, device="cuda") / p.shape[-1] ** 0.5)
+            else:
+                p.copy_(torch.randn(p.shape, generator=g, device="cuda") * 0.05)
+    torch.manual_seed(2)
+    x = torch.randn(1, 16, args.frames, args.height, args.width, device="cuda")
+    t = torch.tensor([500.0], device="cuda")
+    ctx = torch.randn(1, args.text, 4096, device="cuda")
+    tmp = tempfile.mkdtemp()
+    for name, v in (("hidden_states", x), ("timestep", t), ("encoder_hidden_states", ctx)):
+        np.save(os.path.join(tmp, name + ".npy"), v.float().cpu().numpy())
+    ref32 = None
+    if args.fp32_ref:
+        with torch.no_grad():
+            ref32 = model(x, t, ctx, return_dict=False)[0].float().cpu().numpy()
+    model = model.to(torch.bfloat16)
+    state = dict(model.named_parameters())
+    state.update(dict(model.named_buffers()))
+    weights = os.path.join(tmp, "weights.safetensors")
+    write_safetensors(weights, state)
+    xb, cb = x.to(torch.bfloat16), ctx.to(torch.bfloat16)
+    torch.cuda.reset_peak_memory_stats()
+    with torch.no_grad():
+        f = lambda: model(xb, t, cb, return_dict=False)[0]
+        ref = f().float().cpu().numpy()
+        res["diffusers_eager_ms"] = round(bench(f, args.repeat), 2)
+        res["diffusers_peak_gb"] = round(torch.cuda.max_memory_allocated() / 2**30, 3)
+        if args.compile:
+            mc = torch.compile(model)
+            t0 = time.time(); mc(xb, t, cb, return_dict=False); torch.cuda.synchronize()
+            res["torch_compile_s"] = round(time.time() - t0, 1)
+            res["diffusers_compiled_ms"] = round(bench(lambda: mc(xb, t, cb, return_dict=False)[0], args.repeat), 2)
+            del mc
+    del model, f
+    torch.cuda.empty_cache()
+    out = os.path.join(tmp, "out.npy")
+    cmd = [args.exe, "--weights", weights, "--output", out, "--repeat", str(args.repeat)]
+    for name in ("hidden_states", "timestep", "encoder_hidden_states"):
+        cmd += ["--input", f"{name}={os.path.join(tmp, name + '.npy')}"]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    res["vsa_stdout"] = p.stdout[-2000:]
+    res["vsa_stderr"] = p.stderr[-2000:]
+    res["vsa_rc"] = p.returncode
+    if p.returncode == 0:
+        m = re.search(r"median ([0-9.]+) ms", p.stdout)
+        res["vsa_ms"] = float(m.group(1)) if m else None
+        m = re.search(r"device total ([0-9.]+) MiB", p.stdout)
+        res["vsa_device_gb"] = round(float(m.group(1)) / 1024, 3) if m else None
+        ours = np.load(out)
+        res["rel_l2_vs_diffusers_bf16"] = rel_l2(ours, ref)
+        if ref32 is not None:
+            res["rel_l2_vs_diffusers_fp32"] = rel_l2(ours, ref32)
+            res["rel_l2_diffusers_bf16_vs_fp32"] = rel_l2(ref, ref32)
+        if res.get("vsa_ms") and res.get("diffusers_compiled_ms"):
+            res["ratio_vs_compiled"] = round(res["vsa_ms"] / res["diffusers_compiled_ms"], 3)
+        if res.get("vsa_ms"):
+            res["ratio_vs_eager"] = round(res["vsa_ms"] / res["diffusers_eager_ms"], 3)
+    text = json.dumps(res, indent=1)
+    print(text)
+    if args.out:
+        with open(args.out, "w") as fh:
+            fh.write(text)
+
+
+if __name__ == "__main__":
+    main()

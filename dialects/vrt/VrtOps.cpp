@@ -1,0 +1,263 @@
+//===- VrtOps.cpp - vrt op verifiers ---------------------------------------===//
+
+#include "vsa/dialects/vrt/VrtOps.h"
+#include "vsa/dialects/dit/DitOps.h"
+#include "vsa/dialects/dit/ShapeInference.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/TypeUtilities.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace vsa;
+using namespace vsa::vrt;
+
+#define GET_OP_CLASSES
+#include "dialects/vrt/VrtOps.cpp.inc"
+
+namespace {
+
+ArrayRef<int64_t> shapeOf(Value v) {
+  return cast<RankedTensorType>(v.getType()).getShape();
+}
+
+std::string shapeString(ArrayRef<int64_t> shape) {
+  std::string s;
+  for (auto [i, d] : llvm::enumerate(shape))
+    s += (i ? "x" : "") + std::to_string(d);
+  return s.empty() ? "scalar" : s;
+}
+
+/// Offsets are arena bytes: non-negative and aligned.
+LogicalResult verifyOffset(Operation *op, std::optional<uint64_t> offset) {
+  if (!offset)
+    return success();
+  int64_t value = static_cast<int64_t>(*offset);
+  if (value < 0 || value % kArenaAlignment != 0)
+    return op->emitOpError() << "offset " << value
+                             << " must be a non-negative multiple of "
+                             << kArenaAlignment;
+  return success();
+}
+
+} // namespace
+
+bool vsa::vrt::isElementwiseKernelOp(Operation *op) {
+  return isa<dit::ConstantOp, dit::AddOp, dit::SubOp, dit::MulOp, dit::DivOp,
+             dit::PowOp, dit::MaxOp, dit::MinOp, dit::ModOp, dit::AndOp,
+             dit::OrOp, dit::XorOp, dit::CompareOp, dit::WhereOp, dit::SqrtOp,
+             dit::ReciprocalOp, dit::NegOp, dit::AbsOp, dit::ExpOp, dit::LogOp,
+             dit::SinOp, dit::CosOp, dit::TanhOp, dit::SigmoidOp, dit::ErfOp,
+             dit::FloorOp, dit::CeilOp, dit::ReluOp, dit::NotOp, dit::GeluOp,
+             dit::IsNanOp, dit::CastOp, dit::ReshapeOp, dit::TransposeOp,
+             dit::SliceOp, dit::ConcatOp, dit::BroadcastOp, dit::TileOp,
+             dit::PadOp, dit::GatherOp, dit::RopeOp, dit::ModulateOp,
+             dit::GatedAddOp>(op);
+}
+
+bool vsa::vrt::isKernelRootOp(Operation *op) {
+  return isa<dit::ReduceOp, dit::ScatterNdOp, dit::ScatterElementsOp>(op);
+}
+
+//===----------------------------------------------------------------------===//
+
+LogicalResult WeightOp::verify() {
+  if (getName().empty())
+    return emitOpError("needs a non-empty name");
+  if (auto value = getValueAttr())
+    if (value.getType() != getType())
+      return emitOpError("value type ")
+             << value.getType() << " differs from result type " << getType();
+  return success();
+}
+
+LogicalResult GemmOp::verify() {
+  ArrayRef<int64_t> a = shapeOf(getLhs()), b = shapeOf(getRhs());
+  if (a.size() < 2 || b.size() < 2)
+    return emitOpError("operands need rank >= 2");
+  int64_t m = getTransA() ? a[a.size() - 1] : a[a.size() - 2];
+  int64_t ka = getTransA() ? a[a.size() - 2] : a[a.size() - 1];
+  int64_t kb = getTransB() ? b[b.size() - 1] : b[b.size() - 2];
+  int64_t n = getTransB() ? b[b.size() - 2] : b[b.size() - 1];
+  if (ka != kb)
+    return emitOpError("contraction sizes differ: ") << ka << " vs " << kb;
+  ArrayRef<int64_t> batch = a.drop_back(2);
+  if (b.size() > 2 && b.drop_back(2) != batch)
+    return emitOpError("rhs batch dims ")
+           << shapeString(b.drop_back(2)) << " differ from lhs batch dims "
+           << shapeString(batch);
+  if (Value bias = getBias())
+    if (shapeOf(bias) != ArrayRef<int64_t>{n})
+      return emitOpError("bias must have shape ") << n;
+  SmallVector<int64_t> expected(batch);
+  expected.append({m, n});
+  if (shapeOf(getResult()) != ArrayRef<int64_t>(expected))
+    return emitOpError("result shape must be ") << shapeString(expected);
+  return verifyOffset(*this, getOffset());
+}
+
+std::array<int64_t, 4> AttentionOp::bhsdDims(Type type, Layout layout) {
+  ArrayRef<int64_t> s = cast<RankedTensorType>(type).getShape();
+  if (layout == Layout::bshd)
+    return {s[0], s[2], s[1], s[3]};
+  return {s[0], s[1], s[2], s[3]};
+}
+
+LogicalResult AttentionOp::verify() {
+  for (Value v : {getQuery(), getKey(), getValue(), getResult()})
+    if (shapeOf(v).size() != 4)
+      return emitOpError("operands and result must have rank 4");
+  auto q = bhsdDims(getQuery().getType(), getQLayout());
+  auto k = bhsdDims(getKey().getType(), getKvLayout());
+  auto v = bhsdDims(getValue().getType(), getKvLayout());
+  auto o = bhsdDims(getResult().getType(), getOutLayout());
+  if (k[0] != q[0] || v[0] != q[0] || o[0] != q[0])
+    return emitOpError("batch sizes differ");
+  if (k != std::array<int64_t, 4>{v[0], v[1], v[2], k[3]} || k[3] != q[3])
+    return emitOpError("key/value heads, lengths or head dims don't match");
+  if (k[1] < 1 || q[1] % k[1] != 0)
+    return emitOpError("query heads ")
+           << q[1] << " must be a multiple of key/value heads " << k[1];
+  if (o != std::array<int64_t, 4>{q[0], q[1], q[2], v[3]})
+    return emitOpError("result must be (batch, heads, seq_q, value dim)");
+  if (Value mask = getMask()) {
+    ArrayRef<int64_t> m = shapeOf(mask);
+    const int64_t full[4] = {q[0], q[1], q[2], k[2]};
+    if (m.size() != 4 ||
+        llvm::any_of(llvm::seq(0, 4),
+                     [&](int i) { return m[i] != 1 && m[i] != full[i]; }))
+      return emitOpError("mask ") << shapeString(m)
+                                  << " must be rank 4 and broadcast to "
+                                  << shapeString(full);
+    if (getElementTypeOrSelf(mask) != getElementTypeOrSelf(getQuery()))
+      return emitOpError("mask must be additive, of the query element type");
+  }
+  return verifyOffset(*this, getOffset());
+}
+
+LogicalResult NormOp::verify() {
+  ArrayRef<int64_t> x = shapeOf(getInput());
+  if (x.empty())
+    return emitOpError("input must have rank >= 1");
+  for (Value p : {getScale(), getBias()})
+    if (p && shapeOf(p) != ArrayRef<int64_t>{x.back()})
+      return emitOpError("scale and bias must have shape ") << x.back();
+  if (getKind() == NormKind::rms && getBias())
+    return emitOpError("rms norm takes no bias");
+  if (getType() != getInput().getType())
+    return emitOpError("result type must equal the input type");
+  if (!(getEpsilon().convertToDouble() >= 0))
+    return emitOpError("epsilon must be >= 0");
+  return verifyOffset(*this, getOffset());
+}
+
+LogicalResult SoftmaxOp::verify() {
+  if (getType() != getInput().getType())
+    return emitOpError("result type must equal the input type");
+  if (shapeOf(getInput()).empty())
+    return emitOpError("input must have rank >= 1");
+  return verifyOffset(*this, getOffset());
+}
+
+Value KernelOp::getYielded() {
+  return cast<YieldOp>(getBody().front().getTerminator()).getValue();
+}
+
+LogicalResult KernelOp::verify() {
+  Block &body = getBody().front();
+  if (body.getNumArguments() != getInputs().size())
+    return emitOpError("body has ") << body.getNumArguments()
+                                    << " arguments for " << getInputs().size()
+                                    << " inputs";
+  for (auto [arg, input] : llvm::zip(body.getArguments(), getInputs()))
+    if (arg.getType() != input.getType())
+      return emitOpError("body argument type ")
+             << arg.getType() << " differs from input type "
+             << input.getType();
+  // Checked before the region's own verification: the block may be empty or
+  // end in a non-terminator, so don't ask it for its terminator.
+  auto yield = body.empty() ? YieldOp() : dyn_cast<YieldOp>(body.back());
+  if (!yield)
+    return emitOpError("body must end in vrt.yield");
+  if (yield.getValue().getType() != getType())
+    return emitOpError("yields ") << yield.getValue().getType()
+                                  << " but the result is " << getType();
+  for (Operation &op : body.without_terminator()) {
+    if (isElementwiseKernelOp(&op))
+      continue;
+    if (isKernelRootOp(&op) && op.getResult(0) == yield.getValue())
+      continue;
+    return op.emitOpError("cannot be part of a generated kernel")
+           << (isKernelRootOp(&op) ? " unless it produces the result" : "");
+  }
+  if (getSymName().empty())
+    return emitOpError("needs a name");
+  return verifyOffset(*this, getOffset());
+}
+
+LogicalResult ViewOp::verify() {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  auto out = cast<RankedTensorType>(getType());
+  if (in.getElementType() != out.getElementType())
+    return emitOpError("element types differ");
+  if (dit::numElements(in.getShape()) != dit::numElements(out.getShape()))
+    return emitOpError("element counts differ: ")
+           << shapeString(in.getShape()) << " vs "
+           << shapeString(out.getShape());
+  return success();
+}
+
+namespace {
+/// Checks an axis and that `result` is `input` with `divided` split by the
+/// group and `multiplied` (may equal `divided`) scaled by it.
+LogicalResult verifyCollectiveShape(Operation *op, int64_t group,
+                                    int64_t divided, int64_t multiplied) {
+  ArrayRef<int64_t> in = shapeOf(op->getOperand(0));
+  ArrayRef<int64_t> out = shapeOf(op->getResult(0));
+  int64_t rank = in.size();
+  if (group < 1)
+    return op->emitOpError("group_size must be >= 1");
+  for (int64_t axis : {divided, multiplied})
+    if (axis < 0 || axis >= rank)
+      return op->emitOpError("axis ") << axis << " out of range for rank "
+                                      << rank;
+  if (divided >= 0 && in[divided] % group != 0)
+    return op->emitOpError("dim ") << divided << " (" << in[divided]
+                                   << ") is not divisible by the group size "
+                                   << group;
+  SmallVector<int64_t> expected(in);
+  expected[divided] /= group;
+  expected[multiplied] *= group;
+  if (out != ArrayRef<int64_t>(expected) ||
+      getElementTypeOrSelf(op->getOperand(0)) !=
+          getElementTypeOrSelf(op->getResult(0)))
+    return op->emitOpError("result must be ")
+           << shapeString(expected) << " of the input element type";
+  return success();
+}
+} // namespace
+
+LogicalResult AllToAllOp::verify() {
+  if (failed(verifyCollectiveShape(*this, getGroupSize(),
+                                   static_cast<int64_t>(getScatterAxis()),
+                                   static_cast<int64_t>(getGatherAxis()))))
+    return failure();
+  return verifyOffset(*this, getOffset());
+}
+
+LogicalResult AllGatherOp::verify() {
+  int64_t axis = static_cast<int64_t>(getAxis());
+  int64_t rank = shapeOf(getInput()).size();
+  if (axis < 0 || axis >= rank)
+    return emitOpError("axis ") << axis << " out of range for rank " << rank;
+  SmallVector<int64_t> expected(shapeOf(getInput()));
+  if (getGroupSize() < 1)
+    return emitOpError("group_size must be >= 1");
+  expected[axis] *= static_cast<int64_t>(getGroupSize());
+  if (shapeOf(getResult()) != ArrayRef<int64_t>(expected) ||
+      getElementTypeOrSelf(getInput()) != getElementTypeOrSelf(getResult()))
+    return emitOpError("result must be ")
+           << shapeString(expected) << " of the input element type";
+  return verifyOffset(*this, getOffset());
+}

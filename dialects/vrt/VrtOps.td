@@ -1,0 +1,173 @@
+//===- VrtOps.td - vrt ops ------------------------------------*- tablegen -*-===//
+//
+// Every op that produces an activation carries an optional `offset`: its
+// byte offset in the arena, set by `vrt-plan-memory`.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef VSA_VRT_OPS
+#define VSA_VRT_OPS
+
+include "VrtDialect.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/IR/BuiltinAttributeInterfaces.td"
+include "mlir/IR/RegionKindInterface.td"
+
+def Vrt_WeightOp : Vrt_Op<"weight", [Pure]> {
+  let summary = "a bound weight (or a constant table stored in the .vsab)";
+  let description = [{
+    Names a tensor the session binds before a forward: a model parameter
+    under its diffusers name, or a constant the compiler stored in the
+    `.vsab` (then `value` holds it).
+    ```mlir
+    %w = vrt.weight "blocks.0.attn1.to_q.weight" : tensor<32x32xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, OptionalAttr<ElementsAttr>:$value);
+  let results = (outs Vrt_Tensor:$result);
+  let assemblyFormat = "$name attr-dict `:` type($result) (`=` $value^)?";
+  let hasVerifier = 1;
+}
+
+def Vrt_GemmOp : Vrt_Op<"gemm", [Pure]> {
+  let summary = "(batched) GEMM with bias and GELU epilogues";
+  let description = [{
+    `lhs` is (..., M, K) (or (..., K, M) with `trans_a`); `rhs` is (K, N)
+    (or (N, K) with `trans_b`) shared by every batch, or has the same
+    leading batch dims as `lhs`. The result is
+    epilogue(alpha · op(lhs) op(rhs) + bias), shape (..., M, N).
+    ```mlir
+    %y = vrt.gemm %x, %w, %b {trans_b = true, epilogue = #vrt<epilogue gelu_tanh>} : (tensor<1x48x32xf32>, tensor<64x32xf32>, tensor<64xf32>) -> tensor<1x48x64xf32>
+    ```
+  }];
+  let arguments = (ins Vrt_FloatTensor:$lhs, Vrt_FloatTensor:$rhs,
+                       Optional<Vrt_FloatTensor>:$bias,
+                       DefaultValuedAttr<BoolAttr, "false">:$trans_a,
+                       DefaultValuedAttr<BoolAttr, "false">:$trans_b,
+                       DefaultValuedAttr<F64Attr, "1.0">:$alpha,
+                       DefaultValuedAttr<Vrt_Epilogue,
+                         "::vsa::vrt::Epilogue::none">:$epilogue,
+                       OptionalAttr<I64Attr>:$offset);
+  let results = (outs Vrt_FloatTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs (`,` $bias^)? attr-dict `:` "
+                       "functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Vrt_AttentionOp : Vrt_Op<"attention", [Pure]> {
+  let summary = "dense scaled dot-product attention (runtime kernel)";
+  let description = [{
+    softmax(scale · q kᵀ + mask) v, each operand and the result in its own
+    layout: `bhsd` (batch, heads, seq, dim) or `bshd` (batch, seq, heads,
+    dim), so projections feed the kernel without transposes. `mask` is
+    additive, of the element type of `query`, and broadcasts to
+    (B, Hq, Sq, Skv).
+  }];
+  let arguments = (ins Vrt_FloatTensor:$query, Vrt_FloatTensor:$key,
+                       Vrt_FloatTensor:$value,
+                       Optional<Vrt_FloatTensor>:$mask, F64Attr:$scale,
+                       DefaultValuedAttr<Vrt_Layout,
+                         "::vsa::vrt::Layout::bhsd">:$q_layout,
+                       DefaultValuedAttr<Vrt_Layout,
+                         "::vsa::vrt::Layout::bhsd">:$kv_layout,
+                       DefaultValuedAttr<Vrt_Layout,
+                         "::vsa::vrt::Layout::bhsd">:$out_layout,
+                       OptionalAttr<I64Attr>:$offset);
+  let results = (outs Vrt_FloatTensor:$result);
+  let assemblyFormat = "$query `,` $key `,` $value (`mask` $mask^)? "
+                       "attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// (batch, heads, seq, dim) of an operand given its layout.
+    static std::array<int64_t, 4> bhsdDims(::mlir::Type type,
+                                           ::vsa::vrt::Layout layout);
+  }];
+}
+
+def Vrt_NormOp : Vrt_Op<"norm", [Pure, AttrSizedOperandSegments]> {
+  let summary = "layer or RMS normalisation over the last axis";
+  let arguments = (ins Vrt_NormKind:$kind, Vrt_FloatTensor:$input,
+                       Optional<Vrt_FloatTensor>:$scale,
+                       Optional<Vrt_FloatTensor>:$bias, F64Attr:$epsilon,
+                       OptionalAttr<I64Attr>:$offset);
+  let results = (outs Vrt_FloatTensor:$result);
+  let assemblyFormat = "$kind $input (`scale` $scale^)? (`bias` $bias^)? "
+                       "attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Vrt_SoftmaxOp : Vrt_Op<"softmax", [Pure]> {
+  let summary = "softmax over the last axis";
+  let arguments = (ins Vrt_FloatTensor:$input, OptionalAttr<I64Attr>:$offset);
+  let results = (outs Vrt_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Vrt_KernelOp : Vrt_Op<"kernel", [IsolatedFromAbove]> {
+  let summary = "a generated kernel: fused dit ops computing one tensor";
+  let description = [{
+    The body's block arguments stand for `inputs`; its ops are element-wise,
+    data-movement and RoPE/modulation `dit` ops, optionally rooted in a
+    `dit.reduce` or a scatter; `vrt.yield` returns the result. The emitters
+    generate one loop nest (CPU) or one grid (CUDA) that computes each
+    output element by index arithmetic through the body, so the
+    intermediates never reach memory.
+    ```mlir
+    %y = vrt.kernel "k0" (%a, %b) : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32> {
+    ^bb0(%x: tensor<4xf32>, %z: tensor<4xf32>):
+      %s = dit.add %x, %z : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+      vrt.yield %s : tensor<4xf32>
+    }
+    ```
+  }];
+  let arguments = (ins StrAttr:$sym_name, Variadic<Vrt_Tensor>:$inputs,
+                       OptionalAttr<I64Attr>:$offset);
+  let results = (outs Vrt_Tensor:$result);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "$sym_name `(` $inputs `)` attr-dict `:` "
+                       "functional-type($inputs, results) $body";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    ::mlir::Value getYielded();
+  }];
+}
+
+def Vrt_YieldOp : Vrt_Op<"yield", [Pure, Terminator, HasParent<"KernelOp">]> {
+  let summary = "the value a generated kernel writes";
+  let arguments = (ins Vrt_Tensor:$value);
+  let assemblyFormat = "$value attr-dict `:` type($value)";
+}
+
+def Vrt_ViewOp : Vrt_Op<"view", [Pure]> {
+  let summary = "the same buffer under another shape (no copy)";
+  let arguments = (ins Vrt_Tensor:$input);
+  let results = (outs Vrt_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Vrt_AllToAllOp : Vrt_Op<"all_to_all", [Pure]> {
+  let summary = "Ulysses all-to-all over a group of ranks";
+  let description = [{
+    Splits `scatter_axis` into `group_size` chunks, sends chunk r to rank r
+    and concatenates what arrives along `gather_axis`.
+  }];
+  let arguments = (ins Vrt_Tensor:$input, I64Attr:$scatter_axis,
+                       I64Attr:$gather_axis, I64Attr:$group_size,
+                       OptionalAttr<I64Attr>:$offset);
+  let results = (outs Vrt_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Vrt_AllGatherOp : Vrt_Op<"all_gather", [Pure]> {
+  let summary = "gather every rank's tensor along `axis`";
+  let arguments = (ins Vrt_Tensor:$input, I64Attr:$axis, I64Attr:$group_size,
+                       OptionalAttr<I64Attr>:$offset);
+  let results = (outs Vrt_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+#endif // VSA_VRT_OPS

@@ -1,0 +1,33 @@
+//===- VrtOps.h - vrt ops ---------------------------------------*- C++ -*-===//
+#ifndef VSA_DIALECTS_VRT_VRTOPS_H
+#define VSA_DIALECTS_VRT_VRTOPS_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "vsa/dialects/vrt/VrtDialect.h"
+
+#include <array>
+
+#define GET_OP_CLASSES
+#include "dialects/vrt/VrtOps.h.inc"
+
+namespace vsa::vrt {
+
+/// Alignment of every arena offset (bytes).
+constexpr int64_t kArenaAlignment = 256;
+
+/// dit ops a generated kernel computes element by element (index math).
+bool isElementwiseKernelOp(mlir::Operation *op);
+/// dit ops that may only produce a generated kernel's result: reductions
+/// and scatters need a loop or a second pass of their own.
+bool isKernelRootOp(mlir::Operation *op);
+
+/// Name of the function attribute holding the arena size in bytes.
+inline constexpr llvm::StringLiteral kArenaBytesAttr = "vrt.arena_bytes";
+
+} // namespace vsa::vrt
+
+#endif // VSA_DIALECTS_VRT_VRTOPS_H

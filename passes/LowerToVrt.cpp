@@ -1,0 +1,467 @@
+//===- LowerToVrt.cpp - dit ops to vrt calls, views and kernels ------------===//
+//
+// One walk over the function: each dit op becomes its vrt counterpart right
+// before it, then the dit ops are erased. Library calls (GEMM, attention,
+// norms, softmax) take buffers; everything else becomes a one-op
+// `vrt.kernel` that `vrt-fuse-kernels` merges with its neighbours.
+//
+//===----------------------------------------------------------------------===//
+
+#include "vsa/dialects/dit/DitOps.h"
+#include "vsa/dialects/dit/ShapeInference.h"
+#include "vsa/dialects/vrt/VrtOps.h"
+#include "vsa/Support/Elements.h"
+#include "vsa/passes/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <limits>
+
+namespace vsa {
+#define GEN_PASS_DEF_LOWERTOVRTPASS
+#include "passes/Passes.h.inc"
+} // namespace vsa
+
+using namespace mlir;
+using namespace vsa;
+
+namespace {
+
+using BodyFn = llvm::function_ref<Value(OpBuilder &, Location, ValueRange)>;
+
+ArrayRef<int64_t> shapeOf(Value v) {
+  return cast<RankedTensorType>(v.getType()).getShape();
+}
+
+RankedTensorType withShape(Value v, ArrayRef<int64_t> shape) {
+  return RankedTensorType::get(
+      shape, cast<RankedTensorType>(v.getType()).getElementType());
+}
+
+class Lowering {
+public:
+  explicit Lowering(func::FuncOp func) : func(func), b(func.getContext()) {}
+  LogicalResult run();
+
+private:
+  LogicalResult lowerOp(Operation *op);
+  LogicalResult lowerParam(dit::ParamOp op);
+  void lowerConstant(dit::ConstantOp op);
+  void lowerLinear(dit::LinearOp op);
+  LogicalResult lowerMatmul(dit::MatmulOp op);
+  void lowerGemm(dit::GemmOp op);
+  LogicalResult lowerAttention(dit::AttentionOp op);
+  void lowerNorm(Operation *op, vrt::NormKind kind, Value input, Value scale,
+                 Value bias, int64_t axis, double eps);
+  LogicalResult lowerReturn(func::ReturnOp op);
+
+  /// The vrt value standing for dit value `v`.
+  Value lookup(Value v);
+  /// A weight in the layout its checkpoint stores it (deduplicated by name).
+  Value weight(dit::ParamOp param);
+  Value kernel(Location loc, ValueRange inputs, Type resultType, BodyFn body);
+  Value cloneAsKernel(Operation *op);
+  Value view(Location loc, Value v, ArrayRef<int64_t> shape);
+  Value broadcastTo(Location loc, Value v, ArrayRef<int64_t> shape);
+  /// `v` as a library-call operand: model inputs are copied once because
+  /// their storage type may differ from activations'.
+  Value libraryOperand(Value v);
+
+  func::FuncOp func;
+  OpBuilder b;
+  IRMapping map;
+  llvm::StringMap<Value> weights;
+  DenseMap<Value, Value> inputCopies;
+  unsigned numKernels = 0, numConstants = 0;
+};
+
+Value Lowering::lookup(Value v) {
+  if (isa<BlockArgument>(v))
+    return v;
+  if (Value mapped = map.lookupOrNull(v))
+    return mapped;
+  // A transposed parameter is materialised on its first non-GEMM use.
+  auto param = v.getDefiningOp<dit::ParamOp>();
+  assert(param && param.getPerm() && "value used before it was lowered");
+  ArrayRef<int64_t> perm = *param.getPerm();
+  Value source = weight(param);
+  Value t = kernel(param.getLoc(), source, v.getType(),
+                   [&](OpBuilder &ib, Location loc, ValueRange args) {
+                     return dit::TransposeOp::create(
+                         ib, loc, v.getType(), args[0],
+                         ib.getDenseI64ArrayAttr(perm));
+                   });
+  map.map(v, t);
+  return t;
+}
+
+Value Lowering::weight(dit::ParamOp param) {
+  auto it = weights.find(param.getName());
+  if (it != weights.end())
+    return it->second;
+  auto type = cast<RankedTensorType>(param.getType());
+  ElementsAttr value = param.getValueAttr();
+  if (auto perm = param.getPerm()) {
+    // The checkpoint holds the tensor before `perm`: invert it.
+    SmallVector<int64_t> inverse(perm->size()), shape(perm->size());
+    for (auto [i, p] : llvm::enumerate(*perm)) {
+      inverse[p] = i;
+      shape[p] = type.getShape()[i];
+    }
+    type = RankedTensorType::get(shape, type.getElementType());
+    if (value)
+      value = transposeElements(value, inverse, type);
+  }
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&func.getBody().front());
+  Value w = vrt::WeightOp::create(b, param.getLoc(), type, param.getName(),
+                                  value);
+  weights[param.getName()] = w;
+  return w;
+}
+
+Value Lowering::kernel(Location loc, ValueRange inputs, Type resultType,
+                       BodyFn body) {
+  auto k = vrt::KernelOp::create(b, loc, resultType,
+                                 b.getStringAttr("k" + Twine(numKernels++)),
+                                 inputs, IntegerAttr());
+  Block *block = new Block();
+  k.getBody().push_back(block);
+  for (Value in : inputs)
+    block->addArgument(in.getType(), loc);
+  OpBuilder ib = OpBuilder::atBlockEnd(block);
+  vrt::YieldOp::create(ib, loc, body(ib, loc, block->getArguments()));
+  return k.getResult();
+}
+
+Value Lowering::cloneAsKernel(Operation *op) {
+  SmallVector<Value> inputs =
+      llvm::map_to_vector(op->getOperands(), [&](Value v) { return lookup(v); });
+  return kernel(op->getLoc(), inputs, op->getResult(0).getType(),
+                [&](OpBuilder &ib, Location, ValueRange args) {
+                  IRMapping m;
+                  m.map(op->getOperands(), args);
+                  return ib.clone(*op, m)->getResult(0);
+                });
+}
+
+Value Lowering::view(Location loc, Value v, ArrayRef<int64_t> shape) {
+  if (shapeOf(v) == shape)
+    return v;
+  return vrt::ViewOp::create(b, loc, withShape(v, shape), v);
+}
+
+Value Lowering::broadcastTo(Location loc, Value v, ArrayRef<int64_t> shape) {
+  if (shapeOf(v) == shape)
+    return v;
+  return kernel(loc, v, withShape(v, shape),
+                [&](OpBuilder &ib, Location l, ValueRange args) {
+                  return dit::BroadcastOp::create(ib, l, withShape(v, shape),
+                                                  args[0]);
+                });
+}
+
+Value Lowering::libraryOperand(Value v) {
+  if (auto viewOp = v.getDefiningOp<vrt::ViewOp>()) {
+    Value in = libraryOperand(viewOp.getInput());
+    return in == viewOp.getInput() ? v : view(v.getLoc(), in, shapeOf(v));
+  }
+  if (!isa<BlockArgument>(v))
+    return v;
+  Value &copy = inputCopies[v];
+  if (!copy) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&func.getBody().front());
+    copy = kernel(v.getLoc(), v, v.getType(),
+                  [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+  }
+  return copy;
+}
+
+LogicalResult Lowering::lowerParam(dit::ParamOp op) {
+  // Transposed parameters wait for their use: GEMMs read them as stored.
+  if (!op.getPerm())
+    map.map(op.getResult(), weight(op));
+  return success();
+}
+
+void Lowering::lowerConstant(dit::ConstantOp op) {
+  auto value = cast<ElementsAttr>(op.getValue());
+  if (auto dense = dyn_cast<DenseElementsAttr>(value); dense && dense.isSplat()) {
+    map.map(op.getResult(), cloneAsKernel(op));
+    return;
+  }
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&func.getBody().front());
+  map.map(op.getResult(),
+          vrt::WeightOp::create(b, op.getLoc(), op.getType(),
+                                "const." + std::to_string(numConstants++),
+                                value));
+}
+
+void Lowering::lowerLinear(dit::LinearOp op) {
+  Value w = op.getWeight(), rhs;
+  bool transB = false;
+  auto param = w.getDefiningOp<dit::ParamOp>();
+  auto t = w.getDefiningOp<dit::TransposeOp>();
+  if (t && t.getPerm() == ArrayRef<int64_t>{1, 0}) {
+    rhs = lookup(t.getInput());
+    transB = true;
+  } else if (param && param.getPerm() &&
+             *param.getPerm() == ArrayRef<int64_t>{1, 0}) {
+    rhs = weight(param);
+    transB = true;
+  } else {
+    rhs = lookup(w);
+  }
+  Value bias = op.getBias() ? libraryOperand(lookup(op.getBias())) : Value();
+  Value y = vrt::GemmOp::create(
+      b, op.getLoc(), op.getType(), libraryOperand(lookup(op.getInput())),
+      libraryOperand(rhs), bias, b.getBoolAttr(false), b.getBoolAttr(transB),
+      b.getF64FloatAttr(1.0),
+      vrt::EpilogueAttr::get(b.getContext(), vrt::Epilogue::none),
+      IntegerAttr());
+  map.map(op.getResult(), y);
+}
+
+LogicalResult Lowering::lowerMatmul(dit::MatmulOp op) {
+  ArrayRef<int64_t> a = shapeOf(op.getLhs()), c = shapeOf(op.getResult());
+  if (a.size() < 2 || shapeOf(op.getRhs()).size() < 2)
+    return op.emitOpError("with a vector operand is not supported by vrt");
+  ArrayRef<int64_t> batch = c.drop_back(2);
+  Value lhs = lookup(op.getLhs()), rhs = lookup(op.getRhs());
+  auto withBatch = [&](Value v) {
+    SmallVector<int64_t> shape(batch);
+    shape.append(shapeOf(v).take_back(2).begin(), shapeOf(v).take_back(2).end());
+    return broadcastTo(op.getLoc(), v, shape);
+  };
+  lhs = withBatch(lhs);
+  if (shapeOf(rhs).size() > 2)
+    rhs = withBatch(rhs);
+  map.map(op.getResult(),
+          vrt::GemmOp::create(
+              b, op.getLoc(), op.getType(), libraryOperand(lhs),
+              libraryOperand(rhs), Value(), b.getBoolAttr(false),
+              b.getBoolAttr(false), b.getF64FloatAttr(1.0),
+              vrt::EpilogueAttr::get(b.getContext(), vrt::Epilogue::none),
+              IntegerAttr()));
+  return success();
+}
+
+void Lowering::lowerGemm(dit::GemmOp op) {
+  Value c = op.getC() ? lookup(op.getC()) : Value();
+  double beta = op.getBeta().convertToDouble();
+  int64_t n = shapeOf(op.getResult())[1];
+  bool cIsBias = c && beta == 1.0 && shapeOf(c) == ArrayRef<int64_t>{n};
+  Value y = vrt::GemmOp::create(
+      b, op.getLoc(), op.getType(), libraryOperand(lookup(op.getA())),
+      libraryOperand(lookup(op.getB())),
+      cIsBias ? libraryOperand(c) : Value(), b.getBoolAttr(op.getTransA()),
+      b.getBoolAttr(op.getTransB()), op.getAlphaAttr(),
+      vrt::EpilogueAttr::get(b.getContext(), vrt::Epilogue::none),
+      IntegerAttr());
+  if (c && !cIsBias && beta != 0.0)
+    y = kernel(op.getLoc(), ValueRange{y, c}, op.getType(),
+               [&](OpBuilder &ib, Location loc, ValueRange args) {
+                 Type elementType = op.getType().getElementType();
+                 auto scalar = RankedTensorType::get({}, elementType);
+                 Value betaC = dit::MulOp::create(
+                     ib, loc, args[1].getType(), args[1],
+                     dit::ConstantOp::create(
+                         ib, loc,
+                         DenseElementsAttr::get(
+                             scalar,
+                             ib.getFloatAttr(elementType, beta).getValue())));
+                 return dit::AddOp::create(ib, loc, op.getType(), args[0],
+                                           betaC);
+               });
+  map.map(op.getResult(), y);
+}
+
+LogicalResult Lowering::lowerAttention(dit::AttentionOp op) {
+  if (op.getIsCausal())
+    return op.emitOpError("with is_causal is not supported by vrt");
+  Value mask;
+  if (Value m = op.getMask()) {
+    SmallVector<int64_t> shape(4 - shapeOf(m).size(), 1);
+    shape.append(shapeOf(m).begin(), shapeOf(m).end());
+    Type floatType = op.getQuery().getType().getElementType();
+    mask = view(op.getLoc(), lookup(m), shape);
+    if (cast<RankedTensorType>(m.getType()).getElementType().isInteger(1))
+      mask = kernel(op.getLoc(), mask, RankedTensorType::get(shape, floatType),
+                    [&](OpBuilder &ib, Location loc, ValueRange args) {
+                      auto scalar = RankedTensorType::get({}, floatType);
+                      auto splat = [&](double v) {
+                        return dit::ConstantOp::create(
+                            ib, loc, DenseElementsAttr::get(
+                                         scalar, ib.getFloatAttr(floatType, v)
+                                                     .getValue()));
+                      };
+                      return dit::WhereOp::create(
+                          ib, loc, RankedTensorType::get(shape, floatType),
+                          args[0], splat(0.0),
+                          splat(-std::numeric_limits<double>::infinity()));
+                    });
+    mask = libraryOperand(mask);
+  }
+  auto bhsd = vrt::LayoutAttr::get(b.getContext(), vrt::Layout::bhsd);
+  map.map(op.getResult(),
+          vrt::AttentionOp::create(
+              b, op.getLoc(), op.getType(), libraryOperand(lookup(op.getQuery())),
+              libraryOperand(lookup(op.getKey())),
+              libraryOperand(lookup(op.getValue())), mask, op.getScaleAttr(),
+              bhsd, bhsd, bhsd, IntegerAttr()));
+  return success();
+}
+
+void Lowering::lowerNorm(Operation *op, vrt::NormKind kind, Value input,
+                         Value scale, Value bias, int64_t axis, double eps) {
+  ArrayRef<int64_t> shape = shapeOf(input);
+  if (axis < 0)
+    axis += shape.size();
+  int64_t rows = dit::numElements(shape.take_front(axis));
+  int64_t dim = dit::numElements(shape.drop_front(axis));
+  Location loc = op->getLoc();
+  auto param = [&](Value p) -> Value {
+    if (!p)
+      return Value();
+    Value v = lookup(p);
+    if (dit::numElements(shapeOf(v)) != dim)
+      v = broadcastTo(loc, v, shape.drop_front(axis));
+    return libraryOperand(view(loc, v, {dim}));
+  };
+  Value x = view(loc, libraryOperand(lookup(input)), {rows, dim});
+  Value s = param(scale), bb = param(bias);
+  Value y = vrt::NormOp::create(
+      b, loc, withShape(input, {rows, dim}),
+      vrt::NormKindAttr::get(b.getContext(), kind), x, s, bb,
+      b.getF64FloatAttr(eps), IntegerAttr());
+  map.map(op->getResult(0), view(loc, y, shape));
+}
+
+LogicalResult Lowering::lowerReturn(func::ReturnOp op) {
+  for (OpOperand &operand : op->getOpOperands()) {
+    Value v = lookup(operand.get()), root = v;
+    while (auto viewOp = root.getDefiningOp<vrt::ViewOp>())
+      root = viewOp.getInput();
+    // Outputs are copied out of the arena; inputs and weights are not in it.
+    if (isa<BlockArgument>(root) || root.getDefiningOp<vrt::WeightOp>())
+      v = kernel(op.getLoc(), v, v.getType(),
+                 [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+    operand.set(v);
+  }
+  return success();
+}
+
+LogicalResult Lowering::lowerOp(Operation *op) {
+  b.setInsertionPoint(op);
+  if (vrt::isElementwiseKernelOp(op) && !isa<dit::ConstantOp>(op))
+    if (!isa<dit::ReshapeOp>(op)) {
+      map.map(op->getResult(0), cloneAsKernel(op));
+      return success();
+    }
+  if (vrt::isKernelRootOp(op)) {
+    map.map(op->getResult(0), cloneAsKernel(op));
+    return success();
+  }
+  return llvm::TypeSwitch<Operation *, LogicalResult>(op)
+      .Case([&](dit::ParamOp p) { return lowerParam(p); })
+      .Case([&](dit::ConstantOp c) {
+        lowerConstant(c);
+        return success();
+      })
+      .Case([&](dit::ReshapeOp r) {
+        map.map(r.getResult(),
+                view(r.getLoc(), lookup(r.getInput()), shapeOf(r.getResult())));
+        return success();
+      })
+      .Case([&](dit::LinearOp l) {
+        lowerLinear(l);
+        return success();
+      })
+      .Case([&](dit::MatmulOp m) { return lowerMatmul(m); })
+      .Case([&](dit::GemmOp g) {
+        lowerGemm(g);
+        return success();
+      })
+      .Case([&](dit::AttentionOp a) { return lowerAttention(a); })
+      .Case([&](dit::LayerNormOp n) {
+        lowerNorm(n, vrt::NormKind::layer, n.getInput(), n.getScale(),
+                  n.getBias(), n.getAxis(), n.getEpsilon().convertToDouble());
+        return success();
+      })
+      .Case([&](dit::RmsNormOp n) {
+        lowerNorm(n, vrt::NormKind::rms, n.getInput(), n.getScale(), Value(),
+                  n.getAxis(), n.getEpsilon().convertToDouble());
+        return success();
+      })
+      .Case([&](dit::SoftmaxOp s) -> LogicalResult {
+        int64_t rank = shapeOf(s.getInput()).size();
+        int64_t axis = s.getAxis();
+        if (axis != rank - 1 && axis != -1)
+          return s.emitOpError("over axis ")
+                 << axis << " (not the last) is not supported by vrt";
+        map.map(s.getResult(),
+                vrt::SoftmaxOp::create(b, s.getLoc(), s.getType(),
+                                       libraryOperand(lookup(s.getInput())),
+                                       IntegerAttr()));
+        return success();
+      })
+      .Case([&](dit::ConvOp c) {
+        return c.emitOpError("is not a patch embedding (stride = kernel, no "
+                             "padding, dilation or groups); vrt lowers only "
+                             "those");
+      })
+      .Case([&](func::ReturnOp r) { return lowerReturn(r); })
+      .Default([&](Operation *other) {
+        return other->emitOpError("has no lowering to vrt");
+      });
+}
+
+/// Erases vrt ops whose results are unused (e.g. a transpose a GEMM
+/// absorbed), last first so chains go too.
+void eraseDeadVrtOps(func::FuncOp func) {
+  SmallVector<Operation *> ops;
+  for (Operation &op : func.getBody().front())
+    if (isa<vrt::VrtDialect>(op.getDialect()))
+      ops.push_back(&op);
+  for (Operation *op : llvm::reverse(ops))
+    if (op->use_empty())
+      op->erase();
+}
+
+LogicalResult Lowering::run() {
+  SmallVector<Operation *> ditOps;
+  for (Operation &op : llvm::make_early_inc_range(func.getBody().front())) {
+    if (failed(lowerOp(&op)))
+      return failure();
+    if (!isa<func::ReturnOp>(op))
+      ditOps.push_back(&op);
+  }
+  for (Operation *op : llvm::reverse(ditOps)) {
+    op->dropAllUses();
+    op->erase();
+  }
+  eraseDeadVrtOps(func);
+  return success();
+}
+
+struct LowerToVrtPass : vsa::impl::LowerToVrtPassBase<LowerToVrtPass> {
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    if (func.isExternal())
+      return;
+    if (!func.getBody().hasOneBlock()) {
+      func.emitOpError("has more than one block; vrt-lower needs one");
+      return signalPassFailure();
+    }
+    if (failed(Lowering(getOperation()).run()))
+      signalPassFailure();
+  }
+};
+
+} // namespace

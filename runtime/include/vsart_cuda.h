@@ -1,0 +1,65 @@
+/* vsart_cuda.h - CUDA kernels of the vsa runtime (libvsart_cuda).
+ *
+ * Storage is bf16 (__nv_bfloat16 passed as void*), accumulation fp32. Every
+ * pointer is a device pointer; `stream` is a cudaStream_t (NULL = default
+ * stream). Each kernel has a CPU twin in vsart.h with the same semantics,
+ * which the tests compare against. Calls are asynchronous on `stream`;
+ * errors of the launch are reported, errors of the execution surface at the
+ * next vsart_cuda_synchronize. */
+#ifndef VSART_CUDA_H
+#define VSART_CUDA_H
+
+#include "vsart.h"
+#include "vsart_model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* 1 when a CUDA device is usable, else 0 (never fails). */
+int vsart_cuda_available(void);
+/* Name of device 0 ("" when none). */
+const char *vsart_cuda_device_name(void);
+
+/* Device memory and copies; the device-ops table of the CUDA target. */
+vsart_status_t vsart_cuda_malloc(size_t bytes, void **out);
+void vsart_cuda_free(void *ptr);
+vsart_status_t vsart_cuda_upload(void *dst, const void *src, size_t bytes,
+                                 void *stream);
+vsart_status_t vsart_cuda_download(void *dst, const void *src, size_t bytes,
+                                   void *stream);
+vsart_status_t vsart_cuda_synchronize(void *stream);
+extern const vsart_device_ops_t vsart_cuda_device_ops;
+
+/* Strided batched GEMM through cuBLASLt, row-major like vsart_cpu_gemm:
+ * for each i < batch: C_i[m,n] = epilogue(alpha * op(A_i) op(B_i) + bias[n])
+ * with A_i = a + i * stride_a (elements; stride 0 broadcasts), likewise B, C.
+ * bias (n) may be NULL. VSART_EPILOGUE_GELU_TANH is fused by cuBLASLt;
+ * GELU_ERF runs as a second kernel. */
+vsart_status_t vsart_cuda_gemm(int trans_a, int trans_b, int64_t m, int64_t n,
+                               int64_t k, float alpha, const void *a,
+                               int64_t lda, int64_t stride_a, const void *b,
+                               int64_t ldb, int64_t stride_b, void *c,
+                               int64_t ldc, int64_t stride_c, int64_t batch,
+                               const void *bias, vsart_epilogue_t epilogue,
+                               void *stream);
+
+/* Flash-style attention (online softmax, fp32 accumulation, tensor cores). */
+vsart_status_t vsart_cuda_attention(const vsart_attention_args_t *args,
+                                    void *stream);
+
+/* Row-wise over the last dim; scale/bias (dim, bf16) may be NULL. */
+vsart_status_t vsart_cuda_layer_norm(const void *x, void *out, int64_t rows,
+                                     int64_t dim, const void *scale,
+                                     const void *bias, float eps, void *stream);
+vsart_status_t vsart_cuda_rms_norm(const void *x, void *out, int64_t rows,
+                                   int64_t dim, const void *scale,
+                                   const void *bias, float eps, void *stream);
+vsart_status_t vsart_cuda_softmax(const void *x, void *out, int64_t rows,
+                                  int64_t dim, void *stream);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* VSART_CUDA_H */

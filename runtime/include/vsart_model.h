@@ -1,0 +1,121 @@
+/* vsart_model.h - ABI between code emitted by vsac and the runtime.
+ *
+ * vsac emits one C++ (CPU) or CUDA source per model that defines
+ *   extern "C" const vsart_model_t *vsa_model(void);
+ * describing the model's inputs, outputs and weights, the size of its
+ * statically planned activation arena and its forward function, plus (for
+ * executables) main() calling vsart_exe_main. A session binds weights (from
+ * the .vsab written next to the executable, a safetensors checkpoint, or
+ * random values), owns the arena and runs forwards. */
+#ifndef VSART_MODEL_H
+#define VSART_MODEL_H
+
+#include "vsart.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VSART_MODEL_ABI_VERSION 1u
+
+typedef enum vsart_target_t {
+  VSART_TARGET_CPU = 0,
+  VSART_TARGET_CUDA = 1,
+} vsart_target_t;
+
+/* dtype: the logical element type (what .npy/.vsab/safetensors hold: F32,
+ * I64, BOOL, ...). storage: the element type in device memory (BF16 for
+ * float activations and weights on CUDA, else equal to dtype). */
+typedef struct vsart_tensor_desc_t {
+  const char *name;
+  vsart_dtype_t dtype;
+  vsart_dtype_t storage;
+  int32_t rank;
+  int64_t dims[VSART_MAX_RANK];
+} vsart_tensor_desc_t;
+
+/* Memory of one target. upload/download copy `bytes` between host and
+ * device memory; on the CPU they are memcpy. */
+typedef struct vsart_device_ops_t {
+  const char *name; /* "cpu", "cuda" */
+  vsart_status_t (*alloc)(size_t bytes, void **out); /* 256-byte aligned */
+  void (*free)(void *ptr);
+  vsart_status_t (*upload)(void *dst, const void *src, size_t bytes,
+                           void *stream);
+  vsart_status_t (*download)(void *dst, const void *src, size_t bytes,
+                             void *stream);
+  vsart_status_t (*synchronize)(void *stream);
+} vsart_device_ops_t;
+
+extern const vsart_device_ops_t vsart_cpu_device_ops;
+
+/* All pointers are device pointers in storage types. Returns VSART_OK or a
+ * status with vsart_last_error() set. */
+typedef vsart_status_t (*vsart_forward_fn)(void *const *inputs,
+                                           void *const *outputs,
+                                           const void *const *weights,
+                                           void *arena, void *stream);
+
+typedef struct vsart_model_t {
+  uint32_t abi_version; /* VSART_MODEL_ABI_VERSION */
+  const char *name;
+  vsart_target_t target;
+  const vsart_device_ops_t *device;
+  int32_t num_inputs;
+  const vsart_tensor_desc_t *inputs;
+  int32_t num_outputs;
+  const vsart_tensor_desc_t *outputs;
+  int32_t num_weights;
+  const vsart_tensor_desc_t *weights;
+  uint64_t arena_bytes;
+  vsart_forward_fn forward;
+} vsart_model_t;
+
+/* ---- sessions ----------------------------------------------------------- */
+
+typedef struct vsart_session *vsart_session_t;
+
+/* Allocates the arena and weight buffers. vsab_path may be NULL; otherwise
+ * every weight the file holds is bound from it (checked against the
+ * model's name, dtype and shape). */
+vsart_status_t vsart_session_create(const vsart_model_t *model,
+                                    const char *vsab_path,
+                                    vsart_session_t *out);
+void vsart_session_destroy(vsart_session_t session); /* NULL is a no-op */
+/* Binds weight `name` from host data of the given logical dtype and shape
+ * (F32, BF16 or F16 data is converted to the storage type). */
+vsart_status_t vsart_session_bind_weight(vsart_session_t session,
+                                         const char *name, vsart_dtype_t dtype,
+                                         int32_t rank, const int64_t *dims,
+                                         const void *data);
+/* Binds every model weight found in a safetensors file by name; tensors the
+ * model does not use are ignored. */
+vsart_status_t vsart_session_load_safetensors(vsart_session_t session,
+                                              const char *path);
+/* Fills every weight not yet bound with seeded random values. */
+vsart_status_t vsart_session_randomize_weights(vsart_session_t session,
+                                               uint64_t seed);
+/* Number of weights still unbound; names them in vsart_last_error(). */
+int64_t vsart_session_num_unbound(vsart_session_t session);
+/* Copies host input `index` (logical dtype, model shape) to the device. */
+vsart_status_t vsart_session_set_input(vsart_session_t session, int32_t index,
+                                       const void *host_data);
+/* Runs one forward on the inputs set last and waits for it. Fails when a
+ * weight is unbound. */
+vsart_status_t vsart_session_forward(vsart_session_t session);
+/* Copies output `index` to host memory in its logical dtype. */
+vsart_status_t vsart_session_get_output(vsart_session_t session, int32_t index,
+                                        void *host_data);
+/* Bytes held on the device: arena + weights + inputs + outputs. */
+uint64_t vsart_session_device_bytes(vsart_session_t session);
+
+/* The executable's main: --input NAME=FILE.npy, --output [NAME=]FILE.npy,
+ * --random-inputs, --random-weights, --weights FILE.safetensors,
+ * --repeat N, --seed N, --threads N, --help. */
+int vsart_exe_main(int argc, char **argv, const vsart_model_t *model);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* VSART_MODEL_H */

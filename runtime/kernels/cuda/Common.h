@@ -1,0 +1,39 @@
+// Host-side helpers shared by the CUDA kernels (plain C++, no device code).
+#ifndef VSART_KERNELS_CUDA_COMMON_H
+#define VSART_KERNELS_CUDA_COMMON_H
+
+#include "../../src/Internal.h"
+#include "vsart_cuda.h"
+
+#include <cuda_runtime.h>
+
+namespace vsart::cuda {
+
+inline cudaStream_t toStream(void *stream) {
+  return static_cast<cudaStream_t>(stream);
+}
+
+/// VSART_OK for cudaSuccess; otherwise records "what: <CUDA message>" and
+/// returns `status`.
+vsart_status_t check(cudaError_t err, const char *what,
+                     vsart_status_t status = VSART_ERROR_INVALID_ARGUMENT);
+
+/// Reports a failed launch of kernel `what` (cudaGetLastError).
+vsart_status_t checkLaunch(const char *what);
+
+/// Largest power of two <= 16 dividing the address and the byte sizes of
+/// `ld` and `stride` bf16 elements: the widest access that every row of
+/// every matrix of a strided batch allows.
+unsigned alignmentBytes(const void *ptr, int64_t ld, int64_t stride);
+
+/// Elementwise epilogue over `batch` m x n bf16 matrices (leading dim ldc,
+/// batch stride strideC): with `fill`, C = epi(bias[j] or 0) (a k == 0
+/// gemm); otherwise C = epi(C). epi is NONE, GELU_TANH or GELU_ERF.
+vsart_status_t matrixEpilogue(void *c, int64_t m, int64_t n, int64_t ldc,
+                              int64_t strideC, int64_t batch, const void *bias,
+                              vsart_epilogue_t epi, bool fill,
+                              cudaStream_t stream);
+
+} // namespace vsart::cuda
+
+#endif // VSART_KERNELS_CUDA_COMMON_H

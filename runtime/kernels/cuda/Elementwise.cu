@@ -1,0 +1,59 @@
+// Elementwise gemm epilogues (erf GELU after cuBLASLt, the k == 0 fill).
+#include "Common.h"
+
+#include <cuda_bf16.h>
+
+#include <algorithm>
+
+namespace {
+
+using bf16 = __nv_bfloat16;
+
+__device__ float gelu(float x, vsart_epilogue_t epi) {
+  if (epi == VSART_EPILOGUE_GELU_TANH) {
+    const float c = 0.7978845608028654f; // sqrt(2/pi)
+    return 0.5f * x * (1.0f + tanhf(c * (x + 0.044715f * x * x * x)));
+  }
+  if (epi == VSART_EPILOGUE_GELU_ERF)
+    return 0.5f * x * (1.0f + erff(x * 0.7071067811865476f));
+  return x;
+}
+
+/// Grid-stride loop over batch * m * n elements of C.
+__global__ void epilogueKernel(bf16 *c, int64_t m, int64_t n, int64_t ldc,
+                               int64_t strideC, int64_t total,
+                               const bf16 *bias, vsart_epilogue_t epi,
+                               bool fill) {
+  const int64_t step = int64_t(gridDim.x) * blockDim.x;
+  for (int64_t e = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; e < total;
+       e += step) {
+    const int64_t j = e % n, i = (e / n) % m, b = e / n / m;
+    bf16 *p = c + b * strideC + i * ldc + j;
+    float v = fill ? (bias ? __bfloat162float(bias[j]) : 0.0f)
+                   : __bfloat162float(*p);
+    *p = __float2bfloat16(gelu(v, epi));
+  }
+}
+
+} // namespace
+
+namespace vsart::cuda {
+
+vsart_status_t matrixEpilogue(void *c, int64_t m, int64_t n, int64_t ldc,
+                              int64_t strideC, int64_t batch, const void *bias,
+                              vsart_epilogue_t epi, bool fill,
+                              cudaStream_t stream) {
+  const int64_t total = m * n * batch;
+  if (total == 0)
+    return ok();
+  const int threads = 256;
+  const int64_t blocks = std::min<int64_t>((total + threads - 1) / threads, 65536);
+  epilogueKernel<<<unsigned(blocks), threads, 0, stream>>>(
+      static_cast<bf16 *>(c), m, n, ldc, strideC, total,
+      static_cast<const bf16 *>(bias), epi, fill);
+  if (vsart_status_t st = checkLaunch("cuda_gemm epilogue"))
+    return st;
+  return ok();
+}
+
+} // namespace vsart::cuda

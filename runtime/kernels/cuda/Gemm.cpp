@@ -1,0 +1,301 @@
+// bf16 strided-batched gemm through cuBLASLt, row-major like vsart_cpu_gemm.
+//
+// cuBLASLt is column-major, and a row-major m x n matrix is the column-major
+// n x m transpose. So C^T = op(B)^T op(A)^T runs with our B as cuBLASLt's A
+// and our A as its B, m and n swapped; the bias then runs along cuBLASLt's
+// rows, as its BIAS epilogues expect. Descriptors, layouts and the algorithm
+// the heuristic picked are cached per shape key; one handle and one 32 MiB
+// workspace serve the whole process.
+#include "Common.h"
+
+#include <cublasLt.h>
+
+#include <array>
+#include <climits>
+#include <mutex>
+#include <unordered_map>
+
+namespace {
+
+constexpr size_t kWorkspaceBytes = size_t(32) << 20;
+
+struct GemmArgs {
+  int ta, tb;
+  int64_t m, n, k, lda, ldb, ldc, sa, sb, sc, batch;
+  float alpha;
+  const void *a, *b, *bias;
+  void *c;
+  cublasLtEpilogue_t epilogue;
+};
+
+using Key = std::array<int64_t, 17>;
+struct KeyHash {
+  size_t operator()(const Key &key) const {
+    size_t h = 1469598103934665603ull;
+    for (int64_t v : key)
+      h = (h ^ static_cast<size_t>(v)) * 1099511628211ull;
+    return h;
+  }
+};
+
+struct Plan {
+  cublasLtMatmulDesc_t desc = nullptr;
+  cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;
+  cublasLtMatmulAlgo_t algo = {};
+};
+
+void destroy(Plan &p) {
+  if (p.desc)
+    cublasLtMatmulDescDestroy(p.desc);
+  for (cublasLtMatrixLayout_t l : {p.a, p.b, p.c})
+    if (l)
+      cublasLtMatrixLayoutDestroy(l);
+  p = Plan();
+}
+
+// Process-wide cuBLASLt state. Never destroyed: at static destruction time
+// the CUDA runtime may already be torn down.
+struct Context {
+  std::mutex mutex;
+  cublasLtHandle_t handle = nullptr;
+  void *workspace = nullptr;
+  cudaEvent_t lastUse = nullptr; // recorded after each matmul
+  cudaStream_t lastStream = nullptr;
+  std::unordered_map<Key, Plan, KeyHash> plans;
+  std::string error; // why initialisation failed, "" when it worked
+};
+
+vsart_status_t checkLt(cublasStatus_t st, const char *what) {
+  if (st == CUBLAS_STATUS_SUCCESS)
+    return VSART_OK;
+  return vsart::fail(VSART_ERROR_INVALID_ARGUMENT,
+                     std::string("cuda_gemm: ") + what + ": " +
+                         cublasLtGetStatusString(st));
+}
+
+Context *createContext() {
+  auto *ctx = new Context();
+  if (cublasLtCreate(&ctx->handle) != CUBLAS_STATUS_SUCCESS)
+    ctx->error = "cublasLtCreate failed";
+  else if (cudaMalloc(&ctx->workspace, kWorkspaceBytes) != cudaSuccess)
+    ctx->error = "cannot allocate the 32 MiB cuBLASLt workspace";
+  else if (cudaEventCreateWithFlags(&ctx->lastUse, cudaEventDisableTiming) !=
+           cudaSuccess)
+    ctx->error = "cudaEventCreate failed";
+  cudaGetLastError(); // a failure above is reported through ctx->error
+  return ctx;
+}
+
+/// The process context, created on first use (thread-safe static init).
+Context &context() {
+  static Context *ctx = createContext();
+  return *ctx;
+}
+
+unsigned align(const void *p, int64_t ld, int64_t stride) {
+  return vsart::cuda::alignmentBytes(p, ld, stride);
+}
+
+Key keyOf(const GemmArgs &g) {
+  return {g.ta,  g.tb,  g.m,  g.n,  g.k,  g.lda, g.ldb, g.ldc,
+          g.sa,  g.sb,  g.sc, g.batch, static_cast<int64_t>(g.epilogue),
+          align(g.a, g.lda, g.sa), align(g.b, g.ldb, g.sb),
+          align(g.c, g.ldc, g.sc), g.bias ? align(g.bias, 0, 0) : 0};
+}
+
+vsart_status_t makeLayout(cublasLtMatrixLayout_t *out, int64_t rows,
+                          int64_t cols, int64_t ld, int64_t stride,
+                          int64_t batch) {
+  if (vsart_status_t st = checkLt(
+          cublasLtMatrixLayoutCreate(out, CUDA_R_16BF, rows, cols, ld),
+          "layout"))
+    return st;
+  const int32_t count = static_cast<int32_t>(batch);
+  if (vsart_status_t st = checkLt(
+          cublasLtMatrixLayoutSetAttribute(
+              *out, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &count, sizeof(count)),
+          "batch count"))
+    return st;
+  return checkLt(cublasLtMatrixLayoutSetAttribute(
+                     *out, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, &stride,
+                     sizeof(stride)),
+                 "batch stride");
+}
+
+template <class T>
+vsart_status_t setDesc(cublasLtMatmulDesc_t desc,
+                       cublasLtMatmulDescAttributes_t attr, const T &value) {
+  return checkLt(cublasLtMatmulDescSetAttribute(desc, attr, &value, sizeof(T)),
+                 "matmul descriptor");
+}
+
+/// Descriptor and layouts of `g` in cuBLASLt's column-major terms.
+vsart_status_t describe(const GemmArgs &g, Plan &p) {
+  if (vsart_status_t st = checkLt(
+          cublasLtMatmulDescCreate(&p.desc, CUBLAS_COMPUTE_32F, CUDA_R_32F),
+          "matmul descriptor"))
+    return st;
+  const int32_t opA = g.tb ? CUBLAS_OP_T : CUBLAS_OP_N;
+  const int32_t opB = g.ta ? CUBLAS_OP_T : CUBLAS_OP_N;
+  const int32_t biasType = CUDA_R_16BF;
+  vsart_status_t st = setDesc(p.desc, CUBLASLT_MATMUL_DESC_TRANSA, opA);
+  if (!st)
+    st = setDesc(p.desc, CUBLASLT_MATMUL_DESC_TRANSB, opB);
+  if (!st)
+    st = setDesc(p.desc, CUBLASLT_MATMUL_DESC_EPILOGUE,
+                 static_cast<uint32_t>(g.epilogue));
+  if (!st && g.bias)
+    st = setDesc(p.desc, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, biasType);
+  if (!st && g.bias) // the heuristic reads the pointer's alignment
+    st = setDesc(p.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, g.bias);
+  if (!st)
+    st = makeLayout(&p.a, g.tb ? g.k : g.n, g.tb ? g.n : g.k, g.ldb, g.sb,
+                    g.batch);
+  if (!st)
+    st = makeLayout(&p.b, g.ta ? g.m : g.k, g.ta ? g.k : g.m, g.lda, g.sa,
+                    g.batch);
+  if (!st)
+    st = makeLayout(&p.c, g.n, g.m, g.ldc, g.sc, g.batch);
+  return st;
+}
+
+/// Runs the heuristic once for a new shape and keeps its best algorithm.
+vsart_status_t choose(Context &ctx, const Key &key, Plan &p) {
+  cublasLtMatmulPreference_t pref = nullptr;
+  vsart_status_t st =
+      checkLt(cublasLtMatmulPreferenceCreate(&pref), "preference");
+  const uint64_t ws = kWorkspaceBytes;
+  const uint32_t alignA = uint32_t(key[14]), alignB = uint32_t(key[13]),
+                 alignC = uint32_t(key[15]);
+  const std::pair<cublasLtMatmulPreferenceAttributes_t, uint32_t> aligns[] = {
+      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, alignA},
+      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, alignB},
+      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, alignC},
+      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, alignC}};
+  if (!st)
+    st = checkLt(cublasLtMatmulPreferenceSetAttribute(
+                     pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws,
+                     sizeof(ws)),
+                 "preference");
+  for (const auto &[attr, value] : aligns)
+    if (!st)
+      st = checkLt(cublasLtMatmulPreferenceSetAttribute(pref, attr, &value,
+                                                        sizeof(value)),
+                   "preference");
+  cublasLtMatmulHeuristicResult_t result = {};
+  int found = 0;
+  if (!st)
+    st = checkLt(cublasLtMatmulAlgoGetHeuristic(ctx.handle, p.desc, p.a, p.b,
+                                                p.c, p.c, pref, 1, &result,
+                                                &found),
+                 "heuristic");
+  if (pref)
+    cublasLtMatmulPreferenceDestroy(pref);
+  if (!st && found == 0)
+    st = vsart::fail(VSART_ERROR_INVALID_ARGUMENT,
+                     "cuda_gemm: cuBLASLt has no algorithm for this shape");
+  p.algo = result.algo;
+  return st;
+}
+
+/// The cached plan of `g`, made on first use. Called with ctx.mutex held.
+vsart_status_t planFor(Context &ctx, const GemmArgs &g, Plan **out) {
+  const Key key = keyOf(g);
+  auto it = ctx.plans.find(key);
+  if (it == ctx.plans.end()) {
+    Plan p;
+    vsart_status_t st = describe(g, p);
+    if (!st)
+      st = choose(ctx, key, p);
+    if (st) {
+      destroy(p);
+      return st;
+    }
+    it = ctx.plans.emplace(key, p).first;
+  }
+  *out = &it->second;
+  return VSART_OK;
+}
+
+/// One cublasLtMatmul. The shared workspace is ordered across streams: a
+/// stream other than the last user's first waits for that user's matmul.
+vsart_status_t matmul(const GemmArgs &g, cudaStream_t stream) {
+  Context &ctx = context();
+  if (!ctx.error.empty())
+    return vsart::fail(VSART_ERROR_INVALID_ARGUMENT,
+                       "cuda_gemm: " + ctx.error);
+  std::lock_guard<std::mutex> lock(ctx.mutex);
+  Plan *p = nullptr;
+  if (vsart_status_t st = planFor(ctx, g, &p))
+    return st;
+  if (g.bias)
+    if (vsart_status_t st =
+            setDesc(p->desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, g.bias))
+      return st;
+  if (stream != ctx.lastStream)
+    if (vsart_status_t st = vsart::cuda::check(
+            cudaStreamWaitEvent(stream, ctx.lastUse, 0), "cuda_gemm"))
+      return st;
+  const float beta = 0.0f;
+  if (vsart_status_t st = checkLt(
+          cublasLtMatmul(ctx.handle, p->desc, &g.alpha, g.b, p->a, g.a, p->b,
+                         &beta, g.c, p->c, g.c, p->c, &p->algo, ctx.workspace,
+                         kWorkspaceBytes, stream),
+          "cublasLtMatmul"))
+    return st;
+  ctx.lastStream = stream;
+  return vsart::cuda::check(cudaEventRecord(ctx.lastUse, stream), "cuda_gemm");
+}
+
+cublasLtEpilogue_t ltEpilogue(vsart_epilogue_t epi, bool bias) {
+  if (epi == VSART_EPILOGUE_GELU_TANH) // cuBLASLt's GELU is the tanh form
+    return bias ? CUBLASLT_EPILOGUE_GELU_BIAS : CUBLASLT_EPILOGUE_GELU;
+  return bias ? CUBLASLT_EPILOGUE_BIAS : CUBLASLT_EPILOGUE_DEFAULT;
+}
+
+vsart_status_t checkArgs(const GemmArgs &g, vsart_epilogue_t epi) {
+  using vsart::fail;
+  if (g.m < 0 || g.n < 0 || g.k < 0 || g.batch < 0)
+    return fail(VSART_ERROR_INVALID_ARGUMENT, "cuda_gemm: negative size");
+  if (epi != VSART_EPILOGUE_NONE && epi != VSART_EPILOGUE_GELU_TANH &&
+      epi != VSART_EPILOGUE_GELU_ERF)
+    return fail(VSART_ERROR_INVALID_ARGUMENT, "cuda_gemm: unknown epilogue");
+  if (g.m == 0 || g.n == 0 || g.batch == 0)
+    return VSART_OK;
+  if (g.batch > INT32_MAX)
+    return fail(VSART_ERROR_INVALID_ARGUMENT, "cuda_gemm: batch too large");
+  if (!g.c || g.ldc < g.n || (g.k > 0 && (!g.a || !g.b)))
+    return fail(VSART_ERROR_INVALID_ARGUMENT,
+                "cuda_gemm: null pointer or bad ldc");
+  if (g.k > 0 && (g.lda < (g.ta ? g.m : g.k) || g.ldb < (g.tb ? g.k : g.n)))
+    return fail(VSART_ERROR_INVALID_ARGUMENT,
+                "cuda_gemm: bad leading dimension");
+  return VSART_OK;
+}
+
+} // namespace
+
+extern "C" vsart_status_t
+vsart_cuda_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
+                float alpha, const void *a, int64_t lda, int64_t stride_a,
+                const void *b, int64_t ldb, int64_t stride_b, void *c,
+                int64_t ldc, int64_t stride_c, int64_t batch, const void *bias,
+                vsart_epilogue_t epilogue, void *stream) {
+  const GemmArgs g = {trans_a != 0, trans_b != 0, m, n, k, lda, ldb, ldc,
+                      stride_a, stride_b, stride_c, batch, alpha, a, b, bias, c,
+                      ltEpilogue(epilogue, bias != nullptr)};
+  if (vsart_status_t st = checkArgs(g, epilogue))
+    return st;
+  if (m == 0 || n == 0 || batch == 0)
+    return vsart::ok();
+  cudaStream_t s = vsart::cuda::toStream(stream);
+  if (k == 0) // cuBLASLt wants k > 0; C is epilogue(bias) alone
+    return vsart::cuda::matrixEpilogue(c, m, n, ldc, stride_c, batch, bias,
+                                       epilogue, /*fill=*/true, s);
+  if (vsart_status_t st = matmul(g, s))
+    return st;
+  if (epilogue == VSART_EPILOGUE_GELU_ERF)
+    return vsart::cuda::matrixEpilogue(c, m, n, ldc, stride_c, batch, nullptr,
+                                       epilogue, /*fill=*/false, s);
+  return vsart::ok();
+}

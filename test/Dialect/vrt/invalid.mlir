@@ -1,0 +1,547 @@
+// RUN: vsa-opt %s -split-input-file -verify-diagnostics
+
+// Every verifier error of the vrt dialect (VrtOps.cpp), one case each, plus
+// the generated kernels' body rules and a few ODS constraints.
+
+//===----------------------------------------------------------------------===//
+// ODS constraints
+//===----------------------------------------------------------------------===//
+
+func.func @dynamic_shape(%x: tensor<?x4xf32>) {
+  // expected-error@+1 {{'vrt.view' op operand #0 must be statically shaped tensor of}}
+  %0 = vrt.view %x : tensor<?x4xf32> -> tensor<4x4xf32>
+  return
+}
+
+// -----
+
+func.func @gemm_of_integers(%a: tensor<2x3xi64>, %b: tensor<3x4xi64>) {
+  // expected-error@+1 {{'vrt.gemm' op operand #0 must be statically shaped tensor of 32-bit float or 16-bit float or bfloat16 type values, but got 'tensor<2x3xi64>'}}
+  %0 = vrt.gemm %a, %b : (tensor<2x3xi64>, tensor<3x4xi64>) -> tensor<2x4xi64>
+  return
+}
+
+// -----
+
+func.func @yield_outside_kernel(%x: tensor<4xf32>) {
+  // expected-error@+1 {{'vrt.yield' op expects parent op 'vrt.kernel'}}
+  vrt.yield %x : tensor<4xf32>
+}
+
+//===----------------------------------------------------------------------===//
+// vrt.weight
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @weight_empty_name() {
+  // expected-error@+1 {{'vrt.weight' op needs a non-empty name}}
+  %0 = vrt.weight "" : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @weight_value_type() {
+  // expected-error@+1 {{'vrt.weight' op value type 'tensor<2x3xf32>' differs from result type 'tensor<3x2xf32>'}}
+  %0 = vrt.weight "const.0" : tensor<3x2xf32> = dense<[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]> : tensor<2x3xf32>
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// vrt.gemm
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @gemm_rank(%a: tensor<4xf32>, %b: tensor<4x8xf32>) {
+  // expected-error@+1 {{'vrt.gemm' op operands need rank >= 2}}
+  %0 = vrt.gemm %a, %b : (tensor<4xf32>, tensor<4x8xf32>) -> tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @gemm_contraction(%a: tensor<2x3xf32>, %b: tensor<4x5xf32>) {
+  // expected-error@+1 {{'vrt.gemm' op contraction sizes differ: 3 vs 4}}
+  %0 = vrt.gemm %a, %b : (tensor<2x3xf32>, tensor<4x5xf32>) -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
+// With trans_b the rhs is (N, K): K is its last dim.
+func.func @gemm_contraction_trans_b(%a: tensor<2x3xf32>, %b: tensor<3x5xf32>) {
+  // expected-error@+1 {{'vrt.gemm' op contraction sizes differ: 3 vs 5}}
+  %0 = vrt.gemm %a, %b {trans_b = true} : (tensor<2x3xf32>, tensor<3x5xf32>) -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @gemm_batch(%a: tensor<2x4x5xf32>, %b: tensor<3x5x6xf32>) {
+  // expected-error@+1 {{'vrt.gemm' op rhs batch dims 3 differ from lhs batch dims 2}}
+  %0 = vrt.gemm %a, %b : (tensor<2x4x5xf32>, tensor<3x5x6xf32>) -> tensor<2x4x6xf32>
+  return
+}
+
+// -----
+
+func.func @gemm_bias(%a: tensor<2x3xf32>, %b: tensor<3x4xf32>, %c: tensor<1x4xf32>) {
+  // expected-error@+1 {{'vrt.gemm' op bias must have shape 4}}
+  %0 = vrt.gemm %a, %b, %c : (tensor<2x3xf32>, tensor<3x4xf32>, tensor<1x4xf32>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @gemm_result(%a: tensor<1x48x32xf32>, %b: tensor<64x32xf32>) {
+  // expected-error@+1 {{'vrt.gemm' op result shape must be 1x48x64}}
+  %0 = vrt.gemm %a, %b {trans_b = true} : (tensor<1x48x32xf32>, tensor<64x32xf32>) -> tensor<48x64xf32>
+  return
+}
+
+// -----
+
+func.func @gemm_offset_unaligned(%a: tensor<2x3xf32>, %b: tensor<3x4xf32>) {
+  // expected-error@+1 {{'vrt.gemm' op offset 100 must be a non-negative multiple of 256}}
+  %0 = vrt.gemm %a, %b {offset = 100 : i64} : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// vrt.attention
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @attention_rank(%q: tensor<2x48x16xf32>, %k: tensor<1x2x16x16xf32>) {
+  // expected-error@+1 {{'vrt.attention' op operands and result must have rank 4}}
+  %0 = vrt.attention %q, %k, %k {scale = 0.25 : f64} : (tensor<2x48x16xf32>, tensor<1x2x16x16xf32>, tensor<1x2x16x16xf32>) -> tensor<2x48x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_batch(%q: tensor<1x2x48x16xf32>, %k: tensor<2x2x16x16xf32>) {
+  // expected-error@+1 {{'vrt.attention' op batch sizes differ}}
+  %0 = vrt.attention %q, %k, %k {scale = 0.25 : f64} : (tensor<1x2x48x16xf32>, tensor<2x2x16x16xf32>, tensor<2x2x16x16xf32>) -> tensor<1x2x48x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_kv_lengths(%q: tensor<1x2x48x16xf32>, %k: tensor<1x2x16x16xf32>, %v: tensor<1x2x8x16xf32>) {
+  // expected-error@+1 {{'vrt.attention' op key/value heads, lengths or head dims don't match}}
+  %0 = vrt.attention %q, %k, %v {scale = 0.25 : f64} : (tensor<1x2x48x16xf32>, tensor<1x2x16x16xf32>, tensor<1x2x8x16xf32>) -> tensor<1x2x48x16xf32>
+  return
+}
+
+// -----
+
+// The key's head dim must be the query's.
+func.func @attention_head_dim(%q: tensor<1x2x48x16xf32>, %k: tensor<1x2x16x8xf32>) {
+  // expected-error@+1 {{'vrt.attention' op key/value heads, lengths or head dims don't match}}
+  %0 = vrt.attention %q, %k, %k {scale = 0.25 : f64} : (tensor<1x2x48x16xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>) -> tensor<1x2x48x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_gqa(%q: tensor<1x3x48x16xf32>, %k: tensor<1x2x16x16xf32>) {
+  // expected-error@+1 {{'vrt.attention' op query heads 3 must be a multiple of key/value heads 2}}
+  %0 = vrt.attention %q, %k, %k {scale = 0.25 : f64} : (tensor<1x3x48x16xf32>, tensor<1x2x16x16xf32>, tensor<1x2x16x16xf32>) -> tensor<1x3x48x16xf32>
+  return
+}
+
+// -----
+
+// bshd result declared with the bhsd shape.
+func.func @attention_result(%q: tensor<1x2x48x16xf32>, %k: tensor<1x2x16x16xf32>) {
+  // expected-error@+1 {{'vrt.attention' op result must be (batch, heads, seq_q, value dim)}}
+  %0 = vrt.attention %q, %k, %k {out_layout = #vrt<layout bshd>, scale = 0.25 : f64} : (tensor<1x2x48x16xf32>, tensor<1x2x16x16xf32>, tensor<1x2x16x16xf32>) -> tensor<1x2x48x16xf32>
+  return
+}
+
+// -----
+
+// Layouts are read per operand: this query is valid as bhsd (2 heads), but
+// as bshd it has 3 heads.
+func.func @attention_layout(%q: tensor<1x2x3x16xf32>, %k: tensor<1x2x16x16xf32>) {
+  // expected-error@+1 {{'vrt.attention' op query heads 3 must be a multiple of key/value heads 2}}
+  %0 = vrt.attention %q, %k, %k {q_layout = #vrt<layout bshd>, scale = 0.25 : f64} : (tensor<1x2x3x16xf32>, tensor<1x2x16x16xf32>, tensor<1x2x16x16xf32>) -> tensor<1x3x2x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_mask_rank(%q: tensor<1x2x48x16xf32>, %k: tensor<1x2x16x16xf32>, %m: tensor<48x16xf32>) {
+  // expected-error@+1 {{'vrt.attention' op mask 48x16 must be rank 4 and broadcast to 1x2x48x16}}
+  %0 = vrt.attention %q, %k, %k mask %m {scale = 0.25 : f64} : (tensor<1x2x48x16xf32>, tensor<1x2x16x16xf32>, tensor<1x2x16x16xf32>, tensor<48x16xf32>) -> tensor<1x2x48x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_mask_shape(%q: tensor<1x2x48x16xf32>, %k: tensor<1x2x16x16xf32>, %m: tensor<1x1x48x8xf32>) {
+  // expected-error@+1 {{'vrt.attention' op mask 1x1x48x8 must be rank 4 and broadcast to 1x2x48x16}}
+  %0 = vrt.attention %q, %k, %k mask %m {scale = 0.25 : f64} : (tensor<1x2x48x16xf32>, tensor<1x2x16x16xf32>, tensor<1x2x16x16xf32>, tensor<1x1x48x8xf32>) -> tensor<1x2x48x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_mask_type(%q: tensor<1x2x48x16xf32>, %k: tensor<1x2x16x16xf32>, %m: tensor<1x1x1x16xf16>) {
+  // expected-error@+1 {{'vrt.attention' op mask must be additive, of the query element type}}
+  %0 = vrt.attention %q, %k, %k mask %m {scale = 0.25 : f64} : (tensor<1x2x48x16xf32>, tensor<1x2x16x16xf32>, tensor<1x2x16x16xf32>, tensor<1x1x1x16xf16>) -> tensor<1x2x48x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_offset(%q: tensor<1x2x48x16xf32>) {
+  // expected-error@+1 {{'vrt.attention' op offset -256 must be a non-negative multiple of 256}}
+  %0 = vrt.attention %q, %q, %q {offset = -256 : i64, scale = 0.25 : f64} : (tensor<1x2x48x16xf32>, tensor<1x2x48x16xf32>, tensor<1x2x48x16xf32>) -> tensor<1x2x48x16xf32>
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// vrt.norm
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @norm_rank(%x: tensor<f32>) {
+  // expected-error@+1 {{'vrt.norm' op input must have rank >= 1}}
+  %0 = vrt.norm layer %x {epsilon = 1.0e-6 : f64} : (tensor<f32>) -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @norm_scale(%x: tensor<48x32xf32>, %s: tensor<48xf32>) {
+  // expected-error@+1 {{'vrt.norm' op scale and bias must have shape 32}}
+  %0 = vrt.norm layer %x scale %s {epsilon = 1.0e-6 : f64} : (tensor<48x32xf32>, tensor<48xf32>) -> tensor<48x32xf32>
+  return
+}
+
+// -----
+
+func.func @norm_bias(%x: tensor<48x32xf32>, %s: tensor<32xf32>, %b: tensor<1x32xf32>) {
+  // expected-error@+1 {{'vrt.norm' op scale and bias must have shape 32}}
+  %0 = vrt.norm layer %x scale %s bias %b {epsilon = 1.0e-6 : f64} : (tensor<48x32xf32>, tensor<32xf32>, tensor<1x32xf32>) -> tensor<48x32xf32>
+  return
+}
+
+// -----
+
+func.func @norm_rms_bias(%x: tensor<48x32xf32>, %s: tensor<32xf32>) {
+  // expected-error@+1 {{'vrt.norm' op rms norm takes no bias}}
+  %0 = vrt.norm rms %x scale %s bias %s {epsilon = 1.0e-6 : f64} : (tensor<48x32xf32>, tensor<32xf32>, tensor<32xf32>) -> tensor<48x32xf32>
+  return
+}
+
+// -----
+
+func.func @norm_result(%x: tensor<48x32xf32>) {
+  // expected-error@+1 {{'vrt.norm' op result type must equal the input type}}
+  %0 = vrt.norm rms %x {epsilon = 1.0e-6 : f64} : (tensor<48x32xf32>) -> tensor<1x48x32xf32>
+  return
+}
+
+// -----
+
+func.func @norm_epsilon(%x: tensor<48x32xf32>) {
+  // expected-error@+1 {{'vrt.norm' op epsilon must be >= 0}}
+  %0 = vrt.norm layer %x {epsilon = -1.0e-6 : f64} : (tensor<48x32xf32>) -> tensor<48x32xf32>
+  return
+}
+
+// -----
+
+func.func @norm_epsilon_nan(%x: tensor<48x32xf32>) {
+  // expected-error@+1 {{'vrt.norm' op epsilon must be >= 0}}
+  %0 = vrt.norm layer %x {epsilon = 0x7FF8000000000000 : f64} : (tensor<48x32xf32>) -> tensor<48x32xf32>
+  return
+}
+
+// -----
+
+func.func @norm_offset(%x: tensor<48x32xf32>) {
+  // expected-error@+1 {{'vrt.norm' op offset 128 must be a non-negative multiple of 256}}
+  %0 = vrt.norm layer %x {epsilon = 1.0e-6 : f64, offset = 128 : i64} : (tensor<48x32xf32>) -> tensor<48x32xf32>
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// vrt.softmax
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @softmax_result(%x: tensor<4x8xf32>) {
+  // expected-error@+1 {{'vrt.softmax' op result type must equal the input type}}
+  %0 = vrt.softmax %x : tensor<4x8xf32> -> tensor<4x8xf16>
+  return
+}
+
+// -----
+
+func.func @softmax_rank(%x: tensor<f32>) {
+  // expected-error@+1 {{'vrt.softmax' op input must have rank >= 1}}
+  %0 = vrt.softmax %x : tensor<f32> -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @softmax_offset(%x: tensor<4x8xf32>) {
+  // expected-error@+1 {{'vrt.softmax' op offset 1 must be a non-negative multiple of 256}}
+  %0 = vrt.softmax %x {offset = 1 : i64} : tensor<4x8xf32> -> tensor<4x8xf32>
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// vrt.kernel
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @kernel_arg_count(%x: tensor<4xf32>, %y: tensor<4xf32>) {
+  // expected-error@+1 {{'vrt.kernel' op body has 1 arguments for 2 inputs}}
+  %0 = vrt.kernel "k0"(%x, %y) : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%a: tensor<4xf32>):
+    vrt.yield %a : tensor<4xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @kernel_arg_type(%x: tensor<4xf32>) {
+  // expected-error@+1 {{'vrt.kernel' op body argument type 'tensor<2x2xf32>' differs from input type 'tensor<4xf32>'}}
+  %0 = vrt.kernel "k0"(%x) : (tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%a: tensor<2x2xf32>):
+    %r = dit.reshape %a : tensor<2x2xf32> -> tensor<4xf32>
+    vrt.yield %r : tensor<4xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @kernel_no_yield(%x: tensor<4xf32>) {
+  // expected-error@+1 {{'vrt.kernel' op body must end in vrt.yield}}
+  %0 = vrt.kernel "k0"(%x) : (tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%a: tensor<4xf32>):
+    %n = dit.neg %a : tensor<4xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @kernel_empty_body(%x: tensor<4xf32>) {
+  // expected-error@+1 {{'vrt.kernel' op body must end in vrt.yield}}
+  %0 = vrt.kernel "k0"(%x) : (tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%a: tensor<4xf32>):
+  }
+  return
+}
+
+// -----
+
+func.func @kernel_yield_type(%x: tensor<4xf32>) {
+  // expected-error@+1 {{'vrt.kernel' op yields 'tensor<4xf16>' but the result is 'tensor<4xf32>'}}
+  %0 = vrt.kernel "k0"(%x) : (tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%a: tensor<4xf32>):
+    %c = dit.cast %a : tensor<4xf32> to tensor<4xf16>
+    vrt.yield %c : tensor<4xf16>
+  }
+  return
+}
+
+// -----
+
+// Library ops are vrt calls, never part of a generated kernel.
+func.func @kernel_library_op(%x: tensor<2x4xf32>, %w: tensor<4x8xf32>) {
+  %0 = vrt.kernel "k0"(%x, %w) : (tensor<2x4xf32>, tensor<4x8xf32>) -> tensor<2x8xf32> {
+  ^bb0(%a: tensor<2x4xf32>, %b: tensor<4x8xf32>):
+    // expected-error@+1 {{'dit.linear' op cannot be part of a generated kernel}}
+    %y = dit.linear %a, %b : (tensor<2x4xf32>, tensor<4x8xf32>) -> tensor<2x8xf32>
+    vrt.yield %y : tensor<2x8xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @kernel_softmax(%x: tensor<2x4xf32>) {
+  %0 = vrt.kernel "k0"(%x) : (tensor<2x4xf32>) -> tensor<2x4xf32> {
+  ^bb0(%a: tensor<2x4xf32>):
+    // expected-error@+1 {{'dit.softmax' op cannot be part of a generated kernel}}
+    %y = dit.softmax %a {axis = 1 : i64} : tensor<2x4xf32>
+    vrt.yield %y : tensor<2x4xf32>
+  }
+  return
+}
+
+// -----
+
+// A reduction must be the kernel's root: its result is what the kernel writes.
+func.func @kernel_reduce_not_root(%x: tensor<2x4xf32>) {
+  %0 = vrt.kernel "k0"(%x) : (tensor<2x4xf32>) -> tensor<2x1xf32> {
+  ^bb0(%a: tensor<2x4xf32>):
+    // expected-error@+1 {{'dit.reduce' op cannot be part of a generated kernel unless it produces the result}}
+    %r = dit.reduce sum %a [1] : (tensor<2x4xf32>) -> tensor<2x1xf32>
+    %e = dit.exp %r : tensor<2x1xf32>
+    vrt.yield %e : tensor<2x1xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @kernel_name(%x: tensor<4xf32>) {
+  // expected-error@+1 {{'vrt.kernel' op needs a name}}
+  %0 = vrt.kernel ""(%x) : (tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%a: tensor<4xf32>):
+    vrt.yield %a : tensor<4xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @kernel_offset(%x: tensor<4xf32>) {
+  // expected-error@+1 {{'vrt.kernel' op offset 64 must be a non-negative multiple of 256}}
+  %0 = vrt.kernel "k0"(%x) {offset = 64 : i64} : (tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%a: tensor<4xf32>):
+    vrt.yield %a : tensor<4xf32>
+  }
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// vrt.view
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @view_element_type(%x: tensor<4x8xf32>) {
+  // expected-error@+1 {{'vrt.view' op element types differ}}
+  %0 = vrt.view %x : tensor<4x8xf32> -> tensor<32xf16>
+  return
+}
+
+// -----
+
+func.func @view_count(%x: tensor<4x8xf32>) {
+  // expected-error@+1 {{'vrt.view' op element counts differ: 4x8 vs 2x8}}
+  %0 = vrt.view %x : tensor<4x8xf32> -> tensor<2x8xf32>
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// vrt.all_to_all
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @all_to_all_group(%x: tensor<1x48x2x16xf32>) {
+  // expected-error@+1 {{'vrt.all_to_all' op group_size must be >= 1}}
+  %0 = vrt.all_to_all %x {scatter_axis = 2 : i64, gather_axis = 1 : i64, group_size = 0 : i64} : tensor<1x48x2x16xf32> -> tensor<1x48x2x16xf32>
+  return
+}
+
+// -----
+
+func.func @all_to_all_scatter_axis(%x: tensor<1x48x2x16xf32>) {
+  // expected-error@+1 {{'vrt.all_to_all' op axis 4 out of range for rank 4}}
+  %0 = vrt.all_to_all %x {scatter_axis = 4 : i64, gather_axis = 1 : i64, group_size = 2 : i64} : tensor<1x48x2x16xf32> -> tensor<1x48x2x16xf32>
+  return
+}
+
+// -----
+
+func.func @all_to_all_gather_axis(%x: tensor<1x48x2x16xf32>) {
+  // expected-error@+1 {{'vrt.all_to_all' op axis -1 out of range for rank 4}}
+  %0 = vrt.all_to_all %x {scatter_axis = 2 : i64, gather_axis = -1 : i64, group_size = 2 : i64} : tensor<1x48x2x16xf32> -> tensor<1x48x2x16xf32>
+  return
+}
+
+// -----
+
+func.func @all_to_all_divisible(%x: tensor<1x48x3x16xf32>) {
+  // expected-error@+1 {{'vrt.all_to_all' op dim 2 (3) is not divisible by the group size 2}}
+  %0 = vrt.all_to_all %x {scatter_axis = 2 : i64, gather_axis = 1 : i64, group_size = 2 : i64} : tensor<1x48x3x16xf32> -> tensor<1x96x1x16xf32>
+  return
+}
+
+// -----
+
+func.func @all_to_all_result(%x: tensor<1x48x2x16xf32>) {
+  // expected-error@+1 {{'vrt.all_to_all' op result must be 1x96x1x16 of the input element type}}
+  %0 = vrt.all_to_all %x {scatter_axis = 2 : i64, gather_axis = 1 : i64, group_size = 2 : i64} : tensor<1x48x2x16xf32> -> tensor<1x24x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @all_to_all_element_type(%x: tensor<1x48x2x16xf32>) {
+  // expected-error@+1 {{'vrt.all_to_all' op result must be 1x96x1x16 of the input element type}}
+  %0 = vrt.all_to_all %x {scatter_axis = 2 : i64, gather_axis = 1 : i64, group_size = 2 : i64} : tensor<1x48x2x16xf32> -> tensor<1x96x1x16xbf16>
+  return
+}
+
+// -----
+
+func.func @all_to_all_offset(%x: tensor<1x48x2x16xf32>) {
+  // expected-error@+1 {{'vrt.all_to_all' op offset 255 must be a non-negative multiple of 256}}
+  %0 = vrt.all_to_all %x {scatter_axis = 2 : i64, gather_axis = 1 : i64, group_size = 2 : i64, offset = 255 : i64} : tensor<1x48x2x16xf32> -> tensor<1x96x1x16xf32>
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// vrt.all_gather
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @all_gather_axis(%x: tensor<1x48x32xf32>) {
+  // expected-error@+1 {{'vrt.all_gather' op axis 3 out of range for rank 3}}
+  %0 = vrt.all_gather %x {axis = 3 : i64, group_size = 2 : i64} : tensor<1x48x32xf32> -> tensor<1x48x32xf32>
+  return
+}
+
+// -----
+
+func.func @all_gather_group(%x: tensor<1x48x32xf32>) {
+  // expected-error@+1 {{'vrt.all_gather' op group_size must be >= 1}}
+  %0 = vrt.all_gather %x {axis = 1 : i64, group_size = 0 : i64} : tensor<1x48x32xf32> -> tensor<1x48x32xf32>
+  return
+}
+
+// -----
+
+func.func @all_gather_result(%x: tensor<1x48x32xf32>) {
+  // expected-error@+1 {{'vrt.all_gather' op result must be 1x96x32 of the input element type}}
+  %0 = vrt.all_gather %x {axis = 1 : i64, group_size = 2 : i64} : tensor<1x48x32xf32> -> tensor<2x48x32xf32>
+  return
+}
+
+// -----
+
+func.func @all_gather_element_type(%x: tensor<1x48x32xf32>) {
+  // expected-error@+1 {{'vrt.all_gather' op result must be 1x96x32 of the input element type}}
+  %0 = vrt.all_gather %x {axis = 1 : i64, group_size = 2 : i64} : tensor<1x48x32xf32> -> tensor<1x96x32xf16>
+  return
+}
+
+// -----
+
+func.func @all_gather_offset(%x: tensor<1x48x32xf32>) {
+  // expected-error@+1 {{'vrt.all_gather' op offset 1000 must be a non-negative multiple of 256}}
+  %0 = vrt.all_gather %x {axis = 1 : i64, group_size = 2 : i64, offset = 1000 : i64} : tensor<1x48x32xf32> -> tensor<1x96x32xf32>
+  return
+}

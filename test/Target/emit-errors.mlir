@@ -1,0 +1,26 @@
+// RUN: vsa-translate --vrt-to-cpp -split-input-file -verify-diagnostics %s
+
+// expected-error @below {{has no memory plan: run vrt-plan-memory first}}
+func.func @unplanned(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %y = vrt.kernel "k0" (%x) : (tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%a: tensor<4xf32>):
+    vrt.yield %a : tensor<4xf32>
+  }
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+func.func @collective(%x: tensor<4x8xf32>) -> tensor<8x4xf32> attributes {vrt.arena_bytes = 256 : i64} {
+  // expected-error @below {{cannot be emitted for the cpu target (collectives need the NCCL runtime)}}
+  %y = vrt.all_to_all %x {scatter_axis = 1 : i64, gather_axis = 0 : i64, group_size = 2 : i64, offset = 0 : i64} : tensor<4x8xf32> -> tensor<8x4xf32>
+  return %y : tensor<8x4xf32>
+}
+
+// -----
+
+func.func @dit_left(%x: tensor<4xf32>) -> tensor<4xf32> attributes {vrt.arena_bytes = 256 : i64} {
+  // expected-error @below {{is not a vrt op: lower the function to vrt first}}
+  %y = dit.neg %x : tensor<4xf32>
+  return %y : tensor<4xf32>
+}
