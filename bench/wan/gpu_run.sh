@@ -32,10 +32,22 @@ for dir in $pkg/fixtures/*/; do
   for f in "$dir"in/*.npy; do args+=(--input "$(basename "$f" .npy)=$f"); done
   "$pkg/$name" --quiet "${args[@]}" --output "$dir/sample.npy" >> "$OUT/fixtures.txt" 2>&1
   python3 test/e2e/Inputs/compare_npy.py "$dir/sample.npy" "$dir"out/sample.npy \
-    --name "$name (cuda)" --rtol 3e-2 >> "$OUT/fixtures.txt" 2>&1
+    --name "$name (cuda)" --l2 2e-2 >> "$OUT/fixtures.txt" 2>&1
   "$pkg/$name" --quiet --random-inputs --repeat 20 | grep median | sed "s/^/$name: /" >> "$OUT/fixtures.txt"
 done
 cat "$OUT/fixtures.txt"
+if [ -x $pkg/wan_small_cpu ] && [ -x $pkg/wan_small ]; then
+  # Op-by-op CPU (fp32) vs CUDA on the same bf16 weights and inputs.
+  python3 bench/wan/run_gpu.py --exe "$pkg/wan_small" --layers 2 --frames 5 --height 30 \
+    --width 52 --fp32-ref --repeat 1 --keep /tmp/small --out "$OUT/wan_small.json" | tail -8
+  args=(--weights /tmp/small/weights.safetensors)
+  for n in hidden_states timestep encoder_hidden_states; do args+=(--input $n=/tmp/small/$n.npy); done
+  mkdir -p /tmp/dcpu /tmp/dgpu
+  VSART_DUMP_DIR=/tmp/dcpu $pkg/wan_small_cpu --quiet "${args[@]}" --output /tmp/small/cpu.npy
+  VSART_DUMP_DIR=/tmp/dgpu $pkg/wan_small --quiet "${args[@]}" --output /tmp/small/gpu.npy
+  python3 scripts/compare_dumps.py /tmp/dcpu /tmp/dgpu > "$OUT/dumps.txt" 2>&1
+  head -60 "$OUT/dumps.txt"; tail -1 "$OUT/dumps.txt"
+fi
 for exe in ${VSA_BENCH_EXES:-wan13b}; do
   [ -x "$pkg/$exe" ] || continue
   layers=$(cat "$pkg/$exe.layers" 2>/dev/null || echo 30)

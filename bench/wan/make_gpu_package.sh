@@ -28,5 +28,7 @@ for spec in "$@"; do
   build/bin/vsac "$dir/wan.onnx" --external-weights --target=cpu -o /tmp/vsa-pkg-$name
   mv /tmp/vsa-pkg-$name.vsab $pkg/$name.vsab && rm -f /tmp/vsa-pkg-$name
   echo "$layers" > $pkg/$name.layers
+  # A CPU build of the same program, for op-by-op comparisons (VSART_DUMP_DIR).
+  [ "$name" = wan_small ] && build/bin/vsac "$dir/wan.onnx" --external-weights --target=cpu -o $pkg/${name}_cpu
 done
 du -sh $pkg

@@ -79,36 +79,49 @@ def main():
     ap.add_argument("--compile", action="store_true", help="also time torch.compile")
     ap.add_argument("--fp32-ref", action="store_true", help="also compare with an fp32 diffusers run")
     ap.add_argument("--out", default=None)
+    ap.add_argument("--keep", default=None, help="write weights and inputs to this folder (kept)")
+    ap.add_argument("--device", default="cuda", help="cuda, or cpu to check a CPU executable (no timings)")
     args = ap.parse_args()
+    dev = args.device
     from diffusers import WanTransformer3DModel
     heads, ffn, layers = CONFIGS[args.config]
     layers = args.layers or layers
-    res = {"gpu": torch.cuda.get_device_name(), "torch": torch.__version__,
+    res = {"gpu": torch.cuda.get_device_name() if dev == "cuda" else "cpu", "torch": torch.__version__,
            "date": time.strftime("%Y-%m-%d"), "config": args.config, "layers": layers,
            "latents": [args.frames, args.height, args.width]}
     torch.manual_seed(0)
-    with torch.device("cuda"):
+    with torch.device(dev):
         model = WanTransformer3DModel(num_attention_heads=heads, attention_head_dim=128,
                                       ffn_dim=ffn, num_layers=layers).eval()
     # Give every parameter non-trivial values (diffusers zero-inits some).
-    g = torch.Generator(device="cuda").manual_seed(1)
+    g = torch.Generator(device=dev).manual_seed(1)
     with torch.no_grad():
         for p in model.parameters():
             if p.dim() >= 2:
-                p.copy_(torch.randn(p.shape, generator=g, device="cuda") / p.shape[-1] ** 0.5)
+                p.copy_(torch.randn(p.shape, generator=g, device=dev) / p.shape[-1] ** 0.5)
             else:
-                p.copy_(torch.randn(p.shape, generator=g, device="cuda") * 0.05)
+                p.copy_(torch.randn(p.shape, generator=g, device=dev) * 0.05)
     torch.manual_seed(2)
-    x = torch.randn(1, 16, args.frames, args.height, args.width, device="cuda")
-    t = torch.tensor([500.0], device="cuda")
-    ctx = torch.randn(1, args.text, 4096, device="cuda")
-    tmp = tempfile.mkdtemp()
+    x = torch.randn(1, 16, args.frames, args.height, args.width, device=dev)
+    t = torch.tensor([500.0], device=dev)
+    ctx = torch.randn(1, args.text, 4096, device=dev)
+    tmp = args.keep or tempfile.mkdtemp()
+    os.makedirs(tmp, exist_ok=True)
     for name, v in (("hidden_states", x), ("timestep", t), ("encoder_hidden_states", ctx)):
         np.save(os.path.join(tmp, name + ".npy"), v.float().cpu().numpy())
     ref32 = None
     if args.fp32_ref:
         with torch.no_grad():
             ref32 = model(x, t, ctx, return_dict=False)[0].float().cpu().numpy()
+    if dev == "cpu":
+        # CPU executables compute in fp32: compare with the fp32 model.
+        weights = os.path.join(tmp, "weights.safetensors")
+        state = dict(model.named_parameters())
+        state.update(dict(model.named_buffers()))
+        write_safetensors(weights, state)
+        with torch.no_grad():
+            ref = model(x, t, ctx, return_dict=False)[0].float().numpy()
+        return run_exe(args, res, tmp, weights, ref, None)
     model = model.to(torch.bfloat16)
     state = dict(model.named_parameters())
     state.update(dict(model.named_buffers()))
@@ -129,6 +142,10 @@ def main():
             del mc
     del model, f
     torch.cuda.empty_cache()
+    run_exe(args, res, tmp, weights, ref, ref32)
+
+
+def run_exe(args, res, tmp, weights, ref, ref32):
     out = os.path.join(tmp, "out.npy")
     cmd = [args.exe, "--weights", weights, "--output", out, "--repeat", str(args.repeat)]
     for name in ("hidden_states", "timestep", "encoder_hidden_states"):
@@ -143,13 +160,15 @@ def main():
         m = re.search(r"device total ([0-9.]+) MiB", p.stdout)
         res["vsa_device_gb"] = round(float(m.group(1)) / 1024, 3) if m else None
         ours = np.load(out)
-        res["rel_l2_vs_diffusers_bf16"] = rel_l2(ours, ref)
+        key = "rel_l2_vs_diffusers_fp32" if ref32 is None and res["gpu"] == "cpu" else "rel_l2_vs_diffusers_bf16"
+        res[key] = rel_l2(ours, ref)
+        res["max_err_ratio"] = float(np.abs(ours - ref).max() / max(np.abs(ref).max(), 1e-30))
         if ref32 is not None:
             res["rel_l2_vs_diffusers_fp32"] = rel_l2(ours, ref32)
             res["rel_l2_diffusers_bf16_vs_fp32"] = rel_l2(ref, ref32)
         if res.get("vsa_ms") and res.get("diffusers_compiled_ms"):
             res["ratio_vs_compiled"] = round(res["vsa_ms"] / res["diffusers_compiled_ms"], 3)
-        if res.get("vsa_ms"):
+        if res.get("vsa_ms") and res.get("diffusers_eager_ms"):
             res["ratio_vs_eager"] = round(res["vsa_ms"] / res["diffusers_eager_ms"], 3)
     text = json.dumps(res, indent=1)
     print(text)

@@ -96,6 +96,8 @@ private:
   void emitSoftmax(vrt::SoftmaxOp op);
   void emitKernelCall(vrt::KernelOp op);
   LogicalResult emitDescriptor();
+  /// With VSART_DUMP_DIR set at run time, writes the op's result to a file.
+  void emitDump(Operation *op, unsigned index);
   void emitTensorDesc(StringRef name, Value v, bool isInput);
 
   Storage storageOf(Value v);
@@ -111,8 +113,22 @@ private:
   DenseMap<Value, unsigned> weightIndex;
   /// The generated function each kernel calls (shared by identical bodies).
   DenseMap<Operation *, std::string> kernelFunction;
+  unsigned numDumps = 0;
   SmallVector<Value> weights;
 };
+
+/// Whether a runtime library call (GEMM, attention, norm, softmax) reads
+/// `v` or a view of it: those take bf16 on CUDA.
+bool readByLibraryCall(Value v) {
+  for (Operation *user : v.getUsers()) {
+    if (isa<vrt::GemmOp, vrt::AttentionOp, vrt::NormOp, vrt::SoftmaxOp>(user))
+      return true;
+    if (auto view = dyn_cast<vrt::ViewOp>(user);
+        view && readByLibraryCall(view.getResult()))
+      return true;
+  }
+  return false;
+}
 
 Value ModelEmitter::root(Value v) {
   while (auto view = v.getDefiningOp<vrt::ViewOp>())
@@ -132,8 +148,13 @@ Storage ModelEmitter::storageOf(Value v) {
     return Storage::Bool;
   if (t.isF64())
     return Storage::F64;
-  // Model inputs keep their precision (a timestep must not round to bf16).
-  if (cuda && !isa<BlockArgument>(root(v)))
+  // Model inputs keep their precision (a timestep must not round to bf16),
+  // and so do weights that only generated kernels read (frequency tables,
+  // modulation tables): kernels compute in fp32 from any storage.
+  Value r = root(v);
+  bool wide = isa<BlockArgument>(r) ||
+              (r.getDefiningOp<vrt::WeightOp>() && !readByLibraryCall(r));
+  if (cuda && !wide)
     return Storage::BF16;
   if (t.isF16())
     return Storage::F16;
@@ -385,9 +406,30 @@ LogicalResult ModelEmitter::emitForward() {
     }
     if (failed(emitOp(&op)))
       return failure();
+    if (op.getNumResults() == 1 && op.hasAttr("offset"))
+      emitDump(&op, numDumps++);
   }
   os << "  return VSART_OK;\n}\n\n";
   return success();
+}
+
+void ModelEmitter::emitDump(Operation *op, unsigned index) {
+  Value v = op->getResult(0);
+  auto type = cast<RankedTensorType>(v.getType());
+  std::string name = op->getName().stripDialect().str();
+  if (auto k = dyn_cast<vrt::KernelOp>(op))
+    name = k.getSymName().str();
+  StringRef storage = storageOf(v) == Storage::BF16
+                          ? "VSART_DTYPE_BF16"
+                          : dtypeName(type.getElementType());
+  os << "  if (vsart_dump_enabled()) {\n    static const int64_t dims[] = {";
+  llvm::interleaveComma(type.getShape(), os);
+  if (type.getRank() == 0)
+    os << "0";
+  os << llvm::formatv("};\n    VSA_CHECK(vsart_dump_tensor({0}, \"{1}\", {2}, {3}, "
+                      "{4}, dims, {5}, stream));\n  }\n",
+                      index, name, ptr(v), storage, type.getRank(),
+                      cuda ? "&vsart_cuda_device_ops" : "&vsart_cpu_device_ops");
 }
 
 void ModelEmitter::emitTensorDesc(StringRef name, Value v, bool isInput) {

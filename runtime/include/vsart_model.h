@@ -109,6 +109,17 @@ vsart_status_t vsart_session_get_output(vsart_session_t session, int32_t index,
 /* Bytes held on the device: arena + weights + inputs + outputs. */
 uint64_t vsart_session_device_bytes(vsart_session_t session);
 
+/* ---- debugging ---------------------------------------------------------- */
+
+/* 1 when VSART_DUMP_DIR is set: generated forwards then write every op's
+ * result to $VSART_DUMP_DIR/NNNN_NAME.npy (after synchronising). */
+int vsart_dump_enabled(void);
+vsart_status_t vsart_dump_tensor(int32_t index, const char *name,
+                                 const void *data, vsart_dtype_t storage,
+                                 int32_t rank, const int64_t *dims,
+                                 const vsart_device_ops_t *device,
+                                 void *stream);
+
 /* The executable's main: --input NAME=FILE.npy, --output [NAME=]FILE.npy,
  * --random-inputs, --random-weights, --weights FILE.safetensors,
  * --repeat N, --seed N, --threads N, --help. */
