@@ -25,24 +25,6 @@ using namespace vsa;
 
 namespace {
 
-std::optional<vsart_dtype_t> dtypeOf(Type t) {
-  if (t.isF32())
-    return VSART_DTYPE_F32;
-  if (t.isF16())
-    return VSART_DTYPE_F16;
-  if (t.isBF16())
-    return VSART_DTYPE_BF16;
-  if (t.isInteger(64))
-    return VSART_DTYPE_I64;
-  if (t.isInteger(32))
-    return VSART_DTYPE_I32;
-  if (t.isInteger(8))
-    return VSART_DTYPE_U8;
-  if (t.isInteger(1))
-    return VSART_DTYPE_BOOL;
-  return std::nullopt;
-}
-
 std::string envOr(const char *name, StringRef fallback) {
   if (const char *v = std::getenv(name); v && *v)
     return v;
@@ -120,7 +102,7 @@ LogicalResult vsa::writeVsab(ModuleOp module, StringRef path) {
     if (!value)
       return WalkResult::advance();
     auto type = cast<RankedTensorType>(value.getType());
-    auto dtype = dtypeOf(type.getElementType());
+    auto dtype = target::runtimeDtype(type.getElementType());
     if (!dtype) {
       w.emitOpError("has an element type .vsab cannot hold");
       return WalkResult::interrupt();

@@ -36,21 +36,8 @@ Type elementTypeOf(Value v) {
 
 /// The vsart_dtype_t enumerator of a logical element type, or "".
 StringRef dtypeName(Type t) {
-  if (t.isF32())
-    return "VSART_DTYPE_F32";
-  if (t.isF16())
-    return "VSART_DTYPE_F16";
-  if (t.isBF16())
-    return "VSART_DTYPE_BF16";
-  if (t.isInteger(64))
-    return "VSART_DTYPE_I64";
-  if (t.isInteger(32))
-    return "VSART_DTYPE_I32";
-  if (t.isInteger(8))
-    return "VSART_DTYPE_U8";
-  if (t.isInteger(1))
-    return "VSART_DTYPE_BOOL";
-  return "";
+  std::optional<vsart_dtype_t> dtype = runtimeDtype(t);
+  return dtype ? runtimeDtypeName(*dtype) : "";
 }
 
 /// A float literal that round-trips through fp32 ("1e-06f", "0.25f").
@@ -98,6 +85,9 @@ private:
   LogicalResult emitDescriptor();
   /// With VSART_DUMP_DIR set at run time, writes the op's result to a file.
   void emitDump(Operation *op, unsigned index);
+  StringRef deviceOps() const {
+    return cuda ? "&vsart_cuda_device_ops" : "&vsart_cpu_device_ops";
+  }
   void emitTensorDesc(StringRef name, Value v, bool isInput);
 
   Storage storageOf(Value v);
@@ -394,6 +384,7 @@ LogicalResult ModelEmitter::emitForward() {
   os << "static vsart_status_t vsa_forward(void *const *inputs, void *const "
         "*outputs, const void *const *weights, void *arena_ptr, void "
         "*stream) {\n";
+  os << "  if (vsart_profile_enabled()) vsart_profile_forward();\n";
   os << "  char *arena = static_cast<char *>(arena_ptr);\n"
         "  (void)inputs; (void)outputs; (void)weights; (void)arena; "
         "(void)stream;\n";
@@ -404,10 +395,18 @@ LogicalResult ModelEmitter::emitForward() {
       op.print(line, OpPrintingFlags().skipRegions().elideLargeElementsAttrs(4));
       os << "  // " << StringRef(text).split('\n').first.take_front(160) << "\n";
     }
+    bool timed = op.getNumResults() == 1 && op.hasAttr("offset");
+    StringRef kind = timed ? op.getName().stripDialect() : "";
+    if (timed)
+      os << "  if (vsart_profile_enabled()) vsart_profile_op(\"" << kind
+         << "\", " << deviceOps() << ", stream, 0);\n";
     if (failed(emitOp(&op)))
       return failure();
-    if (op.getNumResults() == 1 && op.hasAttr("offset"))
+    if (timed) {
+      os << "  if (vsart_profile_enabled()) vsart_profile_op(\"" << kind
+         << "\", " << deviceOps() << ", stream, 1);\n";
       emitDump(&op, numDumps++);
+    }
   }
   os << "  return VSART_OK;\n}\n\n";
   return success();
@@ -429,7 +428,7 @@ void ModelEmitter::emitDump(Operation *op, unsigned index) {
   os << llvm::formatv("};\n    VSA_CHECK(vsart_dump_tensor({0}, \"{1}\", {2}, {3}, "
                       "{4}, dims, {5}, stream));\n  }\n",
                       index, name, ptr(v), storage, type.getRank(),
-                      cuda ? "&vsart_cuda_device_ops" : "&vsart_cpu_device_ops");
+                      deviceOps());
 }
 
 void ModelEmitter::emitTensorDesc(StringRef name, Value v, bool isInput) {
@@ -510,6 +509,44 @@ LogicalResult ModelEmitter::emit() {
 }
 
 } // namespace
+
+std::optional<vsart_dtype_t> vsa::target::runtimeDtype(Type t) {
+  if (t.isF32())
+    return VSART_DTYPE_F32;
+  if (t.isF16())
+    return VSART_DTYPE_F16;
+  if (t.isBF16())
+    return VSART_DTYPE_BF16;
+  if (t.isInteger(64))
+    return VSART_DTYPE_I64;
+  if (t.isInteger(32))
+    return VSART_DTYPE_I32;
+  if (t.isInteger(8))
+    return VSART_DTYPE_U8;
+  if (t.isInteger(1))
+    return VSART_DTYPE_BOOL;
+  return std::nullopt;
+}
+
+StringRef vsa::target::runtimeDtypeName(vsart_dtype_t dtype) {
+  switch (dtype) {
+  case VSART_DTYPE_F32:
+    return "VSART_DTYPE_F32";
+  case VSART_DTYPE_F16:
+    return "VSART_DTYPE_F16";
+  case VSART_DTYPE_BF16:
+    return "VSART_DTYPE_BF16";
+  case VSART_DTYPE_I64:
+    return "VSART_DTYPE_I64";
+  case VSART_DTYPE_I32:
+    return "VSART_DTYPE_I32";
+  case VSART_DTYPE_U8:
+    return "VSART_DTYPE_U8";
+  case VSART_DTYPE_BOOL:
+    return "VSART_DTYPE_BOOL";
+  }
+  return "";
+}
 
 FailureOr<func::FuncOp> vsa::target::getProgram(ModuleOp module) {
   auto funcs = llvm::to_vector(module.getOps<func::FuncOp>());

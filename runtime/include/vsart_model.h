@@ -120,6 +120,17 @@ vsart_status_t vsart_dump_tensor(int32_t index, const char *name,
                                  const vsart_device_ops_t *device,
                                  void *stream);
 
+/* 1 when VSART_PROFILE is set (and not "0"): generated forwards then time
+ * every op (synchronising around it) by kind: gemm, attention, norm,
+ * softmax, kernel. The executable prints vsart_profile_report() after its
+ * --repeat runs. */
+int vsart_profile_enabled(void);
+void vsart_profile_forward(void);
+void vsart_profile_op(const char *kind, const vsart_device_ops_t *device,
+                      void *stream, int end);
+void vsart_profile_reset(void);
+void vsart_profile_report(void);
+
 /* The executable's main: --input NAME=FILE.npy, --output [NAME=]FILE.npy,
  * --random-inputs, --random-weights, --weights FILE.safetensors,
  * --repeat N, --seed N, --threads N, --help. */

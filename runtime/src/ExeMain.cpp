@@ -395,8 +395,11 @@ bool forward(vsart_session_t s) {
 bool runForwards(vsart_session_t s, uint64_t repeat) {
   if (!forward(s))
     return false;
-  if (repeat == 0)
+  if (repeat == 0) {
+    vsart_profile_report();
     return true;
+  }
+  vsart_profile_reset(); // the warm-up pays for one-time set-up
   std::vector<double> ms;
   for (uint64_t r = 0; r < repeat; ++r) {
     auto t0 = std::chrono::steady_clock::now();
@@ -410,6 +413,7 @@ bool runForwards(vsart_session_t s, uint64_t repeat) {
   const double median = n % 2 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2;
   std::printf("median %.3f ms, min %.3f ms, max %.3f ms (%llu runs)\n", median,
               ms.front(), ms.back(), static_cast<unsigned long long>(n));
+  vsart_profile_report();
   return true;
 }
 

@@ -7,6 +7,7 @@
 // CudaPerf.* (the Wan 2.1 shapes, timed) are disabled; run them with
 // --gtest_also_run_disabled_tests --gtest_filter='CudaPerf*'.
 #include "vsart_cuda.h"
+#include "TestUtil.h"
 
 #include <gtest/gtest.h>
 
@@ -56,14 +57,10 @@ std::vector<float> roundBf16(std::vector<float> v) {
   return v;
 }
 
+// Inputs exactly representable in bf16, so both twins see the same values.
 std::vector<float> randomVec(size_t n, uint32_t seed, float lo = -1.0f,
                              float hi = 1.0f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(lo, hi);
-  std::vector<float> v(n);
-  for (float &x : v)
-    x = dist(rng);
-  return roundBf16(v);
+  return roundBf16(vsart_test::randomVec(n, seed, lo, hi));
 }
 
 // ---- device buffers ---------------------------------------------------------

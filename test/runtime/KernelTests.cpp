@@ -1,5 +1,6 @@
 // CPU kernels against naive double-precision references written here.
 #include "vsart.h"
+#include "TestUtil.h"
 
 #include <gtest/gtest.h>
 
@@ -14,15 +15,7 @@ namespace {
 
 const float kNegInf = -std::numeric_limits<float>::infinity();
 
-std::vector<float> randomVec(size_t n, uint32_t seed, float lo = -1.0f,
-                             float hi = 1.0f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(lo, hi);
-  std::vector<float> v(n);
-  for (float &x : v)
-    x = dist(rng);
-  return v;
-}
+using vsart_test::randomVec;
 
 double geluTanhRef(double x) {
   return 0.5 * x * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) *

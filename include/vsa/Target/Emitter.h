@@ -7,7 +7,10 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 
+#include <optional>
 #include <string>
+
+#include "vsart.h"
 
 namespace vsa::target {
 
@@ -26,6 +29,11 @@ struct EmitOptions {
 /// main(). Errors name the op that cannot be emitted.
 mlir::LogicalResult emitModel(mlir::ModuleOp module, const EmitOptions &options,
                               llvm::raw_ostream &os);
+
+/// The runtime dtype (vsart_dtype_t) holding elements of `type`, if any.
+std::optional<vsart_dtype_t> runtimeDtype(mlir::Type type);
+/// Its enumerator's name ("VSART_DTYPE_F32").
+llvm::StringRef runtimeDtypeName(vsart_dtype_t dtype);
 
 /// The function of `module` that holds the vrt program, or an error.
 mlir::FailureOr<mlir::func::FuncOp> getProgram(mlir::ModuleOp module);
