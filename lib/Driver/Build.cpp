@@ -73,19 +73,28 @@ std::vector<std::string> compileCommand(const DriverOptions &options,
             "-gencode=arch=compute_80,code=sm_80", "-I" + runtimeInclude()};
     if (shared)
       args.insert(args.end(), {"-shared", "-Xcompiler=-fPIC", "-DVSA_NO_MAIN"});
+    args.insert(args.end(), {source.str(), "-o", output.str()});
+    // A library carries the whole runtime: callers use its C API directly.
+    if (shared)
+      args.push_back("-Xlinker=--whole-archive");
     args.insert(args.end(),
-                {source.str(), "-o", output.str(),
-                 runtimeLib(VSA_RUNTIME_CUDA_LIB, "libvsart_cuda.a"),
-                 runtimeLib(VSA_RUNTIME_LIB, "libvsart.a"), "-lcublasLt",
-                 "-lpthread"});
+                {runtimeLib(VSA_RUNTIME_CUDA_LIB, "libvsart_cuda.a"),
+                 runtimeLib(VSA_RUNTIME_LIB, "libvsart.a")});
+    if (shared)
+      args.push_back("-Xlinker=--no-whole-archive");
+    args.insert(args.end(), {"-lcublasLt", "-lpthread"});
     return args;
   }
   args = {envOr("VSA_CXX", "c++"), "-O2", "-std=c++17", "-I" + runtimeInclude()};
   if (shared)
     args.insert(args.end(), {"-shared", "-fPIC", "-DVSA_NO_MAIN"});
-  args.insert(args.end(), {source.str(), "-o", output.str(),
-                           runtimeLib(VSA_RUNTIME_LIB, "libvsart.a"),
-                           "-lpthread"});
+  args.insert(args.end(), {source.str(), "-o", output.str()});
+  if (shared)
+    args.push_back("-Wl,--whole-archive");
+  args.push_back(runtimeLib(VSA_RUNTIME_LIB, "libvsart.a"));
+  if (shared)
+    args.push_back("-Wl,--no-whole-archive");
+  args.push_back("-lpthread");
   return args;
 }
 
