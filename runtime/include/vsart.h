@@ -129,6 +129,37 @@ typedef struct vsart_attention_args_t {
 
 vsart_status_t vsart_cpu_attention_strided(const vsart_attention_args_t *args);
 
+/* Block-sparse attention (the reference for sparse attention patterns).
+ * Queries and keys are cut into blocks of any sizes: query block i is rows
+ * [q_block_offsets[i], q_block_offsets[i + 1]) (num_q_blocks + 1 offsets
+ * from 0 to seq_q), likewise key blocks, so a padded tile is simply a block
+ * holding only its real tokens. Each query block attends, with one softmax,
+ * to the keys of the key blocks in its list: lists[list_offsets[l] ..
+ * list_offsets[l + 1]) (CSR), with l = query block (SHARED), head *
+ * num_q_blocks + query block (PER_HEAD) or (batch * num_heads + head) *
+ * num_q_blocks + query block (PER_BATCH_HEAD). An empty list yields 0.
+ * attn.mask must be NULL. With every key block listed it equals dense
+ * attention up to rounding. */
+typedef enum vsart_list_scope_t {
+  VSART_LISTS_SHARED = 0,
+  VSART_LISTS_PER_HEAD = 1,
+  VSART_LISTS_PER_BATCH_HEAD = 2,
+} vsart_list_scope_t;
+
+typedef struct vsart_block_sparse_args_t {
+  vsart_attention_args_t attn;
+  int64_t num_q_blocks;
+  const int64_t *q_block_offsets;
+  int64_t num_kv_blocks;
+  const int64_t *kv_block_offsets;
+  vsart_list_scope_t list_scope;
+  const int64_t *list_offsets;
+  const int32_t *lists;
+} vsart_block_sparse_args_t;
+
+vsart_status_t
+vsart_cpu_block_sparse_attention(const vsart_block_sparse_args_t *args);
+
 /* Over the last dim of x (rows x dim); scale, bias (dim) may be NULL. */
 vsart_status_t vsart_cpu_layer_norm(const float *x, float *out, int64_t rows,
                                     int64_t dim, const float *scale,
