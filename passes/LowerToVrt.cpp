@@ -11,6 +11,7 @@
 #include "vsa/dialects/dit/ShapeInference.h"
 #include "vsa/dialects/vrt/VrtOps.h"
 #include "vsa/Support/Elements.h"
+#include "vsa/Support/SparsePatterns.h"
 #include "vsa/passes/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -58,6 +59,11 @@ private:
   void lowerNorm(Operation *op, vrt::NormKind kind, Value input, Value scale,
                  Value bias, int64_t axis, double eps);
   LogicalResult lowerReturn(func::ReturnOp op);
+  /// The constants (block offsets, list offsets, lists) of a sparse
+  /// pattern over a geometry, shared by every attention using them.
+  std::array<Value, 3> blockListWeights(Location loc,
+                                        dit::SparsityAttr sparsity,
+                                        dit::VideoGeometryAttr geometry);
 
   /// The vrt value standing for dit value `v`.
   Value lookup(Value v);
@@ -76,7 +82,8 @@ private:
   IRMapping map;
   llvm::StringMap<Value> weights;
   DenseMap<Value, Value> inputCopies;
-  unsigned numKernels = 0, numConstants = 0;
+  unsigned numKernels = 0, numConstants = 0, numBlockLists = 0;
+  DenseMap<std::pair<Attribute, Attribute>, std::array<Value, 3>> blockWeights;
 };
 
 Value Lowering::lookup(Value v) {
@@ -309,13 +316,38 @@ LogicalResult Lowering::lowerAttention(dit::AttentionOp op) {
     mask = libraryOperand(mask);
   }
   auto bhsd = vrt::LayoutAttr::get(b.getContext(), vrt::Layout::bhsd);
+  std::array<Value, 3> blocks = {};
+  if (auto sparsity = op.getSparsityAttr())
+    blocks = blockListWeights(op.getLoc(), sparsity, *op.getGeometry());
   map.map(op.getResult(),
           vrt::AttentionOp::create(
               b, op.getLoc(), op.getType(), libraryOperand(lookup(op.getQuery())),
               libraryOperand(lookup(op.getKey())),
-              libraryOperand(lookup(op.getValue())), mask, op.getScaleAttr(),
-              bhsd, bhsd, bhsd, IntegerAttr()));
+              libraryOperand(lookup(op.getValue())), mask, blocks[0], blocks[1],
+              blocks[2], op.getScaleAttr(), bhsd, bhsd, bhsd, IntegerAttr()));
   return success();
+}
+
+std::array<Value, 3>
+Lowering::blockListWeights(Location loc, dit::SparsityAttr sparsity,
+                           dit::VideoGeometryAttr geometry) {
+  std::array<Value, 3> &cached = blockWeights[{sparsity, geometry}];
+  if (cached[0])
+    return cached;
+  BlockLists lists = computeBlockLists(sparsity, geometry);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&func.getBody().front());
+  std::string prefix = "vsa.sparse." + std::to_string(numBlockLists++) + ".";
+  auto constant = [&](StringRef name, auto values, Type element) -> Value {
+    auto type = RankedTensorType::get({int64_t(values.size())}, element);
+    return vrt::WeightOp::create(
+        b, loc, type, prefix + name.str(),
+        DenseElementsAttr::get(type, ArrayRef(values)));
+  };
+  cached = {constant("offsets", lists.blockOffsets, b.getI64Type()),
+            constant("list_offsets", lists.listOffsets, b.getI64Type()),
+            constant("lists", lists.lists, b.getI32Type())};
+  return cached;
 }
 
 void Lowering::lowerNorm(Operation *op, vrt::NormKind kind, Value input,

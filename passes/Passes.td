@@ -128,6 +128,40 @@ def InferVideoGeometryPass : Pass<"dit-infer-video-geometry", "mlir::func::FuncO
   let dependentDialects = ["::vsa::dit::DitDialect"];
 }
 
+def SparsifyAttentionPass : Pass<"dit-sparsify-attention", "mlir::func::FuncOp"> {
+  let summary = "Make video self-attention sparse with a named pattern";
+  let description = [{
+    Sets `#dit.sparsity` on every `dit.attention` with role `self` and a
+    `#dit.video` geometry; cross-attention (text, image) stays dense.
+    `pattern=frame-window` (long-video frame window with keyframes): each
+    latent frame attends to the frames within +-`window`, to the first
+    `sink` frames and to keyframes every `keyframe-interval` frames; the
+    prefix/suffix (text) tokens stay global. `keyframe-interval=auto` makes
+    a video no longer than the model's training horizon (`horizon` latent
+    frames: Wan 21, HunyuanVideo 33, CogVideoX 13) run exactly dense, and a
+    longer one keep about `horizon` keyframes (interval ceil(T / horizon)).
+    Invalid options are errors naming the option. The other patterns of the
+    design (vsa, sliding-tile, semantic) are not implemented yet and are
+    rejected by name.
+  }];
+  let options = [
+    Option<"pattern", "pattern", "std::string", /*default=*/"\"\"",
+           "frame-window">,
+    Option<"window", "window", "int64_t", /*default=*/"1",
+           "frame-window: frames kept on each side of the query's frame">,
+    Option<"sink", "sink", "int64_t", /*default=*/"1",
+           "frame-window: leading frames every frame keeps">,
+    Option<"keyframeInterval", "keyframe-interval", "std::string",
+           /*default=*/"\"auto\"",
+           "frame-window: keyframe spacing in frames, 0 for none, or auto">,
+    Option<"horizon", "horizon", "int64_t", /*default=*/"21",
+           "frame-window: the model's training horizon in latent frames "
+           "(for keyframe-interval=auto; Wan 21, HunyuanVideo 33, "
+           "CogVideoX 13)">
+  ];
+  let dependentDialects = ["::vsa::dit::DitDialect"];
+}
+
 def LowerPatchConvPass : Pass<"dit-lower-patch-conv", "mlir::func::FuncOp"> {
   let summary = "Rewrite non-overlapping (patch-embedding) convolutions as linears";
   let description = [{

@@ -109,7 +109,7 @@ struct RaiseSoftmaxAttention : OpRewritePattern<dit::MatmulOp> {
     rewriter.replaceOpWithNewOp<dit::AttentionOp>(
         pv, pv.getType(), q, k, v, mask, rewriter.getF64FloatAttr(scale),
         rewriter.getBoolAttr(false), dit::AttentionRoleAttr(),
-        dit::VideoGeometryAttr());
+        dit::VideoGeometryAttr(), dit::SparsityAttr());
     return success();
   }
 };

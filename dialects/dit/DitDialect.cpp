@@ -46,3 +46,24 @@ VideoGeometryAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "video geometry prefix/suffix must be >= 0";
   return success();
 }
+
+LogicalResult
+SparsityAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                     StringRef pattern, DictionaryAttr params) {
+  if (pattern != "frame-window")
+    return emitError() << "unknown sparsity pattern '" << pattern << "'";
+  for (StringRef key : {"window", "sink", "keyframe_interval"}) {
+    auto value = params ? params.getAs<IntegerAttr>(key) : IntegerAttr();
+    if (!value)
+      return emitError() << "frame-window sparsity needs an integer '" << key
+                         << "'";
+    if (value.getInt() < 0)
+      return emitError() << "frame-window '" << key << "' must be >= 0, got "
+                         << value.getInt();
+  }
+  return success();
+}
+
+int64_t SparsityAttr::getInt(StringRef key) const {
+  return getParams().getAs<IntegerAttr>(key).getInt();
+}

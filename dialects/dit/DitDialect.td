@@ -99,4 +99,26 @@ def Dit_VideoGeometryAttr : AttrDef<Dit_Dialect, "VideoGeometry"> {
   }];
 }
 
+def Dit_SparsityAttr : AttrDef<Dit_Dialect, "Sparsity"> {
+  let mnemonic = "sparsity";
+  let summary = "which keys each query block of a self-attention keeps";
+  let description = [{
+    Set by `dit-sparsify-attention` on video self-attention. `pattern` names
+    the rule, `params` its integer parameters. `frame-window` (long-video
+    frame window with keyframes): a latent frame's queries attend to the
+    frames within +-`window`, to the first `sink` frames, to every frame
+    whose index is a multiple of `keyframe_interval` (0: none) and to the
+    non-video tokens; non-video queries attend to everything. Example:
+    `#dit.sparsity<"frame-window", {keyframe_interval = 4 : i64, sink = 1 : i64, window = 1 : i64}>`.
+  }];
+  let parameters = (ins StringRefParameter<"the pattern">:$pattern,
+                        "::mlir::DictionaryAttr":$params);
+  let assemblyFormat = "`<` $pattern `,` $params `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// Integer parameter `key` (verified to exist for the pattern).
+    int64_t getInt(::llvm::StringRef key) const;
+  }];
+}
+
 #endif // VSA_DIT_DIALECT

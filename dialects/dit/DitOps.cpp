@@ -269,6 +269,12 @@ LogicalResult AttentionOp::verify() {
                                                     optionalShape(getMask()),
                                                     EMIT_ERR))))
     return failure();
+  if (getSparsity() && (!getGeometry() || getRole() != AttentionRole::self ||
+                        getMask() || getIsCausal()))
+    return emitOpError("sparsity applies to self-attention with a video "
+                       "geometry and no mask");
+  if (getSparsity() && shapeOf(getKey())[2] != shapeOf(getQuery())[2])
+    return emitOpError("sparsity needs as many keys as queries");
   if (getGeometry() && getGeometry()->getNumTokens() != shapeOf(getQuery())[2])
     return emitOpError("geometry covers ")
            << getGeometry()->getNumTokens() << " tokens but the queries have "

@@ -327,14 +327,16 @@ def Dit_AttentionOp : Dit_Op<"attention", [Pure]> {
     softmax(scale * q kᵀ + mask) v. q: (B, Hq, Sq, D); k: (B, Hkv, Skv, D);
     v: (B, Hkv, Skv, Dv) with Hq a multiple of Hkv (grouped queries); the
     optional mask broadcasts to (B, Hq, Sq, Skv) and is additive (float) or
-    a keep-mask (i1). `role` and `geometry` are filled in by raising.
+    a keep-mask (i1). `role` and `geometry` are filled in by raising;
+    `sparsity` (self-attention over video only) by `dit-sparsify-attention`.
   }];
   let arguments = (ins Dit_FloatTensor:$query, Dit_FloatTensor:$key,
                        Dit_FloatTensor:$value, Optional<Dit_Tensor>:$mask,
                        F64Attr:$scale,
                        DefaultValuedAttr<BoolAttr, "false">:$is_causal,
                        OptionalAttr<Dit_AttentionRole>:$role,
-                       OptionalAttr<Dit_VideoGeometryAttr>:$geometry);
+                       OptionalAttr<Dit_VideoGeometryAttr>:$geometry,
+                       OptionalAttr<Dit_SparsityAttr>:$sparsity);
   let results = (outs Dit_FloatTensor:$result);
   let assemblyFormat = "$query `,` $key `,` $value (`mask` $mask^)? "
                        "(`role` $role^)? attr-dict "

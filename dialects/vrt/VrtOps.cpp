@@ -104,12 +104,35 @@ std::array<int64_t, 4> AttentionOp::bhsdDims(Type type, Layout layout) {
   return {s[0], s[1], s[2], s[3]};
 }
 
+LogicalResult AttentionOp::verifyBlocks(ArrayRef<int64_t> q,
+                                        ArrayRef<int64_t> k) {
+  Value blocks = getBlockOffsets(), offsets = getListOffsets(),
+        lists = getLists();
+  if (!blocks && !offsets && !lists)
+    return success();
+  if (!blocks || !offsets || !lists)
+    return emitOpError("block-sparse attention needs block_offsets, "
+                       "list_offsets and lists together");
+  if (getMask())
+    return emitOpError("block-sparse attention takes no mask");
+  if (q[2] != k[2])
+    return emitOpError("block-sparse attention needs as many keys as queries");
+  for (Value v : {blocks, offsets, lists})
+    if (shapeOf(v).size() != 1)
+      return emitOpError("block operands must be 1-D");
+  int64_t numBlocks = shapeOf(blocks)[0] - 1;
+  if (numBlocks < 0 || shapeOf(offsets)[0] != numBlocks + 1)
+    return emitOpError("list_offsets must have one entry per block plus one (")
+           << numBlocks + 1 << ")";
+  return success();
+}
+
 LogicalResult AttentionOp::verify() {
   for (Value v : {getQuery(), getKey(), getValue(), getResult()})
     if (shapeOf(v).size() != 4)
       return emitOpError("operands and result must have rank 4");
-  auto q = bhsdDims(getQuery().getType(), getQLayout());
-  auto k = bhsdDims(getKey().getType(), getKvLayout());
+  std::array<int64_t, 4> q = bhsdDims(getQuery().getType(), getQLayout());
+  std::array<int64_t, 4> k = bhsdDims(getKey().getType(), getKvLayout());
   auto v = bhsdDims(getValue().getType(), getKvLayout());
   auto o = bhsdDims(getResult().getType(), getOutLayout());
   if (k[0] != q[0] || v[0] != q[0] || o[0] != q[0])
@@ -133,6 +156,8 @@ LogicalResult AttentionOp::verify() {
     if (getElementTypeOrSelf(mask) != getElementTypeOrSelf(getQuery()))
       return emitOpError("mask must be additive, of the query element type");
   }
+  if (failed(verifyBlocks(q, k)))
+    return failure();
   return verifyOffset(*this, getOffset());
 }
 

@@ -54,18 +54,25 @@ def Vrt_GemmOp : Vrt_Op<"gemm", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Vrt_AttentionOp : Vrt_Op<"attention", [Pure]> {
+def Vrt_AttentionOp : Vrt_Op<"attention", [Pure, AttrSizedOperandSegments]> {
   let summary = "dense scaled dot-product attention (runtime kernel)";
   let description = [{
     softmax(scale · q kᵀ + mask) v, each operand and the result in its own
     layout: `bhsd` (batch, heads, seq, dim) or `bshd` (batch, seq, heads,
     dim), so projections feed the kernel without transposes. `mask` is
     additive, of the element type of `query`, and broadcasts to
-    (B, Hq, Sq, Skv).
+    (B, Hq, Sq, Skv). With `blocks`, the attention is block-sparse: the
+    sequence (queries and keys alike) is cut at `block_offsets` (i64, one
+    more than the blocks, 0 .. S) and query block i attends only to the key
+    blocks `lists[list_offsets[i] .. list_offsets[i + 1])` (i64 offsets,
+    i32 block indices), shared by every head and batch entry.
   }];
   let arguments = (ins Vrt_FloatTensor:$query, Vrt_FloatTensor:$key,
                        Vrt_FloatTensor:$value,
-                       Optional<Vrt_FloatTensor>:$mask, F64Attr:$scale,
+                       Optional<Vrt_FloatTensor>:$mask,
+                       Optional<TensorOf<[I64]>>:$block_offsets,
+                       Optional<TensorOf<[I64]>>:$list_offsets,
+                       Optional<TensorOf<[I32]>>:$lists, F64Attr:$scale,
                        DefaultValuedAttr<Vrt_Layout,
                          "::vsa::vrt::Layout::bhsd">:$q_layout,
                        DefaultValuedAttr<Vrt_Layout,
@@ -75,12 +82,17 @@ def Vrt_AttentionOp : Vrt_Op<"attention", [Pure]> {
                        OptionalAttr<I64Attr>:$offset);
   let results = (outs Vrt_FloatTensor:$result);
   let assemblyFormat = "$query `,` $key `,` $value (`mask` $mask^)? "
-                       "attr-dict `:` functional-type(operands, results)";
+                       "(`blocks` `(` $block_offsets^ `,` $list_offsets `,` "
+                       "$lists `)`)? attr-dict `:` "
+                       "functional-type(operands, results)";
   let hasVerifier = 1;
   let extraClassDeclaration = [{
     /// (batch, heads, seq, dim) of an operand given its layout.
     static std::array<int64_t, 4> bhsdDims(::mlir::Type type,
                                            ::vsa::vrt::Layout layout);
+    /// Checks the block-sparse operands given (b, h, s, d) of q and k.
+    ::llvm::LogicalResult verifyBlocks(::llvm::ArrayRef<int64_t> q,
+                                       ::llvm::ArrayRef<int64_t> k);
   }];
 }
 

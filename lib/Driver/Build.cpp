@@ -82,7 +82,7 @@ std::vector<std::string> compileCommand(const DriverOptions &options,
                  runtimeLib(VSA_RUNTIME_LIB, "libvsart.a")});
     if (shared)
       args.push_back("-Xlinker=--no-whole-archive");
-    args.insert(args.end(), {"-lcublasLt", "-lpthread"});
+    args.insert(args.end(), {"-lcublasLt", "-ldl", "-lpthread"}); // -ldl: cuDNN is dlopen'ed
     return args;
   }
   args = {envOr("VSA_CXX", "c++"), "-O2", "-std=c++17", "-I" + runtimeInclude()};

@@ -7,6 +7,7 @@
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/StringExtras.h"
 
@@ -33,6 +34,33 @@ std::string vsa::parseShapeBinding(StringRef text,
   if (shapes.count(name))
     return "--shape " + name.str() + " is given twice";
   shapes[name] = std::move(out);
+  return "";
+}
+
+std::string vsa::parseSparseOption(StringRef text, std::string &out) {
+  auto [pattern, rest] = text.split(':');
+  if (pattern.empty())
+    return "--sparse expects PATTERN[:key=value,...], got '" + text.str() + "'";
+  out = "pattern=" + pattern.str();
+  SmallVector<StringRef> pairs;
+  if (!rest.empty())
+    rest.split(pairs, ',');
+  for (StringRef pair : pairs) {
+    auto [key, value] = pair.split('=');
+    key = key.trim();
+    value = value.trim();
+    static const char *const known[] = {"window", "sink", "keyframe-interval",
+                                        "horizon"};
+    if (!llvm::is_contained(known, key))
+      return "--sparse: unknown key '" + key.str() +
+             "' (window, sink, keyframe-interval, horizon)";
+    if (value.empty() || !llvm::all_of(value, [](char c) {
+          return llvm::isAlnum(c) || c == '-';
+        }))
+      return "--sparse: key '" + key.str() + "' needs a value, got '" +
+             value.str() + "'";
+    out += " " + key.str() + "=" + value.str();
+  }
   return "";
 }
 
@@ -85,6 +113,19 @@ OwningOpRef<ModuleOp> vsa::compileModel(StringRef path, MLIRContext &context,
     buildImportCleanupPipeline(pm);
   if (failed(pm.run(*module)))
     return nullptr;
+  if (!options.sparse.empty() &&
+      (lower || options.emit == EmitKind::Transformed)) {
+    PassManager sparsify(&context);
+    sparsify.enableVerifier(options.verifyEach);
+    std::unique_ptr<Pass> pass = createSparsifyAttentionPass();
+    if (failed(pass->initializeOptions(options.sparse, [&](const Twine &msg) {
+          return emitError(UnknownLoc::get(&context)) << "--sparse: " << msg;
+        })))
+      return nullptr;
+    sparsify.nest<func::FuncOp>().addPass(std::move(pass));
+    if (failed(sparsify.run(*module)))
+      return nullptr;
+  }
   if (!lower)
     return module;
   recordGeometry(*module);

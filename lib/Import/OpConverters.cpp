@@ -575,7 +575,7 @@ Results convertAttention(NodeContext &n) {
   auto out = n.create<dit::AttentionOp>(
       tensorType(*shape, elementOf(q)), q, k, v, mask,
       n.b.getF64FloatAttr(*scale), n.b.getBoolAttr(*causal),
-      dit::AttentionRoleAttr(), dit::VideoGeometryAttr());
+      dit::AttentionRoleAttr(), dit::VideoGeometryAttr(), dit::SparsityAttr());
   if (failed(out) || !threeD)
     return one(out);
   Shape s = *shape; // (B, H, S, Dv) -> (B, S, H*Dv)

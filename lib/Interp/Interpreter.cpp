@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "vsa/Interp/Interpreter.h"
+#include "vsa/Support/SparsePatterns.h"
 
 #include "vsa/dialects/dit/DitOps.h"
 
@@ -497,6 +498,19 @@ LogicalResult Evaluator::evalAttention(dit::AttentionOp op) {
     mmap = broadcastMap(mask->shape, {B, Hq, Sq, Skv});
   double scale = op.getScale().convertToDouble();
   bool causal = op.getIsCausal();
+  // A sparse pattern keeps, per query block, the keys of its listed blocks.
+  std::vector<int64_t> blockOf;
+  std::vector<std::vector<bool>> kept;
+  if (auto sparsity = op.getSparsityAttr()) {
+    BlockLists lists = computeBlockLists(sparsity, *op.getGeometry());
+    kept.assign(lists.numBlocks(), std::vector<bool>(lists.numBlocks(), false));
+    for (int64_t b = 0; b < lists.numBlocks(); ++b) {
+      for (int64_t e = lists.listOffsets[b]; e < lists.listOffsets[b + 1]; ++e)
+        kept[b][lists.lists[e]] = true;
+      for (int64_t t = lists.blockOffsets[b]; t < lists.blockOffsets[b + 1]; ++t)
+        blockOf.push_back(b);
+    }
+  }
   Tensor r = make(op.getResult());
   std::vector<double> s(Skv);
   for (int64_t b = 0; b < B; ++b)
@@ -520,6 +534,8 @@ LogicalResult Evaluator::evalAttention(dit::AttentionOp op) {
               acc += m;
           }
           if (causal && j > i)
+            acc = -kInf;
+          if (!kept.empty() && !kept[blockOf[i]][blockOf[j]])
             acc = -kInf;
           s[j] = acc;
           mx = std::max(mx, acc);

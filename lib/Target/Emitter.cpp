@@ -291,6 +291,20 @@ void ModelEmitter::emitAttention(vrt::AttentionOp op) {
                         "= {2}; a.mask_dims[2] = {3}; a.mask_dims[3] = {4};\n",
                         ptr(mask), m[0], m[1], m[2], m[3]);
   }
+  if (Value blocks = op.getBlockOffsets()) {
+    int64_t numBlocks = shapeOf(blocks)[0] - 1;
+    os << "    vsart_block_sparse_args_t b = {};\n    b.attn = a;\n";
+    os << llvm::formatv("    b.num_q_blocks = b.num_kv_blocks = {0};\n"
+                        "    b.q_block_offsets = b.kv_block_offsets = "
+                        "static_cast<const int64_t *>({1});\n"
+                        "    b.list_scope = VSART_LISTS_SHARED;\n"
+                        "    b.list_offsets = static_cast<const int64_t *>({2});\n"
+                        "    b.lists = static_cast<const int32_t *>({3});\n",
+                        numBlocks, ptr(blocks), ptr(op.getListOffsets()),
+                        ptr(op.getLists()));
+    os << "    VSA_CHECK(vsart_cpu_block_sparse_attention(&b));\n  }\n";
+    return;
+  }
   os << (cuda ? "    VSA_CHECK(vsart_cuda_attention(&a, stream));\n"
               : "    VSA_CHECK(vsart_cpu_attention_strided(&a));\n");
   os << "  }\n";
@@ -335,7 +349,11 @@ LogicalResult ModelEmitter::emitOp(Operation *op) {
       .Case([&](vrt::WeightOp) { return success(); })
       .Case([&](vrt::ViewOp) { return success(); })
       .Case([&](vrt::GemmOp g) { return emitGemm(g); })
-      .Case([&](vrt::AttentionOp a) {
+      .Case([&](vrt::AttentionOp a) -> LogicalResult {
+        // Block lists live on the host; the GPU kernel is still to come.
+        if (cuda && a.getBlockOffsets())
+          return a.emitOpError("is block-sparse, which has no CUDA kernel yet "
+                               "(compile sparse models with --target=cpu)");
         emitAttention(a);
         return success();
       })

@@ -44,9 +44,28 @@ vsart_status_t vsart_cuda_gemm(int trans_a, int trans_b, int64_t m, int64_t n,
                                const void *bias, vsart_epilogue_t epilogue,
                                void *stream);
 
-/* Flash-style attention (online softmax, fp32 accumulation, tensor cores). */
+/* Attention (online softmax, fp32 accumulation, tensor cores): cuDNN's fused
+ * flash attention where cuDNN can run the case (see below), else our
+ * flash-attention-2 style kernel. */
 vsart_status_t vsart_cuda_attention(const vsart_attention_args_t *args,
                                     void *stream);
+
+/* Which implementation vsart_cuda_attention runs. AUTO (the default): cuDNN's
+ * fused flash attention (cuDNN 9, loaded at run time from libcudnn.so.9 or
+ * libcudnn.so; no link-time dependency) when it loads and takes the case (no
+ * mask, head_dim a multiple of 8 up to 256, 16-byte aligned operands, at
+ * least one key, scale > 0, a plan cuDNN can build), else our kernel. OWN: always our
+ * kernel. CUDNN: cuDNN only; a call it can't run fails, saying why. The
+ * environment variable VSART_ATTENTION=auto|own|cudnn sets the initial
+ * path (another value makes attention calls fail); this call overrides it. */
+typedef enum vsart_attention_path_t {
+  VSART_ATTENTION_AUTO = 0,
+  VSART_ATTENTION_OWN = 1,
+  VSART_ATTENTION_CUDNN = 2,
+} vsart_attention_path_t;
+vsart_status_t vsart_cuda_set_attention_path(vsart_attention_path_t path);
+/* cuDNN's version (e.g. 91900 for 9.19.0) when cuDNN 9 loads, else 0. */
+int vsart_cuda_cudnn_version(void);
 
 /* Row-wise over the last dim; scale/bias (dim, bf16) may be NULL. */
 vsart_status_t vsart_cuda_layer_norm(const void *x, void *out, int64_t rows,

@@ -2,8 +2,10 @@
 // the same bf16-rounded inputs. Every test skips when no GPU is usable. Each
 // comparison prints a "[ stats ]" line (max abs error, max error relative to
 // max |ref|, relative L2 error) so failures can be diagnosed from a log.
-// Names are Suite.Test/case, e.g. CudaAttention.MatchesCpu/bshd_d80; filter
-// examples: --gtest_filter='CudaAttention.*', '*bshd*', 'CudaGemm.*erf*'.
+// Names are Suite.Test/case, e.g. CudaAttention.MatchesCpu/bshd_d80_own
+// (attention cases run on our kernel, _own, and on cuDNN, _cudnn); filter
+// examples: --gtest_filter='CudaAttention.*', '*bshd*', '*_cudnn',
+// 'CudaGemm.*erf*'.
 // CudaPerf.* (the Wan 2.1 shapes, timed) are disabled; run them with
 // --gtest_also_run_disabled_tests --gtest_filter='CudaPerf*'.
 #include "vsart_cuda.h"
@@ -19,6 +21,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace {
@@ -322,12 +325,48 @@ std::vector<float> makeMask(const AttnCase &c) {
   return mask;
 }
 
-void PrintTo(const AttnCase &c, std::ostream *os) { *os << c.name; }
+const char *pathName(vsart_attention_path_t path) {
+  return path == VSART_ATTENTION_OWN     ? "own"
+         : path == VSART_ATTENTION_CUDNN ? "cudnn"
+                                         : "auto";
+}
 
-class CudaAttention : public CudaParamTest<AttnCase> {};
+void PrintTo(const std::tuple<AttnCase, vsart_attention_path_t> &p,
+             std::ostream *os) {
+  *os << std::get<0>(p).name << "_" << pathName(std::get<1>(p));
+}
 
+/// Selects an attention path for one test; restores AUTO afterwards.
+class PathGuard {
+public:
+  explicit PathGuard(vsart_attention_path_t path) {
+    EXPECT_EQ(vsart_cuda_set_attention_path(path), VSART_OK);
+  }
+  ~PathGuard() { vsart_cuda_set_attention_path(VSART_ATTENTION_AUTO); }
+  PathGuard(const PathGuard &) = delete;
+  PathGuard &operator=(const PathGuard &) = delete;
+};
+
+/// Cases cuDNN's fused attention must run (no mask, head_dim 64 or 128, at
+/// least one key, aligned, one kv head per head); others may be refused.
+bool cudnnMustRun(const AttnCase &c) {
+  return c.mask[0] == 0 && (c.d == 64 || c.d == 128) && c.skv > 0 &&
+         c.offset == 0 && c.h == c.hkv;
+}
+
+using AttnParam = std::tuple<AttnCase, vsart_attention_path_t>;
+
+class CudaAttention : public CudaParamTest<AttnParam> {};
+
+// Each case runs on our kernel (_own) and on cuDNN's fused attention
+// (_cudnn; skipped when cuDNN does not load, or refuses a case it need not
+// run).
 TEST_P(CudaAttention, MatchesCpu) {
-  const AttnCase &c = GetParam();
+  const AttnCase &c = std::get<0>(GetParam());
+  const vsart_attention_path_t path = std::get<1>(GetParam());
+  if (path == VSART_ATTENTION_CUDNN && vsart_cuda_cudnn_version() == 0)
+    GTEST_SKIP() << "cuDNN 9 does not load";
+  PathGuard guard(path);
   const int64_t off = c.offset;
   auto q = randomVec(size_t(c.b * c.h * c.sq * c.d + off), 11, -2, 2);
   auto k = randomVec(size_t(c.b * c.hkv * c.skv * c.d + off), 12, -2, 2);
@@ -360,7 +399,10 @@ TEST_P(CudaAttention, MatchesCpu) {
   a.q = dq.data() + off, a.k = dk.data() + off, a.v = dv.data() + off;
   a.out = dout.data() + off;
   a.mask = c.mask[0] ? dmask.data() : nullptr;
-  ASSERT_EQ(vsart_cuda_attention(&a, nullptr), VSART_OK) << vsart_last_error();
+  const vsart_status_t st = vsart_cuda_attention(&a, nullptr);
+  if (st != VSART_OK && path == VSART_ATTENTION_CUDNN && !cudnnMustRun(c))
+    GTEST_SKIP() << "cuDNN refused: " << vsart_last_error();
+  ASSERT_EQ(st, VSART_OK) << vsart_last_error();
   std::vector<float> got = dout.download();
   std::fill(got.begin(), got.begin() + off, 0.0f); // not an output
   expectNear(got, ref, "attention");
@@ -409,10 +451,15 @@ const AttnCase kAttnCases[] = {
      -0.3f},
 };
 
-INSTANTIATE_TEST_SUITE_P(, CudaAttention, testing::ValuesIn(kAttnCases),
-                         [](const testing::TestParamInfo<AttnCase> &info) {
-                           return std::string(info.param.name);
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    , CudaAttention,
+    testing::Combine(testing::ValuesIn(kAttnCases),
+                     testing::Values(VSART_ATTENTION_OWN,
+                                     VSART_ATTENTION_CUDNN)),
+    [](const testing::TestParamInfo<AttnParam> &info) {
+      return std::string(std::get<0>(info.param).name) + "_" +
+             pathName(std::get<1>(info.param));
+    });
 
 using CudaAttentionArgs = CudaTest;
 
@@ -532,8 +579,11 @@ template <class F> double medianMs(int reps, F &&fn) {
 }
 
 /// Times bf16 attention over batch 1, H heads, S tokens, head_dim D in the
-/// (b, s, h, d) layout, then checks three query rows against the CPU.
-void timeAttention(int64_t H, int64_t S, int64_t D) {
+/// (b, s, h, d) layout on `path`, then checks three query rows against the
+/// CPU.
+void timeAttention(int64_t H, int64_t S, int64_t D,
+                   vsart_attention_path_t path = VSART_ATTENTION_AUTO) {
+  PathGuard guard(path);
   auto q = randomVec(size_t(S * H * D), 11, -2, 2);
   auto k = randomVec(size_t(S * H * D), 12, -2, 2);
   auto v = randomVec(size_t(S * H * D), 13);
@@ -549,9 +599,10 @@ void timeAttention(int64_t H, int64_t S, int64_t D) {
     ASSERT_EQ(vsart_cuda_attention(&a, nullptr), VSART_OK) << vsart_last_error();
   });
   const double flops = 4.0 * S * S * D * H;
-  std::printf("[ perf     ] attention 1x%lldx%lldx%lld (bshd): %.3f ms, %.1f "
-              "TFLOP/s\n",
-              (long long)H, (long long)S, (long long)D, ms, flops / ms / 1e9);
+  std::printf("[ perf     ] attention 1x%lldx%lldx%lld (bshd, %s): %.3f ms, "
+              "%.1f TFLOP/s\n",
+              (long long)H, (long long)S, (long long)D, pathName(path), ms,
+              flops / ms / 1e9);
   std::vector<float> got = dout.download(), gotRows, refRows;
   for (int64_t row : {int64_t(0), S / 3, S - 1}) {
     std::vector<float> ref(size_t(H * D));
@@ -571,6 +622,17 @@ void timeAttention(int64_t H, int64_t S, int64_t D) {
 TEST_F(CudaPerf, DISABLED_WanAttention) { timeAttention(12, 32760, 128); }
 
 TEST_F(CudaPerf, DISABLED_AttentionD64) { timeAttention(16, 16384, 64); }
+
+/// The Wan 2.1 shape on each path: our kernel, then cuDNN's fused attention.
+TEST_F(CudaPerf, DISABLED_WanAttentionPaths) {
+  timeAttention(12, 32760, 128, VSART_ATTENTION_OWN);
+  if (vsart_cuda_cudnn_version() == 0)
+    GTEST_SKIP() << "cuDNN 9 does not load";
+  std::printf("[ perf     ] cuDNN %d\n", vsart_cuda_cudnn_version());
+  timeAttention(12, 32760, 128, VSART_ATTENTION_CUDNN);
+  timeAttention(16, 16384, 64, VSART_ATTENTION_OWN);
+  timeAttention(16, 16384, 64, VSART_ATTENTION_CUDNN);
+}
 
 /// Wan 2.1 1.3B FFN up-projection: 32760 x 8960 x 1536, bias + GELU(tanh).
 TEST_F(CudaPerf, DISABLED_WanGemm) {

@@ -64,6 +64,11 @@ static cl::opt<bool> keepSource(
     "keep-source",
     cl::desc("Keep the generated source next to the output (EXE.cpp/EXE.cu)"),
     cl::init(false), cl::cat(vsacCategory));
+static cl::opt<std::string> sparse(
+    "sparse",
+    cl::desc("Make video self-attention sparse: PATTERN[:key=value,...], e.g. "
+             "frame-window:window=1,keyframe-interval=auto,horizon=21"),
+    cl::value_desc("pattern"), cl::init(""), cl::cat(vsacCategory));
 static cl::list<std::string> shapes(
     "shape",
     cl::desc("Static shape of a graph input with dynamic dimensions: "
@@ -106,6 +111,13 @@ int main(int argc, char **argv) {
   options.target = emitKind == vsa::EmitKind::Cu ? vsa::target::TargetKind::Cuda
                                                  : targetKind.getValue();
   options.keepSource = keepSource;
+  if (!sparse.empty()) {
+    std::string err = vsa::parseSparseOption(sparse, options.sparse);
+    if (!err.empty()) {
+      llvm::errs() << "vsac: error: " << err << "\n";
+      return 1;
+    }
+  }
   bool binary =
       options.emit == vsa::EmitKind::Exe || options.emit == vsa::EmitKind::Lib;
   if (binary && outputFile == "-") {

@@ -37,7 +37,14 @@ struct DriverOptions {
   target::TargetKind target = target::TargetKind::Cpu;
   /// Keep the generated source next to the executable (EXE.cpp / EXE.cu).
   bool keepSource = false;
+  /// `--sparse=PATTERN[:key=value,...]`, as dit-sparsify-attention options
+  /// ("pattern=frame-window window=2"); empty: dense.
+  std::string sparse;
 };
+
+/// Turns `PATTERN[:key=value,...]` into dit-sparsify-attention options in
+/// `out`; returns an error message naming the bad key or "".
+std::string parseSparseOption(llvm::StringRef text, std::string &out);
 
 /// Parses "NAME=d0,d1,..." into `shapes`; returns an error message or "".
 std::string parseShapeBinding(llvm::StringRef text,

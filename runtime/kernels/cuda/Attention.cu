@@ -510,10 +510,25 @@ extern "C" vsart_status_t vsart_cuda_attention(const vsart_attention_args_t *arg
     return st;
   if (empty)
     return vsart::ok();
+  cudaStream_t s = vsart::cuda::toStream(stream);
+  vsart_attention_path_t path;
+  if (vsart_status_t st = vsart::cuda::attentionPath(&path))
+    return st;
+  if (path != VSART_ATTENTION_OWN) {
+    bool ran = false;
+    std::string why;
+    if (vsart_status_t st = vsart::cuda::cudnnAttention(*args, s, &ran, &why))
+      return st;
+    if (ran)
+      return vsart::ok();
+    if (path == VSART_ATTENTION_CUDNN)
+      return vsart::fail(VSART_ERROR_INVALID_ARGUMENT,
+                         "cuda_attention: the cuDNN path was asked for "
+                         "(VSART_ATTENTION=cudnn) but cannot run: " + why);
+  }
   if (vsart_status_t st = checkLimits(*args))
     return st;
   const Params p = makeParams(*args, ms);
-  cudaStream_t s = vsart::cuda::toStream(stream);
   vsart_status_t st;
   if (args->head_dim <= 64)
     st = dispatch<ConfigD64>(p, args->batch, s);

@@ -7,6 +7,8 @@
 
 #include <cuda_runtime.h>
 
+#include <string>
+
 namespace vsart::cuda {
 
 inline cudaStream_t toStream(void *stream) {
@@ -33,6 +35,19 @@ vsart_status_t matrixEpilogue(void *c, int64_t m, int64_t n, int64_t ldc,
                               int64_t strideC, int64_t batch, const void *bias,
                               vsart_epilogue_t epi, bool fill,
                               cudaStream_t stream);
+
+/// cuDNN's fused flash attention (CudnnAttention.cpp) on checked, non-empty
+/// arguments. Sets *ran once the attention is queued; when cuDNN is missing
+/// or can't take the case it leaves *ran false, says why in *why and
+/// returns VSART_OK; an error status means cuDNN failed to run it.
+vsart_status_t cudnnAttention(const vsart_attention_args_t &args,
+                              cudaStream_t stream, bool *ran, std::string *why);
+
+/// The path VSART_ATTENTION or vsart_cuda_set_attention_path selected.
+vsart_status_t attentionPath(vsart_attention_path_t *path);
+
+/// cuDNN's version when it loads, else 0.
+int cudnnVersion();
 
 } // namespace vsart::cuda
 

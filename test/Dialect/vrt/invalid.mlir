@@ -545,3 +545,27 @@ func.func @all_gather_offset(%x: tensor<1x48x32xf32>) {
   %0 = vrt.all_gather %x {axis = 1 : i64, group_size = 2 : i64, offset = 1000 : i64} : tensor<1x48x32xf32> -> tensor<1x96x32xf32>
   return
 }
+
+// -----
+
+func.func @blocks_bad_list_offsets(%q: tensor<1x2x8x4xf32>, %o: tensor<3xi64>, %lo: tensor<4xi64>, %l: tensor<3xi32>) -> tensor<1x2x8x4xf32> {
+  // expected-error @below {{list_offsets must have one entry per block plus one (3)}}
+  %0 = vrt.attention %q, %q, %q blocks(%o, %lo, %l) {scale = 0.5 : f64} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<3xi64>, tensor<4xi64>, tensor<3xi32>) -> tensor<1x2x8x4xf32>
+  return %0 : tensor<1x2x8x4xf32>
+}
+
+// -----
+
+func.func @blocks_with_mask(%q: tensor<1x2x8x4xf32>, %m: tensor<1x1x8x8xf32>, %o: tensor<3xi64>, %lo: tensor<3xi64>, %l: tensor<3xi32>) -> tensor<1x2x8x4xf32> {
+  // expected-error @below {{block-sparse attention takes no mask}}
+  %0 = vrt.attention %q, %q, %q mask %m blocks(%o, %lo, %l) {scale = 0.5 : f64} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x1x8x8xf32>, tensor<3xi64>, tensor<3xi64>, tensor<3xi32>) -> tensor<1x2x8x4xf32>
+  return %0 : tensor<1x2x8x4xf32>
+}
+
+// -----
+
+func.func @blocks_2d(%q: tensor<1x2x8x4xf32>, %o: tensor<1x3xi64>, %lo: tensor<3xi64>, %l: tensor<3xi32>) -> tensor<1x2x8x4xf32> {
+  // expected-error @below {{block operands must be 1-D}}
+  %0 = vrt.attention %q, %q, %q blocks(%o, %lo, %l) {scale = 0.5 : f64} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x3xi64>, tensor<3xi64>, tensor<3xi32>) -> tensor<1x2x8x4xf32>
+  return %0 : tensor<1x2x8x4xf32>
+}

@@ -182,3 +182,16 @@ func.func @planned(%x: tensor<8x8xf32>) -> tensor<8x8xf32> attributes {vrt.arena
   %1 = vrt.gemm %0, %w {offset = 256 : i64} : (tensor<8x8xf32>, tensor<8x8xf32>) -> tensor<8x8xf32>
   return %1 : tensor<8x8xf32>
 }
+
+// -----
+
+// Block-sparse attention: two blocks, each listing itself.
+// CHECK-LABEL: func.func @block_sparse
+// CHECK: vrt.attention %{{.*}}, %{{.*}}, %{{.*}} blocks(%{{.*}}, %{{.*}}, %{{.*}}) {{{.*}}q_layout = #vrt<layout bshd>, scale = 5.000000e-01 : f64}
+func.func @block_sparse(%q: tensor<1x8x2x4xf32>) -> tensor<1x8x2x4xf32> {
+  %o = vrt.weight "vsa.sparse.0.offsets" : tensor<3xi64> = dense<[0, 4, 8]> : tensor<3xi64>
+  %lo = vrt.weight "vsa.sparse.0.list_offsets" : tensor<3xi64> = dense<[0, 1, 2]> : tensor<3xi64>
+  %l = vrt.weight "vsa.sparse.0.lists" : tensor<2xi32> = dense<[0, 1]> : tensor<2xi32>
+  %0 = vrt.attention %q, %q, %q blocks(%o, %lo, %l) {scale = 0.5 : f64, q_layout = #vrt<layout bshd>, kv_layout = #vrt<layout bshd>, out_layout = #vrt<layout bshd>} : (tensor<1x8x2x4xf32>, tensor<1x8x2x4xf32>, tensor<1x8x2x4xf32>, tensor<3xi64>, tensor<3xi64>, tensor<2xi32>) -> tensor<1x8x2x4xf32>
+  return %0 : tensor<1x8x2x4xf32>
+}

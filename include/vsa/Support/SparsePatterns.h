@@ -1,0 +1,39 @@
+//===- SparsePatterns.h - block lists of sparse attention patterns -*- C++ -*-===//
+//
+// One place that turns a `#dit.sparsity` pattern and a `#dit.video` geometry
+// into the blocks and key-block lists block-sparse attention runs on; the
+// lowering stores them as constants and the interpreter evaluates the same
+// lists, so both agree by construction.
+//
+//===----------------------------------------------------------------------===//
+#ifndef VSA_SUPPORT_SPARSEPATTERNS_H
+#define VSA_SUPPORT_SPARSEPATTERNS_H
+
+#include "vsa/dialects/dit/DitDialect.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace vsa {
+
+/// Blocks of the token sequence and, per query block, the key blocks it
+/// attends to (CSR: lists[listOffsets[i] .. listOffsets[i + 1])). Shared by
+/// every head and batch entry.
+struct BlockLists {
+  std::vector<int64_t> blockOffsets; // query and key blocks are the same
+  std::vector<int64_t> listOffsets;
+  std::vector<int32_t> lists;
+
+  int64_t numBlocks() const { return int64_t(blockOffsets.size()) - 1; }
+  /// Whether every query block lists every key block (dense attention).
+  bool isDense() const;
+};
+
+/// The lists of `sparsity` over `geometry`: blocks are the prefix tokens,
+/// each latent frame, and the suffix tokens (empty ones included).
+BlockLists computeBlockLists(dit::SparsityAttr sparsity,
+                             dit::VideoGeometryAttr geometry);
+
+} // namespace vsa
+
+#endif // VSA_SUPPORT_SPARSEPATTERNS_H

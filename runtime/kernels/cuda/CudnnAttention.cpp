@@ -1,0 +1,599 @@
+// Attention through cuDNN's fused flash-attention ("SDPA" fprop) engine,
+// reached with the cuDNN 9 backend API only and loaded at run time:
+// libcudnn.so.9 (or libcudnn.so) is dlopen'ed on first use, so executables
+// have no link-time dependency on cuDNN and fall back to our own kernel
+// (Attention.cu) when it is missing or cannot run a case (a mask, head_dim
+// not a multiple of 8 or above 256, misaligned operands, no keys, a scale
+// that is not positive, or a graph cuDNN builds no plan for).
+//
+// The operation graph is the one the fused engine recognises:
+//   S = Q K^T (fp32) ; S *= scale (by-value) ; M = max_j S ; E = exp(S - M) ;
+//   L = sum_j E ; stats = M + log L (virtual, unused) ; P = E / L (bf16) ;
+//   O = P V
+// with Q (b, h, s_q, d), K^T (b, h_kv, d, s_kv) (K's strides swapped), V
+// (b, h_kv, s_kv, d) and O (b, h, s_q, d) addressed with the caller's
+// element strides, head_dim contiguous. An execution plan is built once per
+// shape/stride/scale key (heuristic mode A, the first engine config that
+// finalizes) and cached, a failed build too; one handle and one device
+// workspace (grown on demand) serve the process, guarded by one mutex.
+#include "Common.h"
+
+#include <array>
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#if __has_include(<cudnn_graph.h>)
+#include <cudnn_graph.h>
+#include <dlfcn.h>
+#define VSART_HAVE_CUDNN_HEADERS 1
+#else
+#define VSART_HAVE_CUDNN_HEADERS 0
+#endif
+
+namespace {
+
+// -1: not read yet (VSART_ATTENTION decides); otherwise a path value.
+std::atomic<int> gPath{-1};
+
+/// VSART_ATTENTION: unset, "" or "auto" -> AUTO, "own" -> OWN,
+/// "cudnn" -> CUDNN; anything else -> -2 (an error at each call).
+int pathFromEnv() {
+  const char *env = std::getenv("VSART_ATTENTION");
+  if (!env || !*env || std::strcmp(env, "auto") == 0)
+    return VSART_ATTENTION_AUTO;
+  if (std::strcmp(env, "own") == 0)
+    return VSART_ATTENTION_OWN;
+  if (std::strcmp(env, "cudnn") == 0)
+    return VSART_ATTENTION_CUDNN;
+  return -2;
+}
+
+} // namespace
+
+#if VSART_HAVE_CUDNN_HEADERS
+namespace {
+
+// ---- the functions of libcudnn we use --------------------------------------
+
+struct Api {
+  size_t (*getVersion)() = nullptr;
+  const char *(*errorString)(cudnnStatus_t) = nullptr;
+  void (*lastErrorString)(char *, size_t) = nullptr; // optional
+  cudnnStatus_t (*create)(cudnnHandle_t *) = nullptr;
+  cudnnStatus_t (*setStream)(cudnnHandle_t, cudaStream_t) = nullptr;
+  cudnnStatus_t (*createDesc)(cudnnBackendDescriptorType_t,
+                              cudnnBackendDescriptor_t *) = nullptr;
+  cudnnStatus_t (*destroyDesc)(cudnnBackendDescriptor_t) = nullptr;
+  cudnnStatus_t (*setAttr)(cudnnBackendDescriptor_t, cudnnBackendAttributeName_t,
+                           cudnnBackendAttributeType_t, int64_t,
+                           const void *) = nullptr;
+  cudnnStatus_t (*getAttr)(cudnnBackendDescriptor_t const,
+                           cudnnBackendAttributeName_t,
+                           cudnnBackendAttributeType_t, int64_t, int64_t *,
+                           void *) = nullptr;
+  cudnnStatus_t (*finalize)(cudnnBackendDescriptor_t) = nullptr;
+  cudnnStatus_t (*execute)(cudnnHandle_t, cudnnBackendDescriptor_t,
+                           cudnnBackendDescriptor_t) = nullptr;
+  size_t version = 0;
+  std::string error; // why the library is unusable, "" when it loaded
+};
+
+template <class F> bool bind(void *lib, const char *name, F &fn) {
+  fn = reinterpret_cast<F>(dlsym(lib, name));
+  return fn != nullptr;
+}
+
+Api loadApi() {
+  Api api;
+  void *lib = nullptr;
+  std::string tried;
+  for (const char *name : {"libcudnn.so.9", "libcudnn.so"}) {
+    lib = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+    if (lib)
+      break;
+    const char *why = dlerror();
+    tried += std::string(tried.empty() ? "" : "; ") + (why ? why : name);
+  }
+  if (!lib) {
+    api.error = "cannot load cuDNN (" + tried + ")";
+    return api;
+  }
+  bool ok = bind(lib, "cudnnGetVersion", api.getVersion) &&
+            bind(lib, "cudnnGetErrorString", api.errorString) &&
+            bind(lib, "cudnnCreate", api.create) &&
+            bind(lib, "cudnnSetStream", api.setStream) &&
+            bind(lib, "cudnnBackendCreateDescriptor", api.createDesc) &&
+            bind(lib, "cudnnBackendDestroyDescriptor", api.destroyDesc) &&
+            bind(lib, "cudnnBackendSetAttribute", api.setAttr) &&
+            bind(lib, "cudnnBackendGetAttribute", api.getAttr) &&
+            bind(lib, "cudnnBackendFinalize", api.finalize) &&
+            bind(lib, "cudnnBackendExecute", api.execute);
+  bind(lib, "cudnnGetLastErrorString", api.lastErrorString);
+  if (!ok) {
+    api.error = "libcudnn lacks a backend API function";
+    return api;
+  }
+  api.version = api.getVersion();
+  if (api.version < 90000) // cuDNN 9 numbers versions major*10000 + ...
+    api.error = "cuDNN " + std::to_string(api.version) +
+                " is older than 9.0, which the fused attention needs";
+  return api; // never dlclose'd: plans and the handle live in the library
+}
+
+const Api &api() {
+  static const Api a = loadApi();
+  return a;
+}
+
+std::string describe(cudnnStatus_t st) {
+  std::string s = api().errorString ? api().errorString(st) : "cuDNN error";
+  if (api().lastErrorString) {
+    char buf[512] = {};
+    api().lastErrorString(buf, sizeof(buf));
+    if (buf[0])
+      s += std::string(" (") + buf + ")";
+  }
+  return s;
+}
+
+// ---- plans -----------------------------------------------------------------
+
+enum Uid : int64_t {
+  kQ = 1, kK, kV, kO, kScale, // in the variant pack
+  kS = 100, kScaled, kMax, kSub, kExp, kSum, kLog, kStats, kP // virtual
+};
+
+using Key = std::array<int64_t, 19>;
+struct KeyHash {
+  size_t operator()(const Key &key) const {
+    size_t h = 1469598103934665603ull;
+    for (int64_t v : key)
+      h = (h ^ static_cast<size_t>(v)) * 1099511628211ull;
+    return h;
+  }
+};
+
+/// Owns backend descriptors (the plan keeps those it was built from).
+struct Descs {
+  std::vector<cudnnBackendDescriptor_t> all;
+  Descs() = default;
+  Descs(const Descs &) = delete;
+  Descs &operator=(const Descs &) = delete;
+  ~Descs() {
+    for (auto it = all.rbegin(); it != all.rend(); ++it)
+      api().destroyDesc(*it);
+  }
+};
+
+struct Plan {
+  Descs descs;
+  cudnnBackendDescriptor_t plan = nullptr; // null: cuDNN can't run the key
+  int64_t workspace = 0;
+  std::string error; // why not, when plan is null
+};
+
+/// Builds descriptors into `descs`, remembering the first failure.
+class Builder {
+public:
+  Builder(Descs &descs, cudnnHandle_t handle) : descs_(descs), handle_(handle) {}
+  const std::string &error() const { return error_; }
+
+  cudnnBackendDescriptor_t make(cudnnBackendDescriptorType_t type) {
+    cudnnBackendDescriptor_t d = nullptr;
+    if (!error_.empty() || !check(api().createDesc(type, &d), "create"))
+      return nullptr;
+    descs_.all.push_back(d);
+    return d;
+  }
+  void set(cudnnBackendDescriptor_t d, cudnnBackendAttributeName_t name,
+           cudnnBackendAttributeType_t type, int64_t count, const void *v) {
+    if (error_.empty() && d)
+      check(api().setAttr(d, name, type, count, v), "set attribute");
+  }
+  void setDesc(cudnnBackendDescriptor_t d, cudnnBackendAttributeName_t name,
+               cudnnBackendDescriptor_t v) {
+    set(d, name, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &v);
+  }
+  void setType(cudnnBackendDescriptor_t d, cudnnBackendAttributeName_t name,
+               cudnnDataType_t v) {
+    set(d, name, CUDNN_TYPE_DATA_TYPE, 1, &v);
+  }
+  void finalize(cudnnBackendDescriptor_t d, const char *what) {
+    if (error_.empty() && d)
+      check(api().finalize(d), what);
+  }
+
+  cudnnBackendDescriptor_t tensor(int64_t uid, cudnnDataType_t type,
+                                  std::array<int64_t, 4> dims,
+                                  std::array<int64_t, 4> strides,
+                                  bool isVirtual, bool byValue = false) {
+    cudnnBackendDescriptor_t t = make(CUDNN_BACKEND_TENSOR_DESCRIPTOR);
+    const int64_t alignment = 16;
+    setType(t, CUDNN_ATTR_TENSOR_DATA_TYPE, type);
+    set(t, CUDNN_ATTR_TENSOR_DIMENSIONS, CUDNN_TYPE_INT64, 4, dims.data());
+    set(t, CUDNN_ATTR_TENSOR_STRIDES, CUDNN_TYPE_INT64, 4, strides.data());
+    set(t, CUDNN_ATTR_TENSOR_UNIQUE_ID, CUDNN_TYPE_INT64, 1, &uid);
+    set(t, CUDNN_ATTR_TENSOR_BYTE_ALIGNMENT, CUDNN_TYPE_INT64, 1, &alignment);
+    set(t, CUDNN_ATTR_TENSOR_IS_VIRTUAL, CUDNN_TYPE_BOOLEAN, 1, &isVirtual);
+    if (byValue)
+      set(t, CUDNN_ATTR_TENSOR_IS_BY_VALUE, CUDNN_TYPE_BOOLEAN, 1, &byValue);
+    finalize(t, "tensor");
+    return t;
+  }
+
+  /// y = mode(x[, b]) in fp32.
+  cudnnBackendDescriptor_t pointwise(cudnnPointwiseMode_t mode,
+                                     cudnnBackendDescriptor_t x,
+                                     cudnnBackendDescriptor_t b,
+                                     cudnnBackendDescriptor_t y) {
+    cudnnBackendDescriptor_t pw = make(CUDNN_BACKEND_POINTWISE_DESCRIPTOR);
+    set(pw, CUDNN_ATTR_POINTWISE_MODE, CUDNN_TYPE_POINTWISE_MODE, 1, &mode);
+    setType(pw, CUDNN_ATTR_POINTWISE_MATH_PREC, CUDNN_DATA_FLOAT);
+    finalize(pw, "pointwise descriptor");
+    cudnnBackendDescriptor_t op =
+        make(CUDNN_BACKEND_OPERATION_POINTWISE_DESCRIPTOR);
+    setDesc(op, CUDNN_ATTR_OPERATION_POINTWISE_PW_DESCRIPTOR, pw);
+    setDesc(op, CUDNN_ATTR_OPERATION_POINTWISE_XDESC, x);
+    if (b)
+      setDesc(op, CUDNN_ATTR_OPERATION_POINTWISE_BDESC, b);
+    setDesc(op, CUDNN_ATTR_OPERATION_POINTWISE_YDESC, y);
+    finalize(op, "pointwise operation");
+    return op;
+  }
+
+  /// y = reduce(x) over the dims where y has extent 1, in fp32.
+  cudnnBackendDescriptor_t reduction(cudnnReduceTensorOp_t mode,
+                                     cudnnBackendDescriptor_t x,
+                                     cudnnBackendDescriptor_t y) {
+    cudnnBackendDescriptor_t rd = make(CUDNN_BACKEND_REDUCTION_DESCRIPTOR);
+    set(rd, CUDNN_ATTR_REDUCTION_OPERATOR, CUDNN_TYPE_REDUCTION_OPERATOR_TYPE,
+        1, &mode);
+    setType(rd, CUDNN_ATTR_REDUCTION_COMP_TYPE, CUDNN_DATA_FLOAT);
+    finalize(rd, "reduction descriptor");
+    cudnnBackendDescriptor_t op =
+        make(CUDNN_BACKEND_OPERATION_REDUCTION_DESCRIPTOR);
+    setDesc(op, CUDNN_ATTR_OPERATION_REDUCTION_DESC, rd);
+    setDesc(op, CUDNN_ATTR_OPERATION_REDUCTION_XDESC, x);
+    setDesc(op, CUDNN_ATTR_OPERATION_REDUCTION_YDESC, y);
+    finalize(op, "reduction operation");
+    return op;
+  }
+
+  /// c = a b (batched over the two leading dims), fp32 accumulation.
+  cudnnBackendDescriptor_t matmul(cudnnBackendDescriptor_t a,
+                                  cudnnBackendDescriptor_t b,
+                                  cudnnBackendDescriptor_t c) {
+    cudnnBackendDescriptor_t mm = make(CUDNN_BACKEND_MATMUL_DESCRIPTOR);
+    setType(mm, CUDNN_ATTR_MATMUL_COMP_TYPE, CUDNN_DATA_FLOAT);
+    finalize(mm, "matmul descriptor");
+    cudnnBackendDescriptor_t op = make(CUDNN_BACKEND_OPERATION_MATMUL_DESCRIPTOR);
+    setDesc(op, CUDNN_ATTR_OPERATION_MATMUL_ADESC, a);
+    setDesc(op, CUDNN_ATTR_OPERATION_MATMUL_BDESC, b);
+    setDesc(op, CUDNN_ATTR_OPERATION_MATMUL_CDESC, c);
+    setDesc(op, CUDNN_ATTR_OPERATION_MATMUL_DESC, mm);
+    finalize(op, "matmul operation");
+    return op;
+  }
+
+  cudnnHandle_t handle() const { return handle_; }
+  bool check(cudnnStatus_t st, const char *what) {
+    if (st == CUDNN_STATUS_SUCCESS)
+      return true;
+    if (error_.empty())
+      error_ = std::string(what) + ": " + describe(st);
+    return false;
+  }
+
+private:
+  Descs &descs_;
+  cudnnHandle_t handle_;
+  std::string error_;
+};
+
+/// The operation graph of `a`, then the first engine config of heuristic
+/// mode A whose execution plan finalizes.
+void buildPlan(const vsart_attention_args_t &a, cudnnHandle_t handle,
+               Plan &p) {
+  Builder g(p.descs, handle);
+  const int64_t b = a.batch, h = a.num_heads, hkv = a.num_kv_heads,
+                sq = a.seq_q, skv = a.seq_kv, d = a.head_dim;
+  const cudnnDataType_t bf16 = CUDNN_DATA_BFLOAT16, f32 = CUDNN_DATA_FLOAT;
+  const auto *qs = a.q_strides, *ks = a.k_strides, *vs = a.v_strides,
+             *os = a.out_strides;
+  auto q = g.tensor(kQ, bf16, {b, h, sq, d}, {qs[0], qs[1], qs[2], 1}, false);
+  auto kt = g.tensor(kK, bf16, {b, hkv, d, skv}, {ks[0], ks[1], 1, ks[2]},
+                     false);
+  auto v = g.tensor(kV, bf16, {b, hkv, skv, d}, {vs[0], vs[1], vs[2], 1},
+                    false);
+  auto o = g.tensor(kO, bf16, {b, h, sq, d}, {os[0], os[1], os[2], 1}, false);
+  auto scale = g.tensor(kScale, f32, {1, 1, 1, 1}, {1, 1, 1, 1}, false,
+                        /*byValue=*/true);
+  const std::array<int64_t, 4> sDims = {b, h, sq, skv},
+                               sStrides = {h * sq * skv, sq * skv, skv, 1},
+                               rDims = {b, h, sq, 1},
+                               rStrides = {h * sq, sq, 1, 1};
+  auto s = g.tensor(kS, f32, sDims, sStrides, true);
+  auto scaled = g.tensor(kScaled, f32, sDims, sStrides, true);
+  auto mx = g.tensor(kMax, f32, rDims, rStrides, true);
+  auto sub = g.tensor(kSub, f32, sDims, sStrides, true);
+  auto ex = g.tensor(kExp, f32, sDims, sStrides, true);
+  auto sum = g.tensor(kSum, f32, rDims, rStrides, true);
+  auto lg = g.tensor(kLog, f32, rDims, rStrides, true);
+  auto stats = g.tensor(kStats, f32, rDims, rStrides, true);
+  auto prob = g.tensor(kP, bf16, sDims, sStrides, true); // bmm2's A: bf16
+
+  cudnnBackendDescriptor_t ops[] = {
+      g.matmul(q, kt, s),
+      g.pointwise(CUDNN_POINTWISE_MUL, s, scale, scaled),
+      g.reduction(CUDNN_REDUCE_TENSOR_MAX, scaled, mx),
+      g.pointwise(CUDNN_POINTWISE_SUB, scaled, mx, sub),
+      g.pointwise(CUDNN_POINTWISE_EXP, sub, nullptr, ex),
+      g.reduction(CUDNN_REDUCE_TENSOR_ADD, ex, sum),
+      g.pointwise(CUDNN_POINTWISE_LOG, sum, nullptr, lg),
+      g.pointwise(CUDNN_POINTWISE_ADD, mx, lg, stats),
+      g.pointwise(CUDNN_POINTWISE_DIV, ex, sum, prob),
+      g.matmul(prob, v, o),
+  };
+  auto graph = g.make(CUDNN_BACKEND_OPERATIONGRAPH_DESCRIPTOR);
+  g.set(graph, CUDNN_ATTR_OPERATIONGRAPH_HANDLE, CUDNN_TYPE_HANDLE, 1, &handle);
+  g.set(graph, CUDNN_ATTR_OPERATIONGRAPH_OPS, CUDNN_TYPE_BACKEND_DESCRIPTOR,
+        int64_t(sizeof(ops) / sizeof(ops[0])), ops);
+  g.finalize(graph, "operation graph");
+
+  auto heur = g.make(CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR);
+  g.setDesc(heur, CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH, graph);
+  const cudnnBackendHeurMode_t mode = CUDNN_HEUR_MODE_A;
+  g.set(heur, CUDNN_ATTR_ENGINEHEUR_MODE, CUDNN_TYPE_HEUR_MODE, 1, &mode);
+  g.finalize(heur, "engine heuristic");
+  int64_t count = 0;
+  if (g.error().empty())
+    g.check(api().getAttr(heur, CUDNN_ATTR_ENGINEHEUR_RESULTS,
+                          CUDNN_TYPE_BACKEND_DESCRIPTOR, 0, &count, nullptr),
+            "heuristic results");
+  std::vector<cudnnBackendDescriptor_t> cfgs;
+  for (int64_t i = 0; i < count && g.error().empty(); ++i)
+    cfgs.push_back(g.make(CUDNN_BACKEND_ENGINECFG_DESCRIPTOR));
+  if (count > 0 && g.error().empty())
+    g.check(api().getAttr(heur, CUDNN_ATTR_ENGINEHEUR_RESULTS,
+                          CUDNN_TYPE_BACKEND_DESCRIPTOR, count, &count,
+                          cfgs.data()),
+            "heuristic results");
+  if (!g.error().empty()) {
+    p.error = g.error();
+    return;
+  }
+  std::string lastError = "no engine config from the heuristic";
+  for (int64_t i = 0; i < count; ++i) {
+    Descs trial;
+    Builder t(trial, handle);
+    auto plan = t.make(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR);
+    t.set(plan, CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &handle);
+    t.setDesc(plan, CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, cfgs[size_t(i)]);
+    t.finalize(plan, "execution plan");
+    int64_t ws = 0, n = 0;
+    if (t.error().empty())
+      t.check(api().getAttr(plan, CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE,
+                            CUDNN_TYPE_INT64, 1, &n, &ws),
+              "workspace size");
+    if (!t.error().empty()) {
+      lastError = t.error();
+      continue;
+    }
+    trial.all.clear(); // the plan moves to p.descs
+    p.descs.all.push_back(plan);
+    p.plan = plan;
+    p.workspace = ws;
+    return;
+  }
+  p.error = lastError;
+}
+
+// ---- the process context ------------------------------------------------------
+
+struct Context {
+  std::mutex mutex;
+  cudnnHandle_t handle = nullptr;
+  void *workspace = nullptr;
+  int64_t workspaceBytes = 0;
+  cudaEvent_t lastUse = nullptr; // recorded after each execution
+  cudaStream_t lastStream = nullptr;
+  std::unordered_map<Key, std::unique_ptr<Plan>, KeyHash> plans;
+  std::string error; // why cuDNN is unusable, "" when it works
+};
+
+Context *createContext() {
+  auto *ctx = new Context();
+  if (!api().error.empty()) {
+    ctx->error = api().error;
+    return ctx;
+  }
+  if (cudnnStatus_t st = api().create(&ctx->handle))
+    ctx->error = "cudnnCreate: " + describe(st);
+  else if (cudaEventCreateWithFlags(&ctx->lastUse, cudaEventDisableTiming) !=
+           cudaSuccess)
+    ctx->error = "cudaEventCreate failed";
+  cudaGetLastError(); // a failure above is reported through ctx->error
+  return ctx;
+}
+
+/// Never destroyed: at static destruction time CUDA may be torn down.
+Context &context() {
+  static Context *ctx = createContext();
+  return *ctx;
+}
+
+/// Why the fused engine can't take `a` by its shape or layout, "" if it may.
+std::string unsupported(const vsart_attention_args_t &a) {
+  if (a.mask)
+    return "an additive mask";
+  if (a.head_dim % 8 != 0 || a.head_dim > 256)
+    return "head_dim " + std::to_string(a.head_dim) +
+           " (a multiple of 8 up to 256 is needed)";
+  if (a.seq_kv == 0)
+    return "no keys";
+  // Seen on an H200 with cuDNN 9.19: a negative scale gives NaN (the engine
+  // seems to take the row max before scaling), so only scale > 0 goes there.
+  if (!(a.scale > 0.0f) || !std::isfinite(a.scale))
+    return "a scale that is not a positive finite number";
+  const uintptr_t bits = reinterpret_cast<uintptr_t>(a.q) |
+                         reinterpret_cast<uintptr_t>(a.k) |
+                         reinterpret_cast<uintptr_t>(a.v) |
+                         reinterpret_cast<uintptr_t>(a.out);
+  bool aligned = bits % 16 == 0;
+  for (int i = 0; i < 3; ++i)
+    aligned = aligned && a.q_strides[i] % 8 == 0 && a.k_strides[i] % 8 == 0 &&
+              a.v_strides[i] % 8 == 0 && a.out_strides[i] % 8 == 0;
+  if (!aligned)
+    return "operands not 16-byte aligned";
+  return "";
+}
+
+Key keyOf(const vsart_attention_args_t &a) {
+  uint32_t scaleBits;
+  std::memcpy(&scaleBits, &a.scale, 4);
+  return {a.batch,          a.num_heads,      a.num_kv_heads,   a.seq_q,
+          a.seq_kv,         a.head_dim,       a.q_strides[0],   a.q_strides[1],
+          a.q_strides[2],   a.k_strides[0],   a.k_strides[1],   a.k_strides[2],
+          a.v_strides[0],   a.v_strides[1],   a.v_strides[2],   a.out_strides[0],
+          a.out_strides[1], a.out_strides[2], int64_t(scaleBits)};
+}
+
+vsart_status_t failCudnn(const std::string &what) {
+  return vsart::fail(VSART_ERROR_INVALID_ARGUMENT, "cuda_attention: " + what);
+}
+
+} // namespace
+
+namespace vsart::cuda {
+
+vsart_status_t cudnnAttention(const vsart_attention_args_t &a,
+                              cudaStream_t stream, bool *ran,
+                              std::string *why) {
+  *ran = false;
+  if (std::string no = unsupported(a); !no.empty()) {
+    *why = "cuDNN's fused attention does not take " + no;
+    return VSART_OK;
+  }
+  Context &ctx = context();
+  if (!ctx.error.empty()) {
+    *why = ctx.error;
+    return VSART_OK;
+  }
+  std::lock_guard<std::mutex> lock(ctx.mutex);
+  auto &slot = ctx.plans[keyOf(a)];
+  if (!slot) {
+    slot = std::make_unique<Plan>();
+    buildPlan(a, ctx.handle, *slot);
+    cudaGetLastError(); // a failed build must not poison later launches
+  }
+  Plan &p = *slot;
+  if (!p.plan) {
+    *why = "cuDNN built no plan for this case: " + p.error;
+    return VSART_OK;
+  }
+  if (p.workspace > ctx.workspaceBytes) {
+    if (ctx.workspace) { // the last execution may still read it
+      if (vsart_status_t st = check(cudaEventSynchronize(ctx.lastUse),
+                                    "cuda_attention: cuDNN workspace"))
+        return st;
+      cudaFree(ctx.workspace);
+      ctx.workspace = nullptr, ctx.workspaceBytes = 0;
+    }
+    if (vsart_status_t st =
+            check(cudaMalloc(&ctx.workspace, size_t(p.workspace)),
+                  "cuda_attention: cuDNN workspace", VSART_ERROR_OUT_OF_MEMORY))
+      return st;
+    ctx.workspaceBytes = p.workspace;
+  }
+  if (stream != ctx.lastStream)
+    if (vsart_status_t st = check(cudaStreamWaitEvent(stream, ctx.lastUse, 0),
+                                  "cuda_attention"))
+      return st;
+  if (cudnnStatus_t st = api().setStream(ctx.handle, stream))
+    return failCudnn("cudnnSetStream: " + describe(st));
+
+  float scale = a.scale; // by value: read from host memory at execution
+  int64_t uids[] = {kQ, kK, kV, kO, kScale};
+  void *ptrs[] = {const_cast<void *>(a.q), const_cast<void *>(a.k),
+                  const_cast<void *>(a.v), a.out, &scale};
+  Descs pack;
+  Builder g(pack, ctx.handle);
+  auto vp = g.make(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR);
+  g.set(vp, CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS, CUDNN_TYPE_INT64, 5, uids);
+  g.set(vp, CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS, CUDNN_TYPE_VOID_PTR, 5, ptrs);
+  g.set(vp, CUDNN_ATTR_VARIANT_PACK_WORKSPACE, CUDNN_TYPE_VOID_PTR, 1,
+        &ctx.workspace);
+  g.finalize(vp, "variant pack");
+  if (g.error().empty())
+    g.check(api().execute(ctx.handle, p.plan, vp), "cudnnBackendExecute");
+  if (!g.error().empty())
+    return failCudnn(g.error());
+  ctx.lastStream = stream;
+  if (vsart_status_t st =
+          check(cudaEventRecord(ctx.lastUse, stream), "cuda_attention"))
+    return st;
+  *ran = true;
+  return VSART_OK;
+}
+
+int cudnnVersion() {
+  return api().error.empty() ? int(api().version) : 0;
+}
+
+} // namespace vsart::cuda
+
+#else // no cuDNN headers at build time: our kernel only
+
+namespace vsart::cuda {
+
+vsart_status_t cudnnAttention(const vsart_attention_args_t &, cudaStream_t,
+                              bool *ran, std::string *why) {
+  *ran = false;
+  *why = "this build has no cuDNN support (cudnn_graph.h was not found)";
+  return VSART_OK;
+}
+
+int cudnnVersion() { return 0; }
+
+} // namespace vsart::cuda
+
+#endif
+
+namespace vsart::cuda {
+
+vsart_status_t attentionPath(vsart_attention_path_t *path) {
+  int p = gPath.load();
+  if (p == -1) {
+    int expected = -1;
+    gPath.compare_exchange_strong(expected, pathFromEnv());
+    p = gPath.load();
+  }
+  if (p < 0)
+    return fail(VSART_ERROR_INVALID_ARGUMENT,
+                "cuda_attention: VSART_ATTENTION must be auto, own or cudnn");
+  *path = static_cast<vsart_attention_path_t>(p);
+  return VSART_OK;
+}
+
+} // namespace vsart::cuda
+
+extern "C" vsart_status_t
+vsart_cuda_set_attention_path(vsart_attention_path_t path) {
+  if (path != VSART_ATTENTION_AUTO && path != VSART_ATTENTION_OWN &&
+      path != VSART_ATTENTION_CUDNN)
+    return vsart::fail(VSART_ERROR_INVALID_ARGUMENT,
+                       "cuda_set_attention_path: unknown path");
+  gPath.store(int(path));
+  return vsart::ok();
+}
+
+extern "C" int vsart_cuda_cudnn_version(void) {
+  return vsart::cuda::cudnnVersion();
+}

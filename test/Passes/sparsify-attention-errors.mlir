@@ -1,0 +1,18 @@
+// RUN: not vsa-opt %s --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=vsa}))' 2>&1 | FileCheck %s --check-prefix=VSA
+// RUN: not vsa-opt %s --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=blocky}))' 2>&1 | FileCheck %s --check-prefix=UNKNOWN
+// RUN: not vsa-opt %s --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=frame-window window=-2}))' 2>&1 | FileCheck %s --check-prefix=WINDOW
+// RUN: not vsa-opt %s --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=frame-window sink=-1}))' 2>&1 | FileCheck %s --check-prefix=SINK
+// RUN: not vsa-opt %s --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=frame-window horizon=0}))' 2>&1 | FileCheck %s --check-prefix=HORIZON
+// RUN: not vsa-opt %s --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=frame-window keyframe-interval=-3}))' 2>&1 | FileCheck %s --check-prefix=INTERVAL
+// RUN: not vsa-opt %s --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=frame-window stride=2}))' 2>&1 | FileCheck %s --check-prefix=KEY
+// VSA: error: dit-sparsify-attention: pattern 'vsa' is not implemented yet (available: frame-window)
+// UNKNOWN: error: dit-sparsify-attention: unknown pattern 'blocky' (option pattern: frame-window)
+// WINDOW: error: dit-sparsify-attention: option window must be >= 0, got -2
+// SINK: error: dit-sparsify-attention: option sink must be >= 0, got -1
+// HORIZON: error: dit-sparsify-attention: option horizon must be >= 1, got 0
+// INTERVAL: error: dit-sparsify-attention: keyframe-interval must be 'auto' or an integer >= 0, got '-3'
+// KEY: stride
+func.func @f(%q: tensor<1x2x40x8xf32>) -> tensor<1x2x40x8xf32> {
+  %0 = dit.attention %q, %q, %q role self {geometry = #dit.video<t = 10, h = 2, w = 2, prefix = 0, suffix = 0>, scale = 0.35 : f64} : (tensor<1x2x40x8xf32>, tensor<1x2x40x8xf32>, tensor<1x2x40x8xf32>) -> tensor<1x2x40x8xf32>
+  return %0 : tensor<1x2x40x8xf32>
+}

@@ -1,0 +1,23 @@
+// RUN: vsa-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=frame-window window=1 keyframe-interval=4 sink=2}))' | FileCheck %s
+// RUN: vsa-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=frame-window}))' | FileCheck %s --check-prefix=AUTO
+// RUN: vsa-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=frame-window horizon=4}))' | FileCheck %s --check-prefix=LONG
+
+// Video self-attention gets the pattern; cross-attention and attention
+// without geometry stay dense.
+// CHECK-LABEL: func.func @self_and_cross
+// CHECK: dit.attention {{.*}} role self {{.*}}sparsity = #dit.sparsity<"frame-window", {keyframe_interval = 4 : i64, sink = 2 : i64, window = 1 : i64}>
+// CHECK: dit.attention {{.*}} role cross
+// CHECK-NOT: sparsity
+// CHECK: dit.attention
+// CHECK-NOT: sparsity
+// CHECK: return
+// keyframe-interval=auto: 10 frames within the default horizon 21 keep every
+// frame (dense); with horizon 4, ceil(10 / 4) = 3.
+// AUTO: keyframe_interval = 1 : i64, sink = 1 : i64, window = 1 : i64
+// LONG: keyframe_interval = 3 : i64
+func.func @self_and_cross(%q: tensor<1x2x40x8xf32>, %c: tensor<1x2x5x8xf32>) -> (tensor<1x2x40x8xf32>, tensor<1x2x40x8xf32>, tensor<1x2x40x8xf32>) {
+  %0 = dit.attention %q, %q, %q role self {geometry = #dit.video<t = 10, h = 2, w = 2, prefix = 0, suffix = 0>, scale = 0.35 : f64} : (tensor<1x2x40x8xf32>, tensor<1x2x40x8xf32>, tensor<1x2x40x8xf32>) -> tensor<1x2x40x8xf32>
+  %1 = dit.attention %q, %c, %c role cross {scale = 0.35 : f64} : (tensor<1x2x40x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>) -> tensor<1x2x40x8xf32>
+  %2 = dit.attention %q, %q, %q role self {scale = 0.35 : f64} : (tensor<1x2x40x8xf32>, tensor<1x2x40x8xf32>, tensor<1x2x40x8xf32>) -> tensor<1x2x40x8xf32>
+  return %0, %1, %2 : tensor<1x2x40x8xf32>, tensor<1x2x40x8xf32>, tensor<1x2x40x8xf32>
+}
