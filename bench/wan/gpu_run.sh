@@ -10,6 +10,10 @@ OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
 pkg=gpu
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
+# cuDNN (fused attention) comes with PyTorch's pip packages there; the
+# runtime dlopens it and falls back to its own kernel without it.
+cudnn=$(python3 -c "import nvidia.cudnn, os; print(os.path.join(os.path.dirname(nvidia.cudnn.__file__), 'lib'))" 2>/dev/null || true)
+[ -n "$cudnn" ] && export LD_LIBRARY_PATH="$cudnn:$(dirname "$cudnn")/../cu13/lib:${LD_LIBRARY_PATH:-}"
 python3 -c "import diffusers" 2>/dev/null ||
   python3 -m pip install -q --no-index --no-deps bench/wheels/diffusers-*.whl
 build() { # SRC OUT
