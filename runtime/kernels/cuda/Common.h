@@ -7,6 +7,8 @@
 
 #include <cuda_runtime.h>
 
+#include <array>
+#include <cstdint>
 #include <string>
 
 namespace vsart::cuda {
@@ -48,6 +50,17 @@ vsart_status_t attentionPath(vsart_attention_path_t *path);
 
 /// cuDNN's version when it loads, else 0.
 int cudnnVersion();
+
+/// FNV-1a over the entries of a plan-cache key (std::array<int64_t, N>).
+struct ArrayHash {
+  template <size_t N>
+  size_t operator()(const std::array<int64_t, N> &key) const {
+    size_t h = 1469598103934665603ull;
+    for (int64_t v : key)
+      h = (h ^ static_cast<size_t>(v)) * 1099511628211ull;
+    return h;
+  }
+};
 
 } // namespace vsart::cuda
 

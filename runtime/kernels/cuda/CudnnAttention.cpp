@@ -151,14 +151,7 @@ enum Uid : int64_t {
 };
 
 using Key = std::array<int64_t, 19>;
-struct KeyHash {
-  size_t operator()(const Key &key) const {
-    size_t h = 1469598103934665603ull;
-    for (int64_t v : key)
-      h = (h ^ static_cast<size_t>(v)) * 1099511628211ull;
-    return h;
-  }
-};
+using KeyHash = vsart::cuda::ArrayHash;
 
 /// Owns backend descriptors (the plan keeps those it was built from).
 struct Descs {

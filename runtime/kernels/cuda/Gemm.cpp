@@ -29,14 +29,7 @@ struct GemmArgs {
 };
 
 using Key = std::array<int64_t, 17>;
-struct KeyHash {
-  size_t operator()(const Key &key) const {
-    size_t h = 1469598103934665603ull;
-    for (int64_t v : key)
-      h = (h ^ static_cast<size_t>(v)) * 1099511628211ull;
-    return h;
-  }
-};
+using KeyHash = vsart::cuda::ArrayHash;
 
 struct Plan {
   cublasLtMatmulDesc_t desc = nullptr;
