@@ -59,11 +59,13 @@ private:
   void lowerNorm(Operation *op, vrt::NormKind kind, Value input, Value scale,
                  Value bias, int64_t axis, double eps);
   LogicalResult lowerReturn(func::ReturnOp op);
-  /// The constants (block offsets, list offsets, lists) of a sparse
-  /// pattern over a geometry, shared by every attention using them.
-  std::array<Value, 3> blockListWeights(Location loc,
-                                        dit::SparsityAttr sparsity,
-                                        dit::VideoGeometryAttr geometry);
+  /// The constants of a sparse pattern over a geometry, shared by every
+  /// attention using them; `order`/`inverse` are null without permutation.
+  struct SparseWeights {
+    Value offsets, listOffsets, lists, order, inverse;
+  };
+  SparseWeights blockListWeights(Location loc, dit::SparsityAttr sparsity,
+                                 dit::VideoGeometryAttr geometry);
 
   /// The vrt value standing for dit value `v`.
   Value lookup(Value v);
@@ -83,7 +85,7 @@ private:
   llvm::StringMap<Value> weights;
   DenseMap<Value, Value> inputCopies;
   unsigned numKernels = 0, numConstants = 0, numBlockLists = 0;
-  DenseMap<std::pair<Attribute, Attribute>, std::array<Value, 3>> blockWeights;
+  DenseMap<std::pair<Attribute, Attribute>, SparseWeights> blockWeights;
 };
 
 Value Lowering::lookup(Value v) {
@@ -316,23 +318,37 @@ LogicalResult Lowering::lowerAttention(dit::AttentionOp op) {
     mask = libraryOperand(mask);
   }
   auto bhsd = vrt::LayoutAttr::get(b.getContext(), vrt::Layout::bhsd);
-  std::array<Value, 3> blocks = {};
+  SparseWeights blocks;
   if (auto sparsity = op.getSparsityAttr())
     blocks = blockListWeights(op.getLoc(), sparsity, *op.getGeometry());
-  map.map(op.getResult(),
-          vrt::AttentionOp::create(
-              b, op.getLoc(), op.getType(), libraryOperand(lookup(op.getQuery())),
-              libraryOperand(lookup(op.getKey())),
-              libraryOperand(lookup(op.getValue())), mask, blocks[0], blocks[1],
-              blocks[2], op.getScaleAttr(), bhsd, bhsd, bhsd, IntegerAttr()));
+  // Tile patterns run in tile order: gather the sequence axis before and
+  // scatter it back after (the inverse permutation, again a gather).
+  auto permuted = [&](Value v, Value order) {
+    if (!order)
+      return v;
+    return kernel(op.getLoc(), ValueRange{v, order}, v.getType(),
+                  [&](OpBuilder &ib, Location loc, ValueRange args) {
+                    return dit::GatherOp::create(ib, loc, v.getType(), args[0],
+                                                 args[1],
+                                                 ib.getI64IntegerAttr(2));
+                  });
+  };
+  Value out = vrt::AttentionOp::create(
+      b, op.getLoc(), op.getType(),
+      libraryOperand(permuted(lookup(op.getQuery()), blocks.order)),
+      libraryOperand(permuted(lookup(op.getKey()), blocks.order)),
+      libraryOperand(permuted(lookup(op.getValue()), blocks.order)), mask,
+      blocks.offsets, blocks.listOffsets, blocks.lists, op.getScaleAttr(),
+      bhsd, bhsd, bhsd, IntegerAttr());
+  map.map(op.getResult(), permuted(out, blocks.inverse));
   return success();
 }
 
-std::array<Value, 3>
+Lowering::SparseWeights
 Lowering::blockListWeights(Location loc, dit::SparsityAttr sparsity,
                            dit::VideoGeometryAttr geometry) {
-  std::array<Value, 3> &cached = blockWeights[{sparsity, geometry}];
-  if (cached[0])
+  SparseWeights &cached = blockWeights[{sparsity, geometry}];
+  if (cached.offsets)
     return cached;
   BlockLists lists = computeBlockLists(sparsity, geometry);
   OpBuilder::InsertionGuard guard(b);
@@ -344,9 +360,17 @@ Lowering::blockListWeights(Location loc, dit::SparsityAttr sparsity,
         b, loc, type, prefix + name.str(),
         DenseElementsAttr::get(type, ArrayRef(values)));
   };
-  cached = {constant("offsets", lists.blockOffsets, b.getI64Type()),
-            constant("list_offsets", lists.listOffsets, b.getI64Type()),
-            constant("lists", lists.lists, b.getI32Type())};
+  cached.offsets = constant("offsets", lists.blockOffsets, b.getI64Type());
+  cached.listOffsets =
+      constant("list_offsets", lists.listOffsets, b.getI64Type());
+  cached.lists = constant("lists", lists.lists, b.getI32Type());
+  if (!lists.order.empty()) {
+    std::vector<int64_t> inverse(lists.order.size());
+    for (size_t p = 0; p < lists.order.size(); ++p)
+      inverse[lists.order[p]] = int64_t(p);
+    cached.order = constant("order", lists.order, b.getI64Type());
+    cached.inverse = constant("inverse_order", inverse, b.getI64Type());
+  }
   return cached;
 }
 

@@ -140,15 +140,24 @@ def SparsifyAttentionPass : Pass<"dit-sparsify-attention", "mlir::func::FuncOp">
     a video no longer than the model's training horizon (`horizon` latent
     frames: Wan 21, HunyuanVideo 33, CogVideoX 13) run exactly dense, and a
     longer one keep about `horizon` keyframes (interval ceil(T / horizon)).
-    Invalid options are errors naming the option. The other patterns of the
-    design (vsa, sliding-tile, semantic) are not implemented yet and are
-    rejected by name.
+    `pattern=sliding-tile` (STA): tokens are grouped in `tile` (t, h, w)
+    tiles (edge tiles hold fewer tokens); each query tile attends to the key
+    tiles within a `window` of TxHxW tiles centred on it (odd; a window
+    wider than the grid is clamped, i.e. attends to everything); the
+    lowering gathers q, k, v into tile order around the attention and
+    scatters the result back. Invalid options are errors naming the option.
+    The other patterns of the design (vsa, semantic) are not implemented
+    yet and are rejected by name.
   }];
   let options = [
     Option<"pattern", "pattern", "std::string", /*default=*/"\"\"",
            "frame-window">,
-    Option<"window", "window", "int64_t", /*default=*/"1",
-           "frame-window: frames kept on each side of the query's frame">,
+    Option<"window", "window", "std::string", /*default=*/"\"\"",
+           "frame-window: frames kept on each side of the query's frame "
+           "(default 1); sliding-tile: TxHxW tiles, odd, centred on the "
+           "query's tile (default 3x3x3)">,
+    Option<"tile", "tile", "std::string", /*default=*/"\"4x4x4\"",
+           "sliding-tile: tile size TxHxW in latent tokens">,
     Option<"sink", "sink", "int64_t", /*default=*/"1",
            "frame-window: leading frames every frame keeps">,
     Option<"keyframeInterval", "keyframe-interval", "std::string",

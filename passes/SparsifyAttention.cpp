@@ -12,6 +12,8 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 
+#include <array>
+
 namespace vsa {
 #define GEN_PASS_DEF_SPARSIFYATTENTIONPASS
 #include "passes/Passes.h.inc"
@@ -25,6 +27,8 @@ namespace {
 struct SparsifyAttentionPass
     : vsa::impl::SparsifyAttentionPassBase<SparsifyAttentionPass> {
   using Base::Base;
+  int64_t frameWindow = 1;
+  std::array<int64_t, 3> tileSize = {}, tileWindow = {};
 
   /// The keyframe interval for a video of `frames` latent frames, or an
   /// error message naming the option.
@@ -44,23 +48,92 @@ struct SparsifyAttentionPass
     return (frames + horizon - 1) / horizon;
   }
 
+  /// Parses "TxHxW" (three integers >= `least`) of option `name`.
+  static FailureOr<std::array<int64_t, 3>> parseTriple(StringRef text,
+                                                       StringRef name,
+                                                       int64_t least,
+                                                       std::string &error) {
+    SmallVector<StringRef, 3> parts;
+    text.split(parts, 'x');
+    std::array<int64_t, 3> out;
+    bool ok = parts.size() == 3;
+    for (size_t i = 0; ok && i < 3; ++i)
+      ok = !parts[i].getAsInteger(10, out[i]) && out[i] >= least;
+    if (!ok) {
+      error = ("option " + name + " must be TxHxW with integers >= " +
+               Twine(least) + ", got '" + text + "'")
+                  .str();
+      return failure();
+    }
+    return out;
+  }
+
   LogicalResult checkOptions(Operation *anchor) {
     auto fail = [&](const Twine &message) {
       return anchor->emitError("dit-sparsify-attention: ") << message;
     };
-    if (pattern == "vsa" || pattern == "sliding-tile" || pattern == "semantic")
+    if (pattern == "vsa" || pattern == "semantic")
       return fail("pattern '" + pattern +
-                  "' is not implemented yet (available: frame-window)");
+                  "' is not implemented yet (available: frame-window, "
+                  "sliding-tile)");
+    if (pattern == "sliding-tile")
+      return checkSlidingTile(fail);
     if (pattern != "frame-window")
       return fail("unknown pattern '" + pattern +
-                  "' (option pattern: frame-window)");
-    if (window < 0)
-      return fail("option window must be >= 0, got " + Twine(window));
+                  "' (option pattern: frame-window, sliding-tile)");
+    int64_t frames = 1;
+    if (!window.empty() &&
+        (StringRef(window).getAsInteger(10, frames) || frames < 0))
+      return fail("option window must be an integer >= 0, got '" + window +
+                  "'");
+    frameWindow = frames;
     if (sink < 0)
       return fail("option sink must be >= 0, got " + Twine(sink));
     if (horizon < 1)
       return fail("option horizon must be >= 1, got " + Twine(horizon));
     return success();
+  }
+
+  template <typename Fail> LogicalResult checkSlidingTile(Fail fail) {
+    std::string error;
+    auto tiles = parseTriple(tile, "tile", 1, error);
+    if (failed(tiles))
+      return fail(error);
+    std::string windowText = window.empty() ? std::string("3x3x3") : window;
+    auto win = parseTriple(windowText, "window", 1,
+                           error);
+    if (failed(win))
+      return fail(error);
+    for (int64_t w : *win)
+      if (w % 2 == 0)
+        return fail("option window must have odd sizes (centred on the "
+                    "query tile), got '" + window + "'");
+    tileSize = *tiles;
+    tileWindow = *win;
+    return success();
+  }
+
+  /// The sliding-tile parameters for one attention, or an error when the
+  /// tile is larger than the grid.
+  FailureOr<DictionaryAttr> slidingTileParams(Builder &b,
+                                              dit::VideoGeometryAttr g,
+                                              std::string &error) {
+    const int64_t dims[3] = {g.getT(), g.getH(), g.getW()};
+    static const char *const axes[3] = {"t", "h", "w"};
+    SmallVector<NamedAttribute> params;
+    for (int i = 0; i < 3; ++i) {
+      if (tileSize[i] > dims[i]) {
+        error = ("option tile: " + Twine(tileSize[i]) + " along " + axes[i] +
+                 " is larger than the grid (" + Twine(dims[i]) + ")")
+                    .str();
+        return failure();
+      }
+      params.push_back(b.getNamedAttr(std::string("tile_") + axes[i],
+                                      b.getI64IntegerAttr(tileSize[i])));
+      params.push_back(b.getNamedAttr(std::string("window_") + axes[i],
+                                      b.getI64IntegerAttr(tileWindow[i])));
+    }
+    return b.getDictionaryAttr(params);
   }
 
   void runOnOperation() override {
@@ -73,15 +146,23 @@ struct SparsifyAttentionPass
           op.getMask() || op.getIsCausal())
         return WalkResult::advance();
       std::string error;
-      FailureOr<int64_t> every = interval(op.getGeometry()->getT(), error);
-      if (failed(every)) {
+      DictionaryAttr params;
+      if (pattern == "sliding-tile") {
+        auto tiles = slidingTileParams(b, *op.getGeometry(), error);
+        if (succeeded(tiles))
+          params = *tiles;
+      } else {
+        FailureOr<int64_t> every = interval(op.getGeometry()->getT(), error);
+        if (succeeded(every))
+          params = b.getDictionaryAttr(
+              {b.getNamedAttr("keyframe_interval", b.getI64IntegerAttr(*every)),
+               b.getNamedAttr("sink", b.getI64IntegerAttr(sink)),
+               b.getNamedAttr("window", b.getI64IntegerAttr(frameWindow))});
+      }
+      if (!params) {
         op.emitError("dit-sparsify-attention: ") << error;
         return WalkResult::interrupt();
       }
-      auto params = b.getDictionaryAttr(
-          {b.getNamedAttr("keyframe_interval", b.getI64IntegerAttr(*every)),
-           b.getNamedAttr("sink", b.getI64IntegerAttr(sink)),
-           b.getNamedAttr("window", b.getI64IntegerAttr(window))});
       op.setSparsityAttr(
           dit::SparsityAttr::get(b.getContext(), pattern, params));
       return WalkResult::advance();

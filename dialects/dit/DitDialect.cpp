@@ -50,15 +50,25 @@ VideoGeometryAttr::verify(function_ref<InFlightDiagnostic()> emitError,
 LogicalResult
 SparsityAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                      StringRef pattern, DictionaryAttr params) {
-  if (pattern != "frame-window")
+  SmallVector<StringRef, 6> keys;
+  if (pattern == "frame-window")
+    keys = {"window", "sink", "keyframe_interval"};
+  else if (pattern == "sliding-tile")
+    keys = {"tile_t", "tile_h", "tile_w", "window_t", "window_h", "window_w"};
+  else
     return emitError() << "unknown sparsity pattern '" << pattern << "'";
-  for (StringRef key : {"window", "sink", "keyframe_interval"}) {
+  for (StringRef key : keys) {
     auto value = params ? params.getAs<IntegerAttr>(key) : IntegerAttr();
     if (!value)
-      return emitError() << "frame-window sparsity needs an integer '" << key
+      return emitError() << pattern << " sparsity needs an integer '" << key
                          << "'";
-    if (value.getInt() < 0)
-      return emitError() << "frame-window '" << key << "' must be >= 0, got "
+    int64_t least = key.starts_with("tile") ? 1 : 0;
+    if (value.getInt() < least)
+      return emitError() << pattern << " '" << key << "' must be >= " << least
+                         << ", got " << value.getInt();
+    if (key.starts_with("window_") && value.getInt() % 2 == 0)
+      return emitError() << "sliding-tile '" << key
+                         << "' must be odd (centred on the query tile), got "
                          << value.getInt();
   }
   return success();

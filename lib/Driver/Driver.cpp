@@ -50,10 +50,10 @@ std::string vsa::parseSparseOption(StringRef text, std::string &out) {
     key = key.trim();
     value = value.trim();
     static const char *const known[] = {"window", "sink", "keyframe-interval",
-                                        "horizon"};
+                                        "horizon", "tile"};
     if (!llvm::is_contained(known, key))
       return "--sparse: unknown key '" + key.str() +
-             "' (window, sink, keyframe-interval, horizon)";
+             "' (window, sink, keyframe-interval, horizon, tile)";
     if (value.empty() || !llvm::all_of(value, [](char c) {
           return llvm::isAlnum(c) || c == '-';
         }))

@@ -507,9 +507,12 @@ LogicalResult Evaluator::evalAttention(dit::AttentionOp op) {
     for (int64_t b = 0; b < lists.numBlocks(); ++b) {
       for (int64_t e = lists.listOffsets[b]; e < lists.listOffsets[b + 1]; ++e)
         kept[b][lists.lists[e]] = true;
-      for (int64_t t = lists.blockOffsets[b]; t < lists.blockOffsets[b + 1]; ++t)
-        blockOf.push_back(b);
     }
+    // Token order[p] sits at position p, which lies in the block covering p.
+    blockOf.assign(lists.blockOffsets.back(), 0);
+    for (int64_t b = 0; b < lists.numBlocks(); ++b)
+      for (int64_t p = lists.blockOffsets[b]; p < lists.blockOffsets[b + 1]; ++p)
+        blockOf[lists.order.empty() ? p : lists.order[p]] = b;
   }
   Tensor r = make(op.getResult());
   std::vector<double> s(Skv);

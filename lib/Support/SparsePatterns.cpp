@@ -2,6 +2,8 @@
 
 #include "vsa/Support/SparsePatterns.h"
 
+#include <algorithm>
+#include <array>
 #include <cstdlib>
 
 using namespace vsa;
@@ -25,8 +27,66 @@ bool keepsFrame(int64_t f, int64_t g, int64_t window, int64_t sink,
 
 } // namespace
 
+namespace {
+
+/// Sliding tile attention: each query tile keeps the key tiles within a
+/// window of tiles centred on it (clamped at the grid's edges).
+BlockLists slidingTileLists(dit::SparsityAttr sparsity,
+                            dit::VideoGeometryAttr g) {
+  const int64_t dims[3] = {g.getT(), g.getH(), g.getW()};
+  const int64_t tile[3] = {sparsity.getInt("tile_t"), sparsity.getInt("tile_h"),
+                           sparsity.getInt("tile_w")};
+  const int64_t half[3] = {sparsity.getInt("window_t") / 2,
+                           sparsity.getInt("window_h") / 2,
+                           sparsity.getInt("window_w") / 2};
+  int64_t grid[3];
+  for (int i = 0; i < 3; ++i)
+    grid[i] = (dims[i] + tile[i] - 1) / tile[i];
+  BlockLists out;
+  const int64_t prefix = g.getPrefix();
+  for (int64_t p = 0; p < prefix; ++p)
+    out.order.push_back(p);
+  out.blockOffsets = {0, prefix};
+  std::vector<std::array<int64_t, 3>> coords;
+  for (int64_t a = 0; a < grid[0]; ++a)
+    for (int64_t b = 0; b < grid[1]; ++b)
+      for (int64_t c = 0; c < grid[2]; ++c) {
+        coords.push_back({a, b, c});
+        for (int64_t f = a * tile[0]; f < std::min((a + 1) * tile[0], dims[0]); ++f)
+          for (int64_t r = b * tile[1]; r < std::min((b + 1) * tile[1], dims[1]); ++r)
+            for (int64_t q = c * tile[2]; q < std::min((c + 1) * tile[2], dims[2]); ++q)
+              out.order.push_back(prefix + (f * dims[1] + r) * dims[2] + q);
+        out.blockOffsets.push_back(int64_t(out.order.size()));
+      }
+  const int64_t video = prefix + dims[0] * dims[1] * dims[2];
+  for (int64_t s = 0; s < g.getSuffix(); ++s)
+    out.order.push_back(video + s);
+  out.blockOffsets.push_back(int64_t(out.order.size()));
+  const int64_t n = out.numBlocks(), suffix = n - 1;
+  out.listOffsets.push_back(0);
+  for (int64_t qb = 0; qb < n; ++qb) {
+    for (int64_t kb = 0; kb < n; ++kb) {
+      bool keep = qb == 0 || qb == suffix || kb == 0 || kb == suffix;
+      if (!keep) {
+        const auto &x = coords[qb - 1], &y = coords[kb - 1];
+        keep = std::llabs(x[0] - y[0]) <= half[0] &&
+               std::llabs(x[1] - y[1]) <= half[1] &&
+               std::llabs(x[2] - y[2]) <= half[2];
+      }
+      if (keep)
+        out.lists.push_back(int32_t(kb));
+    }
+    out.listOffsets.push_back(int64_t(out.lists.size()));
+  }
+  return out;
+}
+
+} // namespace
+
 BlockLists vsa::computeBlockLists(dit::SparsityAttr sparsity,
                                   dit::VideoGeometryAttr geometry) {
+  if (sparsity.getPattern() == "sliding-tile")
+    return slidingTileLists(sparsity, geometry);
   BlockLists out;
   const int64_t frames = geometry.getT();
   const int64_t frameTokens = geometry.getH() * geometry.getW();

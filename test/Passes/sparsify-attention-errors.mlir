@@ -5,9 +5,9 @@
 // RUN: not vsa-opt %s --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=frame-window horizon=0}))' 2>&1 | FileCheck %s --check-prefix=HORIZON
 // RUN: not vsa-opt %s --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=frame-window keyframe-interval=-3}))' 2>&1 | FileCheck %s --check-prefix=INTERVAL
 // RUN: not vsa-opt %s --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=frame-window stride=2}))' 2>&1 | FileCheck %s --check-prefix=KEY
-// VSA: error: dit-sparsify-attention: pattern 'vsa' is not implemented yet (available: frame-window)
-// UNKNOWN: error: dit-sparsify-attention: unknown pattern 'blocky' (option pattern: frame-window)
-// WINDOW: error: dit-sparsify-attention: option window must be >= 0, got -2
+// VSA: error: dit-sparsify-attention: pattern 'vsa' is not implemented yet (available: frame-window, sliding-tile)
+// UNKNOWN: error: dit-sparsify-attention: unknown pattern 'blocky' (option pattern: frame-window, sliding-tile)
+// WINDOW: error: dit-sparsify-attention: option window must be an integer >= 0, got '-2'
 // SINK: error: dit-sparsify-attention: option sink must be >= 0, got -1
 // HORIZON: error: dit-sparsify-attention: option horizon must be >= 1, got 0
 // INTERVAL: error: dit-sparsify-attention: keyframe-interval must be 'auto' or an integer >= 0, got '-3'

@@ -23,14 +23,20 @@ struct BlockLists {
   std::vector<int64_t> blockOffsets; // query and key blocks are the same
   std::vector<int64_t> listOffsets;
   std::vector<int32_t> lists;
+  /// Token order the blocks refer to: position p holds token order[p]
+  /// (empty: the sequence's own order). Tiles of a 3-D grid are not
+  /// contiguous in (frame, row, column) order, so tile patterns permute.
+  std::vector<int64_t> order;
 
   int64_t numBlocks() const { return int64_t(blockOffsets.size()) - 1; }
   /// Whether every query block lists every key block (dense attention).
   bool isDense() const;
 };
 
-/// The lists of `sparsity` over `geometry`: blocks are the prefix tokens,
-/// each latent frame, and the suffix tokens (empty ones included).
+/// The lists of `sparsity` over `geometry`. frame-window: blocks are the
+/// prefix tokens, each latent frame, and the suffix tokens (empty ones
+/// included). sliding-tile: the prefix, each (t, h, w) tile of the latent
+/// grid in tile order (edge tiles hold fewer tokens), the suffix.
 BlockLists computeBlockLists(dit::SparsityAttr sparsity,
                              dit::VideoGeometryAttr geometry);
 

@@ -45,3 +45,27 @@ func.func @no_geometry(%q: tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32> {
   %0 = dit.attention %q, %q, %q role self {scale = 0.35 : f64, sparsity = #dit.sparsity<"frame-window", {window = 1 : i64, sink = 1 : i64, keyframe_interval = 0 : i64}>} : (tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32>
   return %0 : tensor<1x2x12x8xf32>
 }
+
+// -----
+
+// CHECK: sparsity = #dit.sparsity<"sliding-tile", {tile_h = 2 : i64, tile_t = 1 : i64, tile_w = 2 : i64, window_h = 3 : i64, window_t = 1 : i64, window_w = 3 : i64}>
+func.func @sliding_tile(%q: tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32> {
+  %0 = dit.attention %q, %q, %q role self {geometry = #dit.video<t = 3, h = 2, w = 2, prefix = 0, suffix = 0>, scale = 0.35 : f64, sparsity = #dit.sparsity<"sliding-tile", {tile_t = 1 : i64, tile_h = 2 : i64, tile_w = 2 : i64, window_t = 1 : i64, window_h = 3 : i64, window_w = 3 : i64}>} : (tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32>
+  return %0 : tensor<1x2x12x8xf32>
+}
+
+// -----
+
+func.func @even_window(%q: tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32> {
+  // expected-error @below {{sliding-tile 'window_h' must be odd (centred on the query tile), got 2}}
+  %0 = dit.attention %q, %q, %q role self {geometry = #dit.video<t = 3, h = 2, w = 2, prefix = 0, suffix = 0>, scale = 0.35 : f64, sparsity = #dit.sparsity<"sliding-tile", {tile_t = 1 : i64, tile_h = 2 : i64, tile_w = 2 : i64, window_t = 1 : i64, window_h = 2 : i64, window_w = 3 : i64}>} : (tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32>
+  return %0 : tensor<1x2x12x8xf32>
+}
+
+// -----
+
+func.func @zero_tile(%q: tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32> {
+  // expected-error @below {{sliding-tile 'tile_t' must be >= 1, got 0}}
+  %0 = dit.attention %q, %q, %q role self {geometry = #dit.video<t = 3, h = 2, w = 2, prefix = 0, suffix = 0>, scale = 0.35 : f64, sparsity = #dit.sparsity<"sliding-tile", {tile_t = 0 : i64, tile_h = 2 : i64, tile_w = 2 : i64, window_t = 1 : i64, window_h = 3 : i64, window_w = 3 : i64}>} : (tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32>
+  return %0 : tensor<1x2x12x8xf32>
+}
