@@ -112,28 +112,28 @@ void fuseProducers(func::FuncOp func) {
   }
 }
 
-/// A kernel used once whose result is transpose(x, 0 2 1 3): it now yields x.
-bool dropFinalTranspose(Value operand) {
+/// The transpose(x, 0 2 1 3) that kernel `k` ends in, if any.
+dit::TransposeOp finalHeadsTranspose(vrt::KernelOp k) {
+  auto t = k ? k.getYielded().getDefiningOp<dit::TransposeOp>()
+             : dit::TransposeOp();
+  return t && t.getPerm() == ArrayRef<int64_t>(kHeadsToSeq) ? t
+                                                           : dit::TransposeOp();
+}
+
+/// Whether `operand` comes from a kernel used once that ends in that
+/// transpose.
+bool isFinalTransposeAbsorbable(Value operand) {
   auto k = operand.getDefiningOp<vrt::KernelOp>();
-  if (!k || !k->hasOneUse())
-    return false;
-  auto t = k.getYielded().getDefiningOp<dit::TransposeOp>();
-  if (!t || t.getPerm() != ArrayRef<int64_t>(kHeadsToSeq))
-    return false;
-  Operation *yield = k.getBody().front().getTerminator();
-  yield->setOperand(0, t.getInput());
+  return k && k->hasOneUse() && finalHeadsTranspose(k);
+}
+
+/// Makes kernel `k`, which ends in transpose(x, 0 2 1 3), yield x.
+void dropFinalTranspose(vrt::KernelOp k) {
+  dit::TransposeOp t = finalHeadsTranspose(k);
+  k.getBody().front().getTerminator()->setOperand(0, t.getInput());
   k.getResult().setType(t.getInput().getType());
   if (t->use_empty())
     t->erase();
-  return true;
-}
-
-bool isFinalTransposeAbsorbable(Value operand) {
-  auto k = operand.getDefiningOp<vrt::KernelOp>();
-  if (!k || !k->hasOneUse())
-    return false;
-  auto t = k.getYielded().getDefiningOp<dit::TransposeOp>();
-  return t && t.getPerm() == ArrayRef<int64_t>(kHeadsToSeq);
 }
 
 /// The attention result's only use is a kernel that first transposes it.
@@ -164,7 +164,7 @@ bool absorbOutputTranspose(vrt::AttentionOp attn) {
 /// them reads it as bshd.
 bool absorbQueryTranspose(Value query) {
   auto k = query.getDefiningOp<vrt::KernelOp>();
-  if (!k)
+  if (!finalHeadsTranspose(k))
     return false;
   for (OpOperand &use : k->getUses()) {
     auto user = dyn_cast<vrt::AttentionOp>(use.getOwner());
@@ -172,13 +172,7 @@ bool absorbQueryTranspose(Value query) {
         user.getQLayout() != vrt::Layout::bhsd)
       return false;
   }
-  auto t = k.getYielded().getDefiningOp<dit::TransposeOp>();
-  if (!t || t.getPerm() != ArrayRef<int64_t>(kHeadsToSeq))
-    return false;
-  k.getBody().front().getTerminator()->setOperand(0, t.getInput());
-  k.getResult().setType(t.getInput().getType());
-  if (t->use_empty())
-    t->erase();
+  dropFinalTranspose(k);
   for (Operation *user : k->getUsers())
     cast<vrt::AttentionOp>(user).setQLayout(vrt::Layout::bshd);
   return true;
@@ -192,8 +186,8 @@ void absorbAttentionLayouts(func::FuncOp func) {
         attn.getKey() != attn.getValue() &&
         isFinalTransposeAbsorbable(attn.getKey()) &&
         isFinalTransposeAbsorbable(attn.getValue())) {
-      dropFinalTranspose(attn.getKey());
-      dropFinalTranspose(attn.getValue());
+      dropFinalTranspose(attn.getKey().getDefiningOp<vrt::KernelOp>());
+      dropFinalTranspose(attn.getValue().getDefiningOp<vrt::KernelOp>());
       attn.setKvLayout(vrt::Layout::bshd);
     }
     if (attn.getOutLayout() == vrt::Layout::bhsd)
@@ -232,9 +226,7 @@ void replaceCopiesByViews(func::FuncOp func) {
       continue;
     // Copies of inputs and weights (seen through views) stay: they are not
     // in the arena, and outputs and library operands must be.
-    Value root = k.getInputs()[0];
-    while (auto view = root.getDefiningOp<vrt::ViewOp>())
-      root = view.getInput();
+    Value root = vrt::viewSource(k.getInputs()[0]);
     if (isa<BlockArgument>(root) || root.getDefiningOp<vrt::WeightOp>())
       continue;
     OpBuilder b(k);

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "vsa/dialects/dit/DitOps.h"
+#include "vsa/Support/Matchers.h"
 #include "vsa/dialects/dit/ShapeInference.h"
 #include "vsa/dialects/vrt/VrtOps.h"
 #include "vsa/Support/Elements.h"
@@ -33,10 +34,6 @@ using namespace vsa;
 namespace {
 
 using BodyFn = llvm::function_ref<Value(OpBuilder &, Location, ValueRange)>;
-
-ArrayRef<int64_t> shapeOf(Value v) {
-  return cast<RankedTensorType>(v.getType()).getShape();
-}
 
 RankedTensorType withShape(Value v, ArrayRef<int64_t> shape) {
   return RankedTensorType::get(
@@ -401,9 +398,7 @@ void Lowering::lowerNorm(Operation *op, vrt::NormKind kind, Value input,
 
 LogicalResult Lowering::lowerReturn(func::ReturnOp op) {
   for (OpOperand &operand : op->getOpOperands()) {
-    Value v = lookup(operand.get()), root = v;
-    while (auto viewOp = root.getDefiningOp<vrt::ViewOp>())
-      root = viewOp.getInput();
+    Value v = lookup(operand.get()), root = vrt::viewSource(v);
     // Outputs are copied out of the arena; inputs and weights are not in it.
     if (isa<BlockArgument>(root) || root.getDefiningOp<vrt::WeightOp>())
       v = kernel(op.getLoc(), v, v.getType(),

@@ -92,9 +92,7 @@ private:
 };
 
 Operation *bufferOwner(Value v) {
-  while (auto view = v.getDefiningOp<vrt::ViewOp>())
-    v = view.getInput();
-  Operation *def = v.getDefiningOp();
+  Operation *def = vrt::viewSource(v).getDefiningOp();
   return def && ownsBuffer(def) ? def : nullptr;
 }
 

@@ -56,6 +56,12 @@ bool vsa::vrt::isElementwiseKernelOp(Operation *op) {
              dit::GatedAddOp>(op);
 }
 
+Value vsa::vrt::viewSource(Value v) {
+  while (auto view = v.getDefiningOp<ViewOp>())
+    v = view.getInput();
+  return v;
+}
+
 bool vsa::vrt::isKernelRootOp(Operation *op) {
   return isa<dit::ReduceOp, dit::ScatterNdOp, dit::ScatterElementsOp>(op);
 }

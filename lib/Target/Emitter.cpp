@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "vsa/Target/Emitter.h"
+#include "vsa/Support/Matchers.h"
 #include "vsa/dialects/dit/ShapeInference.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
@@ -25,10 +26,6 @@ using namespace vsa;
 using namespace vsa::target;
 
 namespace {
-
-ArrayRef<int64_t> shapeOf(Value v) {
-  return cast<RankedTensorType>(v.getType()).getShape();
-}
 
 Type elementTypeOf(Value v) {
   return cast<RankedTensorType>(v.getType()).getElementType();
@@ -94,7 +91,6 @@ private:
   /// Pointer expression of `v` (const void * or void *).
   std::string ptr(Value v);
   std::string typed(Value v, bool isConst = true);
-  Value root(Value v);
 
   func::FuncOp func;
   const EmitOptions &options;
@@ -120,12 +116,6 @@ bool readByLibraryCall(Value v) {
   return false;
 }
 
-Value ModelEmitter::root(Value v) {
-  while (auto view = v.getDefiningOp<vrt::ViewOp>())
-    v = view.getInput();
-  return v;
-}
-
 Storage ModelEmitter::storageOf(Value v) {
   Type t = elementTypeOf(v);
   if (t.isInteger(64))
@@ -141,7 +131,7 @@ Storage ModelEmitter::storageOf(Value v) {
   // Model inputs keep their precision (a timestep must not round to bf16),
   // and so do weights that only generated kernels read (frequency tables,
   // modulation tables): kernels compute in fp32 from any storage.
-  Value r = root(v);
+  Value r = vrt::viewSource(v);
   bool wide = isa<BlockArgument>(r) ||
               (r.getDefiningOp<vrt::WeightOp>() && !readByLibraryCall(r));
   if (cuda && !wide)
@@ -154,7 +144,7 @@ Storage ModelEmitter::storageOf(Value v) {
 }
 
 std::string ModelEmitter::ptr(Value v) {
-  v = root(v);
+  v = vrt::viewSource(v);
   if (auto arg = dyn_cast<BlockArgument>(v))
     return llvm::formatv("inputs[{0}]", arg.getArgNumber()).str();
   Operation *def = v.getDefiningOp();

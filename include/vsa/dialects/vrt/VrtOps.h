@@ -25,6 +25,9 @@ bool isElementwiseKernelOp(mlir::Operation *op);
 /// and scatters need a loop or a second pass of their own.
 bool isKernelRootOp(mlir::Operation *op);
 
+/// The buffer `v` is a view of (through any chain of vrt.view), or `v`.
+mlir::Value viewSource(mlir::Value v);
+
 /// Name of the function attribute holding the arena size in bytes.
 inline constexpr llvm::StringLiteral kArenaBytesAttr = "vrt.arena_bytes";
 
