@@ -330,13 +330,26 @@ LogicalResult Lowering::lowerAttention(dit::AttentionOp op) {
                                                  ib.getI64IntegerAttr(2));
                   });
   };
+  Value q = libraryOperand(permuted(lookup(op.getQuery()), blocks.order));
+  Value k = libraryOperand(permuted(lookup(op.getKey()), blocks.order));
+  Value v = libraryOperand(permuted(lookup(op.getValue()), blocks.order));
+  Value listOffsets = blocks.listOffsets, lists = blocks.lists;
+  if (blocks.offsets && !lists) {
+    // VSA: the lists are chosen at run time from the pooled q and k.
+    ArrayRef<int64_t> qs = shapeOf(q);
+    int64_t n = shapeOf(blocks.offsets)[0] - 1, numLists = qs[0] * qs[1] * n;
+    auto select = vrt::VsaSelectOp::create(
+        b, op.getLoc(), RankedTensorType::get({numLists + 1}, b.getI64Type()),
+        RankedTensorType::get({numLists * n}, b.getI32Type()), q, k,
+        blocks.offsets, op.getScaleAttr(),
+        b.getF64FloatAttr(op.getSparsityAttr().getFloat("sparsity")), bhsd,
+        bhsd, DenseI64ArrayAttr());
+    listOffsets = select.getListOffsets();
+    lists = select.getLists();
+  }
   Value out = vrt::AttentionOp::create(
-      b, op.getLoc(), op.getType(),
-      libraryOperand(permuted(lookup(op.getQuery()), blocks.order)),
-      libraryOperand(permuted(lookup(op.getKey()), blocks.order)),
-      libraryOperand(permuted(lookup(op.getValue()), blocks.order)), mask,
-      blocks.offsets, blocks.listOffsets, blocks.lists, op.getScaleAttr(),
-      bhsd, bhsd, bhsd, IntegerAttr());
+      b, op.getLoc(), op.getType(), q, k, v, mask, blocks.offsets, listOffsets,
+      lists, op.getScaleAttr(), bhsd, bhsd, bhsd, IntegerAttr());
   map.map(op.getResult(), permuted(out, blocks.inverse));
   return success();
 }
@@ -358,9 +371,11 @@ Lowering::blockListWeights(Location loc, dit::SparsityAttr sparsity,
         DenseElementsAttr::get(type, ArrayRef(values)));
   };
   cached.offsets = constant("offsets", lists.blockOffsets, b.getI64Type());
-  cached.listOffsets =
-      constant("list_offsets", lists.listOffsets, b.getI64Type());
-  cached.lists = constant("lists", lists.lists, b.getI32Type());
+  if (!lists.listOffsets.empty()) { // else chosen at run time (vsa)
+    cached.listOffsets =
+        constant("list_offsets", lists.listOffsets, b.getI64Type());
+    cached.lists = constant("lists", lists.lists, b.getI32Type());
+  }
   if (!lists.order.empty()) {
     std::vector<int64_t> inverse(lists.order.size());
     for (size_t p = 0; p < lists.order.size(); ++p)

@@ -145,9 +145,14 @@ def SparsifyAttentionPass : Pass<"dit-sparsify-attention", "mlir::func::FuncOp">
     tiles within a `window` of TxHxW tiles centred on it (odd; a window
     wider than the grid is clamped, i.e. attends to everything); the
     lowering gathers q, k, v into tile order around the attention and
-    scatters the result back. Invalid options are errors naming the option.
-    The other patterns of the design (vsa, semantic) are not implemented
-    yet and are rejected by name.
+    scatters the result back. `pattern=vsa` (Video Sparse Attention): tokens
+    in `tile` tiles; at run time a coarse stage mean-pools q and k per tile
+    and each (head, query tile) keeps the top-k key tiles, k = max(1,
+    min(ceil((1 - sparsity) * tiles), tiles)), for block-sparse attention;
+    `sparsity` is the default the executable's `--attn sparsity=` overrides.
+    `gate=1` asks for VSA's gated coarse output (`to_gate_compress`), an
+    error on a model without that weight. Invalid options are errors naming
+    the option. `semantic` is not implemented yet and is rejected by name.
   }];
   let options = [
     Option<"pattern", "pattern", "std::string", /*default=*/"\"\"",
@@ -157,12 +162,17 @@ def SparsifyAttentionPass : Pass<"dit-sparsify-attention", "mlir::func::FuncOp">
            "(default 1); sliding-tile: TxHxW tiles, odd, centred on the "
            "query's tile (default 3x3x3)">,
     Option<"tile", "tile", "std::string", /*default=*/"\"4x4x4\"",
-           "sliding-tile: tile size TxHxW in latent tokens">,
+           "sliding-tile, vsa: tile size TxHxW in latent tokens">,
     Option<"sink", "sink", "int64_t", /*default=*/"1",
            "frame-window: leading frames every frame keeps">,
     Option<"keyframeInterval", "keyframe-interval", "std::string",
            /*default=*/"\"auto\"",
            "frame-window: keyframe spacing in frames, 0 for none, or auto">,
+    Option<"sparsity", "sparsity", "double", /*default=*/"0.875",
+           "vsa: default fraction of key tiles each query tile drops, in "
+           "[0, 1)">,
+    Option<"gate", "gate", "bool", /*default=*/"false",
+           "vsa: add the gated coarse output (needs to_gate_compress)">,
     Option<"horizon", "horizon", "int64_t", /*default=*/"21",
            "frame-window: the model's training horizon in latent frames "
            "(for keyframe-interval=auto; Wan 21, HunyuanVideo 33, "

@@ -12,6 +12,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/STLExtras.h"
 
 #include <map>
@@ -28,7 +29,8 @@ namespace {
 
 bool ownsBuffer(Operation *op) {
   return isa<vrt::GemmOp, vrt::AttentionOp, vrt::NormOp, vrt::SoftmaxOp,
-             vrt::KernelOp, vrt::AllToAllOp, vrt::AllGatherOp>(op);
+             vrt::KernelOp, vrt::AllToAllOp, vrt::AllGatherOp,
+             vrt::VsaSelectOp>(op);
 }
 
 /// Bytes per element in device memory: float activations are bf16 on CUDA.
@@ -91,9 +93,20 @@ private:
   int64_t top = 0, peak = 0;
 };
 
-Operation *bufferOwner(Value v) {
-  Operation *def = vrt::viewSource(v).getDefiningOp();
-  return def && ownsBuffer(def) ? def : nullptr;
+/// The op result that owns the buffer `v` reads (through views), if any.
+Value bufferOf(Value v) {
+  Value source = vrt::viewSource(v);
+  Operation *def = source.getDefiningOp();
+  return def && ownsBuffer(def) ? source : Value();
+}
+
+/// Records the arena offsets of `op`'s results: `offset` for one result,
+/// `offsets` for several.
+void setOffsets(Operation *op, ArrayRef<int64_t> offsets, OpBuilder &b) {
+  if (offsets.size() == 1)
+    op->setAttr("offset", b.getI64IntegerAttr(offsets[0]));
+  else
+    op->setAttr("offsets", b.getDenseI64ArrayAttr(offsets));
 }
 
 struct PlanMemoryPass : vsa::impl::PlanMemoryPassBase<PlanMemoryPass> {
@@ -110,39 +123,43 @@ struct PlanMemoryPass : vsa::impl::PlanMemoryPassBase<PlanMemoryPass> {
     bool cuda = target == "cuda";
     Block &block = func.getBody().front();
     // Position of the last op reading each buffer (through views).
-    DenseMap<Operation *, unsigned> lastUse, position;
+    DenseMap<Value, unsigned> lastUse;
+    DenseMap<Operation *, unsigned> position;
     unsigned index = 0;
     for (Operation &op : block) {
       position[&op] = index;
       for (Value operand : op.getOperands())
-        if (Operation *owner = bufferOwner(operand))
-          lastUse[owner] = isa<func::ReturnOp>(op) ? ~0u : index;
+        if (Value buffer = bufferOf(operand))
+          lastUse[buffer] = isa<func::ReturnOp>(op) ? ~0u : index;
       ++index;
     }
     Arena arena;
-    DenseMap<Operation *, std::pair<int64_t, int64_t>> placed;
-    SmallVector<Operation *> dying;
+    // Buffers placed and alive, in placement order (deterministic release).
+    llvm::MapVector<Value, std::pair<int64_t, int64_t>> placed;
     OpBuilder b(func.getContext());
     for (Operation &op : block) {
       if (ownsBuffer(&op)) {
-        auto type = cast<RankedTensorType>(op.getResult(0).getType());
-        int64_t bytes = alignUp(type.getNumElements() *
-                                elementBytes(type.getElementType(), cuda));
-        int64_t offset = arena.allocate(bytes);
-        op.setAttr("offset", b.getI64IntegerAttr(offset));
-        placed[&op] = {offset, bytes};
-        // A result nobody reads is released right away.
-        if (!lastUse.count(&op))
-          lastUse[&op] = position[&op];
+        SmallVector<int64_t> offsets;
+        for (Value result : op.getResults()) {
+          auto type = cast<RankedTensorType>(result.getType());
+          int64_t bytes = alignUp(type.getNumElements() *
+                                  elementBytes(type.getElementType(), cuda));
+          offsets.push_back(arena.allocate(bytes));
+          placed[result] = {offsets.back(), bytes};
+          // A result nobody reads is released right away.
+          if (!lastUse.count(result))
+            lastUse[result] = position[&op];
+        }
+        setOffsets(&op, offsets, b);
       }
-      for (auto &[owner, last] : lastUse)
-        if (last == position[&op] && placed.count(owner))
-          dying.push_back(owner);
-      for (Operation *owner : dying) {
-        arena.release(placed[owner].first, placed[owner].second);
-        placed.erase(owner);
+      SmallVector<Value> dying;
+      for (auto &[buffer, extent] : placed)
+        if (lastUse[buffer] == position[&op])
+          dying.push_back(buffer);
+      for (Value buffer : dying) {
+        arena.release(placed[buffer].first, placed[buffer].second);
+        placed.erase(buffer);
       }
-      dying.clear();
     }
     func->setAttr(vrt::kArenaBytesAttr, b.getI64IntegerAttr(arena.peakBytes()));
   }

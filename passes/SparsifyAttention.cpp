@@ -11,6 +11,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/Support/Format.h"
 
 #include <array>
 
@@ -72,15 +73,16 @@ struct SparsifyAttentionPass
     auto fail = [&](const Twine &message) {
       return anchor->emitError("dit-sparsify-attention: ") << message;
     };
-    if (pattern == "vsa" || pattern == "semantic")
-      return fail("pattern '" + pattern +
-                  "' is not implemented yet (available: frame-window, "
-                  "sliding-tile)");
+    if (pattern == "semantic")
+      return fail("pattern 'semantic' is not implemented yet (available: "
+                  "frame-window, sliding-tile, vsa)");
     if (pattern == "sliding-tile")
       return checkSlidingTile(fail);
+    if (pattern == "vsa")
+      return checkVsa(fail, anchor);
     if (pattern != "frame-window")
       return fail("unknown pattern '" + pattern +
-                  "' (option pattern: frame-window, sliding-tile)");
+                  "' (option pattern: frame-window, sliding-tile, vsa)");
     int64_t frames = 1;
     if (!window.empty() &&
         (StringRef(window).getAsInteger(10, frames) || frames < 0))
@@ -113,21 +115,68 @@ struct SparsifyAttentionPass
     return success();
   }
 
+  template <typename Fail>
+  LogicalResult checkVsa(Fail fail, Operation *anchor) {
+    std::string error;
+    auto tiles = parseTriple(tile, "tile", 1, error);
+    if (failed(tiles))
+      return fail(error);
+    tileSize = *tiles;
+    if (!(sparsity >= 0.0 && sparsity < 1.0)) {
+      std::string value;
+      llvm::raw_string_ostream(value) << llvm::format("%g", double(sparsity));
+      return fail("option sparsity must be in [0, 1), got " + value);
+    }
+    if (gate) {
+      // A VSA-trained checkpoint carries to_gate_compress; others have no
+      // gate to apply, and a silent fine-only fallback would be a lie.
+      bool found = false;
+      anchor->walk([&](dit::ParamOp p) {
+        found |= StringRef(p.getName()).contains("to_gate_compress");
+      });
+      if (!found)
+        return fail("option gate: the model has no to_gate_compress weight "
+                    "(not a VSA-trained checkpoint); run without gate for "
+                    "fine-only VSA");
+      return fail("option gate: the gated coarse output is not implemented "
+                  "yet");
+    }
+    return success();
+  }
+
+  /// The tile parameters of vsa (the run-time choice needs no window).
+  DictionaryAttr vsaParams(Builder &b) {
+    return b.getDictionaryAttr(
+        {b.getNamedAttr("sparsity", b.getF64FloatAttr(sparsity)),
+         b.getNamedAttr("tile_h", b.getI64IntegerAttr(tileSize[1])),
+         b.getNamedAttr("tile_t", b.getI64IntegerAttr(tileSize[0])),
+         b.getNamedAttr("tile_w", b.getI64IntegerAttr(tileSize[2]))});
+  }
+
   /// The sliding-tile parameters for one attention, or an error when the
   /// tile is larger than the grid.
-  FailureOr<DictionaryAttr> slidingTileParams(Builder &b,
-                                              dit::VideoGeometryAttr g,
-                                              std::string &error) {
+  /// Fails, naming the axis, when the tile is larger than the grid.
+  LogicalResult checkTileFits(dit::VideoGeometryAttr g, std::string &error) {
     const int64_t dims[3] = {g.getT(), g.getH(), g.getW()};
     static const char *const axes[3] = {"t", "h", "w"};
-    SmallVector<NamedAttribute> params;
-    for (int i = 0; i < 3; ++i) {
+    for (int i = 0; i < 3; ++i)
       if (tileSize[i] > dims[i]) {
         error = ("option tile: " + Twine(tileSize[i]) + " along " + axes[i] +
                  " is larger than the grid (" + Twine(dims[i]) + ")")
                     .str();
         return failure();
       }
+    return success();
+  }
+
+  FailureOr<DictionaryAttr> slidingTileParams(Builder &b,
+                                              dit::VideoGeometryAttr g,
+                                              std::string &error) {
+    if (failed(checkTileFits(g, error)))
+      return failure();
+    static const char *const axes[3] = {"t", "h", "w"};
+    SmallVector<NamedAttribute> params;
+    for (int i = 0; i < 3; ++i) {
       params.push_back(b.getNamedAttr(std::string("tile_") + axes[i],
                                       b.getI64IntegerAttr(tileSize[i])));
       params.push_back(b.getNamedAttr(std::string("window_") + axes[i],
@@ -147,7 +196,10 @@ struct SparsifyAttentionPass
         return WalkResult::advance();
       std::string error;
       DictionaryAttr params;
-      if (pattern == "sliding-tile") {
+      if (pattern == "vsa") {
+        if (succeeded(checkTileFits(*op.getGeometry(), error)))
+          params = vsaParams(b);
+      } else if (pattern == "sliding-tile") {
         auto tiles = slidingTileParams(b, *op.getGeometry(), error);
         if (succeeded(tiles))
           params = *tiles;

@@ -40,6 +40,24 @@ for dir in $pkg/fixtures/*/; do
   "$pkg/$name" --quiet --random-inputs --repeat 20 | grep median | sed "s/^/$name: /" >> "$OUT/fixtures.txt"
 done
 cat "$OUT/fixtures.txt"
+# Sparse fixtures: CUDA vs the CPU executable (same pattern, same inputs),
+# and full density (--attn dense=1; vsa also sparsity=0) vs dense PyTorch.
+: > "$OUT/sparse.txt"
+for dir in $pkg/sparse/*/; do
+  name=$(basename "$dir")
+  args=()
+  for f in "$dir"in/*.npy; do args+=(--input "$(basename "$f" .npy)=$f"); done
+  "$pkg/$name" --quiet "${args[@]}" --output "$dir/cuda.npy" >> "$OUT/sparse.txt" 2>&1
+  python3 test/e2e/Inputs/compare_npy.py "$dir/cuda.npy" "$dir/cpu.npy" \
+    --name "$name (cuda vs cpu, sparse)" --l2 2e-2 >> "$OUT/sparse.txt" 2>&1
+  for attn in dense=1 sparsity=0; do
+    [ "$attn" = sparsity=0 ] && [[ "$name" != *vsa* ]] && continue
+    "$pkg/$name" --quiet --attn $attn "${args[@]}" --output "$dir/full.npy" >> "$OUT/sparse.txt" 2>&1
+    python3 test/e2e/Inputs/compare_npy.py "$dir/full.npy" "$dir"dense/sample.npy \
+      --name "$name (cuda, --attn $attn vs dense PyTorch)" --l2 2e-2 >> "$OUT/sparse.txt" 2>&1
+  done
+done
+cat "$OUT/sparse.txt"
 if [ -x $pkg/wan_small_cpu ] && [ -x $pkg/wan_small ]; then
   # Op-by-op CPU (fp32) vs CUDA on the same bf16 weights and inputs.
   python3 bench/wan/run_gpu.py --exe "$pkg/wan_small" --layers 2 --frames 5 --height 30 \

@@ -3,7 +3,8 @@
 # the runtime libraries and headers, the CUDA sources vsac generates for
 # every fixture (with inputs and PyTorch outputs) and for Wan models exported
 # by export_wan.py, and the CUDA kernel tests. Then run bench/wan/gpu_run.sh
-# there. Usage: make_gpu_package.sh [WAN_ONNX_DIR:NAME:LAYERS ...]
+# there. Usage: make_gpu_package.sh [WAN_ONNX_DIR:NAME:LAYERS[:SPARSE] ...]
+# (SPARSE: a vsac --sparse value, e.g. vsa:sparsity=0.875).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 pkg=gpu
@@ -20,12 +21,32 @@ for fx in wan_t2v wan_i2v wan_t2v_opset23 wan_t2v_ts17 cogvideox hunyuanvideo; d
   python3 test/e2e/Inputs/npz_to_npy.py test/fixtures/$fx.inputs.npz $pkg/fixtures/$fx/in
   python3 test/e2e/Inputs/npz_to_npy.py test/fixtures/$fx.outputs.npz $pkg/fixtures/$fx/out
 done
+# Sparse fixtures: CUDA sources plus the CPU executable's output on the
+# same inputs (the reference for the CUDA block-sparse path).
+for spec in "wan_t2v_vsa:wan_t2v:vsa:tile=1x2x2,sparsity=0.5" \
+            "wan_t2v_fw:wan_t2v:frame-window:window=0,keyframe-interval=2" \
+            "wan_t2v_sta:wan_t2v:sliding-tile:tile=2x2x3,window=1x1x3" \
+            "cogvideox_vsa:cogvideox:vsa:tile=1x2x2,sparsity=0.5"; do
+  IFS=: read -r name fx pattern params <<<"$spec"
+  dir=$pkg/sparse/$name
+  mkdir -p $dir
+  build/bin/vsac test/fixtures/$fx.onnx --sparse="$pattern:$params" --emit=cu -o $pkg/src/$name.cu
+  build/bin/vsac test/fixtures/$fx.onnx --sparse="$pattern:$params" --target=cpu -o /tmp/vsa-pkg-$name
+  mv /tmp/vsa-pkg-$name.vsab $pkg/$name.vsab
+  python3 test/e2e/Inputs/npz_to_npy.py test/fixtures/$fx.inputs.npz $dir/in
+  python3 test/e2e/Inputs/npz_to_npy.py test/fixtures/$fx.outputs.npz $dir/dense
+  args=()
+  for f in $dir/in/*.npy; do args+=(--input "$(basename "$f" .npy)=$f"); done
+  /tmp/vsa-pkg-$name --quiet --vsab $pkg/$name.vsab "${args[@]}" --output $dir/cpu.npy
+  rm -f /tmp/vsa-pkg-$name
+done
 for spec in "$@"; do
-  IFS=: read -r dir name layers <<<"$spec"
-  build/bin/vsac "$dir/wan.onnx" --external-weights --emit=cu -o $pkg/src/$name.cu
-  build/bin/vsac "$dir/wan.onnx" --external-weights --target=cpu --emit=vrt -o /dev/null
-  # Constants the exporter computed still travel in the .vsab.
-  build/bin/vsac "$dir/wan.onnx" --external-weights --target=cpu -o /tmp/vsa-pkg-$name
+  IFS=: read -r dir name layers sparse_spec <<<"$spec"
+  sparse=()
+  [ -n "$sparse_spec" ] && sparse=(--sparse="$sparse_spec")
+  build/bin/vsac "$dir/wan.onnx" --external-weights "${sparse[@]}" --emit=cu -o $pkg/src/$name.cu
+  # Constants (the exporter's, and sparse block tables) travel in the .vsab.
+  build/bin/vsac "$dir/wan.onnx" --external-weights "${sparse[@]}" --target=cpu -o /tmp/vsa-pkg-$name
   mv /tmp/vsa-pkg-$name.vsab $pkg/$name.vsab && rm -f /tmp/vsa-pkg-$name
   echo "$layers" > $pkg/$name.layers
   # A CPU build of the same program, for op-by-op comparisons (VSART_DUMP_DIR).

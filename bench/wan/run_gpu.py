@@ -78,6 +78,10 @@ def main():
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--compile", action="store_true", help="also time torch.compile")
     ap.add_argument("--fp32-ref", action="store_true", help="also compare with an fp32 diffusers run")
+    ap.add_argument("--attn", action="append", default=[],
+                    help="a variant of run-time attention parameters for the executable, "
+                         "e.g. 'sparsity=0.875' or 'dense=1' or 'sparsity=0.9,dense_layers=1' "
+                         "(repeatable; each runs and is compared separately)")
     ap.add_argument("--out", default=None)
     ap.add_argument("--keep", default=None, help="write weights and inputs to this folder (kept)")
     ap.add_argument("--device", default="cuda", help="cuda, or cpu to check a CPU executable (no timings)")
@@ -146,10 +150,29 @@ def main():
 
 
 def run_exe(args, res, tmp, weights, ref, ref32):
+    if not args.attn:
+        return run_variant(args, res, tmp, weights, ref, ref32, [])
+    base = dict(res)
+    res["variants"] = {}
+    for variant in args.attn:
+        pairs = [kv for kv in variant.split(",") if kv]
+        one = dict(base)
+        run_variant(args, one, tmp, weights, ref, ref32, pairs, quiet=True)
+        res["variants"][variant] = {k: v for k, v in one.items() if k not in base}
+    text = json.dumps(res, indent=1)
+    print(text)
+    if args.out:
+        with open(args.out, "w") as fh:
+            fh.write(text)
+
+
+def run_variant(args, res, tmp, weights, ref, ref32, pairs, quiet=False):
     out = os.path.join(tmp, "out.npy")
     cmd = [args.exe, "--weights", weights, "--output", out, "--repeat", str(args.repeat)]
     for name in ("hidden_states", "timestep", "encoder_hidden_states"):
         cmd += ["--input", f"{name}={os.path.join(tmp, name + '.npy')}"]
+    for kv in pairs:
+        cmd += ["--attn", kv]
     p = subprocess.run(cmd, capture_output=True, text=True)
     res["vsa_stdout"] = p.stdout[-2000:]
     res["vsa_stderr"] = p.stderr[-2000:]
@@ -170,6 +193,8 @@ def run_exe(args, res, tmp, weights, ref, ref32):
             res["ratio_vs_compiled"] = round(res["vsa_ms"] / res["diffusers_compiled_ms"], 3)
         if res.get("vsa_ms") and res.get("diffusers_eager_ms"):
             res["ratio_vs_eager"] = round(res["vsa_ms"] / res["diffusers_eager_ms"], 3)
+    if quiet:
+        return
     text = json.dumps(res, indent=1)
     print(text)
     if args.out:

@@ -55,8 +55,18 @@ SparsityAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     keys = {"window", "sink", "keyframe_interval"};
   else if (pattern == "sliding-tile")
     keys = {"tile_t", "tile_h", "tile_w", "window_t", "window_h", "window_w"};
+  else if (pattern == "vsa")
+    keys = {"tile_t", "tile_h", "tile_w"};
   else
     return emitError() << "unknown sparsity pattern '" << pattern << "'";
+  if (pattern == "vsa") {
+    auto value = params ? params.getAs<FloatAttr>("sparsity") : FloatAttr();
+    if (!value)
+      return emitError() << "vsa sparsity needs a float 'sparsity'";
+    double s = value.getValueAsDouble();
+    if (!(s >= 0.0 && s < 1.0))
+      return emitError() << "vsa 'sparsity' must be in [0, 1), got " << s;
+  }
   for (StringRef key : keys) {
     auto value = params ? params.getAs<IntegerAttr>(key) : IntegerAttr();
     if (!value)
@@ -76,4 +86,8 @@ SparsityAttr::verify(function_ref<InFlightDiagnostic()> emitError,
 
 int64_t SparsityAttr::getInt(StringRef key) const {
   return getParams().getAs<IntegerAttr>(key).getInt();
+}
+
+double SparsityAttr::getFloat(StringRef key) const {
+  return getParams().getAs<FloatAttr>(key).getValueAsDouble();
 }

@@ -110,6 +110,12 @@ def Dit_SparsityAttr : AttrDef<Dit_Dialect, "Sparsity"> {
     whose index is a multiple of `keyframe_interval` (0: none) and to the
     non-video tokens; non-video queries attend to everything. Example:
     `#dit.sparsity<"frame-window", {keyframe_interval = 4 : i64, sink = 1 : i64, window = 1 : i64}>`.
+    `sliding-tile`: tiles of `tile_t/h/w` tokens, each query tile attends to
+    the key tiles within a `window_t/h/w` window of tiles centred on it.
+    `vsa` (Video Sparse Attention): tiles of `tile_t/h/w` tokens; per head
+    and query tile, the `1 - sparsity` fraction of key tiles that mean-pooled
+    attention scores highest (chosen at run time; `sparsity` is the compiled
+    default, a float in [0, 1)).
   }];
   let parameters = (ins StringRefParameter<"the pattern">:$pattern,
                         "::mlir::DictionaryAttr":$params);
@@ -118,6 +124,8 @@ def Dit_SparsityAttr : AttrDef<Dit_Dialect, "Sparsity"> {
   let extraClassDeclaration = [{
     /// Integer parameter `key` (verified to exist for the pattern).
     int64_t getInt(::llvm::StringRef key) const;
+    /// Float parameter `key` (verified to exist for the pattern).
+    double getFloat(::llvm::StringRef key) const;
   }];
 }
 

@@ -127,9 +127,46 @@ LogicalResult AttentionOp::verifyBlocks(ArrayRef<int64_t> q,
     if (shapeOf(v).size() != 1)
       return emitOpError("block operands must be 1-D");
   int64_t numBlocks = shapeOf(blocks)[0] - 1;
-  if (numBlocks < 0 || shapeOf(offsets)[0] != numBlocks + 1)
-    return emitOpError("list_offsets must have one entry per block plus one (")
-           << numBlocks + 1 << ")";
+  int64_t numLists = shapeOf(offsets)[0] - 1;
+  if (numBlocks < 0 || (numLists != numBlocks && numLists != q[1] * numBlocks &&
+                        numLists != q[0] * q[1] * numBlocks))
+    return emitOpError("list_offsets must have one entry per block (shared "
+                       "lists), per head and block, or per batch entry, head "
+                       "and block, plus one (")
+           << numBlocks + 1 << ", " << q[1] * numBlocks + 1 << " or "
+           << q[0] * q[1] * numBlocks + 1 << "), got " << numLists + 1;
+  return success();
+}
+
+LogicalResult VsaSelectOp::verify() {
+  if (shapeOf(getQuery()).size() != 4 || shapeOf(getKey()).size() != 4)
+    return emitOpError("query and key must have rank 4");
+  auto q = AttentionOp::bhsdDims(getQuery().getType(), getQLayout());
+  auto k = AttentionOp::bhsdDims(getKey().getType(), getKvLayout());
+  if (q[0] != k[0] || q[2] != k[2] || q[3] != k[3])
+    return emitOpError("query and key must agree in batch, length and head "
+                       "dim");
+  if (k[1] < 1 || q[1] % k[1] != 0)
+    return emitOpError("query heads ")
+           << q[1] << " must be a multiple of key heads " << k[1];
+  ArrayRef<int64_t> tiles = shapeOf(getTileOffsets());
+  if (tiles.size() != 1 || tiles[0] < 2)
+    return emitOpError("tile_offsets must be 1-D with at least 2 entries");
+  int64_t n = tiles[0] - 1, lists = q[0] * q[1] * n;
+  if (shapeOf(getListOffsets()) != ArrayRef<int64_t>{lists + 1} ||
+      shapeOf(getLists()) != ArrayRef<int64_t>{lists * n})
+    return emitOpError("results must be list_offsets (")
+           << lists + 1 << ") and lists (" << lists * n << ")";
+  double sparsity = getSparsity().convertToDouble();
+  if (!(sparsity >= 0.0 && sparsity < 1.0))
+    return emitOpError("sparsity must be in [0, 1), got ") << sparsity;
+  if (auto offsets = getOffsets()) {
+    if (offsets->size() != 2)
+      return emitOpError("offsets must give both results' arena offsets");
+    for (int64_t o : *offsets)
+      if (failed(verifyOffset(*this, uint64_t(o))))
+        return failure();
+  }
   return success();
 }
 

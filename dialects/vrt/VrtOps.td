@@ -64,8 +64,11 @@ def Vrt_AttentionOp : Vrt_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     (B, Hq, Sq, Skv). With `blocks`, the attention is block-sparse: the
     sequence (queries and keys alike) is cut at `block_offsets` (i64, one
     more than the blocks, 0 .. S) and query block i attends only to the key
-    blocks `lists[list_offsets[i] .. list_offsets[i + 1])` (i64 offsets,
-    i32 block indices), shared by every head and batch entry.
+    blocks `lists[list_offsets[l] .. list_offsets[l + 1])` (i64 offsets,
+    i32 block indices). The size of `list_offsets` says whose lists they
+    are: n + 1 (n blocks), shared by every head and batch entry (l = i);
+    Hq·n + 1, per head (l = h·n + i); B·Hq·n + 1, per batch entry and head
+    (l = (b·Hq + h)·n + i), as `vrt.vsa_select` makes them.
   }];
   let arguments = (ins Vrt_FloatTensor:$query, Vrt_FloatTensor:$key,
                        Vrt_FloatTensor:$value,
@@ -156,6 +159,37 @@ def Vrt_ViewOp : Vrt_Op<"view", [Pure]> {
   let arguments = (ins Vrt_Tensor:$input);
   let results = (outs Vrt_Tensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Vrt_VsaSelectOp : Vrt_Op<"vsa_select", [Pure]> {
+  let summary = "VSA coarse stage: the key tiles each query tile keeps";
+  let description = [{
+    Video Sparse Attention's selection (runtime kernel vsart_*_vsa_select):
+    q and k, in tile order, are cut into tiles at `tile_offsets` (n + 1
+    entries, 0 .. S); per (batch, head), tiles are mean-pooled, scored
+    (`scale` · q̄ᵢ · k̄ⱼ) and each query tile keeps its top-k key tiles,
+    k = max(1, min(ceil((1 − sparsity) · n), n)), with `sparsity` the
+    session's `--attn sparsity` or else the compiled `sparsity`. Results:
+    per-(batch, head) CSR lists for block-sparse `vrt.attention`:
+    `list_offsets` (B·Hq·n + 1) and `lists` (room for B·Hq·n·n; the first
+    B·Hq·n·k entries are used). `offsets` are the results' arena offsets.
+    ```mlir
+    %lo, %l = vrt.vsa_select %q, %k tiles(%t) {scale = 0.35 : f64, sparsity = 0.875 : f64} : (tensor<1x2x48x8xf32>, tensor<1x2x48x8xf32>, tensor<13xi64>) -> (tensor<49xi64>, tensor<288xi32>)
+    ```
+  }];
+  let arguments = (ins Vrt_FloatTensor:$query, Vrt_FloatTensor:$key,
+                       TensorOf<[I64]>:$tile_offsets, F64Attr:$scale,
+                       F64Attr:$sparsity,
+                       DefaultValuedAttr<Vrt_Layout,
+                         "::vsa::vrt::Layout::bhsd">:$q_layout,
+                       DefaultValuedAttr<Vrt_Layout,
+                         "::vsa::vrt::Layout::bhsd">:$kv_layout,
+                       OptionalAttr<DenseI64ArrayAttr>:$offsets);
+  let results = (outs TensorOf<[I64]>:$list_offsets,
+                      TensorOf<[I32]>:$lists);
+  let assemblyFormat = "$query `,` $key `tiles` `(` $tile_offsets `)` "
+                       "attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
 }
 

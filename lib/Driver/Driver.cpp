@@ -50,12 +50,13 @@ std::string vsa::parseSparseOption(StringRef text, std::string &out) {
     key = key.trim();
     value = value.trim();
     static const char *const known[] = {"window", "sink", "keyframe-interval",
-                                        "horizon", "tile"};
+                                        "horizon", "tile", "sparsity", "gate"};
     if (!llvm::is_contained(known, key))
       return "--sparse: unknown key '" + key.str() +
-             "' (window, sink, keyframe-interval, horizon, tile)";
+             "' (window, sink, keyframe-interval, horizon, tile, sparsity, "
+             "gate)";
     if (value.empty() || !llvm::all_of(value, [](char c) {
-          return llvm::isAlnum(c) || c == '-';
+          return llvm::isAlnum(c) || c == '-' || c == '.';
         }))
       return "--sparse: key '" + key.str() + "' needs a value, got '" +
              value.str() + "'";

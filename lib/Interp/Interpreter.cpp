@@ -485,6 +485,44 @@ LogicalResult Evaluator::evalReduce(dit::ReduceOp op) {
   return set(op.getResult(), std::move(r));
 }
 
+/// VSA's choice for one (batch, head): mean-pool q and k over each block,
+/// score block pairs (scale * q_i . k_j) and keep, per query block, the
+/// top-k key blocks (equal scores: the lower block wins).
+static std::vector<std::vector<bool>>
+selectVsaBlocks(const BlockLists &lists, ArrayRef<int64_t> blockOf,
+                const double *q, const double *k, int64_t dim, double scale,
+                double sparsity) {
+  const int64_t n = lists.numBlocks();
+  std::vector<double> pq(n * dim, 0.0), pk(n * dim, 0.0);
+  for (size_t t = 0; t < blockOf.size(); ++t)
+    for (int64_t d = 0; d < dim; ++d) {
+      pq[blockOf[t] * dim + d] += q[t * dim + d];
+      pk[blockOf[t] * dim + d] += k[t * dim + d];
+    }
+  for (int64_t b = 0; b < n; ++b) {
+    double count = double(lists.blockOffsets[b + 1] - lists.blockOffsets[b]);
+    for (int64_t d = 0; d < dim; ++d) {
+      pq[b * dim + d] /= count;
+      pk[b * dim + d] /= count;
+    }
+  }
+  const int64_t topK = vsaTopK(n, sparsity);
+  std::vector<std::vector<bool>> kept(n, std::vector<bool>(n, false));
+  std::vector<std::pair<double, int64_t>> scored(n);
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t j = 0; j < n; ++j) {
+      double acc = 0;
+      for (int64_t d = 0; d < dim; ++d)
+        acc += pq[i * dim + d] * pk[j * dim + d];
+      scored[j] = {-acc * scale, j};
+    }
+    std::sort(scored.begin(), scored.end());
+    for (int64_t r = 0; r < topK; ++r)
+      kept[i][scored[r].second] = true;
+  }
+  return kept;
+}
+
 LogicalResult Evaluator::evalAttention(dit::AttentionOp op) {
   const Tensor &q = get(op.getQuery()), &k = get(op.getKey()),
                &v = get(op.getValue());
@@ -501,10 +539,12 @@ LogicalResult Evaluator::evalAttention(dit::AttentionOp op) {
   // A sparse pattern keeps, per query block, the keys of its listed blocks.
   std::vector<int64_t> blockOf;
   std::vector<std::vector<bool>> kept;
-  if (auto sparsity = op.getSparsityAttr()) {
-    BlockLists lists = computeBlockLists(sparsity, *op.getGeometry());
+  BlockLists lists;
+  dit::SparsityAttr sparsity = op.getSparsityAttr();
+  if (sparsity) {
+    lists = computeBlockLists(sparsity, *op.getGeometry());
     kept.assign(lists.numBlocks(), std::vector<bool>(lists.numBlocks(), false));
-    for (int64_t b = 0; b < lists.numBlocks(); ++b) {
+    for (int64_t b = 0; b + 1 < int64_t(lists.listOffsets.size()); ++b) {
       for (int64_t e = lists.listOffsets[b]; e < lists.listOffsets[b + 1]; ++e)
         kept[b][lists.lists[e]] = true;
     }
@@ -514,6 +554,7 @@ LogicalResult Evaluator::evalAttention(dit::AttentionOp op) {
       for (int64_t p = lists.blockOffsets[b]; p < lists.blockOffsets[b + 1]; ++p)
         blockOf[lists.order.empty() ? p : lists.order[p]] = b;
   }
+  bool dynamic = sparsity && sparsity.getPattern() == "vsa";
   Tensor r = make(op.getResult());
   std::vector<double> s(Skv);
   for (int64_t b = 0; b < B; ++b)
@@ -521,6 +562,10 @@ LogicalResult Evaluator::evalAttention(dit::AttentionOp op) {
       int64_t hk = h / groupSize;
       const double *kp = k.data.data() + (b * Hkv + hk) * Skv * D;
       const double *vp = v.data.data() + (b * Hkv + hk) * Skv * Dv;
+      if (dynamic)
+        kept = selectVsaBlocks(lists, blockOf,
+                               q.data.data() + (b * Hq + h) * Sq * D, kp, D,
+                               scale, sparsity.getFloat("sparsity"));
       for (int64_t i = 0; i < Sq; ++i) {
         const double *qp = q.data.data() + ((b * Hq + h) * Sq + i) * D;
         double mx = -kInf;

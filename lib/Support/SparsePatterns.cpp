@@ -2,11 +2,18 @@
 
 #include "vsa/Support/SparsePatterns.h"
 
+#include "vsart_model.h"
+
 #include <algorithm>
 #include <array>
 #include <cstdlib>
 
 using namespace vsa;
+
+int64_t vsa::vsaTopK(int64_t numBlocks, double sparsity) {
+  // The runtime's rule, so compiled code and the interpreter agree.
+  return vsart_vsa_top_k(numBlocks, sparsity);
+}
 
 bool BlockLists::isDense() const {
   const int64_t n = numBlocks();
@@ -29,25 +36,26 @@ bool keepsFrame(int64_t f, int64_t g, int64_t window, int64_t sink,
 
 namespace {
 
-/// Sliding tile attention: each query tile keeps the key tiles within a
-/// window of tiles centred on it (clamped at the grid's edges).
-BlockLists slidingTileLists(dit::SparsityAttr sparsity,
-                            dit::VideoGeometryAttr g) {
+/// Tile coordinates of each video block, in block order.
+using TileCoords = std::vector<std::array<int64_t, 3>>;
+
+/// The prefix block, each (t, h, w) tile of the latent grid in tile order
+/// (edge tiles hold fewer tokens) and the suffix block, with the token order
+/// that makes every block contiguous. Empty prefix/suffix blocks are kept
+/// only with `keepEmpty`.
+TileCoords tileBlocks(dit::VideoGeometryAttr g, const int64_t tile[3],
+                      bool keepEmpty, BlockLists &out) {
   const int64_t dims[3] = {g.getT(), g.getH(), g.getW()};
-  const int64_t tile[3] = {sparsity.getInt("tile_t"), sparsity.getInt("tile_h"),
-                           sparsity.getInt("tile_w")};
-  const int64_t half[3] = {sparsity.getInt("window_t") / 2,
-                           sparsity.getInt("window_h") / 2,
-                           sparsity.getInt("window_w") / 2};
   int64_t grid[3];
   for (int i = 0; i < 3; ++i)
     grid[i] = (dims[i] + tile[i] - 1) / tile[i];
-  BlockLists out;
   const int64_t prefix = g.getPrefix();
   for (int64_t p = 0; p < prefix; ++p)
     out.order.push_back(p);
-  out.blockOffsets = {0, prefix};
-  std::vector<std::array<int64_t, 3>> coords;
+  out.blockOffsets = {0};
+  if (prefix || keepEmpty)
+    out.blockOffsets.push_back(prefix);
+  TileCoords coords;
   for (int64_t a = 0; a < grid[0]; ++a)
     for (int64_t b = 0; b < grid[1]; ++b)
       for (int64_t c = 0; c < grid[2]; ++c) {
@@ -61,7 +69,22 @@ BlockLists slidingTileLists(dit::SparsityAttr sparsity,
   const int64_t video = prefix + dims[0] * dims[1] * dims[2];
   for (int64_t s = 0; s < g.getSuffix(); ++s)
     out.order.push_back(video + s);
-  out.blockOffsets.push_back(int64_t(out.order.size()));
+  if (g.getSuffix() || keepEmpty)
+    out.blockOffsets.push_back(int64_t(out.order.size()));
+  return coords;
+}
+
+/// Sliding tile attention: each query tile keeps the key tiles within a
+/// window of tiles centred on it (clamped at the grid's edges).
+BlockLists slidingTileLists(dit::SparsityAttr sparsity,
+                            dit::VideoGeometryAttr g) {
+  const int64_t tile[3] = {sparsity.getInt("tile_t"), sparsity.getInt("tile_h"),
+                           sparsity.getInt("tile_w")};
+  const int64_t half[3] = {sparsity.getInt("window_t") / 2,
+                           sparsity.getInt("window_h") / 2,
+                           sparsity.getInt("window_w") / 2};
+  BlockLists out;
+  TileCoords coords = tileBlocks(g, tile, /*keepEmpty=*/true, out);
   const int64_t n = out.numBlocks(), suffix = n - 1;
   out.listOffsets.push_back(0);
   for (int64_t qb = 0; qb < n; ++qb) {
@@ -87,6 +110,16 @@ BlockLists vsa::computeBlockLists(dit::SparsityAttr sparsity,
                                   dit::VideoGeometryAttr geometry) {
   if (sparsity.getPattern() == "sliding-tile")
     return slidingTileLists(sparsity, geometry);
+  if (sparsity.getPattern() == "vsa") {
+    // Lists are chosen at run time; non-empty prefix/suffix blocks take part
+    // in the selection like tiles.
+    const int64_t tile[3] = {sparsity.getInt("tile_t"),
+                             sparsity.getInt("tile_h"),
+                             sparsity.getInt("tile_w")};
+    BlockLists out;
+    tileBlocks(geometry, tile, /*keepEmpty=*/false, out);
+    return out;
+  }
   BlockLists out;
   const int64_t frames = geometry.getT();
   const int64_t frameTokens = geometry.getH() * geometry.getW();

@@ -16,6 +16,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
@@ -76,6 +77,12 @@ private:
   LogicalResult emitOp(Operation *op);
   LogicalResult emitGemm(vrt::GemmOp op);
   void emitAttention(vrt::AttentionOp op);
+  void emitAttentionArgs(vrt::AttentionOp op);
+  void emitBlockSparseCall(vrt::AttentionOp op);
+  void emitVsaSelect(vrt::VsaSelectOp op);
+  /// `if (...) {` opening the sparse path of block-sparse attention
+  /// `index`, which the run context may send down the dense path.
+  std::string sparsePathGuard(Operation *attention);
   void emitNorm(vrt::NormOp op);
   void emitSoftmax(vrt::SoftmaxOp op);
   void emitKernelCall(vrt::KernelOp op);
@@ -101,6 +108,9 @@ private:
   DenseMap<Operation *, std::string> kernelFunction;
   unsigned numDumps = 0;
   SmallVector<Value> weights;
+  /// Program-order number of each block-sparse attention (--attn
+  /// dense_layers counts them).
+  DenseMap<Operation *, int64_t> sparseIndex;
 };
 
 /// Whether a runtime library call (GEMM, attention, norm, softmax) reads
@@ -150,8 +160,12 @@ std::string ModelEmitter::ptr(Value v) {
   Operation *def = v.getDefiningOp();
   if (isa<vrt::WeightOp>(def))
     return llvm::formatv("weights[{0}]", weightIndex.lookup(v)).str();
-  auto offset = def->getAttrOfType<IntegerAttr>("offset");
-  return llvm::formatv("(arena + {0})", offset ? offset.getInt() : -1).str();
+  int64_t offset = -1;
+  if (auto one = def->getAttrOfType<IntegerAttr>("offset"))
+    offset = one.getInt();
+  else if (auto many = def->getAttrOfType<DenseI64ArrayAttr>("offsets"))
+    offset = many[cast<OpResult>(v).getResultNumber()];
+  return llvm::formatv("(arena + {0})", offset).str();
 }
 
 std::string ModelEmitter::typed(Value v, bool isConst) {
@@ -251,14 +265,14 @@ std::array<int64_t, 3> attentionStrides(Value v, vrt::Layout layout) {
   return {s[1] * planeStride, planeStride, rowStride};
 }
 
-void ModelEmitter::emitAttention(vrt::AttentionOp op) {
+void ModelEmitter::emitAttentionArgs(vrt::AttentionOp op) {
   auto q = vrt::AttentionOp::bhsdDims(op.getQuery().getType(), op.getQLayout());
   auto k = vrt::AttentionOp::bhsdDims(op.getKey().getType(), op.getKvLayout());
   auto strides = [&](Value v, vrt::Layout l) {
     auto s = attentionStrides(v, l);
     return llvm::formatv("{{{0}, {1}, {2}}", s[0], s[1], s[2]).str();
   };
-  os << "  {\n    vsart_attention_args_t a = {};\n";
+  os << "    vsart_attention_args_t a = {};\n";
   os << llvm::formatv("    a.q = {0}; a.k = {1}; a.v = {2}; a.out = {3};\n",
                       ptr(op.getQuery()), ptr(op.getKey()), ptr(op.getValue()),
                       ptr(op.getResult()));
@@ -281,22 +295,107 @@ void ModelEmitter::emitAttention(vrt::AttentionOp op) {
                         "= {2}; a.mask_dims[2] = {3}; a.mask_dims[3] = {4};\n",
                         ptr(mask), m[0], m[1], m[2], m[3]);
   }
-  if (Value blocks = op.getBlockOffsets()) {
-    int64_t numBlocks = shapeOf(blocks)[0] - 1;
-    os << "    vsart_block_sparse_args_t b = {};\n    b.attn = a;\n";
-    os << llvm::formatv("    b.num_q_blocks = b.num_kv_blocks = {0};\n"
-                        "    b.q_block_offsets = b.kv_block_offsets = "
-                        "static_cast<const int64_t *>({1});\n"
-                        "    b.list_scope = VSART_LISTS_SHARED;\n"
-                        "    b.list_offsets = static_cast<const int64_t *>({2});\n"
-                        "    b.lists = static_cast<const int32_t *>({3});\n",
-                        numBlocks, ptr(blocks), ptr(op.getListOffsets()),
-                        ptr(op.getLists()));
-    os << "    VSA_CHECK(vsart_cpu_block_sparse_attention(&b));\n  }\n";
+}
+
+/// The largest block of constant block offsets `blocks` (0 when unknown).
+static int64_t largestBlock(Value blocks) {
+  auto w = vrt::viewSource(blocks).getDefiningOp<vrt::WeightOp>();
+  auto values = w ? dyn_cast_or_null<DenseIntElementsAttr>(w.getValueAttr())
+                  : DenseIntElementsAttr();
+  if (!values)
+    return 0;
+  int64_t largest = 0, previous = 0;
+  for (const APInt &v : values.getValues<APInt>()) {
+    largest = std::max(largest, v.getSExtValue() - previous);
+    previous = v.getSExtValue();
+  }
+  return largest;
+}
+
+void ModelEmitter::emitBlockSparseCall(vrt::AttentionOp op) {
+  Value blocks = op.getBlockOffsets();
+  int64_t numBlocks = shapeOf(blocks)[0] - 1;
+  int64_t numLists = shapeOf(op.getListOffsets())[0] - 1;
+  auto q = vrt::AttentionOp::bhsdDims(op.getQuery().getType(), op.getQLayout());
+  // With one batch entry per-head and per-(batch, head) lists coincide.
+  StringRef scope = numLists == numBlocks ? "VSART_LISTS_SHARED"
+                    : numLists == q[0] * q[1] * numBlocks
+                        ? "VSART_LISTS_PER_BATCH_HEAD"
+                        : "VSART_LISTS_PER_HEAD";
+  os << "    vsart_block_sparse_args_t b = {};\n    b.attn = a;\n";
+  os << llvm::formatv("    b.num_q_blocks = b.num_kv_blocks = {0};\n"
+                      "    b.q_block_offsets = b.kv_block_offsets = "
+                      "(const int64_t *)({1});\n"
+                      "    b.list_scope = {4};\n"
+                      "    b.list_offsets = (const int64_t *)({2});\n"
+                      "    b.lists = (const int32_t *)({3});\n"
+                      "    b.max_q_block = {5};\n",
+                      numBlocks, ptr(blocks), ptr(op.getListOffsets()),
+                      ptr(op.getLists()), scope, largestBlock(blocks));
+  os << (cuda ? "    VSA_CHECK(vsart_cuda_block_sparse_attention(&b, stream));\n"
+              : "    VSA_CHECK(vsart_cpu_block_sparse_attention(&b));\n");
+}
+
+std::string ModelEmitter::sparsePathGuard(Operation *attention) {
+  return llvm::formatv("if (!vsart_attention_runs_dense(ctx, {0})) {{",
+                       sparseIndex.lookup(attention))
+      .str();
+}
+
+void ModelEmitter::emitAttention(vrt::AttentionOp op) {
+  os << "  {\n";
+  emitAttentionArgs(op);
+  StringRef dense = cuda ? "VSA_CHECK(vsart_cuda_attention(&a, stream));"
+                         : "VSA_CHECK(vsart_cpu_attention_strided(&a));";
+  if (op.getBlockOffsets()) {
+    // Attention is permutation-invariant, so the dense path may read the
+    // tile-ordered operands as they are.
+    os << "    " << sparsePathGuard(op) << "\n";
+    emitBlockSparseCall(op);
+    os << "    } else {\n      " << dense << "\n    }\n  }\n";
     return;
   }
-  os << (cuda ? "    VSA_CHECK(vsart_cuda_attention(&a, stream));\n"
-              : "    VSA_CHECK(vsart_cpu_attention_strided(&a));\n");
+  os << "    " << dense << "\n  }\n";
+}
+
+void ModelEmitter::emitVsaSelect(vrt::VsaSelectOp op) {
+  auto q = vrt::AttentionOp::bhsdDims(op.getQuery().getType(), op.getQLayout());
+  auto k = vrt::AttentionOp::bhsdDims(op.getKey().getType(), op.getKvLayout());
+  auto qs = attentionStrides(op.getQuery(), op.getQLayout());
+  auto ks = attentionStrides(op.getKey(), op.getKvLayout());
+  int64_t numTiles = shapeOf(op.getTileOffsets())[0] - 1;
+  // Its lists feed one attention, whose dense path needs no selection.
+  Operation *attention = *op.getLists().getUsers().begin();
+  os << "  " << sparsePathGuard(attention) << "\n";
+  os << "    vsart_vsa_select_args_t s = {};\n";
+  os << llvm::formatv("    s.attn.q = {0}; s.attn.k = s.attn.v = {1};\n",
+                      ptr(op.getQuery()), ptr(op.getKey()));
+  os << llvm::formatv("    s.attn.batch = {0}; s.attn.num_heads = {1}; "
+                      "s.attn.num_kv_heads = {2}; s.attn.seq_q = s.attn.seq_kv "
+                      "= {3}; s.attn.head_dim = {4};\n",
+                      q[0], q[1], k[1], q[2], q[3]);
+  os << llvm::formatv("    {{ const int64_t qs[3] = {{{0}, {1}, {2}}, ks[3] = "
+                      "{{{3}, {4}, {5}}; std::memcpy(s.attn.q_strides, qs, "
+                      "sizeof qs); std::memcpy(s.attn.k_strides, ks, sizeof "
+                      "ks); std::memcpy(s.attn.v_strides, ks, sizeof ks); }\n",
+                      qs[0], qs[1], qs[2], ks[0], ks[1], ks[2]);
+  os << "    s.attn.scale = " << floatLiteral(op.getScale().convertToDouble())
+     << ";\n";
+  os << llvm::formatv(
+      "    s.num_tiles = {0};\n"
+      "    s.tile_offsets = (const int64_t *)({1});\n"
+      "    s.top_k = vsart_vsa_top_k({0}, ctx && ctx->attention.sparsity >= 0 "
+      "? ctx->attention.sparsity : {2});\n"
+      "    s.list_offsets = (int64_t *)({3});\n"
+      "    s.lists = (int32_t *)({4});\n",
+      numTiles, ptr(op.getTileOffsets()),
+      // A double literal: the interpreter decides top-k in double too.
+      llvm::formatv("{0}", llvm::format("%.17g",
+                                        op.getSparsity().convertToDouble()))
+          .str(),
+      ptr(op.getListOffsets()), ptr(op.getLists()));
+  os << (cuda ? "    VSA_CHECK(vsart_cuda_vsa_select(&s, stream));\n"
+              : "    VSA_CHECK(vsart_cpu_vsa_select(&s));\n");
   os << "  }\n";
 }
 
@@ -339,12 +438,15 @@ LogicalResult ModelEmitter::emitOp(Operation *op) {
       .Case([&](vrt::WeightOp) { return success(); })
       .Case([&](vrt::ViewOp) { return success(); })
       .Case([&](vrt::GemmOp g) { return emitGemm(g); })
-      .Case([&](vrt::AttentionOp a) -> LogicalResult {
-        // Block lists live on the host; the GPU kernel is still to come.
-        if (cuda && a.getBlockOffsets())
-          return a.emitOpError("is block-sparse, which has no CUDA kernel yet "
-                               "(compile sparse models with --target=cpu)");
+      .Case([&](vrt::AttentionOp a) {
         emitAttention(a);
+        return success();
+      })
+      .Case([&](vrt::VsaSelectOp v) -> LogicalResult {
+        if (!v.getLists().hasOneUse() ||
+            !isa<vrt::AttentionOp>(*v.getLists().getUsers().begin()))
+          return v.emitOpError("lists must feed exactly one attention");
+        emitVsaSelect(v);
         return success();
       })
       .Case([&](vrt::NormOp n) {
@@ -391,11 +493,11 @@ LogicalResult ModelEmitter::emitOp(Operation *op) {
 LogicalResult ModelEmitter::emitForward() {
   os << "static vsart_status_t vsa_forward(void *const *inputs, void *const "
         "*outputs, const void *const *weights, void *arena_ptr, void "
-        "*stream) {\n";
+        "*stream, const vsart_run_context_t *ctx) {\n";
   os << "  if (vsart_profile_enabled()) vsart_profile_forward();\n";
   os << "  char *arena = static_cast<char *>(arena_ptr);\n"
         "  (void)inputs; (void)outputs; (void)weights; (void)arena; "
-        "(void)stream;\n";
+        "(void)stream; (void)ctx;\n";
   for (Operation &op : func.getBody().front()) {
     if (!isa<vrt::WeightOp, vrt::ViewOp, func::ReturnOp>(op)) {
       std::string text;
@@ -403,7 +505,7 @@ LogicalResult ModelEmitter::emitForward() {
       op.print(line, OpPrintingFlags().skipRegions().elideLargeElementsAttrs(4));
       os << "  // " << StringRef(text).split('\n').first.take_front(160) << "\n";
     }
-    bool timed = op.getNumResults() == 1 && op.hasAttr("offset");
+    bool timed = op.hasAttr("offset") || op.hasAttr("offsets");
     StringRef kind = timed ? op.getName().stripDialect() : "";
     if (timed)
       os << "  if (vsart_profile_enabled()) vsart_profile_op(\"" << kind
@@ -413,7 +515,8 @@ LogicalResult ModelEmitter::emitForward() {
     if (timed) {
       os << "  if (vsart_profile_enabled()) vsart_profile_op(\"" << kind
          << "\", " << deviceOps() << ", stream, 1);\n";
-      emitDump(&op, numDumps++);
+      if (op.getNumResults() == 1)
+        emitDump(&op, numDumps++);
     }
   }
   os << "  return VSART_OK;\n}\n\n";
@@ -505,6 +608,9 @@ LogicalResult ModelEmitter::emit() {
     weightIndex[w.getResult()] = weights.size();
     weights.push_back(w.getResult());
   }
+  for (auto a : func.getOps<vrt::AttentionOp>())
+    if (a.getBlockOffsets())
+      sparseIndex[a] = sparseIndex.size();
   for (BlockArgument arg : func.getArguments())
     if (dtypeName(elementTypeOf(arg)).empty())
       return func.emitError("input ")

@@ -25,6 +25,7 @@ typedef enum vsart_status_t {
   VSART_ERROR_INVALID_FORMAT = 4,
   VSART_ERROR_UNSUPPORTED_VERSION = 5,
   VSART_ERROR_NOT_FOUND = 6,
+  VSART_ERROR_COMM = 7, /* a communicator aborted, timed out or failed */
 } vsart_status_t;
 
 /* Static description of a status code (never NULL). */
@@ -155,10 +156,40 @@ typedef struct vsart_block_sparse_args_t {
   vsart_list_scope_t list_scope;
   const int64_t *list_offsets;
   const int32_t *lists;
+  /* Largest query block in tokens (an upper bound is fine): sizes the CUDA
+   * launch grid, whose offsets and lists live on the device. 0 = seq_q. The
+   * CPU kernel ignores it. */
+  int64_t max_q_block;
 } vsart_block_sparse_args_t;
 
 vsart_status_t
 vsart_cpu_block_sparse_attention(const vsart_block_sparse_args_t *args);
+
+/* Video Sparse Attention (VSA, FastVideo) coarse stage: self-attention with
+ * tokens in tile order, tile t holding rows [tile_offsets[t],
+ * tile_offsets[t + 1]) of q, k and v (num_tiles + 1 offsets from 0 to seq;
+ * seq_q == seq_kv; tiles may hold different numbers of tokens, none zero).
+ * Per (batch, head): pooled q_t, k_t, v_t = mean of the tile's rows (fp32);
+ * scores s[i][j] = attn.scale * q_i . k_j (grouped-query heads as in
+ * vsart_cpu_attention). Selection: for each query tile i the top_k key tiles
+ * by s[i][:] (1 <= top_k <= num_tiles; equal scores: the lower tile index
+ * wins), written in ascending tile order to lists[l * top_k ..) with
+ * l = (b * num_heads + h) * num_tiles + i, and list_offsets[l] = l * top_k
+ * (batch * num_heads * num_tiles + 1 entries), i.e. PER_BATCH_HEAD lists for
+ * vsart_*_block_sparse_attention with tile_offsets as both block offsets.
+ * Coarse output (when attn.out is not NULL): every row of query tile i gets
+ * sum_j softmax_j(s[i][:]) v_j, written through attn.out / out_strides (the
+ * VSA gate multiplies it). attn.mask must be NULL. */
+typedef struct vsart_vsa_select_args_t {
+  vsart_attention_args_t attn;
+  int64_t num_tiles;
+  const int64_t *tile_offsets;
+  int64_t top_k;
+  int64_t *list_offsets; /* out */
+  int32_t *lists;        /* out */
+} vsart_vsa_select_args_t;
+
+vsart_status_t vsart_cpu_vsa_select(const vsart_vsa_select_args_t *args);
 
 /* Over the last dim of x (rows x dim); scale, bias (dim) may be NULL. */
 vsart_status_t vsart_cpu_layer_norm(const float *x, float *out, int64_t rows,

@@ -50,6 +50,34 @@ vsart_status_t vsart_cuda_gemm(int trans_a, int trans_b, int64_t m, int64_t n,
 vsart_status_t vsart_cuda_attention(const vsart_attention_args_t *args,
                                     void *stream);
 
+/* Block-sparse attention, the twin of vsart_cpu_block_sparse_attention
+ * (bf16 q/k/v/out, fp32 accumulation, tensor cores). q_block_offsets,
+ * kv_block_offsets, list_offsets and lists are device pointers (lists may be
+ * computed on the device, e.g. by vsart_cuda_vsa_select), so the host checks
+ * only pointers, counts, sizes (head_dim <= 256), the list scope and that
+ * attn.mask is NULL; the offsets must be valid as the CPU twin requires, and
+ * list entries outside [0, num_kv_blocks) are skipped. lists may be NULL
+ * when every list is empty. max_q_block (0 = seq_q) must be at least the
+ * largest query block: it sizes the grid, ceil(max_q_block / 64 or 128)
+ * CTAs per query block, and rows past it are neither computed nor written.
+ * Blocks of up to 64 tokens (VSA tiles) run on 64-query tiles, larger ones
+ * (frames) on 128-query tiles; keys stream in 64-row tiles (32 for head_dim
+ * > 128). */
+vsart_status_t
+vsart_cuda_block_sparse_attention(const vsart_block_sparse_args_t *args,
+                                  void *stream);
+
+/* VSA coarse stage, the twin of vsart_cpu_vsa_select: bf16 q/k/v/out;
+ * tile_offsets, list_offsets and lists are device pointers (the offsets are
+ * not checked on the device: they must satisfy vsart_cpu_vsa_select's
+ * rules). head_dim <= 256; num_tiles up to about 3,000 (6,000 with a small
+ * head_dim), bounded by shared memory. Scratch of batch * (num_heads + 2 *
+ * num_kv_heads) * num_tiles * head_dim (rounded up to 4) floats comes from
+ * cudaMallocAsync on the stream and is freed, stream-ordered, before the
+ * call returns. */
+vsart_status_t vsart_cuda_vsa_select(const vsart_vsa_select_args_t *args,
+                                     void *stream);
+
 /* Which implementation vsart_cuda_attention runs. AUTO (the default): cuDNN's
  * fused flash attention (cuDNN 9, loaded at run time from libcudnn.so.9 or
  * libcudnn.so; no link-time dependency) when it loads and takes the case (no

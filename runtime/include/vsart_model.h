@@ -16,7 +16,7 @@
 extern "C" {
 #endif
 
-#define VSART_MODEL_ABI_VERSION 1u
+#define VSART_MODEL_ABI_VERSION 2u
 
 typedef enum vsart_target_t {
   VSART_TARGET_CPU = 0,
@@ -49,12 +49,43 @@ typedef struct vsart_device_ops_t {
 
 extern const vsart_device_ops_t vsart_cpu_device_ops;
 
+/* Per-call parameters of sparse attention (no recompilation): set with
+ * vsart_session_set_attention_param or the executable's --attn KEY=VALUE.
+ * Negative sparsity / top_p mean "the value compiled into the model". */
+typedef struct vsart_attention_params_t {
+  double sparsity;      /* vsa: fraction of key tiles each query tile drops */
+  double top_p;         /* semantic: cumulative probability kept */
+  int32_t dense;        /* 1: every sparse attention of the call runs dense */
+  int32_t dense_layers; /* the first N sparse attentions (blocks) run dense */
+  int64_t step;         /* denoising step (keyframe rotation) */
+} vsart_attention_params_t;
+
+/* What a forward needs besides its buffers. */
+typedef struct vsart_run_context_t {
+  vsart_attention_params_t attention;
+} vsart_run_context_t;
+
+/* The defaults: compiled sparsity and top_p, sparse everywhere, step 0. */
+vsart_attention_params_t vsart_attention_params_default(void);
+/* Sets one parameter from text: sparsity (0 <= s < 1), topk (fraction of
+ * key tiles kept, 0 < k <= 1: sparsity = 1 - k), top_p (0 < p <= 1), dense
+ * (0 or 1), dense_layers (>= 0), step (>= 0). An unknown key or a bad value
+ * is VSART_ERROR_INVALID_ARGUMENT naming it; params is then unchanged. */
+vsart_status_t vsart_attention_params_set(vsart_attention_params_t *params,
+                                          const char *key, const char *value);
+/* Key tiles VSA keeps per query tile: max(1, min(ceil((1 - sparsity) *
+ * num_tiles), num_tiles)) (ceil forgiving 1e-9 of rounding). */
+int64_t vsart_vsa_top_k(int64_t num_tiles, double sparsity);
+/* Whether sparse attention number `index` (program order) runs dense. */
+int vsart_attention_runs_dense(const vsart_run_context_t *ctx, int64_t index);
+
 /* All pointers are device pointers in storage types. Returns VSART_OK or a
  * status with vsart_last_error() set. */
 typedef vsart_status_t (*vsart_forward_fn)(void *const *inputs,
                                            void *const *outputs,
                                            const void *const *weights,
-                                           void *arena, void *stream);
+                                           void *arena, void *stream,
+                                           const vsart_run_context_t *ctx);
 
 typedef struct vsart_model_t {
   uint32_t abi_version; /* VSART_MODEL_ABI_VERSION */
@@ -106,6 +137,11 @@ vsart_status_t vsart_session_forward(vsart_session_t session);
 /* Copies output `index` to host memory in its logical dtype. */
 vsart_status_t vsart_session_get_output(vsart_session_t session, int32_t index,
                                         void *host_data);
+/* Sets a per-call attention parameter for the session's next forwards (see
+ * vsart_attention_params_set). */
+vsart_status_t vsart_session_set_attention_param(vsart_session_t session,
+                                                 const char *key,
+                                                 const char *value);
 /* Bytes held on the device: arena + weights + inputs + outputs. */
 uint64_t vsart_session_device_bytes(vsart_session_t session);
 
@@ -133,7 +169,7 @@ void vsart_profile_report(void);
 
 /* The executable's main: --input NAME=FILE.npy, --output [NAME=]FILE.npy,
  * --random-inputs, --random-weights, --weights FILE.safetensors,
- * --repeat N, --seed N, --threads N, --help. */
+ * --attn KEY=VALUE, --repeat N, --seed N, --threads N, --help. */
 int vsart_exe_main(int argc, char **argv, const vsart_model_t *model);
 
 #ifdef __cplusplus

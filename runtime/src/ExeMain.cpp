@@ -20,6 +20,7 @@ namespace {
 struct Options {
   std::vector<std::string> inputs, outputs; // "NAME=FILE" or "FILE"
   std::vector<std::string> weights;
+  std::vector<std::string> attention; // "KEY=VALUE"
   std::string vsab;
   bool vsabGiven = false, noVsab = false;
   bool randomInputs = false, randomWeights = false, quiet = false, help = false;
@@ -89,7 +90,7 @@ bool *flagFor(Options *o, const std::string &arg) {
 
 bool takesValue(const std::string &arg) {
   for (const char *name : {"--input", "--output", "--weights", "--vsab",
-                           "--repeat", "--seed", "--threads"})
+                           "--attn", "--repeat", "--seed", "--threads"})
     if (arg == name)
       return true;
   return false;
@@ -121,6 +122,8 @@ bool valueOption(const std::string &arg, const std::string &v, Options *o,
     o->outputs.push_back(v);
   else if (arg == "--weights")
     o->weights.push_back(v);
+  else if (arg == "--attn")
+    o->attention.push_back(v);
   else if (arg == "--vsab")
     o->vsab = v, o->vsabGiven = true;
   else
@@ -494,6 +497,12 @@ const char kOptionsHelp[] =
     "  --no-vsab               do not load the default .vsab\n"
     "  --random-weights        fill float weights still unbound with seeded\n"
     "                          random values (integer weights never)\n"
+    "  --attn KEY=VALUE        sparse attention per call (repeatable):\n"
+    "                          sparsity=S (vsa, fraction of key tiles "
+    "dropped),\n"
+    "                          topk=K (fraction kept), top_p=P, dense=1 (run\n"
+    "                          dense), dense_layers=N (first N blocks dense),\n"
+    "                          step=N (denoising step)\n"
     "  --seed N                seed of the random inputs and weights (default "
     "0)\n"
     "  --repeat N              after one warm-up forward, time N forwards and\n"
@@ -565,6 +574,14 @@ int run(const vsart_model_t *m, const Options &o, const char *argv0) {
   SessionHolder h;
   if (!openSession(m, o, argv0, &h))
     return 1;
+  for (const std::string &pair : o.attention) {
+    size_t eq = pair.find('=');
+    if (eq == std::string::npos)
+      return error("--attn expects KEY=VALUE, got '" + pair + "'");
+    if (vsart_status_t st = vsart_session_set_attention_param(
+            h.s, pair.substr(0, eq).c_str(), pair.substr(eq + 1).c_str()))
+      return apiError(st);
+  }
   for (int32_t i = 0; i < m->num_inputs; ++i)
     if (vsart_status_t st =
             vsart_session_set_input(h.s, i, inputs[size_t(i)].data()))

@@ -41,6 +41,7 @@ struct vsart_session {
   size_t arenaBytes = 0;
   Group inputs, outputs, weights;
   std::unordered_map<std::string, int32_t> weightIndex;
+  vsart_run_context_t context{vsart_attention_params_default()};
 
   ~vsart_session() {
     for (void *p : {arena, inputs.block, outputs.block, weights.block})
@@ -529,8 +530,9 @@ extern "C" vsart_status_t vsart_session_forward(vsart_session_t s) {
                   std::string("forward: input '") + m->inputs[i].name +
                       "' was never set");
   vsart::ok();
-  vsart_status_t st = m->forward(s->inputs.ptrs.data(), s->outputs.ptrs.data(),
-                                 s->weights.ptrs.data(), s->arena, nullptr);
+  vsart_status_t st =
+      m->forward(s->inputs.ptrs.data(), s->outputs.ptrs.data(),
+                 s->weights.ptrs.data(), s->arena, nullptr, &s->context);
   if (st) {
     if (!*vsart_last_error())
       fail(st, std::string("forward of model '") + (m->name ? m->name : "") +
@@ -556,6 +558,15 @@ vsart_session_get_output(vsart_session_t s, int32_t index, void *host_data) {
                    d.storage, count))
     return st;
   return vsart::ok();
+}
+
+extern "C" vsart_status_t vsart_session_set_attention_param(vsart_session_t s,
+                                                            const char *key,
+                                                            const char *value) {
+  if (!s)
+    return fail(VSART_ERROR_INVALID_ARGUMENT,
+                "set_attention_param: null session");
+  return vsart_attention_params_set(&s->context.attention, key, value);
 }
 
 extern "C" uint64_t vsart_session_device_bytes(vsart_session_t s) {

@@ -32,6 +32,8 @@ extern "C" const char *vsart_status_message(vsart_status_t status) {
     return "unsupported format version";
   case VSART_ERROR_NOT_FOUND:
     return "not found";
+  case VSART_ERROR_COMM:
+    return "communication error";
   }
   return "unknown status";
 }

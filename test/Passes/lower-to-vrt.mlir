@@ -375,3 +375,42 @@ func.func @two_blocks(%x: tensor<4xf32>) -> tensor<4xf32> {
 ^bb1:
   return %x : tensor<4xf32>
 }
+
+// -----
+
+// Sparse attention. frame-window: compile-time lists (one block per frame,
+// empty prefix/suffix blocks), shared by every head; no permutation.
+// CHECK-LABEL: func.func @frame_window
+// CHECK-DAG: vrt.weight "vsa.sparse.0.offsets" : tensor<5xi64> = dense<[0, 0, 4, 8, 8]>
+// CHECK-DAG: vrt.weight "vsa.sparse.0.list_offsets" : tensor<5xi64>
+// CHECK-DAG: vrt.weight "vsa.sparse.0.lists" : tensor<{{[0-9]+}}xi32>
+// CHECK-NOT: vsa.sparse.0.order
+// CHECK: vrt.attention %{{.*}}, %{{.*}}, %{{.*}} blocks(
+// CHECK-SAME: (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<5xi64>, tensor<5xi64>, tensor<{{[0-9]+}}xi32>) -> tensor<1x2x8x4xf32>
+func.func @frame_window(%q: tensor<1x2x8x4xf32>) -> tensor<1x2x8x4xf32> {
+  %0 = dit.attention %q, %q, %q role self {geometry = #dit.video<t = 2, h = 2, w = 2, prefix = 0, suffix = 0>, scale = 0.5 : f64, sparsity = #dit.sparsity<"frame-window", {window = 0 : i64, sink = 0 : i64, keyframe_interval = 0 : i64}>} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>) -> tensor<1x2x8x4xf32>
+  return %0 : tensor<1x2x8x4xf32>
+}
+
+// -----
+
+// vsa: q, k, v are gathered into tile order (tiles 1x1x2 over a 2x2x2 grid:
+// 4 tiles of 2 tokens; no empty blocks), vrt.vsa_select picks per (batch,
+// head) lists at run time, block-sparse attention reads them, and the
+// result is gathered back to token order.
+// CHECK-LABEL: func.func @vsa
+// CHECK-DAG: %[[T:.*]] = vrt.weight "vsa.sparse.0.offsets" : tensor<5xi64> = dense<[0, 2, 4, 6, 8]>
+// CHECK-DAG: %[[O:.*]] = vrt.weight "vsa.sparse.0.order" : tensor<8xi64>
+// CHECK-DAG: %[[I:.*]] = vrt.weight "vsa.sparse.0.inverse_order" : tensor<8xi64>
+// CHECK-NOT: vsa.sparse.0.lists
+// CHECK: %[[Q:.*]] = vrt.kernel {{.*}}(%{{.*}}, %[[O]])
+// CHECK: dit.gather {{.*}}axis = 2
+// CHECK: %[[K:.*]] = vrt.kernel {{.*}}(%{{.*}}, %[[O]])
+// CHECK: %[[V:.*]] = vrt.kernel {{.*}}(%{{.*}}, %[[O]])
+// CHECK: %[[LO:.*]], %[[L:.*]] = vrt.vsa_select %[[Q]], %[[K]] tiles(%[[T]]) {scale = 5.000000e-01 : f64, sparsity = 7.500000e-01 : f64} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<5xi64>) -> (tensor<9xi64>, tensor<32xi32>)
+// CHECK: %[[A:.*]] = vrt.attention %[[Q]], %[[K]], %[[V]] blocks(%[[T]], %[[LO]], %[[L]])
+// CHECK: vrt.kernel {{.*}}(%[[A]], %[[I]])
+func.func @vsa(%q: tensor<1x2x8x4xf32>, %k: tensor<1x2x8x4xf32>) -> tensor<1x2x8x4xf32> {
+  %0 = dit.attention %q, %k, %k role self {geometry = #dit.video<t = 2, h = 2, w = 2, prefix = 0, suffix = 0>, scale = 0.5 : f64, sparsity = #dit.sparsity<"vsa", {tile_t = 1 : i64, tile_h = 1 : i64, tile_w = 2 : i64, sparsity = 0.75 : f64}>} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>) -> tensor<1x2x8x4xf32>
+  return %0 : tensor<1x2x8x4xf32>
+}

@@ -180,3 +180,24 @@ func.func private @external(tensor<4xf32>)
 func.func @nothing(%x: tensor<4xf32>) -> tensor<4xf32> {
   return %x : tensor<4xf32>
 }
+
+// -----
+
+// An op with two results (vrt.vsa_select) gets one offset per result, and
+// each lives until its own last use: both die after the attention, whose
+// consumer then reuses offset 0.
+// CHECK-LABEL: func.func @two_results
+// CHECK-SAME: attributes {vrt.arena_bytes = 768 : i64}
+// CHECK: vrt.vsa_select {{.*}} {offsets = array<i64: 0, 256>
+// CHECK: vrt.attention {{.*}} {offset = 512 : i64
+// CHECK: vrt.kernel "k0"(%{{.*}}) {offset = 0 : i64}
+func.func @two_results(%q: tensor<1x2x8x4xf32>) -> tensor<1x2x8x4xf32> {
+  %t = vrt.weight "vsa.sparse.0.offsets" : tensor<3xi64> = dense<[0, 4, 8]> : tensor<3xi64>
+  %lo, %l = vrt.vsa_select %q, %q tiles(%t) {scale = 0.5 : f64, sparsity = 0.5 : f64} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<3xi64>) -> (tensor<5xi64>, tensor<8xi32>)
+  %a = vrt.attention %q, %q, %q blocks(%t, %lo, %l) {scale = 0.5 : f64} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<3xi64>, tensor<5xi64>, tensor<8xi32>) -> tensor<1x2x8x4xf32>
+  %k = vrt.kernel "k0"(%a) : (tensor<1x2x8x4xf32>) -> tensor<1x2x8x4xf32> {
+  ^bb0(%x: tensor<1x2x8x4xf32>):
+    vrt.yield %x : tensor<1x2x8x4xf32>
+  }
+  return %k : tensor<1x2x8x4xf32>
+}

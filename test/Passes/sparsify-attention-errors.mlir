@@ -1,12 +1,22 @@
-// RUN: not vsa-opt %s --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=vsa}))' 2>&1 | FileCheck %s --check-prefix=VSA
+// RUN: not vsa-opt %s --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=semantic}))' 2>&1 | FileCheck %s --check-prefix=SEMANTIC
+// RUN: not vsa-opt %s --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=vsa sparsity=1.0}))' 2>&1 | FileCheck %s --check-prefix=SPARSITY
+// RUN: not vsa-opt %s --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=vsa sparsity=-0.5}))' 2>&1 | FileCheck %s --check-prefix=NEGSPARSITY
+// RUN: not vsa-opt %s --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=vsa gate=1}))' 2>&1 | FileCheck %s --check-prefix=GATE
+// RUN: not vsa-opt %s --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=vsa tile=1x4x4}))' 2>&1 | FileCheck %s --check-prefix=VSATILE
+// RUN: not vsa-opt %s --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=vsa tile=1x0x4}))' 2>&1 | FileCheck %s --check-prefix=VSAZERO
 // RUN: not vsa-opt %s --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=blocky}))' 2>&1 | FileCheck %s --check-prefix=UNKNOWN
 // RUN: not vsa-opt %s --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=frame-window window=-2}))' 2>&1 | FileCheck %s --check-prefix=WINDOW
 // RUN: not vsa-opt %s --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=frame-window sink=-1}))' 2>&1 | FileCheck %s --check-prefix=SINK
 // RUN: not vsa-opt %s --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=frame-window horizon=0}))' 2>&1 | FileCheck %s --check-prefix=HORIZON
 // RUN: not vsa-opt %s --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=frame-window keyframe-interval=-3}))' 2>&1 | FileCheck %s --check-prefix=INTERVAL
 // RUN: not vsa-opt %s --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=frame-window stride=2}))' 2>&1 | FileCheck %s --check-prefix=KEY
-// VSA: error: dit-sparsify-attention: pattern 'vsa' is not implemented yet (available: frame-window, sliding-tile)
-// UNKNOWN: error: dit-sparsify-attention: unknown pattern 'blocky' (option pattern: frame-window, sliding-tile)
+// SEMANTIC: error: dit-sparsify-attention: pattern 'semantic' is not implemented yet (available: frame-window, sliding-tile, vsa)
+// SPARSITY: error: dit-sparsify-attention: option sparsity must be in [0, 1), got 1
+// NEGSPARSITY: error: dit-sparsify-attention: option sparsity must be in [0, 1), got -0.5
+// GATE: error: dit-sparsify-attention: option gate: the model has no to_gate_compress weight (not a VSA-trained checkpoint); run without gate for fine-only VSA
+// VSATILE: error: dit-sparsify-attention: option tile: 4 along h is larger than the grid (2)
+// VSAZERO: error: dit-sparsify-attention: option tile must be TxHxW with integers >= 1, got '1x0x4'
+// UNKNOWN: error: dit-sparsify-attention: unknown pattern 'blocky' (option pattern: frame-window, sliding-tile, vsa)
 // WINDOW: error: dit-sparsify-attention: option window must be an integer >= 0, got '-2'
 // SINK: error: dit-sparsify-attention: option sink must be >= 0, got -1
 // HORIZON: error: dit-sparsify-attention: option horizon must be >= 1, got 0

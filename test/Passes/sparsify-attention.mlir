@@ -1,6 +1,8 @@
 // RUN: vsa-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=frame-window window=1 keyframe-interval=4 sink=2}))' | FileCheck %s
 // RUN: vsa-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=frame-window}))' | FileCheck %s --check-prefix=AUTO
 // RUN: vsa-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=frame-window horizon=4}))' | FileCheck %s --check-prefix=LONG
+// RUN: vsa-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=vsa tile=2x2x2 sparsity=0.5}))' | FileCheck %s --check-prefix=VSA
+// RUN: vsa-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=vsa tile=1x2x2}))' | FileCheck %s --check-prefix=VSADEF
 
 // Video self-attention gets the pattern; cross-attention and attention
 // without geometry stay dense.
@@ -15,6 +17,14 @@
 // frame (dense); with horizon 4, ceil(10 / 4) = 3.
 // AUTO: keyframe_interval = 1 : i64, sink = 1 : i64, window = 1 : i64
 // LONG: keyframe_interval = 3 : i64
+// vsa: tiles and the compiled default sparsity (0.875 unless given); only
+// video self-attention.
+// VSA-LABEL: func.func @self_and_cross
+// VSA: role self {{.*}}sparsity = #dit.sparsity<"vsa", {sparsity = 5.000000e-01 : f64, tile_h = 2 : i64, tile_t = 2 : i64, tile_w = 2 : i64}>
+// VSA: role cross
+// VSA-NOT: sparsity
+// VSA: return
+// VSADEF: #dit.sparsity<"vsa", {sparsity = 8.750000e-01 : f64, tile_h = 2 : i64, tile_t = 1 : i64, tile_w = 2 : i64}>
 func.func @self_and_cross(%q: tensor<1x2x40x8xf32>, %c: tensor<1x2x5x8xf32>) -> (tensor<1x2x40x8xf32>, tensor<1x2x40x8xf32>, tensor<1x2x40x8xf32>) {
   %0 = dit.attention %q, %q, %q role self {geometry = #dit.video<t = 10, h = 2, w = 2, prefix = 0, suffix = 0>, scale = 0.35 : f64} : (tensor<1x2x40x8xf32>, tensor<1x2x40x8xf32>, tensor<1x2x40x8xf32>) -> tensor<1x2x40x8xf32>
   %1 = dit.attention %q, %c, %c role cross {scale = 0.35 : f64} : (tensor<1x2x40x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>) -> tensor<1x2x40x8xf32>

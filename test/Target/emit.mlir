@@ -7,7 +7,7 @@
 
 // CPP: #include "vsart_model.h"
 // CPP: static vsart_status_t k0(const void *const *inputs, void *output, void *stream)
-// CPP: static vsart_status_t vsa_forward(void *const *inputs, void *const *outputs, const void *const *weights, void *arena_ptr, void *stream)
+// CPP: static vsart_status_t vsa_forward(void *const *inputs, void *const *outputs, const void *const *weights, void *arena_ptr, void *stream, const vsart_run_context_t *ctx)
 // CPP: const void *in[] = {inputs[0]};
 // CPP-NEXT: VSA_CHECK(k0(in, (arena + 0), stream));
 // CPP: VSA_CHECK(vsart_cpu_gemm(0, 1, 16, 32, 32, 1.0f, (const float *)(arena + 0) + i * 512, 32, (const float *)weights[0] + i * 0, 32, 0.0f, (float *)(arena + 2048) + i * 512, 32, (const float *)weights[1], VSART_EPILOGUE_NONE));

@@ -6,6 +6,9 @@
 // (attention cases run on our kernel, _own, and on cuDNN, _cudnn); filter
 // examples: --gtest_filter='CudaAttention.*', '*bshd*', '*_cudnn',
 // 'CudaGemm.*erf*'.
+// CudaBlockSparse.* compares vsart_cuda_block_sparse_attention with its CPU
+// twin (uneven and big blocks, every list scope, layouts, GQA, empty and
+// full lists).
 // CudaPerf.* (the Wan 2.1 shapes, timed) are disabled; run them with
 // --gtest_also_run_disabled_tests --gtest_filter='CudaPerf*'.
 #include "vsart_cuda.h"
@@ -19,9 +22,11 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <numeric>
 #include <random>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -475,6 +480,279 @@ TEST_F(CudaAttentionArgs, RejectsBadArguments) {
   EXPECT_EQ(vsart_cuda_attention(nullptr, nullptr), VSART_ERROR_INVALID_ARGUMENT);
 }
 
+// ---- block-sparse attention -------------------------------------------------
+
+/// A device copy of host integers (block offsets, lists); freed on
+/// destruction.
+template <class T> class DeviceArray {
+public:
+  explicit DeviceArray(const std::vector<T> &host) {
+    EXPECT_EQ(vsart_cuda_malloc(host.size() * sizeof(T), &ptr_), VSART_OK)
+        << vsart_last_error();
+    if (!host.empty()) {
+      EXPECT_EQ(vsart_cuda_upload(ptr_, host.data(), host.size() * sizeof(T),
+                                  nullptr),
+                VSART_OK)
+          << vsart_last_error();
+    }
+  }
+  ~DeviceArray() { vsart_cuda_free(ptr_); }
+  DeviceArray(const DeviceArray &) = delete;
+  DeviceArray &operator=(const DeviceArray &) = delete;
+  const T *data() const { return static_cast<const T *>(ptr_); }
+
+private:
+  void *ptr_ = nullptr;
+};
+
+/// Offsets (0, s0, s0 + s1, ...) of blocks of the given sizes.
+std::vector<int64_t> offsetsOf(const std::vector<int64_t> &sizes) {
+  std::vector<int64_t> off{0};
+  for (int64_t s : sizes)
+    off.push_back(off.back() + s);
+  return off;
+}
+
+/// Random: each list holds 1..num_kv_blocks distinct blocks; All: every
+/// block (== dense attention); SomeEmpty: every third list is empty. Always
+/// in random order.
+enum class ListKind { Random, All, SomeEmpty };
+
+struct SparseCase {
+  const char *name;
+  int64_t b, h, hkv, d;
+  std::vector<int64_t> qSizes, kvSizes; // block sizes in tokens
+  vsart_list_scope_t scope;
+  Layout layout;
+  ListKind lists;
+  int64_t maxQBlock = -1; // -1: the largest query block; else as is
+  int64_t offset = 0;     // elements added to every pointer (1: unaligned)
+};
+
+void PrintTo(const SparseCase &c, std::ostream *os) { *os << c.name; }
+
+class CudaBlockSparse : public CudaParamTest<SparseCase> {};
+
+TEST_P(CudaBlockSparse, MatchesCpu) {
+  const SparseCase &c = GetParam();
+  const std::vector<int64_t> qOff = offsetsOf(c.qSizes),
+                             kvOff = offsetsOf(c.kvSizes);
+  const int64_t nq = int64_t(c.qSizes.size()), nkv = int64_t(c.kvSizes.size());
+  const int64_t sq = qOff.back(), skv = kvOff.back(), off = c.offset;
+  const int64_t numLists = nq * (c.scope == VSART_LISTS_SHARED     ? 1
+                                 : c.scope == VSART_LISTS_PER_HEAD ? c.h
+                                                                   : c.b * c.h);
+  std::mt19937 rng(7);
+  std::vector<int64_t> listOff{0};
+  std::vector<int32_t> lists;
+  for (int64_t l = 0; l < numLists; ++l) {
+    std::vector<int32_t> all(size_t(nkv), 0);
+    std::iota(all.begin(), all.end(), 0);
+    std::shuffle(all.begin(), all.end(), rng);
+    size_t n = all.size();
+    if (c.lists == ListKind::Random ||
+        (c.lists == ListKind::SomeEmpty && l % 3 != 1))
+      n = 1 + rng() % all.size();
+    else if (c.lists == ListKind::SomeEmpty)
+      n = 0;
+    lists.insert(lists.end(), all.begin(), all.begin() + long(n));
+    listOff.push_back(int64_t(lists.size()));
+  }
+
+  auto q = randomVec(size_t(c.b * c.h * sq * c.d + off), 31, -2, 2);
+  auto k = randomVec(size_t(c.b * c.hkv * skv * c.d + off), 32, -2, 2);
+  auto v = randomVec(size_t(c.b * c.hkv * skv * c.d + off), 33);
+  std::vector<float> ref(q.size(), 0.0f), dense(q.size(), 0.0f);
+  vsart_block_sparse_args_t args = {};
+  vsart_attention_args_t &a = args.attn;
+  a.batch = c.b, a.num_heads = c.h, a.num_kv_heads = c.hkv;
+  a.seq_q = sq, a.seq_kv = skv, a.head_dim = c.d;
+  stridesOf(c.layout, c.h, sq, c.d, a.q_strides);
+  stridesOf(c.layout, c.hkv, skv, c.d, a.k_strides);
+  stridesOf(c.layout, c.hkv, skv, c.d, a.v_strides);
+  stridesOf(c.layout, c.h, sq, c.d, a.out_strides);
+  a.scale = 1.0f / std::sqrt(float(c.d));
+  args.num_q_blocks = nq, args.num_kv_blocks = nkv, args.list_scope = c.scope;
+  args.max_q_block =
+      c.maxQBlock >= 0
+          ? c.maxQBlock
+          : *std::max_element(c.qSizes.begin(), c.qSizes.end());
+
+  vsart_block_sparse_args_t cpu = args;
+  cpu.attn.q = q.data() + off, cpu.attn.k = k.data() + off;
+  cpu.attn.v = v.data() + off, cpu.attn.out = ref.data() + off;
+  cpu.q_block_offsets = qOff.data(), cpu.kv_block_offsets = kvOff.data();
+  cpu.list_offsets = listOff.data(), cpu.lists = lists.data();
+  ASSERT_EQ(vsart_cpu_block_sparse_attention(&cpu), VSART_OK)
+      << vsart_last_error();
+
+  DeviceBuffer dq(q), dk(k), dv(v), dout(q.size());
+  DeviceArray<int64_t> dqOff(qOff), dkvOff(kvOff), dlistOff(listOff);
+  DeviceArray<int32_t> dlists(lists);
+  dout.poison();
+  vsart_block_sparse_args_t gpu = args;
+  gpu.attn.q = dq.data() + off, gpu.attn.k = dk.data() + off;
+  gpu.attn.v = dv.data() + off, gpu.attn.out = dout.data() + off;
+  gpu.q_block_offsets = dqOff.data(), gpu.kv_block_offsets = dkvOff.data();
+  gpu.list_offsets = dlistOff.data(), gpu.lists = dlists.data();
+  ASSERT_EQ(vsart_cuda_block_sparse_attention(&gpu, nullptr), VSART_OK)
+      << vsart_last_error();
+  std::vector<float> got = dout.download();
+  std::fill(got.begin(), got.begin() + off, 0.0f); // not an output
+  expectNear(got, ref, "block_sparse");
+
+  if (c.lists == ListKind::All) { // every block listed: dense attention
+    vsart_attention_args_t d = cpu.attn;
+    d.out = dense.data() + off;
+    ASSERT_EQ(vsart_cpu_attention_strided(&d), VSART_OK) << vsart_last_error();
+    expectNear(got, dense, "block_sparse_vs_dense");
+  }
+  for (int64_t bi = 0; bi < c.b; ++bi) // rows of empty lists are exactly 0
+    for (int64_t hi = 0; hi < c.h; ++hi)
+      for (int64_t qb = 0; qb < nq; ++qb) {
+        const int64_t l = qb + (c.scope == VSART_LISTS_SHARED ? 0
+                                : c.scope == VSART_LISTS_PER_HEAD
+                                    ? hi * nq
+                                    : (bi * c.h + hi) * nq);
+        if (listOff[size_t(l + 1)] != listOff[size_t(l)])
+          continue;
+        for (int64_t i = qOff[size_t(qb)]; i < qOff[size_t(qb + 1)]; ++i)
+          for (int64_t dd = 0; dd < c.d; ++dd)
+            ASSERT_EQ(got[size_t(off + bi * a.out_strides[0] +
+                                 hi * a.out_strides[1] + i * a.out_strides[2] +
+                                 dd)],
+                      0.0f)
+                << "row " << i << " of an empty list";
+      }
+}
+
+// VSA tiles: 64 tokens, edge tiles of a padded video holding fewer.
+const std::vector<int64_t> kTiles = {64, 64, 37, 64, 1, 64, 37, 64};
+const std::vector<int64_t> kBig = {300, 300, 300};
+
+/// 600 key blocks of 0-3 tokens: lists longer than one shared-memory chunk.
+std::vector<int64_t> manySmallBlocks() {
+  std::vector<int64_t> s;
+  for (int i = 0; i < 600; ++i)
+    s.push_back(int64_t(i * 7 % 4));
+  return s;
+}
+
+const SparseCase kSparseCases[] = {
+    {"tiles_d128_per_head", 1, 2, 2, 128, kTiles, kTiles, VSART_LISTS_PER_HEAD,
+     BHSD, ListKind::Random},
+    {"tiles_d64_shared_bshd", 2, 2, 2, 64, kTiles, kTiles, VSART_LISTS_SHARED,
+     BSHD, ListKind::Random},
+    {"tiles_d128_per_batch_head_bshd", 2, 3, 3, 128, kTiles, kTiles,
+     VSART_LISTS_PER_BATCH_HEAD, BSHD, ListKind::Random},
+    {"gqa_d128", 1, 4, 2, 128, kTiles, kTiles, VSART_LISTS_PER_HEAD, BHSD,
+     ListKind::Random},
+    {"gqa_d64_bshd", 2, 6, 2, 64, kTiles, kTiles, VSART_LISTS_PER_BATCH_HEAD,
+     BSHD, ListKind::Random},
+    {"big_blocks_d128_bshd", 1, 2, 2, 128, kBig, kBig, VSART_LISTS_PER_HEAD,
+     BSHD, ListKind::Random},
+    {"big_blocks_d64_gqa", 2, 2, 1, 64, kBig, kBig, VSART_LISTS_PER_BATCH_HEAD,
+     BHSD, ListKind::Random},
+    {"frames_d128_bshd", 1, 1, 1, 128, {1560, 1560}, {1560, 1560},
+     VSART_LISTS_PER_HEAD, BSHD, ListKind::Random},
+    {"all_blocks_d128", 1, 2, 2, 128, kTiles, kTiles, VSART_LISTS_PER_HEAD,
+     BHSD, ListKind::All},
+    {"all_blocks_d64_bshd_gqa", 2, 4, 2, 64, kTiles, kTiles,
+     VSART_LISTS_PER_BATCH_HEAD, BSHD, ListKind::All},
+    {"all_big_blocks_d128_gqa", 1, 2, 1, 128, kBig, kBig, VSART_LISTS_SHARED,
+     BSHD, ListKind::All},
+    {"all_many_small_key_blocks_d64", 1, 2, 2, 64, {64, 64, 30},
+     manySmallBlocks(), VSART_LISTS_PER_HEAD, BHSD, ListKind::All},
+    {"empty_lists_d128", 1, 3, 3, 128, kTiles, kTiles, VSART_LISTS_PER_HEAD,
+     BHSD, ListKind::SomeEmpty},
+    {"empty_lists_d64_bshd", 2, 2, 1, 64, kBig, kTiles,
+     VSART_LISTS_PER_BATCH_HEAD, BSHD, ListKind::SomeEmpty},
+    {"empty_blocks_d64", 1, 2, 2, 64, {64, 0, 37, 0, 64}, {0, 64, 37, 0, 0, 5},
+     VSART_LISTS_PER_HEAD, BSHD, ListKind::Random},
+    {"cross_d128", 1, 2, 2, 128, {64, 64, 20}, {100, 50, 1, 64, 300},
+     VSART_LISTS_SHARED, BSHD, ListKind::Random},
+    {"max_q_block_0_d64", 1, 2, 2, 64, kTiles, kTiles, VSART_LISTS_PER_HEAD,
+     BHSD, ListKind::Random, 0},
+    {"max_q_block_bound_d128", 1, 2, 2, 128, kTiles, kTiles,
+     VSART_LISTS_PER_HEAD, BSHD, ListKind::Random, 100},
+    {"d80", 1, 2, 2, 80, kTiles, kTiles, VSART_LISTS_PER_HEAD, BSHD,
+     ListKind::Random},
+    {"d256_gqa", 1, 2, 1, 256, kTiles, kTiles, VSART_LISTS_PER_HEAD, BHSD,
+     ListKind::Random},
+    {"d7_unaligned", 1, 2, 2, 7, kTiles, kTiles, VSART_LISTS_SHARED, BHSD,
+     ListKind::Random},
+    {"offset_d128_unaligned", 1, 2, 2, 128, kTiles, kTiles,
+     VSART_LISTS_PER_HEAD, BSHD, ListKind::Random, -1, 1},
+};
+
+INSTANTIATE_TEST_SUITE_P(, CudaBlockSparse, testing::ValuesIn(kSparseCases),
+                         [](const testing::TestParamInfo<SparseCase> &info) {
+                           return std::string(info.param.name);
+                         });
+
+using CudaBlockSparseArgs = CudaTest;
+
+TEST_F(CudaBlockSparseArgs, RejectsBadArguments) {
+  const int64_t H = 2, S = 64, D = 64;
+  DeviceBuffer x(size_t(H * S * D));
+  DeviceArray<int64_t> offsets(std::vector<int64_t>{0, S}),
+      listOff(std::vector<int64_t>{0, 1});
+  DeviceArray<int32_t> lists(std::vector<int32_t>{0});
+  vsart_block_sparse_args_t ok = {};
+  vsart_attention_args_t &a = ok.attn;
+  a.q = a.k = a.v = a.out = x.data();
+  a.batch = 1, a.num_heads = H, a.num_kv_heads = H, a.seq_q = a.seq_kv = S;
+  a.head_dim = D, a.scale = 0.125f;
+  for (int64_t *s : {a.q_strides, a.k_strides, a.v_strides, a.out_strides})
+    stridesOf(BHSD, H, S, D, s);
+  ok.num_q_blocks = ok.num_kv_blocks = 1;
+  ok.q_block_offsets = ok.kv_block_offsets = offsets.data();
+  ok.list_scope = VSART_LISTS_SHARED;
+  ok.list_offsets = listOff.data(), ok.lists = lists.data();
+  ASSERT_EQ(vsart_cuda_block_sparse_attention(&ok, nullptr), VSART_OK)
+      << vsart_last_error();
+  ASSERT_EQ(vsart_cuda_synchronize(nullptr), VSART_OK) << vsart_last_error();
+
+  auto expectBad = [&](vsart_block_sparse_args_t b, const char *what) {
+    EXPECT_EQ(vsart_cuda_block_sparse_attention(&b, nullptr),
+              VSART_ERROR_INVALID_ARGUMENT)
+        << what;
+    EXPECT_NE(std::string(vsart_last_error()).find(what), std::string::npos)
+        << vsart_last_error();
+  };
+  vsart_block_sparse_args_t b = ok;
+  b.attn.mask = x.data(), b.attn.mask_dims[0] = b.attn.mask_dims[1] = 1;
+  b.attn.mask_dims[2] = b.attn.mask_dims[3] = 1;
+  expectBad(b, "masks are not supported");
+  b = ok, b.num_q_blocks = -1;
+  expectBad(b, "block counts");
+  b = ok, b.num_q_blocks = 0;
+  expectBad(b, "no query blocks");
+  b = ok, b.num_kv_blocks = 0;
+  expectBad(b, "no key blocks");
+  b = ok, b.q_block_offsets = nullptr;
+  expectBad(b, "no query block offsets");
+  b = ok, b.kv_block_offsets = nullptr;
+  expectBad(b, "no key block offsets");
+  b = ok, b.list_scope = static_cast<vsart_list_scope_t>(3);
+  expectBad(b, "unknown list scope");
+  b = ok, b.list_offsets = nullptr;
+  expectBad(b, "no list offsets");
+  b = ok, b.max_q_block = -1;
+  expectBad(b, "negative max_q_block");
+  b = ok, b.attn.head_dim = 300;
+  expectBad(b, "head_dim above 256");
+  b = ok, b.attn.num_kv_heads = 3;
+  expectBad(b, "num_heads must be a multiple of num_kv_heads");
+  b = ok, b.attn.q = nullptr;
+  expectBad(b, "null pointer");
+  EXPECT_EQ(vsart_cuda_block_sparse_attention(nullptr, nullptr),
+            VSART_ERROR_INVALID_ARGUMENT);
+  b = ok, b.attn.seq_q = 0, b.num_q_blocks = 0; // nothing to compute
+  EXPECT_EQ(vsart_cuda_block_sparse_attention(&b, nullptr), VSART_OK)
+      << vsart_last_error();
+}
+
 // ---- norms and softmax --------------------------------------------------------
 
 struct RowCase {
@@ -557,6 +835,389 @@ INSTANTIATE_TEST_SUITE_P(, CudaRmsNorm, testing::ValuesIn(kRowCases),
 INSTANTIATE_TEST_SUITE_P(, CudaSoftmax, testing::ValuesIn(kRowCases),
                          rowName);
 
+// ---- VSA coarse stage (vsart_cuda_vsa_select) ------------------------------
+
+/// Untyped device memory (tile offsets, lists); freed on destruction.
+class VsaDeviceBytes {
+public:
+  explicit VsaDeviceBytes(size_t bytes) : bytes_(bytes) {
+    EXPECT_EQ(vsart_cuda_malloc(std::max<size_t>(bytes, 1), &ptr_), VSART_OK)
+        << vsart_last_error();
+  }
+  template <class T>
+  explicit VsaDeviceBytes(const std::vector<T> &host)
+      : VsaDeviceBytes(host.size() * sizeof(T)) {
+    upload(host);
+  }
+  ~VsaDeviceBytes() { vsart_cuda_free(ptr_); }
+  VsaDeviceBytes(const VsaDeviceBytes &) = delete;
+  VsaDeviceBytes &operator=(const VsaDeviceBytes &) = delete;
+
+  template <class T> T *as() { return static_cast<T *>(ptr_); }
+  template <class T> void upload(const std::vector<T> &host) {
+    ASSERT_LE(host.size() * sizeof(T), bytes_);
+    ASSERT_EQ(
+        vsart_cuda_upload(ptr_, host.data(), host.size() * sizeof(T), nullptr),
+        VSART_OK)
+        << vsart_last_error();
+  }
+  template <class T> std::vector<T> download() {
+    EXPECT_EQ(vsart_cuda_synchronize(nullptr), VSART_OK) << vsart_last_error();
+    std::vector<T> host(bytes_ / sizeof(T));
+    EXPECT_EQ(vsart_cuda_download(host.data(), ptr_, host.size() * sizeof(T),
+                                  nullptr),
+              VSART_OK)
+        << vsart_last_error();
+    return host;
+  }
+
+private:
+  void *ptr_ = nullptr;
+  size_t bytes_;
+};
+
+/// `n` tiles of `size` tokens, then the `tail` sizes (padded edge tiles).
+std::vector<int64_t> vsaTiles(int64_t n, int64_t size,
+                              std::vector<int64_t> tail = {}) {
+  std::vector<int64_t> sizes(size_t(n), size);
+  sizes.insert(sizes.end(), tail.begin(), tail.end());
+  return sizes;
+}
+
+/// `n` tiles of 1 + i % m tokens.
+std::vector<int64_t> vsaSmallTiles(int64_t n, int64_t m) {
+  std::vector<int64_t> sizes;
+  for (int64_t i = 0; i < n; ++i)
+    sizes.push_back(1 + i % m);
+  return sizes;
+}
+
+/// Tile sizes of a t x h x w token grid cut into 4 x 4 x 4 tiles, tiles in
+/// (t, h, w) order (FastVideo's construct_variable_block_sizes).
+std::vector<int64_t> vsaGridTiles(int64_t t, int64_t h, int64_t w) {
+  auto edges = [](int64_t n) {
+    std::vector<int64_t> s(size_t((n + 3) / 4), 4);
+    if (n % 4)
+      s.back() = n % 4;
+    return s;
+  };
+  std::vector<int64_t> sizes;
+  for (int64_t a : edges(t))
+    for (int64_t b : edges(h))
+      for (int64_t c : edges(w))
+        sizes.push_back(a * b * c);
+  return sizes;
+}
+
+std::vector<int64_t> vsaOffsets(const std::vector<int64_t> &sizes) {
+  std::vector<int64_t> off{0};
+  for (int64_t s : sizes)
+    off.push_back(off.back() + s);
+  return off;
+}
+
+/// Pooled (double) tiles of head h of batch b of x: num_tiles x d.
+std::vector<double> vsaPool(const float *x, const int64_t st[3], int64_t b,
+                            int64_t h, const std::vector<int64_t> &off,
+                            int64_t d) {
+  const size_t T = off.size() - 1;
+  std::vector<double> pooled(T * size_t(d), 0.0);
+  for (size_t t = 0; t < T; ++t) {
+    for (int64_t s = off[t]; s < off[t + 1]; ++s)
+      for (int64_t e = 0; e < d; ++e)
+        pooled[t * size_t(d) + size_t(e)] +=
+            x[b * st[0] + h * st[1] + s * st[2] + e];
+    for (int64_t e = 0; e < d; ++e)
+      pooled[t * size_t(d) + size_t(e)] /= double(off[t + 1] - off[t]);
+  }
+  return pooled;
+}
+
+/// Expects `got` (CSR lists of `args`) to be a top-k of the exact (double)
+/// scores: each list ascending and distinct, every listed tile scoring at
+/// least, every other at most, the k-th best score up to a tolerance far
+/// below any real gap but above fp32 rounding. Lists that differ from the
+/// CPU's (`cpu`) are counted and printed: near-ties may legitimately differ.
+void expectVsaSelection(const vsart_vsa_select_args_t &args,
+                        const std::vector<int32_t> &got,
+                        const std::vector<int32_t> &cpu) {
+  const vsart_attention_args_t &a = args.attn;
+  const int64_t T = args.num_tiles, K = args.top_k, D = a.head_dim;
+  const std::vector<int64_t> off(args.tile_offsets, args.tile_offsets + T + 1);
+  size_t differ = 0, bad = 0;
+  for (int64_t b = 0; b < a.batch; ++b)
+    for (int64_t h = 0; h < a.num_heads; ++h) {
+      const int64_t g = h / (a.num_heads / a.num_kv_heads);
+      const auto pq =
+          vsaPool(static_cast<const float *>(a.q), a.q_strides, b, h, off, D);
+      const auto pk =
+          vsaPool(static_cast<const float *>(a.k), a.k_strides, b, g, off, D);
+      for (int64_t i = 0; i < T; ++i) {
+        std::vector<double> s(static_cast<size_t>(T));
+        double maxAbs = 0;
+        for (int64_t j = 0; j < T; ++j) {
+          double dot = 0;
+          for (int64_t e = 0; e < D; ++e)
+            dot += pq[size_t(i * D + e)] * pk[size_t(j * D + e)];
+          s[size_t(j)] = dot * a.scale;
+          maxAbs = std::max(maxAbs, std::fabs(s[size_t(j)]));
+        }
+        std::vector<double> sorted = s;
+        std::nth_element(sorted.begin(), sorted.begin() + (K - 1), sorted.end(),
+                         [](double x, double y) { return x > y; });
+        const double kth = sorted[size_t(K - 1)], tol = 1e-5 * maxAbs + 1e-9;
+        const size_t l = size_t((b * a.num_heads + h) * T + i);
+        const int32_t *list = got.data() + l * size_t(K);
+        std::vector<bool> chosen(static_cast<size_t>(T), false);
+        bool ok = true;
+        for (int64_t e = 0; e < K; ++e) {
+          const int32_t j = list[e];
+          if (j < 0 || j >= T || (e > 0 && j <= list[e - 1])) {
+            ok = false;
+            break;
+          }
+          chosen[size_t(j)] = true;
+        }
+        for (int64_t j = 0; j < T && ok; ++j)
+          ok = chosen[size_t(j)] ? s[size_t(j)] >= kth - tol
+                                 : s[size_t(j)] <= kth + tol;
+        if (!ok && ++bad <= 5)
+          ADD_FAILURE() << "list " << l << " (batch " << b << " head " << h
+                        << " tile " << i << ") is not a top-" << K;
+        differ += !std::equal(list, list + K, cpu.data() + l * size_t(K));
+      }
+    }
+  std::printf("[ stats    ] vsa_select: %zu of %lld lists differ from the "
+              "CPU's (near-ties), %zu invalid\n",
+              differ, (long long)(a.batch * a.num_heads * T), bad);
+  std::fflush(stdout);
+  EXPECT_EQ(bad, 0u);
+}
+
+struct VsaCase {
+  const char *name;
+  int64_t b, h, hkv, d;
+  std::vector<int64_t> tiles; // tile sizes
+  int64_t topK;
+  Layout layout;
+  bool withOut;
+};
+
+void PrintTo(const VsaCase &c, std::ostream *os) { *os << c.name; }
+
+const VsaCase kVsaCases[] = {
+    {"bhsd_gqa_d64", 2, 4, 2, 64, vsaTiles(18, 64, {37, 1}), 5, BHSD, true},
+    {"bshd_d128", 1, 3, 3, 128, vsaTiles(40, 64, {20, 64, 3}), 7, BSHD, true},
+    {"all_tiles_no_out_d20", 2, 4, 1, 20, vsaTiles(9, 5, {3, 1}), 11, BHSD,
+     false},
+    {"top1_d72", 1, 2, 2, 72, vsaTiles(30, 16, {7}), 1, BSHD, true},
+    {"700_tiles_d32", 1, 2, 1, 32, vsaSmallTiles(700, 3), 100, BSHD, true},
+    {"d256", 1, 2, 2, 256, vsaTiles(12, 64, {5}), 3, BHSD, true},
+    {"d18_padded_vec2", 1, 2, 2, 18, vsaTiles(10, 8, {3}), 4, BSHD, true},
+    {"d9_vec1", 1, 2, 1, 9, vsaTiles(7, 5, {2}), 2, BHSD, true},
+    // Past ~3,600 tiles at this head_dim the kernel runs 8 query tiles a CTA.
+    {"4000_tiles_d8", 1, 1, 1, 8, vsaSmallTiles(4000, 2), 500, BSHD, true},
+};
+
+class CudaVsaSelect : public CudaParamTest<VsaCase> {};
+
+TEST_P(CudaVsaSelect, MatchesCpu) {
+  const VsaCase &c = GetParam();
+  const std::vector<int64_t> off = vsaOffsets(c.tiles);
+  const int64_t T = int64_t(c.tiles.size()), S = off.back(), D = c.d;
+  const int64_t L = c.b * c.h * T;
+  auto q = randomVec(size_t(c.b * c.h * S * D), 61);
+  auto k = randomVec(size_t(c.b * c.hkv * S * D), 62);
+  auto v = randomVec(size_t(c.b * c.hkv * S * D), 63);
+
+  std::vector<float> cpuOut(q.size(), NAN);
+  std::vector<int64_t> cpuListOffsets(size_t(L + 1), -1);
+  std::vector<int32_t> cpuLists(size_t(L * c.topK), -1);
+  vsart_vsa_select_args_t s = {};
+  vsart_attention_args_t &a = s.attn;
+  a.q = q.data(), a.k = k.data(), a.v = v.data();
+  a.out = c.withOut ? cpuOut.data() : nullptr;
+  a.batch = c.b, a.num_heads = c.h, a.num_kv_heads = c.hkv;
+  a.seq_q = a.seq_kv = S, a.head_dim = D, a.scale = 1.0f / std::sqrt(float(D));
+  stridesOf(c.layout, c.h, S, D, a.q_strides);
+  stridesOf(c.layout, c.h, S, D, a.out_strides);
+  stridesOf(c.layout, c.hkv, S, D, a.k_strides);
+  stridesOf(c.layout, c.hkv, S, D, a.v_strides);
+  s.num_tiles = T, s.tile_offsets = off.data(), s.top_k = c.topK;
+  s.list_offsets = cpuListOffsets.data(), s.lists = cpuLists.data();
+  ASSERT_EQ(vsart_cpu_vsa_select(&s), VSART_OK) << vsart_last_error();
+
+  DeviceBuffer dq(q), dk(k), dv(v), dout(q.size());
+  dout.poison();
+  VsaDeviceBytes dOff(off),
+      dListOffsets(std::vector<int64_t>(size_t(L + 1), -1)),
+      dLists(std::vector<int32_t>(size_t(L * c.topK), -1));
+  vsart_vsa_select_args_t g = s;
+  g.attn.q = dq.data(), g.attn.k = dk.data(), g.attn.v = dv.data();
+  g.attn.out = c.withOut ? dout.data() : nullptr;
+  g.tile_offsets = dOff.as<int64_t>();
+  g.list_offsets = dListOffsets.as<int64_t>(), g.lists = dLists.as<int32_t>();
+  ASSERT_EQ(vsart_cuda_vsa_select(&g, nullptr), VSART_OK) << vsart_last_error();
+
+  EXPECT_EQ(dListOffsets.download<int64_t>(), cpuListOffsets);
+  expectVsaSelection(s, dLists.download<int32_t>(), cpuLists);
+  const std::vector<float> got = dout.download();
+  if (c.withOut)
+    expectNear(got, cpuOut, "coarse out");
+  else // nothing written
+    for (float x : got)
+      ASSERT_TRUE(std::isnan(x));
+}
+
+INSTANTIATE_TEST_SUITE_P(, CudaVsaSelect, testing::ValuesIn(kVsaCases),
+                         [](const testing::TestParamInfo<VsaCase> &info) {
+                           return std::string(info.param.name);
+                         });
+
+using CudaVsaSelectArgs = CudaTest;
+
+TEST_F(CudaVsaSelectArgs, RejectsBadArgumentsAndHandlesEmptyBatches) {
+  const std::vector<int64_t> off = {0, 4, 8};
+  DeviceBuffer x(size_t(8 * 8)), out(size_t(8 * 8));
+  VsaDeviceBytes dOff(off), dListOffsets(size_t(3 * 8)), dLists(size_t(16));
+  vsart_vsa_select_args_t ok = {};
+  vsart_attention_args_t &a = ok.attn;
+  a.q = a.k = a.v = x.data(), a.out = out.data();
+  a.batch = a.num_heads = a.num_kv_heads = 1;
+  a.seq_q = a.seq_kv = 8, a.head_dim = 8, a.scale = 1.0f;
+  for (int64_t *st : {a.q_strides, a.k_strides, a.v_strides, a.out_strides})
+    st[0] = st[1] = 64, st[2] = 8;
+  ok.num_tiles = 2, ok.tile_offsets = dOff.as<int64_t>(), ok.top_k = 1;
+  ok.list_offsets = dListOffsets.as<int64_t>(), ok.lists = dLists.as<int32_t>();
+  ASSERT_EQ(vsart_cuda_vsa_select(&ok, nullptr), VSART_OK)
+      << vsart_last_error();
+
+  auto expectError = [](vsart_vsa_select_args_t s, const char *what) {
+    EXPECT_EQ(vsart_cuda_vsa_select(&s, nullptr), VSART_ERROR_INVALID_ARGUMENT)
+        << what;
+    EXPECT_NE(std::string(vsart_last_error()).find("cuda_vsa_select"),
+              std::string::npos)
+        << what << ": " << vsart_last_error();
+  };
+  EXPECT_EQ(vsart_cuda_vsa_select(nullptr, nullptr),
+            VSART_ERROR_INVALID_ARGUMENT);
+  vsart_vsa_select_args_t s = ok;
+  s.top_k = 0;
+  expectError(s, "top_k 0");
+  s = ok, s.top_k = 3;
+  expectError(s, "top_k above num_tiles");
+  s = ok, s.num_tiles = 0;
+  expectError(s, "no tiles");
+  s = ok, s.lists = nullptr;
+  expectError(s, "null lists");
+  s = ok, s.attn.seq_kv = 7;
+  expectError(s, "seq_q != seq_kv");
+  s = ok, s.attn.head_dim = 264;
+  for (int64_t *st : {s.attn.q_strides, s.attn.k_strides, s.attn.v_strides,
+                      s.attn.out_strides})
+    st[2] = 264;
+  expectError(s, "head_dim above 256");
+  s = ok, s.attn.mask = x.data();
+  s.attn.mask_dims[0] = s.attn.mask_dims[1] = s.attn.mask_dims[2] =
+      s.attn.mask_dims[3] = 1;
+  expectError(s, "mask");
+
+  // No (batch, head): only list_offsets[0] = 0 is written.
+  dListOffsets.upload(std::vector<int64_t>{-1, -1, -1});
+  s = ok, s.attn.batch = 0;
+  ASSERT_EQ(vsart_cuda_vsa_select(&s, nullptr), VSART_OK) << vsart_last_error();
+  EXPECT_EQ(dListOffsets.download<int64_t>(),
+            (std::vector<int64_t>{0, -1, -1}));
+}
+
+// Timings of the VSA coarse stage at the Wan 2.1 shapes (disabled; with the
+// CudaPerf timings below).
+using CudaPerf = CudaTest;
+template <class F> double medianMs(int reps, F &&fn);
+
+/// Times vsart_cuda_vsa_select (coarse output on) over batch B, H heads x
+/// 128 and the tokens of a t x h x w latent cut into 4 x 4 x 4 tiles
+/// ((b, s, h, d) layout, random bf16 inputs), then checks the lists of
+/// (batch 0, head 0) against the CPU.
+void timeVsaSelect(const char *what, int64_t B, int64_t H, int64_t t, int64_t h,
+                   int64_t w, int64_t topK) {
+  const int64_t D = 128;
+  const std::vector<int64_t> off = vsaOffsets(vsaGridTiles(t, h, w));
+  const int64_t T = int64_t(off.size()) - 1, S = off.back(), L = B * H * T;
+  const size_t n = size_t(B * S * H * D);
+  uint64_t state = 0x9e3779b97f4a7c15ull;
+  auto fill = [&](std::vector<uint16_t> &x) { // fast uniform [-1, 1)
+    x.resize(n);
+    for (uint16_t &e : x) {
+      state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+      e = toBf16(float(int32_t(state >> 32)) * (1.0f / 2147483648.0f));
+    }
+  };
+  std::vector<uint16_t> hq, hk, hv;
+  fill(hq), fill(hk), fill(hv);
+  VsaDeviceBytes dq(hq), dk(hk), dv(hv), dout(n * 2), dOff(off),
+      dListOffsets(size_t(L + 1) * 8), dLists(size_t(L * topK) * 4);
+  vsart_vsa_select_args_t s = {};
+  vsart_attention_args_t &a = s.attn;
+  a.q = dq.as<void>(), a.k = dk.as<void>(), a.v = dv.as<void>();
+  a.out = dout.as<void>();
+  a.batch = B, a.num_heads = a.num_kv_heads = H, a.seq_q = a.seq_kv = S;
+  a.head_dim = D, a.scale = 1.0f / std::sqrt(float(D));
+  for (int64_t *st : {a.q_strides, a.k_strides, a.v_strides, a.out_strides})
+    stridesOf(BSHD, H, S, D, st);
+  s.num_tiles = T, s.tile_offsets = dOff.as<int64_t>(), s.top_k = topK;
+  s.list_offsets = dListOffsets.as<int64_t>(), s.lists = dLists.as<int32_t>();
+  const double ms = medianMs(10, [&] {
+    ASSERT_EQ(vsart_cuda_vsa_select(&s, nullptr), VSART_OK)
+        << vsart_last_error();
+  });
+  a.out = nullptr; // lists only
+  const double listsMs = medianMs(10, [&] {
+    ASSERT_EQ(vsart_cuda_vsa_select(&s, nullptr), VSART_OK)
+        << vsart_last_error();
+  });
+  std::printf("[ perf     ] vsa_select %s: batch %lld, %lld heads x %lld, "
+              "%lld tokens, %lld tiles, top_k %lld: %.3f ms (%.3f ms "
+              "without the coarse output)\n",
+              what, (long long)B, (long long)H, (long long)D, (long long)S,
+              (long long)T, (long long)topK, ms, listsMs);
+
+  // Head 0 of batch 0 on the CPU, as contiguous (s, d) fp32.
+  std::vector<float> q0(size_t(S * D)), k0(q0.size()), v0(q0.size());
+  for (int64_t r = 0; r < S; ++r)
+    for (int64_t e = 0; e < D; ++e) {
+      const size_t src = size_t(r * H * D + e), dst = size_t(r * D + e);
+      q0[dst] = fromBf16(hq[src]), k0[dst] = fromBf16(hk[src]);
+      v0[dst] = fromBf16(hv[src]);
+    }
+  std::vector<int64_t> cpuListOffsets(size_t(T + 1));
+  std::vector<int32_t> cpuLists(size_t(T * topK));
+  vsart_vsa_select_args_t c = s;
+  c.attn.q = q0.data(), c.attn.k = k0.data(), c.attn.v = v0.data();
+  c.attn.out = nullptr;
+  c.attn.batch = c.attn.num_heads = c.attn.num_kv_heads = 1;
+  for (int64_t *st : {c.attn.q_strides, c.attn.k_strides, c.attn.v_strides})
+    st[0] = st[1] = S * D, st[2] = D;
+  c.tile_offsets = off.data();
+  c.list_offsets = cpuListOffsets.data(), c.lists = cpuLists.data();
+  ASSERT_EQ(vsart_cpu_vsa_select(&c), VSART_OK) << vsart_last_error();
+  std::vector<int32_t> got = dLists.download<int32_t>();
+  got.resize(cpuLists.size()); // (batch 0, head 0) comes first
+  expectVsaSelection(c, got, cpuLists);
+}
+
+/// Wan 2.1 1.3B, 480p: 21 x 30 x 52 latent tokens, 624 tiles, 12.5 % kept;
+/// batch 1, then 2 (classifier-free guidance).
+TEST_F(CudaPerf, DISABLED_WanVsaSelect) {
+  timeVsaSelect("Wan 1.3B 480p", 1, 12, 21, 30, 52, 78);
+  timeVsaSelect("Wan 1.3B 480p CFG", 2, 12, 21, 30, 52, 78);
+}
+
+/// Wan 2.1 14B, 720p: 21 x 45 x 80 latent tokens, 1440 tiles, 12.5 % kept.
+TEST_F(CudaPerf, DISABLED_Wan14BVsaSelect) {
+  timeVsaSelect("Wan 14B 720p", 1, 40, 21, 45, 80, 180);
+}
+
 // ---- timings of the Wan 2.1 shapes (disabled by default) -----------------------
 
 using CudaPerf = CudaTest;
@@ -632,6 +1293,164 @@ TEST_F(CudaPerf, DISABLED_WanAttentionPaths) {
   timeAttention(12, 32760, 128, VSART_ATTENTION_CUDNN);
   timeAttention(16, 16384, 64, VSART_ATTENTION_OWN);
   timeAttention(16, 16384, 64, VSART_ATTENTION_CUDNN);
+}
+
+/// Key-block lists for block-sparse timing: per (head, query block), `keep`
+/// distinct random key blocks in ascending order (PER_HEAD lists, as VSA's
+/// selection writes them).
+void randomLists(int64_t heads, int64_t blocks, int64_t keep, uint32_t seed,
+                 std::vector<int64_t> &listOff, std::vector<int32_t> &lists) {
+  std::mt19937 rng(seed);
+  std::vector<int32_t> all(size_t(blocks), 0);
+  std::iota(all.begin(), all.end(), 0);
+  listOff.assign(1, 0);
+  lists.clear();
+  for (int64_t l = 0; l < heads * blocks; ++l) {
+    std::shuffle(all.begin(), all.end(), rng);
+    std::sort(all.begin(), all.begin() + keep);
+    lists.insert(lists.end(), all.begin(), all.begin() + keep);
+    listOff.push_back(int64_t(lists.size()));
+  }
+}
+
+/// Times block-sparse attention over batch 1, H heads, S tokens, head_dim D
+/// (b s h d) for each block structure (name, block sizes), keeping
+/// (blocks + 4) / 8 (~12.5 %) random key blocks per (head, query block)
+/// (PER_HEAD lists), against our dense kernel (and cuDNN's) on the same
+/// tensors. TFLOP/s count the real tokens of the computed block pairs; the
+/// ratio is block-sparse over our dense kernel's TFLOP/s. Three query blocks
+/// of three heads are checked against the CPU.
+void timeBlockSparse(
+    int64_t H, int64_t S, int64_t D,
+    const std::vector<std::pair<const char *, std::vector<int64_t>>> &structs) {
+  auto q = randomVec(size_t(S * H * D), 11, -2, 2);
+  auto k = randomVec(size_t(S * H * D), 12, -2, 2);
+  auto v = randomVec(size_t(S * H * D), 13);
+  DeviceBuffer dq(q), dk(k), dv(v), dout(q.size());
+  vsart_attention_args_t a = {};
+  a.batch = 1, a.num_heads = H, a.num_kv_heads = H, a.seq_q = S, a.seq_kv = S;
+  a.head_dim = D, a.scale = 1.0f / std::sqrt(float(D));
+  for (int64_t *s : {a.q_strides, a.k_strides, a.v_strides, a.out_strides})
+    stridesOf(BSHD, H, S, D, s);
+  a.q = dq.data(), a.k = dk.data(), a.v = dv.data(), a.out = dout.data();
+
+  const double denseFlops = 4.0 * S * S * D * H;
+  double ownTflops = 0;
+  for (vsart_attention_path_t path :
+       {VSART_ATTENTION_OWN, VSART_ATTENTION_CUDNN}) {
+    if (path == VSART_ATTENTION_CUDNN && vsart_cuda_cudnn_version() == 0)
+      continue;
+    PathGuard guard(path);
+    const double ms = medianMs(5, [&] {
+      ASSERT_EQ(vsart_cuda_attention(&a, nullptr), VSART_OK)
+          << vsart_last_error();
+    });
+    if (path == VSART_ATTENTION_OWN)
+      ownTflops = denseFlops / ms / 1e9;
+    std::printf("[ perf     ] dense attention 1x%lldx%lldx%lld (bshd, %s): "
+                "%.3f ms, %.1f TFLOP/s\n",
+                (long long)H, (long long)S, (long long)D, pathName(path), ms,
+                denseFlops / ms / 1e9);
+  }
+
+  for (const auto &[name, sizes] : structs) {
+    const int64_t nb = int64_t(sizes.size()), keep = (nb + 4) / 8;
+    const std::vector<int64_t> off = offsetsOf(sizes);
+    ASSERT_EQ(off.back(), S) << name;
+    std::vector<int64_t> listOff;
+    std::vector<int32_t> lists;
+    randomLists(H, nb, keep, 5, listOff, lists);
+    double flops = 0;
+    for (int64_t l = 0; l < H * nb; ++l) {
+      int64_t keys = 0;
+      for (int64_t e = listOff[size_t(l)]; e < listOff[size_t(l + 1)]; ++e)
+        keys += sizes[size_t(lists[size_t(e)])];
+      flops += 4.0 * D * double(sizes[size_t(l % nb)]) * double(keys);
+    }
+    DeviceArray<int64_t> doff(off), dlistOff(listOff);
+    DeviceArray<int32_t> dlists(lists);
+    vsart_block_sparse_args_t b = {};
+    b.attn = a;
+    b.num_q_blocks = b.num_kv_blocks = nb;
+    b.q_block_offsets = b.kv_block_offsets = doff.data();
+    b.list_scope = VSART_LISTS_PER_HEAD;
+    b.list_offsets = dlistOff.data(), b.lists = dlists.data();
+    b.max_q_block = *std::max_element(sizes.begin(), sizes.end());
+    dout.poison();
+    const double ms = medianMs(20, [&] {
+      ASSERT_EQ(vsart_cuda_block_sparse_attention(&b, nullptr), VSART_OK)
+          << vsart_last_error();
+    });
+    const double tflops = flops / ms / 1e9;
+    std::printf("[ perf     ] block-sparse 1x%lldx%lldx%lld (bshd, %s, "
+                "%lld/%lld key blocks per query block): %.3f ms, %.1f TFLOP/s "
+                "of computed blocks (%.1f%% of dense FLOPs), %.2fx our dense "
+                "kernel's TFLOP/s\n",
+                (long long)H, (long long)S, (long long)D, name,
+                (long long)keep, (long long)nb, ms, tflops,
+                100.0 * flops / denseFlops,
+                ownTflops > 0 ? tflops / ownTflops : 0.0);
+    std::fflush(stdout);
+
+    std::vector<float> got = dout.download(), gotRows, refRows;
+    for (int64_t qb : {int64_t(0), nb / 2, nb - 1})
+      for (int64_t h : {int64_t(0), H / 2, H - 1}) {
+        const int64_t rows = sizes[size_t(qb)], l = h * nb + qb;
+        std::vector<float> ref(size_t(rows * D));
+        const std::vector<int64_t> one = {0, rows}, oneList = {0, keep};
+        vsart_block_sparse_args_t cpu = b; // one query block of one head
+        cpu.attn.num_heads = cpu.attn.num_kv_heads = 1, cpu.attn.seq_q = rows;
+        cpu.attn.q = q.data() + (off[size_t(qb)] * H + h) * D;
+        cpu.attn.k = k.data() + h * D, cpu.attn.v = v.data() + h * D;
+        cpu.attn.out = ref.data();
+        for (int i = 0; i < 3; ++i)
+          cpu.attn.out_strides[i] = D;
+        cpu.num_q_blocks = 1, cpu.q_block_offsets = one.data();
+        cpu.kv_block_offsets = off.data();
+        cpu.list_scope = VSART_LISTS_SHARED, cpu.list_offsets = oneList.data();
+        cpu.lists = lists.data() + listOff[size_t(l)];
+        ASSERT_EQ(vsart_cpu_block_sparse_attention(&cpu), VSART_OK)
+            << vsart_last_error();
+        refRows.insert(refRows.end(), ref.begin(), ref.end());
+        for (int64_t i = 0; i < rows; ++i) {
+          const auto row = got.begin() + ((off[size_t(qb)] + i) * H + h) * D;
+          gotRows.insert(gotRows.end(), row, row + D);
+        }
+      }
+    expectNear(gotRows, refRows, std::string("block_sparse rows, ") + name);
+  }
+}
+
+/// Blocks of `size` tokens covering `seq` tokens, the last holding the rest.
+std::vector<int64_t> uniformBlocks(int64_t seq, int64_t size) {
+  std::vector<int64_t> s(size_t((seq + size - 1) / size), size);
+  s.back() = seq - size * int64_t(s.size() - 1);
+  return s;
+}
+
+/// Wan 2.1 1.3B 480p self-attention (12 heads x 128, 32760 tokens = 21 x 30
+/// x 52 latent positions) in three block structures: 64-token blocks (512,
+/// the last holding 56), VSA's 4x4x4 tiles in tile order (624, edge tiles of
+/// 8-48 tokens) and frames (21 of 1560 tokens).
+TEST_F(CudaPerf, DISABLED_WanBlockSparse) {
+  std::vector<int64_t> tiles;
+  for (int64_t t = 0; t < 21; t += 4)
+    for (int64_t y = 0; y < 30; y += 4)
+      for (int64_t x = 0; x < 52; x += 4)
+        tiles.push_back(std::min<int64_t>(4, 21 - t) *
+                        std::min<int64_t>(4, 30 - y) *
+                        std::min<int64_t>(4, 52 - x));
+  timeBlockSparse(12, 32760, 128,
+                  {{"64-token blocks", uniformBlocks(32760, 64)},
+                   {"VSA 4x4x4 tiles", tiles},
+                   {"1560-token frames", uniformBlocks(32760, 1560)}});
+}
+
+/// head_dim 64 (16 heads x 16384 tokens, the dense AttentionD64 shape) in
+/// 64-token blocks.
+TEST_F(CudaPerf, DISABLED_BlockSparseD64) {
+  timeBlockSparse(16, 16384, 64,
+                  {{"64-token blocks", uniformBlocks(16384, 64)}});
 }
 
 /// Wan 2.1 1.3B FFN up-projection: 32760 x 8960 x 1536, bias + GELU(tanh).

@@ -68,7 +68,8 @@ const vsart_tensor_desc_t kAffineWeights[] = {
     {"proj.bias", VSART_DTYPE_F32, VSART_DTYPE_F32, 1, {4}}};
 
 vsart_status_t affineForward(void *const *in, void *const *out,
-                             const void *const *w, void *arena, void *stream) {
+                             const void *const *w, void *arena, void *stream,
+                             const vsart_run_context_t *) {
   if (!arena || stream)
     return VSART_ERROR_INVALID_ARGUMENT;
   return vsart_cpu_gemm(0, 0, 2, 4, 3, 1.0f, static_cast<const float *>(in[0]),
@@ -108,7 +109,8 @@ void widen(const void *src, float *dst, size_t n) {
 }
 
 vsart_status_t bf16Forward(void *const *in, void *const *out,
-                           const void *const *w, void *arena, void *) {
+                           const void *const *w, void *arena, void *,
+                           const vsart_run_context_t *) {
   float *x = static_cast<float *>(arena), *wt = x + 6, *b = wt + 12, *y = b + 4;
   widen(in[0], x, 6);
   widen(w[0], wt, 12);
@@ -145,8 +147,13 @@ const vsart_tensor_desc_t kProbeOutputs[] = {
     {"norm", VSART_DTYPE_F32, VSART_DTYPE_F32, 1, {64}},
     {"table", VSART_DTYPE_I64, VSART_DTYPE_I64, 1, {4}}};
 
+// The context of the last probe forward.
+vsart_run_context_t lastContext;
+
 vsart_status_t probeForward(void *const *, void *const *out,
-                            const void *const *w, void *, void *) {
+                            const void *const *w, void *, void *,
+                            const vsart_run_context_t *ctx) {
+  lastContext = *ctx;
   std::memcpy(out[0], w[0], 48 * 4);
   std::memcpy(out[1], w[1], 64 * 4);
   std::memcpy(out[2], w[2], 4 * 8);
@@ -1002,7 +1009,7 @@ TEST(ExeMain, ArgumentErrors) {
   expectExeError({prog, "--random-inputs", "--weights", wrongShape},
                  wrongShape);
   vsart_model_t m = affineModel();
-  m.abi_version = 2;
+  m.abi_version = VSART_MODEL_ABI_VERSION + 1;
   expectExeError({prog}, "ABI", &m);
   // Degenerate argv never crashes.
   testing::internal::CaptureStderr();
@@ -1110,3 +1117,96 @@ TEST(ExeMain, SafetensorsRandomInputsAndRepeat) {
 }
 
 } // namespace
+
+// ---- attention parameters ---------------------------------------------------
+
+TEST(AttentionParams, ParsesEveryKey) {
+  vsart_attention_params_t p = vsart_attention_params_default();
+  EXPECT_LT(p.sparsity, 0.0);
+  EXPECT_LT(p.top_p, 0.0);
+  EXPECT_EQ(vsart_attention_params_set(&p, "sparsity", "0.9"), VSART_OK);
+  EXPECT_DOUBLE_EQ(p.sparsity, 0.9);
+  EXPECT_EQ(vsart_attention_params_set(&p, "topk", "0.25"), VSART_OK);
+  EXPECT_DOUBLE_EQ(p.sparsity, 0.75);
+  EXPECT_EQ(vsart_attention_params_set(&p, "top_p", "1"), VSART_OK);
+  EXPECT_DOUBLE_EQ(p.top_p, 1.0);
+  EXPECT_EQ(vsart_attention_params_set(&p, "dense", "1"), VSART_OK);
+  EXPECT_EQ(vsart_attention_params_set(&p, "dense_layers", "3"), VSART_OK);
+  EXPECT_EQ(vsart_attention_params_set(&p, "step", "17"), VSART_OK);
+  EXPECT_EQ(p.dense, 1);
+  EXPECT_EQ(p.dense_layers, 3);
+  EXPECT_EQ(p.step, 17);
+}
+
+TEST(AttentionParams, RejectsBadValuesNamingThem) {
+  vsart_attention_params_t p = vsart_attention_params_default();
+  const char *bad[][3] = {{"sparsity", "1", "[0, 1)"},
+                          {"sparsity", "-0.1", "[0, 1)"},
+                          {"sparsity", "0.5x", "[0, 1)"},
+                          {"topk", "0", "(0, 1]"},
+                          {"top_p", "1.5", "(0, 1]"},
+                          {"dense", "2", "0 or 1"},
+                          {"dense_layers", "-1", ">= 0"},
+                          {"step", "", ">= 0"}};
+  for (auto &c : bad) {
+    EXPECT_EQ(vsart_attention_params_set(&p, c[0], c[1]),
+              VSART_ERROR_INVALID_ARGUMENT)
+        << c[0] << "=" << c[1];
+    EXPECT_NE(std::string(vsart_last_error()).find(c[2]), std::string::npos)
+        << vsart_last_error();
+    EXPECT_NE(std::string(vsart_last_error()).find(c[0]), std::string::npos);
+  }
+  EXPECT_LT(p.sparsity, 0.0); // unchanged by the failures
+  EXPECT_EQ(vsart_attention_params_set(&p, "window", "3"),
+            VSART_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(vsart_last_error()).find("unknown attention parameter 'window'"),
+            std::string::npos);
+  EXPECT_EQ(vsart_attention_params_set(nullptr, "dense", "1"),
+            VSART_ERROR_INVALID_ARGUMENT);
+}
+
+TEST(AttentionParams, VsaTopK) {
+  EXPECT_EQ(vsart_vsa_top_k(624, 0.875), 78);
+  EXPECT_EQ(vsart_vsa_top_k(624, 0.0), 624);
+  EXPECT_EQ(vsart_vsa_top_k(10, 0.7), 3); // 0.3 * 10 is 3.0000000000000004
+  EXPECT_EQ(vsart_vsa_top_k(10, 0.95), 1);
+  EXPECT_EQ(vsart_vsa_top_k(10, 0.999), 1); // at least one tile
+  EXPECT_EQ(vsart_vsa_top_k(7, 0.5), 4);
+}
+
+TEST(AttentionParams, DenseFallbacks) {
+  vsart_run_context_t ctx{vsart_attention_params_default()};
+  EXPECT_FALSE(vsart_attention_runs_dense(&ctx, 0));
+  ctx.attention.dense_layers = 2;
+  EXPECT_TRUE(vsart_attention_runs_dense(&ctx, 1));
+  EXPECT_FALSE(vsart_attention_runs_dense(&ctx, 2));
+  ctx.attention.dense = 1;
+  EXPECT_TRUE(vsart_attention_runs_dense(&ctx, 5));
+  EXPECT_FALSE(vsart_attention_runs_dense(nullptr, 0));
+}
+
+TEST(AttentionParams, SessionPassesThemToForwards) {
+  vsart_model_t m = probeModel();
+  vsart_session_t s = nullptr;
+  ASSERT_EQ(vsart_session_create(&m, nullptr, &s), VSART_OK) << lastError();
+  ASSERT_EQ(vsart_session_randomize_weights(s, 1), VSART_OK);
+  const int64_t table[4] = {1, 2, 3, 4}, dims[1] = {4};
+  ASSERT_EQ(vsart_session_bind_weight(s, "table", VSART_DTYPE_I64, 1, dims,
+                                      table),
+            VSART_OK)
+      << lastError();
+  ASSERT_EQ(vsart_session_forward(s), VSART_OK) << lastError();
+  EXPECT_LT(lastContext.attention.sparsity, 0.0);
+  EXPECT_EQ(vsart_session_set_attention_param(s, "sparsity", "0.5"), VSART_OK);
+  EXPECT_EQ(vsart_session_set_attention_param(s, "dense_layers", "4"),
+            VSART_OK);
+  EXPECT_EQ(vsart_session_set_attention_param(s, "dense", "yes"),
+            VSART_ERROR_INVALID_ARGUMENT);
+  ASSERT_EQ(vsart_session_forward(s), VSART_OK) << lastError();
+  EXPECT_DOUBLE_EQ(lastContext.attention.sparsity, 0.5);
+  EXPECT_EQ(lastContext.attention.dense_layers, 4);
+  EXPECT_EQ(lastContext.attention.dense, 0);
+  EXPECT_EQ(vsart_session_set_attention_param(nullptr, "dense", "1"),
+            VSART_ERROR_INVALID_ARGUMENT);
+  vsart_session_destroy(s);
+}

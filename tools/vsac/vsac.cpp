@@ -67,7 +67,8 @@ static cl::opt<bool> keepSource(
 static cl::opt<std::string> sparse(
     "sparse",
     cl::desc("Make video self-attention sparse: PATTERN[:key=value,...], e.g. "
-             "frame-window:window=1,keyframe-interval=auto,horizon=21"),
+             "frame-window:window=1,keyframe-interval=auto,horizon=21, "
+             "sliding-tile:tile=4x4x4,window=3x3x3, vsa:tile=4x4x4,sparsity=0.875"),
     cl::value_desc("pattern"), cl::init(""), cl::cat(vsacCategory));
 static cl::list<std::string> shapes(
     "shape",

@@ -36,9 +36,16 @@ struct BlockLists {
 /// The lists of `sparsity` over `geometry`. frame-window: blocks are the
 /// prefix tokens, each latent frame, and the suffix tokens (empty ones
 /// included). sliding-tile: the prefix, each (t, h, w) tile of the latent
-/// grid in tile order (edge tiles hold fewer tokens), the suffix.
+/// grid in tile order (edge tiles hold fewer tokens), the suffix. vsa: the
+/// tiles and the non-empty prefix/suffix, with no lists (listOffsets and
+/// lists empty): they are chosen at run time (selectVsaBlocks).
 BlockLists computeBlockLists(dit::SparsityAttr sparsity,
                              dit::VideoGeometryAttr geometry);
+
+/// Key tiles VSA keeps per query tile out of `numBlocks` at `sparsity`:
+/// max(1, min(ceil((1 - sparsity) * numBlocks), numBlocks)) (the runtime's
+/// vsart_vsa_top_k).
+int64_t vsaTopK(int64_t numBlocks, double sparsity);
 
 } // namespace vsa
 

@@ -3,337 +3,20 @@
 // A CTA takes BM = 16 * MT * WARPS queries of one (batch, head); each warp
 // owns 16 * MT query rows. Keys and values stream through a ring of STAGES
 // shared-memory tiles of BN rows (cp.async), so the loads of later tiles
-// overlap the math of the current one, with one barrier per tile. S = Q K^T
-// and O += P V run as mma.sync m16n8k16 (bf16 operands, fp32 accumulators)
-// with operands fetched by ldmatrix; every K/V fragment feeds MT mma's.
-// Shared tiles are swizzled in 16-byte chunks (chunk ^ (row % 8)), so the 8
-// row addresses of every ldmatrix phase hit distinct banks. The softmax is
-// online, in fp32, in the log2 domain (exp2 of scores times scale *
-// log2(e)); a row whose scores are all -inf keeps l = 0 and yields 0.
-// head_dim is zero-padded to the tile's D (64, 128 or 256); K/V rows past
-// seq_kv are zero-filled and their scores set to -inf. Rows that are not
-// 16-byte aligned (odd head_dim, strides or pointers) load and store
-// element-wise instead of through cp.async / 16-byte stores.
+// overlap the math of the current one, with one barrier per tile. The tile
+// math (swizzled shared tiles, ldmatrix + mma.sync m16n8k16, online softmax
+// in the log2 domain) lives in FlashCommon.cuh, shared with the block-sparse
+// kernel. K/V rows past seq_kv are zero-filled and their scores set to -inf;
+// a row whose scores are all -inf yields 0.
 #include "../AttentionArgs.h"
 #include "Common.h"
+#include "FlashCommon.cuh"
 
-#include <cuda_bf16.h>
-
-#include <climits>
 #include <cstdint>
 
 namespace {
 
-using bf16 = __nv_bfloat16;
-constexpr float kLog2e = 1.4426950408889634f;
-
-struct Params {
-  const bf16 *q, *k, *v, *mask;
-  bf16 *out;
-  int64_t qs[3], ks[3], vs[3], os[3], ms[4];
-  int heads, group, seqQ, seqKv, headDim;
-  float scaleLog2;
-  bool vec; // every row start is 16-byte aligned: cp.async and uint4 stores
-};
-
-template <int D_, int BN_, int WARPS_, int MT_, bool QREGS_, int STAGES_>
-struct Config {
-  static constexpr int D = D_;         // padded head_dim
-  static constexpr int BN = BN_;       // keys per tile
-  static constexpr int WARPS = WARPS_;
-  static constexpr int MT = MT_;       // 16-row query tiles per warp
-  static constexpr bool QREGS = QREGS_; // Q fragments live in registers
-  static constexpr int STAGES = STAGES_; // K/V tiles in flight (>= 2)
-  static constexpr int WROWS = 16 * MT; // query rows per warp
-  static constexpr int BM = WROWS * WARPS, THREADS = 32 * WARPS;
-  static constexpr int CHUNKS = D / 8; // 16-byte chunks per row
-  static constexpr int TILE = BN * D;  // elements of one K or V tile
-  static constexpr int SMEM = (BM * D + 2 * STAGES * TILE) * 2; // Q, K, V
-  static constexpr int QF = QREGS ? D / 16 : 1;       // Q fragments held
-  static_assert(D % 64 == 0 && BN % 16 == 0, "tile shape");
-  static_assert(THREADS % CHUNKS == 0 && BN % (THREADS / CHUNKS) == 0 &&
-                    BM % (THREADS / CHUNKS) == 0,
-                "tile loads must split evenly over the threads");
-  static_assert(STAGES >= 2, "at least double buffering");
-};
-
-/// Element offset of 16-byte chunk `chunk` of row `row` in a swizzled tile.
-template <int D> __device__ __forceinline__ int swz(int row, int chunk) {
-  return row * D + ((chunk ^ (row & 7)) << 3);
-}
-
-__device__ __forceinline__ uint32_t smemAddr(const void *p) {
-  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
-}
-
-/// 16-byte async copy; with `valid` false the destination is zero-filled.
-__device__ __forceinline__ void cpAsync16(uint32_t dst, const void *src,
-                                          bool valid) {
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst),
-               "l"(src), "r"(valid ? 16 : 0)
-               : "memory");
-}
-
-__device__ __forceinline__ void cpAsyncCommit() {
-  asm volatile("cp.async.commit_group;\n" ::: "memory");
-}
-
-template <int N> __device__ __forceinline__ void cpAsyncWait() {
-  asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
-}
-
-__device__ __forceinline__ void ldmatrix4(uint32_t (&r)[4], uint32_t addr) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, "
-               "[%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(addr));
-}
-
-__device__ __forceinline__ void ldmatrix4T(uint32_t (&r)[4], uint32_t addr) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 "
-               "{%0, %1, %2, %3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(addr));
-}
-
-/// d += a b for one m16n8k16 tile (bf16 operands, fp32 accumulators).
-__device__ __forceinline__ void mma(float (&d)[4], const uint32_t (&a)[4],
-                                    uint32_t b0, uint32_t b1) {
-  asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
-      "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
-      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
-
-/// Two floats as bf16x2, `lo` in the low half (the lower column).
-__device__ __forceinline__ uint32_t pack(float lo, float hi) {
-  const __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
-  return *reinterpret_cast<const uint32_t *>(&v);
-}
-
-__device__ __forceinline__ float exp2Fast(float x) { // exp2(-inf) == 0
-  float y;
-  asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
-  return y;
-}
-
-__device__ __forceinline__ uint32_t bits(const bf16 *p, int i, int n) {
-  return i < n ? __bfloat16_as_ushort(p[i]) : 0u;
-}
-
-/// Synchronous fallback for unaligned data: the first n (<= 8, may be <= 0)
-/// elements of src, zero-padded, into one 16-byte chunk.
-__device__ void loadChunk(bf16 *dst, const bf16 *src, int n) {
-  uint32_t w[4];
-#pragma unroll
-  for (int i = 0; i < 4; ++i)
-    w[i] = bits(src, 2 * i, n) | bits(src, 2 * i + 1, n) << 16;
-  *reinterpret_cast<uint4 *>(dst) = make_uint4(w[0], w[1], w[2], w[3]);
-}
-
-/// Rows [row0, row0 + ROWS) of a (seq, head_dim) matrix into a swizzled
-/// ROWS x D tile; rows past seqLen and columns past head_dim become 0. A
-/// thread always copies the same chunk column, every RSTEP-th row.
-template <class C, int ROWS>
-__device__ void loadTile(bf16 *tile, const bf16 *base, int64_t rowStride,
-                         int row0, int seqLen, const Params &p) {
-  constexpr int RSTEP = C::THREADS / C::CHUNKS;
-  const int c = threadIdx.x % C::CHUNKS, col = c * 8;
-  const int r0 = threadIdx.x / C::CHUNKS;
-  const bool colOk = col < p.headDim;
-  const bf16 *src = base + int64_t(row0 + r0) * rowStride + col;
-  const int64_t srcStep = RSTEP * rowStride;
-#pragma unroll
-  for (int it = 0; it < ROWS / RSTEP; ++it, src += srcStep) {
-    const int r = r0 + it * RSTEP;
-    const bool rowOk = row0 + r < seqLen;
-    bf16 *dst = tile + swz<C::D>(r, c);
-    if (p.vec)
-      cpAsync16(smemAddr(dst), rowOk && colOk ? src : base, rowOk && colOk);
-    else
-      loadChunk(dst, src, rowOk ? p.headDim - col : 0);
-  }
-}
-
-/// Address of the A fragment (rows 0-15, k chunk pair kk) of query tile mt
-/// of this warp in the Q tile.
-template <class C>
-__device__ __forceinline__ uint32_t qAddr(const bf16 *sQ, int warp, int mt,
-                                          int kk, int lane) {
-  return smemAddr(sQ + swz<C::D>(warp * C::WROWS + mt * 16 + (lane & 15),
-                                 2 * kk + (lane >> 4)));
-}
-
-/// s = Q K^T for this warp's query rows and the BN keys of the tile. Each K
-/// fragment feeds MT mma's.
-template <class C>
-__device__ void scores(float (&s)[C::MT][C::BN / 8][4],
-                       const uint32_t (&qf)[C::MT][C::QF][4], const bf16 *sQ,
-                       const bf16 *sK, int warp, int lane) {
-#pragma unroll
-  for (int mt = 0; mt < C::MT; ++mt)
-#pragma unroll
-    for (int nt = 0; nt < C::BN / 8; ++nt)
-      s[mt][nt][0] = s[mt][nt][1] = s[mt][nt][2] = s[mt][nt][3] = 0.0f;
-#pragma unroll
-  for (int kk = 0; kk < C::D / 16; ++kk) {
-    uint32_t a[C::MT][4];
-#pragma unroll
-    for (int mt = 0; mt < C::MT; ++mt) {
-      if constexpr (C::QREGS) {
-#pragma unroll
-        for (int i = 0; i < 4; ++i)
-          a[mt][i] = qf[mt][kk][i];
-      } else {
-        ldmatrix4(a[mt], qAddr<C>(sQ, warp, mt, kk, lane));
-      }
-    }
-#pragma unroll
-    for (int np = 0; np < C::BN / 16; ++np) {
-      // Matrices: keys 0-7 | 0-7 | 8-15 | 8-15 x dims 0-7 | 8-15 | 0-7 | 8-15.
-      uint32_t b[4];
-      const int row = np * 16 + (lane & 7) + ((lane >> 4) << 3);
-      ldmatrix4(b, smemAddr(sK + swz<C::D>(row, 2 * kk + ((lane >> 3) & 1))));
-#pragma unroll
-      for (int mt = 0; mt < C::MT; ++mt) {
-        mma(s[mt][2 * np], a[mt], b[0], b[1]);
-        mma(s[mt][2 * np + 1], a[mt], b[2], b[3]);
-      }
-    }
-  }
-}
-
-/// Max of a thread's two rows' values over its quad (the 4 lanes that share
-/// the rows).
-__device__ __forceinline__ float quadMax(float x) {
-  x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, 1));
-  return fmaxf(x, __shfl_xor_sync(0xffffffffu, x, 2));
-}
-
-/// Online softmax over one tile for one 16-row query tile: turns the scores
-/// s into p = exp2(x - m), x = s * scale * log2(e) (+ mask * log2(e)), and
-/// rescales l (row sums) and o for the new running max m. Thread rows are
-/// r = 0 (lane / 4) and r = 1 (lane / 4 + 8). (Measured on H100: folding
-/// the scale into an FFMA, split max/sum chains or packing P here all ran
-/// slower, through extra register spills.)
-template <class C, bool MASK>
-__device__ void onlineSoftmax(float (&s)[C::BN / 8][4], float (&o)[C::D / 8][4],
-                              float (&m)[2], float (&l)[2], const Params &p,
-                              const bf16 *const (&maskRow)[2], int kv0,
-                              int lane) {
-  const int key0 = kv0 + (lane & 3) * 2;
-  const bool tail = kv0 + C::BN > p.seqKv;
-#pragma unroll
-  for (int r = 0; r < 2; ++r) {
-    float mx = m[r];
-#pragma unroll
-    for (int nt = 0; nt < C::BN / 8; ++nt)
-#pragma unroll
-      for (int e = 0; e < 2; ++e) {
-        const int key = key0 + nt * 8 + e;
-        float x = s[nt][2 * r + e] * p.scaleLog2;
-        if (MASK && maskRow[r] && key < p.seqKv)
-          x += __bfloat162float(maskRow[r][key * p.ms[3]]) * kLog2e;
-        if (tail && key >= p.seqKv)
-          x = -INFINITY;
-        s[nt][2 * r + e] = x;
-        mx = fmaxf(mx, x);
-      }
-    mx = quadMax(mx);
-    // No finite score yet: subtract 0 so p = exp2(-inf) = 0, never NaN.
-    const float base = mx == -INFINITY ? 0.0f : mx;
-    const float corr = exp2Fast(m[r] - base); // m = -inf: 0
-    m[r] = mx;
-    float sum = 0.0f;
-#pragma unroll
-    for (int nt = 0; nt < C::BN / 8; ++nt)
-#pragma unroll
-      for (int e = 0; e < 2; ++e) {
-        const float pe = exp2Fast(s[nt][2 * r + e] - base);
-        s[nt][2 * r + e] = pe;
-        sum += pe;
-      }
-    l[r] = l[r] * corr + sum; // per-thread partial, summed over the quad last
-#pragma unroll
-    for (int dt = 0; dt < C::D / 8; ++dt)
-      o[dt][2 * r] *= corr, o[dt][2 * r + 1] *= corr;
-  }
-}
-
-/// o += P V: the accumulator layout of two adjacent n8 tiles of s is the A
-/// layout of P. Each V fragment feeds MT mma's.
-template <class C>
-__device__ void accumulate(float (&o)[C::MT][C::D / 8][4],
-                           const float (&s)[C::MT][C::BN / 8][4],
-                           const bf16 *sV, int lane) {
-#pragma unroll
-  for (int kk = 0; kk < C::BN / 16; ++kk) {
-    uint32_t a[C::MT][4];
-#pragma unroll
-    for (int mt = 0; mt < C::MT; ++mt) {
-      const float(&lo)[4] = s[mt][2 * kk];
-      const float(&hi)[4] = s[mt][2 * kk + 1];
-      a[mt][0] = pack(lo[0], lo[1]), a[mt][1] = pack(lo[2], lo[3]);
-      a[mt][2] = pack(hi[0], hi[1]), a[mt][3] = pack(hi[2], hi[3]);
-    }
-#pragma unroll
-    for (int dp = 0; dp < C::D / 16; ++dp) {
-      // Transposed matrices: keys 0-7 | 8-15 | 0-7 | 8-15 x dims 0-7 | 0-7 |
-      // 8-15 | 8-15.
-      uint32_t b[4];
-      ldmatrix4T(b, smemAddr(sV + swz<C::D>(kk * 16 + (lane & 15),
-                                            2 * dp + (lane >> 4))));
-#pragma unroll
-      for (int mt = 0; mt < C::MT; ++mt) {
-        mma(o[mt][2 * dp], a[mt], b[0], b[1]);
-        mma(o[mt][2 * dp + 1], a[mt], b[2], b[3]);
-      }
-    }
-  }
-}
-
-/// Normalises o by l and stages the warp's rows in its own part of the Q
-/// tile (only this warp ever reads those rows).
-template <class C>
-__device__ void stageOutput(float (&o)[C::MT][C::D / 8][4],
-                            const float (&l)[C::MT][2], bf16 *sQ, int warp,
-                            int lane) {
-  const int g = lane >> 2, c2 = (lane & 3) * 2;
-#pragma unroll
-  for (int mt = 0; mt < C::MT; ++mt)
-#pragma unroll
-    for (int r = 0; r < 2; ++r) {
-      float sum = l[mt][r] + __shfl_xor_sync(0xffffffffu, l[mt][r], 1);
-      sum += __shfl_xor_sync(0xffffffffu, sum, 2);
-      const float inv = sum > 0.0f ? 1.0f / sum : 0.0f; // fully masked -> 0
-      const int row = warp * C::WROWS + mt * 16 + g + 8 * r;
-#pragma unroll
-      for (int dt = 0; dt < C::D / 8; ++dt)
-        *reinterpret_cast<uint32_t *>(sQ + swz<C::D>(row, dt) + c2) =
-            pack(o[mt][dt][2 * r] * inv, o[mt][dt][2 * r + 1] * inv);
-    }
-}
-
-/// Writes the warp's staged rows out, 16 bytes (or, unaligned, 2) at a time.
-template <class C>
-__device__ void storeOutput(const bf16 *sQ, bf16 *out, int q0, const Params &p,
-                            int warp, int lane) {
-#pragma unroll
-  for (int it = 0; it < C::WROWS * C::CHUNKS / 32; ++it) {
-    const int idx = it * 32 + lane, r = idx / C::CHUNKS, c = idx % C::CHUNKS;
-    const int row = q0 + warp * C::WROWS + r, col = c * 8;
-    if (row >= p.seqQ || col >= p.headDim)
-      continue;
-    const bf16 *src = sQ + swz<C::D>(warp * C::WROWS + r, c);
-    bf16 *dst = out + int64_t(row) * p.os[2] + col;
-    if (p.vec) {
-      *reinterpret_cast<uint4 *>(dst) = *reinterpret_cast<const uint4 *>(src);
-    } else {
-      for (int e = 0; e < 8 && col + e < p.headDim; ++e)
-        dst[e] = src[e];
-    }
-  }
-}
+using namespace vsart::cuda::flash;
 
 /// Issues the cp.async copies of K/V tile t into its stage (no commit).
 template <class C>
@@ -341,9 +24,9 @@ __device__ void loadKv(bf16 *sK, bf16 *sV, const bf16 *kBase,
                        const bf16 *vBase, int t, const Params &p) {
   const int stage = t % C::STAGES;
   loadTile<C, C::BN>(sK + stage * C::TILE, kBase, p.ks[2], t * C::BN, p.seqKv,
-                     p);
+                     p.headDim, p.vec);
   loadTile<C, C::BN>(sV + stage * C::TILE, vBase, p.vs[2], t * C::BN, p.seqKv,
-                     p);
+                     p.headDim, p.vec);
 }
 
 /// Grid: (query blocks, heads, batch). K/V tiles run through a ring of
@@ -365,7 +48,7 @@ __global__ void __launch_bounds__(C::THREADS) flashAttention(const Params p) {
   const int nTiles = (p.seqKv + C::BN - 1) / C::BN;
 
   // One commit group per tile (the first also holds Q), empty past the end.
-  loadTile<C, C::BM>(sQ, qBase, p.qs[2], q0, p.seqQ, p);
+  loadTile<C, C::BM>(sQ, qBase, p.qs[2], q0, p.seqQ, p.headDim, p.vec);
 #pragma unroll
   for (int t = 0; t < C::STAGES - 1; ++t) {
     if (t < nTiles)
@@ -376,13 +59,8 @@ __global__ void __launch_bounds__(C::THREADS) flashAttention(const Params p) {
   __syncthreads();
 
   uint32_t qf[C::MT][C::QF][4];
-  if constexpr (C::QREGS) {
-#pragma unroll
-    for (int mt = 0; mt < C::MT; ++mt)
-#pragma unroll
-      for (int kk = 0; kk < C::QF; ++kk)
-        ldmatrix4(qf[mt][kk], qAddr<C>(sQ, warp, mt, kk, lane));
-  }
+  if constexpr (C::QREGS)
+    loadQFragments<C>(qf, sQ, warp, lane);
   const bf16 *maskRow[C::MT][2] = {};
 #pragma unroll
   for (int mt = 0; mt < C::MT; ++mt)
@@ -409,15 +87,16 @@ __global__ void __launch_bounds__(C::THREADS) flashAttention(const Params p) {
     scores<C>(s, qf, sQ, sK + stage * C::TILE, warp, lane);
 #pragma unroll
     for (int mt = 0; mt < C::MT; ++mt)
-      onlineSoftmax<C, MASK>(s[mt], o[mt], m[mt], l[mt], p, maskRow[mt],
-                             t * C::BN, lane);
+      onlineSoftmax<C, MASK>(s[mt], o[mt], m[mt], l[mt], p.scaleLog2,
+                             maskRow[mt], p.ms[3], t * C::BN, p.seqKv, lane);
     accumulate<C>(o, s, sV + stage * C::TILE, lane);
   }
   cpAsyncWait<0>(); // no copy may still target the Q tile (nTiles == 0)
   __syncthreads();
   stageOutput<C>(o, l, sQ, warp, lane);
   __syncwarp();
-  storeOutput<C>(sQ, p.out + b * p.os[0] + h * p.os[1], q0, p, warp, lane);
+  storeOutput<C>(sQ, p.out + b * p.os[0] + h * p.os[1], p.os[2], q0, p.seqQ,
+                 p.headDim, p.vec, warp, lane);
 }
 
 template <class C, bool MASK>
@@ -440,53 +119,6 @@ template <class C>
 vsart_status_t dispatch(const Params &p, int64_t batch, cudaStream_t stream) {
   return p.mask ? launch<C, true>(p, batch, stream)
                 : launch<C, false>(p, batch, stream);
-}
-
-/// True when every row of every operand starts 16-byte aligned.
-bool rowsAligned(const vsart_attention_args_t &a) {
-  uintptr_t bitsOr = reinterpret_cast<uintptr_t>(a.q) |
-                     reinterpret_cast<uintptr_t>(a.k) |
-                     reinterpret_cast<uintptr_t>(a.v) |
-                     reinterpret_cast<uintptr_t>(a.out);
-  bool ok = bitsOr % 16 == 0 && a.head_dim % 8 == 0;
-  for (int i = 0; i < 3; ++i)
-    ok = ok && a.q_strides[i] % 8 == 0 && a.k_strides[i] % 8 == 0 &&
-         a.v_strides[i] % 8 == 0 && a.out_strides[i] % 8 == 0;
-  return ok;
-}
-
-vsart_status_t checkLimits(const vsart_attention_args_t &a) {
-  if (a.head_dim > 256)
-    return vsart::fail(VSART_ERROR_INVALID_ARGUMENT,
-                       "cuda_attention: head_dim above 256");
-  if (a.seq_q > INT_MAX / 2 || a.seq_kv > INT_MAX / 2)
-    return vsart::fail(VSART_ERROR_INVALID_ARGUMENT,
-                       "cuda_attention: sequence too long");
-  if (a.num_heads > 65535 || a.batch > 65535)
-    return vsart::fail(VSART_ERROR_INVALID_ARGUMENT,
-                       "cuda_attention: more than 65535 heads or batches");
-  return VSART_OK;
-}
-
-Params makeParams(const vsart_attention_args_t &a, const int64_t ms[4]) {
-  Params p = {};
-  p.q = static_cast<const bf16 *>(a.q);
-  p.k = static_cast<const bf16 *>(a.k);
-  p.v = static_cast<const bf16 *>(a.v);
-  p.mask = static_cast<const bf16 *>(a.mask);
-  p.out = static_cast<bf16 *>(a.out);
-  for (int i = 0; i < 3; ++i) {
-    p.qs[i] = a.q_strides[i], p.ks[i] = a.k_strides[i];
-    p.vs[i] = a.v_strides[i], p.os[i] = a.out_strides[i];
-  }
-  for (int i = 0; i < 4; ++i)
-    p.ms[i] = ms[i];
-  p.heads = int(a.num_heads);
-  p.group = int(a.num_heads / a.num_kv_heads);
-  p.seqQ = int(a.seq_q), p.seqKv = int(a.seq_kv), p.headDim = int(a.head_dim);
-  p.scaleLog2 = a.scale * kLog2e;
-  p.vec = rowsAligned(a);
-  return p;
 }
 
 } // namespace
@@ -526,7 +158,7 @@ extern "C" vsart_status_t vsart_cuda_attention(const vsart_attention_args_t *arg
                          "cuda_attention: the cuDNN path was asked for "
                          "(VSART_ATTENTION=cudnn) but cannot run: " + why);
   }
-  if (vsart_status_t st = checkLimits(*args))
+  if (vsart_status_t st = checkLimits("cuda_attention", *args))
     return st;
   const Params p = makeParams(*args, ms);
   vsart_status_t st;

@@ -17,6 +17,7 @@
 // finalizes) and cached, a failed build too; one handle and one device
 // workspace (grown on demand) serve the process, guarded by one mutex.
 #include "Common.h"
+#include "DynamicLibrary.h"
 
 #include <array>
 #include <atomic>
@@ -85,37 +86,24 @@ struct Api {
   std::string error; // why the library is unusable, "" when it loaded
 };
 
-template <class F> bool bind(void *lib, const char *name, F &fn) {
-  fn = reinterpret_cast<F>(dlsym(lib, name));
-  return fn != nullptr;
-}
+using vsart::cuda::bindSymbol;
 
 Api loadApi() {
   Api api;
-  void *lib = nullptr;
-  std::string tried;
-  for (const char *name : {"libcudnn.so.9", "libcudnn.so"}) {
-    lib = dlopen(name, RTLD_NOW | RTLD_LOCAL);
-    if (lib)
-      break;
-    const char *why = dlerror();
-    tried += std::string(tried.empty() ? "" : "; ") + (why ? why : name);
-  }
-  if (!lib) {
-    api.error = "cannot load cuDNN (" + tried + ")";
+  void *lib = vsart::cuda::openLibrary({"libcudnn.so.9", "libcudnn.so"}, "cuDNN", api.error);
+  if (!lib)
     return api;
-  }
-  bool ok = bind(lib, "cudnnGetVersion", api.getVersion) &&
-            bind(lib, "cudnnGetErrorString", api.errorString) &&
-            bind(lib, "cudnnCreate", api.create) &&
-            bind(lib, "cudnnSetStream", api.setStream) &&
-            bind(lib, "cudnnBackendCreateDescriptor", api.createDesc) &&
-            bind(lib, "cudnnBackendDestroyDescriptor", api.destroyDesc) &&
-            bind(lib, "cudnnBackendSetAttribute", api.setAttr) &&
-            bind(lib, "cudnnBackendGetAttribute", api.getAttr) &&
-            bind(lib, "cudnnBackendFinalize", api.finalize) &&
-            bind(lib, "cudnnBackendExecute", api.execute);
-  bind(lib, "cudnnGetLastErrorString", api.lastErrorString);
+  bool ok = bindSymbol(lib, "cudnnGetVersion", api.getVersion) &&
+            bindSymbol(lib, "cudnnGetErrorString", api.errorString) &&
+            bindSymbol(lib, "cudnnCreate", api.create) &&
+            bindSymbol(lib, "cudnnSetStream", api.setStream) &&
+            bindSymbol(lib, "cudnnBackendCreateDescriptor", api.createDesc) &&
+            bindSymbol(lib, "cudnnBackendDestroyDescriptor", api.destroyDesc) &&
+            bindSymbol(lib, "cudnnBackendSetAttribute", api.setAttr) &&
+            bindSymbol(lib, "cudnnBackendGetAttribute", api.getAttr) &&
+            bindSymbol(lib, "cudnnBackendFinalize", api.finalize) &&
+            bindSymbol(lib, "cudnnBackendExecute", api.execute);
+  bindSymbol(lib, "cudnnGetLastErrorString", api.lastErrorString);
   if (!ok) {
     api.error = "libcudnn lacks a backend API function";
     return api;

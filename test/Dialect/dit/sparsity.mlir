@@ -69,3 +69,27 @@ func.func @zero_tile(%q: tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32> {
   %0 = dit.attention %q, %q, %q role self {geometry = #dit.video<t = 3, h = 2, w = 2, prefix = 0, suffix = 0>, scale = 0.35 : f64, sparsity = #dit.sparsity<"sliding-tile", {tile_t = 0 : i64, tile_h = 2 : i64, tile_w = 2 : i64, window_t = 1 : i64, window_h = 3 : i64, window_w = 3 : i64}>} : (tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32>
   return %0 : tensor<1x2x12x8xf32>
 }
+
+// -----
+
+// CHECK: sparsity = #dit.sparsity<"vsa", {sparsity = 8.750000e-01 : f64, tile_h = 2 : i64, tile_t = 1 : i64, tile_w = 2 : i64}>
+func.func @vsa(%q: tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32> {
+  %0 = dit.attention %q, %q, %q role self {geometry = #dit.video<t = 3, h = 2, w = 2, prefix = 0, suffix = 0>, scale = 0.35 : f64, sparsity = #dit.sparsity<"vsa", {tile_t = 1 : i64, tile_h = 2 : i64, tile_w = 2 : i64, sparsity = 0.875 : f64}>} : (tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32>
+  return %0 : tensor<1x2x12x8xf32>
+}
+
+// -----
+
+func.func @vsa_full(%q: tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32> {
+  // expected-error @below {{vsa 'sparsity' must be in [0, 1), got 1}}
+  %0 = dit.attention %q, %q, %q role self {geometry = #dit.video<t = 3, h = 2, w = 2, prefix = 0, suffix = 0>, scale = 0.35 : f64, sparsity = #dit.sparsity<"vsa", {tile_t = 1 : i64, tile_h = 2 : i64, tile_w = 2 : i64, sparsity = 1.0 : f64}>} : (tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32>
+  return %0 : tensor<1x2x12x8xf32>
+}
+
+// -----
+
+func.func @vsa_no_sparsity(%q: tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32> {
+  // expected-error @below {{vsa sparsity needs a float 'sparsity'}}
+  %0 = dit.attention %q, %q, %q role self {geometry = #dit.video<t = 3, h = 2, w = 2, prefix = 0, suffix = 0>, scale = 0.35 : f64, sparsity = #dit.sparsity<"vsa", {tile_t = 1 : i64, tile_h = 2 : i64, tile_w = 2 : i64, sparsity = 1 : i64}>} : (tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32>
+  return %0 : tensor<1x2x12x8xf32>
+}

@@ -549,7 +549,7 @@ func.func @all_gather_offset(%x: tensor<1x48x32xf32>) {
 // -----
 
 func.func @blocks_bad_list_offsets(%q: tensor<1x2x8x4xf32>, %o: tensor<3xi64>, %lo: tensor<4xi64>, %l: tensor<3xi32>) -> tensor<1x2x8x4xf32> {
-  // expected-error @below {{list_offsets must have one entry per block plus one (3)}}
+  // expected-error @below {{list_offsets must have one entry per block (shared lists), per head and block, or per batch entry, head and block, plus one (3, 5 or 5), got 4}}
   %0 = vrt.attention %q, %q, %q blocks(%o, %lo, %l) {scale = 0.5 : f64} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<3xi64>, tensor<4xi64>, tensor<3xi32>) -> tensor<1x2x8x4xf32>
   return %0 : tensor<1x2x8x4xf32>
 }
@@ -568,4 +568,52 @@ func.func @blocks_2d(%q: tensor<1x2x8x4xf32>, %o: tensor<1x3xi64>, %lo: tensor<3
   // expected-error @below {{block operands must be 1-D}}
   %0 = vrt.attention %q, %q, %q blocks(%o, %lo, %l) {scale = 0.5 : f64} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x3xi64>, tensor<3xi64>, tensor<3xi32>) -> tensor<1x2x8x4xf32>
   return %0 : tensor<1x2x8x4xf32>
+}
+
+// -----
+
+func.func @vsa_select_results(%q: tensor<1x2x8x4xf32>, %t: tensor<3xi64>) {
+  // expected-error @below {{results must be list_offsets (5) and lists (8)}}
+  %lo, %l = vrt.vsa_select %q, %q tiles(%t) {scale = 0.5 : f64, sparsity = 0.5 : f64} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<3xi64>) -> (tensor<5xi64>, tensor<4xi32>)
+  return
+}
+
+// -----
+
+func.func @vsa_select_sparsity(%q: tensor<1x2x8x4xf32>, %t: tensor<3xi64>) {
+  // expected-error @below {{sparsity must be in [0, 1), got 1.5}}
+  %lo, %l = vrt.vsa_select %q, %q tiles(%t) {scale = 0.5 : f64, sparsity = 1.5 : f64} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<3xi64>) -> (tensor<5xi64>, tensor<8xi32>)
+  return
+}
+
+// -----
+
+func.func @vsa_select_lengths(%q: tensor<1x2x8x4xf32>, %k: tensor<1x2x6x4xf32>, %t: tensor<3xi64>) {
+  // expected-error @below {{query and key must agree in batch, length and head dim}}
+  %lo, %l = vrt.vsa_select %q, %k tiles(%t) {scale = 0.5 : f64, sparsity = 0.5 : f64} : (tensor<1x2x8x4xf32>, tensor<1x2x6x4xf32>, tensor<3xi64>) -> (tensor<5xi64>, tensor<8xi32>)
+  return
+}
+
+// -----
+
+func.func @vsa_select_tiles(%q: tensor<1x2x8x4xf32>, %t: tensor<1xi64>) {
+  // expected-error @below {{tile_offsets must be 1-D with at least 2 entries}}
+  %lo, %l = vrt.vsa_select %q, %q tiles(%t) {scale = 0.5 : f64, sparsity = 0.5 : f64} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1xi64>) -> (tensor<1xi64>, tensor<0xi32>)
+  return
+}
+
+// -----
+
+func.func @vsa_select_offsets(%q: tensor<1x2x8x4xf32>, %t: tensor<3xi64>) {
+  // expected-error @below {{offset 100 must be a non-negative multiple of 256}}
+  %lo, %l = vrt.vsa_select %q, %q tiles(%t) {scale = 0.5 : f64, sparsity = 0.5 : f64, offsets = array<i64: 0, 100>} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<3xi64>) -> (tensor<5xi64>, tensor<8xi32>)
+  return
+}
+
+// -----
+
+func.func @vsa_select_heads(%q: tensor<1x3x8x4xf32>, %k: tensor<1x2x8x4xf32>, %t: tensor<3xi64>) {
+  // expected-error @below {{query heads 3 must be a multiple of key heads 2}}
+  %lo, %l = vrt.vsa_select %q, %k tiles(%t) {scale = 0.5 : f64, sparsity = 0.5 : f64} : (tensor<1x3x8x4xf32>, tensor<1x2x8x4xf32>, tensor<3xi64>) -> (tensor<7xi64>, tensor<12xi32>)
+  return
 }

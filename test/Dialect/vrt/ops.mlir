@@ -195,3 +195,16 @@ func.func @block_sparse(%q: tensor<1x8x2x4xf32>) -> tensor<1x8x2x4xf32> {
   %0 = vrt.attention %q, %q, %q blocks(%o, %lo, %l) {scale = 0.5 : f64, q_layout = #vrt<layout bshd>, kv_layout = #vrt<layout bshd>, out_layout = #vrt<layout bshd>} : (tensor<1x8x2x4xf32>, tensor<1x8x2x4xf32>, tensor<1x8x2x4xf32>, tensor<3xi64>, tensor<3xi64>, tensor<2xi32>) -> tensor<1x8x2x4xf32>
   return %0 : tensor<1x8x2x4xf32>
 }
+
+// -----
+
+// VSA: run-time lists per (batch, head) feed block-sparse attention.
+// CHECK-LABEL: func.func @vsa
+// CHECK: %[[LO:.*]], %[[L:.*]] = vrt.vsa_select %{{.*}}, %{{.*}} tiles(%[[T:.*]]) {offsets = array<i64: 0, 256>, scale = 5.000000e-01 : f64, sparsity = 8.750000e-01 : f64} : (tensor<2x2x8x4xf32>, tensor<2x2x8x4xf32>, tensor<3xi64>) -> (tensor<9xi64>, tensor<16xi32>)
+// CHECK: vrt.attention %{{.*}}, %{{.*}}, %{{.*}} blocks(%[[T]], %[[LO]], %[[L]])
+func.func @vsa(%q: tensor<2x2x8x4xf32>) -> tensor<2x2x8x4xf32> {
+  %t = vrt.weight "vsa.sparse.0.offsets" : tensor<3xi64> = dense<[0, 5, 8]> : tensor<3xi64>
+  %lo, %l = vrt.vsa_select %q, %q tiles(%t) {scale = 0.5 : f64, sparsity = 0.875 : f64, offsets = array<i64: 0, 256>} : (tensor<2x2x8x4xf32>, tensor<2x2x8x4xf32>, tensor<3xi64>) -> (tensor<9xi64>, tensor<16xi32>)
+  %0 = vrt.attention %q, %q, %q blocks(%t, %lo, %l) {scale = 0.5 : f64} : (tensor<2x2x8x4xf32>, tensor<2x2x8x4xf32>, tensor<2x2x8x4xf32>, tensor<3xi64>, tensor<9xi64>, tensor<16xi32>) -> tensor<2x2x8x4xf32>
+  return %0 : tensor<2x2x8x4xf32>
+}

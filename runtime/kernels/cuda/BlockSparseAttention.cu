@@ -1,0 +1,317 @@
+// Block-sparse flash attention for bf16 on sm_80+ tensor cores: the CUDA
+// twin of vsart_cpu_block_sparse_attention (kernels/cpu/Attention.cpp).
+//
+// Grid: (num_q_blocks * subTiles, heads, batch) with subTiles =
+// ceil(max_q_block / BM). CTA x takes query rows [start + sub * BM, + BM) of
+// query block qb = x / subTiles (sub = x % subTiles), cut at the block's end;
+// a CTA whose rows start at or past the end exits at once. It walks the key
+// blocks of its list in list order, each in BN-row tiles whose rows past the
+// block's end are zero-filled and score -inf, with one online softmax over
+// all of them, so 64-token video tiles holding 37 real tokens and 1560-token
+// frame blocks both work. The tile math is the dense kernel's
+// (FlashCommon.cuh); K/V tiles run through the same ring of STAGES shared
+// buffers with one barrier per tile. The row ranges of the list's key blocks
+// are gathered into shared memory kListChunk entries at a time, so issuing
+// the next tile needs no dependent global loads. Configurations with Q in
+// registers park the Q tile in the last K/V stage, which is first written
+// after every warp has read its Q fragments. Query rows past the block's end
+// are zero-filled on load and never stored.
+//
+// The offsets and lists live on the device, so the host checks only what it
+// can see (pointers, counts, sizes, list scope, no mask); list entries
+// outside [0, num_kv_blocks) are skipped.
+#include "../AttentionArgs.h"
+#include "Common.h"
+#include "FlashCommon.cuh"
+
+#include <algorithm>
+#include <climits>
+#include <cstdint>
+#include <string>
+
+namespace {
+
+using namespace vsart::cuda::flash;
+
+struct SparseParams {
+  Params a; // no mask
+  const int64_t *qOffsets, *kvOffsets, *listOffsets;
+  const int32_t *lists; // NULL: every list is empty
+  int numQBlocks, numKvBlocks, subTiles;
+  int scope; // vsart_list_scope_t
+};
+
+/// List entries whose key-block row ranges shared memory holds at a time.
+constexpr int kListChunk = 256;
+
+/// Shared memory of configuration C: STAGES x (K tile, V tile), the Q tile
+/// (unless it lives in registers and borrows the last stage), the gathered
+/// row ranges and each stage's number of valid keys.
+template <class C> struct Layout {
+  static constexpr bool QALIAS = C::QREGS;
+  static constexpr int STAGE = 2 * C::TILE; // elements: K tile, then V tile
+  static constexpr int KV = C::STAGES * STAGE;
+  static constexpr int Q = QALIAS ? 0 : C::BM * C::D;
+  static constexpr int LIST = (KV + Q) * 2; // byte offset of the ranges
+  static constexpr int SMEM = LIST + kListChunk * 8 + C::STAGES * 4;
+  static_assert(!QALIAS || C::BM * C::D <= STAGE, "Q must fit in one stage");
+  static_assert(C::BM * C::D <= KV + Q, "the output is staged in K/V/Q");
+};
+
+/// Where a CTA is in its list: entry e (of [.., e1)) is key block rows
+/// [row, end) still to load; sList holds entries [chunk, chunk + kListChunk).
+struct Cursor {
+  int64_t e, e1, chunk;
+  int row, end;
+};
+
+/// Gathers the row ranges of list entries [first, min(first + kListChunk,
+/// e1)) into sList (entries out of range: empty). Every thread calls it.
+template <class C>
+__device__ void gatherRanges(int2 *sList, const SparseParams &p, int64_t first,
+                             int64_t e1) {
+  __syncthreads(); // nobody still reads the previous chunk
+  for (int i = threadIdx.x; i < kListChunk && first + i < e1; i += C::THREADS) {
+    const int kb = p.lists[first + i];
+    int2 r = make_int2(0, 0);
+    if (kb >= 0 && kb < p.numKvBlocks)
+      r = make_int2(int(p.kvOffsets[kb]), int(p.kvOffsets[kb + 1]));
+    sList[i] = r;
+  }
+  __syncthreads();
+}
+
+/// Moves the cursor to the next tile, key rows [row0, row0 + BN) of which
+/// those below rowEnd are real; false past the list's last tile. The cursor
+/// is the same in every thread, so the barriers of gatherRanges are too.
+template <class C>
+__device__ bool nextTile(Cursor &c, int2 *sList, const SparseParams &p,
+                         int &row0, int &rowEnd) {
+  while (c.row >= c.end) { // skips empty blocks
+    if (++c.e >= c.e1)
+      return false;
+    if (c.e >= c.chunk + kListChunk) {
+      c.chunk = c.e;
+      gatherRanges<C>(sList, p, c.chunk, c.e1);
+    }
+    const int2 r = sList[c.e - c.chunk];
+    c.row = r.x, c.end = r.y;
+  }
+  row0 = c.row, rowEnd = c.end;
+  c.row += C::BN;
+  return true;
+}
+
+/// Issues the cp.async copies of the K/V tile at key rows [row0, row0 + BN)
+/// (zero at or past rowEnd) into stage `slot` and records its valid keys.
+template <class C>
+__device__ void loadKv(bf16 *sKv, int *sValid, int slot, const bf16 *kBase,
+                       const bf16 *vBase, int row0, int rowEnd,
+                       const Params &a) {
+  bf16 *sK = sKv + slot * Layout<C>::STAGE;
+  loadTile<C, C::BN>(sK, kBase, a.ks[2], row0, rowEnd, a.headDim, a.vec);
+  loadTile<C, C::BN>(sK + C::TILE, vBase, a.vs[2], row0, rowEnd, a.headDim,
+                     a.vec);
+  if (threadIdx.x == 0)
+    sValid[slot] = rowEnd - row0; // may exceed BN: no masking
+}
+
+/// One CTA per (query sub-tile, head, batch); see the file comment. Tile t
+/// is loaded into stage t % STAGES; tile t + STAGES - 1 is requested right
+/// after the barrier of tile t, which also proves every warp is done with
+/// its stage (read for tile t - 1), as in the dense kernel.
+template <class C, int MINB>
+__global__ void __launch_bounds__(C::THREADS, MINB)
+    blockSparseAttention(const SparseParams p) {
+  using L = Layout<C>;
+  extern __shared__ __align__(128) unsigned char smem[];
+  bf16 *sKv = reinterpret_cast<bf16 *>(smem);
+  bf16 *sQ = L::QALIAS ? sKv + (C::STAGES - 1) * L::STAGE : sKv + L::KV;
+  int2 *sList = reinterpret_cast<int2 *>(smem + L::LIST);
+  int *sValid = reinterpret_cast<int *>(sList + kListChunk);
+  const Params &a = p.a;
+  const int qb = int(blockIdx.x) / p.subTiles;
+  const int sub = int(blockIdx.x) % p.subTiles;
+  const int q0 = int(p.qOffsets[qb]) + sub * C::BM;
+  const int qEnd = int(p.qOffsets[qb + 1]);
+  if (q0 >= qEnd)
+    return;
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  const int h = blockIdx.y, b = blockIdx.z, g = h / a.group;
+  int64_t list = qb;
+  if (p.scope != VSART_LISTS_SHARED)
+    list += int64_t(h) * p.numQBlocks;
+  if (p.scope == VSART_LISTS_PER_BATCH_HEAD)
+    list += int64_t(b) * a.heads * p.numQBlocks;
+  const int64_t e0 = p.listOffsets[list];
+  const int64_t e1 = p.lists ? p.listOffsets[list + 1] : e0;
+  const bf16 *qBase = a.q + b * a.qs[0] + h * a.qs[1];
+  const bf16 *kBase = a.k + b * a.ks[0] + g * a.ks[1];
+  const bf16 *vBase = a.v + b * a.vs[0] + g * a.vs[1];
+
+  // One commit group per tile (the first also holds Q), empty past the end.
+  loadTile<C, C::BM>(sQ, qBase, a.qs[2], q0, qEnd, a.headDim, a.vec);
+  Cursor cur = {e0 - 1, e1, e0, 0, 0};
+  gatherRanges<C>(sList, p, e0, e1);
+  int issued = 0, row0, rowEnd;
+#pragma unroll
+  for (int t = 0; t < C::STAGES - 1; ++t) {
+    if (nextTile<C>(cur, sList, p, row0, rowEnd))
+      loadKv<C>(sKv, sValid, issued++ % C::STAGES, kBase, vBase, row0, rowEnd,
+                a);
+    cpAsyncCommit();
+  }
+  cpAsyncWait<C::STAGES - 2>();
+  __syncthreads();
+
+  uint32_t qf[C::MT][C::QF][4];
+  if constexpr (C::QREGS)
+    loadQFragments<C>(qf, sQ, warp, lane);
+  const bf16 *const noMask[2] = {nullptr, nullptr};
+  const int64_t noMaskStride = 0;
+  float o[C::MT][C::D / 8][4] = {};
+  float m[C::MT][2], l[C::MT][2];
+#pragma unroll
+  for (int mt = 0; mt < C::MT; ++mt)
+    m[mt][0] = m[mt][1] = -INFINITY, l[mt][0] = l[mt][1] = 0.0f;
+
+  for (int t = 0; t < issued; ++t) {
+    cpAsyncWait<C::STAGES - 2>(); // this thread's copies of tile t landed
+    __syncthreads(); // everyone's did; every warp is done with tile t - 1
+    if (nextTile<C>(cur, sList, p, row0, rowEnd))
+      loadKv<C>(sKv, sValid, issued++ % C::STAGES, kBase, vBase, row0, rowEnd,
+                a);
+    cpAsyncCommit();
+    const int stage = t % C::STAGES;
+    const int valid = sValid[stage];
+    const bf16 *sK = sKv + stage * L::STAGE;
+    float s[C::MT][C::BN / 8][4];
+    scores<C>(s, qf, sQ, sK, warp, lane);
+#pragma unroll
+    for (int mt = 0; mt < C::MT; ++mt)
+      onlineSoftmax<C, false>(s[mt], o[mt], m[mt], l[mt], a.scaleLog2, noMask,
+                              noMaskStride, 0, valid, lane);
+    accumulate<C>(o, s, sK + C::TILE, lane);
+  }
+  cpAsyncWait<0>(); // no copy may still target the staging area
+  __syncthreads();
+  stageOutput<C>(o, l, sKv, warp, lane);
+  __syncwarp();
+  storeOutput<C>(sKv, a.out + b * a.os[0] + h * a.os[1], a.os[2], q0, qEnd,
+                 a.headDim, a.vec, warp, lane);
+}
+
+template <class C, int MINB = 1>
+vsart_status_t launch(const SparseParams &p, int64_t maxQBlock, int64_t batch,
+                      cudaStream_t stream) {
+  auto kernel = blockSparseAttention<C, MINB>;
+  constexpr int smem = Layout<C>::SMEM;
+  if (smem > 48 * 1024)
+    if (vsart_status_t st = vsart::cuda::check(
+            cudaFuncSetAttribute(kernel,
+                                 cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                 smem),
+            "cuda_block_sparse_attention: shared memory"))
+      return st;
+  SparseParams q = p;
+  q.subTiles = int((maxQBlock + C::BM - 1) / C::BM);
+  const int64_t ctas = int64_t(p.numQBlocks) * q.subTiles;
+  if (ctas > INT_MAX)
+    return vsart::fail(VSART_ERROR_INVALID_ARGUMENT,
+                       "cuda_block_sparse_attention: more than 2^31 - 1 query "
+                       "tiles");
+  if (ctas == 0)
+    return VSART_OK;
+  const dim3 grid(unsigned(ctas), unsigned(p.a.heads), unsigned(batch));
+  kernel<<<grid, C::THREADS, smem, stream>>>(q);
+  return vsart::cuda::checkLaunch("cuda_block_sparse_attention");
+}
+
+/// Checks of the block-sparse arguments the host can see (the offsets and
+/// lists are device memory); the messages follow the CPU twin's.
+vsart_status_t checkSparseArgs(const vsart_block_sparse_args_t &b) {
+  using vsart::fail;
+  const std::string n = "cuda_block_sparse_attention: ";
+  if (b.attn.mask)
+    return fail(VSART_ERROR_INVALID_ARGUMENT, n + "masks are not supported");
+  if (b.num_q_blocks < 0 || b.num_kv_blocks < 0 ||
+      b.num_q_blocks > INT_MAX || b.num_kv_blocks > INT_MAX)
+    return fail(VSART_ERROR_INVALID_ARGUMENT,
+                n + "block counts must be in [0, 2^31)");
+  if (b.num_q_blocks == 0 && b.attn.seq_q > 0)
+    return fail(VSART_ERROR_INVALID_ARGUMENT, n + "no query blocks");
+  if (b.num_kv_blocks == 0 && b.attn.seq_kv > 0)
+    return fail(VSART_ERROR_INVALID_ARGUMENT, n + "no key blocks");
+  if (b.num_q_blocks > 0 && !b.q_block_offsets)
+    return fail(VSART_ERROR_INVALID_ARGUMENT, n + "no query block offsets");
+  if (b.num_kv_blocks > 0 && !b.kv_block_offsets)
+    return fail(VSART_ERROR_INVALID_ARGUMENT, n + "no key block offsets");
+  if (b.list_scope != VSART_LISTS_SHARED &&
+      b.list_scope != VSART_LISTS_PER_HEAD &&
+      b.list_scope != VSART_LISTS_PER_BATCH_HEAD)
+    return fail(VSART_ERROR_INVALID_ARGUMENT, n + "unknown list scope");
+  if (b.num_q_blocks > 0 && !b.list_offsets)
+    return fail(VSART_ERROR_INVALID_ARGUMENT, n + "no list offsets");
+  if (b.max_q_block < 0)
+    return fail(VSART_ERROR_INVALID_ARGUMENT, n + "negative max_q_block");
+  return VSART_OK;
+}
+
+// Tile shapes (queries x keys per CTA, warps of 16 * MT rows, stages).
+// Query blocks of at most 64 tokens (VSA's 4x4x4 tiles): 64-row CTAs of 4
+// warps of 16 rows, Q in registers parked in the last stage, registers
+// capped for 3 CTAs per SM (168; d = 128 spills a few bytes). Measured
+// on an H200 at the Wan 1.3B shape (12 heads x 128, 32760 tokens, 64-token
+// blocks, 12.5 % kept): 3.31 ms; uncapped (2 CTAs per SM) 3.39, 3 stages
+// 3.38, Q in shared memory 3.49, 128-row CTAs of 4 warps of 32 rows 6.11
+// (half their rows idle). Larger blocks (frames): 128-row CTAs of 4 warps of
+// 32 rows. d = 256: 64 x 32 tiles as in the dense kernel.
+using SmallD64 = Config<64, 64, 4, 1, true, 3>;
+using SmallD128 = Config<128, 64, 4, 1, true, 2>;
+using BigD64 = Config<64, 64, 4, 2, true, 3>;
+using BigD128 = Config<128, 64, 4, 2, false, 2>;
+using AnyD256 = Config<256, 32, 4, 1, false, 2>;
+
+} // namespace
+
+extern "C" vsart_status_t
+vsart_cuda_block_sparse_attention(const vsart_block_sparse_args_t *args,
+                                  void *stream) {
+  int64_t ms[4];
+  bool empty = false;
+  if (!args)
+    return vsart::fail(VSART_ERROR_INVALID_ARGUMENT,
+                       "cuda_block_sparse_attention: null args");
+  const vsart_attention_args_t &a = args->attn;
+  if (vsart_status_t st = vsart::checkAttentionArgs(
+          "cuda_block_sparse_attention", &a, ms, &empty))
+    return st;
+  if (vsart_status_t st = checkSparseArgs(*args))
+    return st;
+  if (vsart_status_t st = checkLimits("cuda_block_sparse_attention", a))
+    return st;
+  if (empty)
+    return vsart::ok();
+  SparseParams p = {};
+  p.a = makeParams(a, ms);
+  p.qOffsets = args->q_block_offsets, p.kvOffsets = args->kv_block_offsets;
+  p.listOffsets = args->list_offsets, p.lists = args->lists;
+  p.numQBlocks = int(args->num_q_blocks);
+  p.numKvBlocks = int(args->num_kv_blocks);
+  p.scope = int(args->list_scope);
+  const int64_t maxQ = args->max_q_block == 0
+                           ? a.seq_q
+                           : std::min(args->max_q_block, a.seq_q);
+  const bool small = maxQ <= 64;
+  cudaStream_t s = vsart::cuda::toStream(stream);
+  vsart_status_t st;
+  if (a.head_dim <= 64)
+    st = small ? launch<SmallD64, 3>(p, maxQ, a.batch, s)
+               : launch<BigD64>(p, maxQ, a.batch, s);
+  else if (a.head_dim <= 128)
+    st = small ? launch<SmallD128, 3>(p, maxQ, a.batch, s)
+               : launch<BigD128>(p, maxQ, a.batch, s);
+  else
+    st = launch<AnyD256>(p, maxQ, a.batch, s);
+  return st ? st : vsart::ok();
+}
