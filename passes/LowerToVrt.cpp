@@ -60,9 +60,11 @@ private:
   /// attention using them; `order`/`inverse` are null without permutation.
   struct SparseWeights {
     Value offsets, listOffsets, lists, order, inverse;
+    std::string prefix; // the weights' names: vsa.sparse.N.
   };
   SparseWeights blockListWeights(Location loc, dit::SparsityAttr sparsity,
-                                 dit::VideoGeometryAttr geometry);
+                                 dit::VideoGeometryAttr geometry,
+                                 bool withOrder);
 
   /// The vrt value standing for dit value `v`.
   Value lookup(Value v);
@@ -203,10 +205,13 @@ void Lowering::lowerConstant(dit::ConstantOp op) {
   }
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&func.getBody().front());
+  // dit-hoist-tile-order names its permutations (vsa.sparse.N.order).
+  auto named = op->getAttrOfType<StringAttr>("vsa.weight_name");
   map.map(op.getResult(),
-          vrt::WeightOp::create(b, op.getLoc(), op.getType(),
-                                "const." + std::to_string(numConstants++),
-                                value));
+          vrt::WeightOp::create(
+              b, op.getLoc(), op.getType(),
+              named ? named.str() : "const." + std::to_string(numConstants++),
+              value));
 }
 
 void Lowering::lowerLinear(dit::LinearOp op) {
@@ -317,7 +322,10 @@ LogicalResult Lowering::lowerAttention(dit::AttentionOp op) {
   auto bhsd = vrt::LayoutAttr::get(b.getContext(), vrt::Layout::bhsd);
   SparseWeights blocks;
   if (auto sparsity = op.getSparsityAttr())
-    blocks = blockListWeights(op.getLoc(), sparsity, *op.getGeometry());
+    blocks = blockListWeights(op.getLoc(), sparsity, *op.getGeometry(),
+                              !op.getTileOrdered());
+  if (op.getTileOrdered()) // dit-hoist-tile-order permuted the whole stream
+    blocks.order = blocks.inverse = Value();
   // Tile patterns run in tile order: gather the sequence axis before and
   // scatter it back after (the inverse permutation, again a gather).
   auto permuted = [&](Value v, Value order) {
@@ -347,36 +355,53 @@ LogicalResult Lowering::lowerAttention(dit::AttentionOp op) {
     listOffsets = select.getListOffsets();
     lists = select.getLists();
   }
+  int64_t rotations =
+      op.getSparsityAttr() ? numRotations(op.getSparsityAttr()) : 1;
   Value out = vrt::AttentionOp::create(
       b, op.getLoc(), op.getType(), q, k, v, mask, blocks.offsets, listOffsets,
-      lists, op.getScaleAttr(), bhsd, bhsd, bhsd, IntegerAttr());
+      lists, op.getScaleAttr(), bhsd, bhsd, bhsd,
+      rotations > 1 ? b.getI64IntegerAttr(rotations) : IntegerAttr(),
+      IntegerAttr());
   map.map(op.getResult(), permuted(out, blocks.inverse));
   return success();
 }
 
 Lowering::SparseWeights
 Lowering::blockListWeights(Location loc, dit::SparsityAttr sparsity,
-                           dit::VideoGeometryAttr geometry) {
+                           dit::VideoGeometryAttr geometry, bool withOrder) {
   SparseWeights &cached = blockWeights[{sparsity, geometry}];
-  if (cached.offsets)
+  if (cached.offsets && (!withOrder || cached.order))
     return cached;
   BlockLists lists = computeBlockLists(sparsity, geometry);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&func.getBody().front());
-  std::string prefix = "vsa.sparse." + std::to_string(numBlockLists++) + ".";
+  if (!cached.offsets)
+    cached.prefix = "vsa.sparse." + std::to_string(numBlockLists++) + ".";
   auto constant = [&](StringRef name, auto values, Type element) -> Value {
     auto type = RankedTensorType::get({int64_t(values.size())}, element);
     return vrt::WeightOp::create(
-        b, loc, type, prefix + name.str(),
+        b, loc, type, cached.prefix + name.str(),
         DenseElementsAttr::get(type, ArrayRef(values)));
   };
-  cached.offsets = constant("offsets", lists.blockOffsets, b.getI64Type());
-  if (!lists.listOffsets.empty()) { // else chosen at run time (vsa)
-    cached.listOffsets =
-        constant("list_offsets", lists.listOffsets, b.getI64Type());
-    cached.lists = constant("lists", lists.lists, b.getI32Type());
+  if (!cached.offsets) {
+    cached.offsets = constant("offsets", lists.blockOffsets, b.getI64Type());
+    if (!lists.listOffsets.empty()) { // else chosen at run time (vsa)
+      // Rotating keyframes: one offset table per step modulo the rotations,
+      // all pointing into one list array.
+      std::vector<int64_t> offsets;
+      std::vector<int32_t> all;
+      for (int64_t r = 0, n = numRotations(sparsity); r < n; ++r) {
+        BlockLists step = r ? computeBlockLists(sparsity, geometry, r) : lists;
+        for (int64_t o : step.listOffsets)
+          offsets.push_back(int64_t(all.size()) + o);
+        all.insert(all.end(), step.lists.begin(), step.lists.end());
+      }
+      cached.listOffsets = constant("list_offsets", offsets, b.getI64Type());
+      cached.lists = constant("lists", all, b.getI32Type());
+    }
   }
-  if (!lists.order.empty()) {
+  // A tile-ordered attention (dit-hoist-tile-order) needs no permutation.
+  if (withOrder && !lists.order.empty()) {
     std::vector<int64_t> inverse(lists.order.size());
     for (size_t p = 0; p < lists.order.size(); ++p)
       inverse[lists.order[p]] = int64_t(p);

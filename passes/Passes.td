@@ -140,12 +140,16 @@ def SparsifyAttentionPass : Pass<"dit-sparsify-attention", "mlir::func::FuncOp">
     a video no longer than the model's training horizon (`horizon` latent
     frames: Wan 21, HunyuanVideo 33, CogVideoX 13) run exactly dense, and a
     longer one keep about `horizon` keyframes (interval ceil(T / horizon)).
+    `rotate=1` moves the keyframe grid by one frame per denoising step (the
+    run-time `--attn step=N`; the lowering stores one list set per offset),
+    `keyframe-offset` shifts it at compile time.
     `pattern=sliding-tile` (STA): tokens are grouped in `tile` (t, h, w)
     tiles (edge tiles hold fewer tokens); each query tile attends to the key
     tiles within a `window` of TxHxW tiles centred on it (odd; a window
     wider than the grid is clamped, i.e. attends to everything); the
     lowering gathers q, k, v into tile order around the attention and
-    scatters the result back. `pattern=vsa` (Video Sparse Attention): tokens
+    scatters the result back, unless `dit-hoist-tile-order` permuted the
+    whole token stream once. `pattern=vsa` (Video Sparse Attention): tokens
     in `tile` tiles; at run time a coarse stage mean-pools q and k per tile
     and each (head, query tile) keeps the top-k key tiles, k = max(1,
     min(ceil((1 - sparsity) * tiles), tiles)), for block-sparse attention;
@@ -173,11 +177,40 @@ def SparsifyAttentionPass : Pass<"dit-sparsify-attention", "mlir::func::FuncOp">
            "[0, 1)">,
     Option<"gate", "gate", "bool", /*default=*/"false",
            "vsa: add the gated coarse output (needs to_gate_compress)">,
+    Option<"keyframeOffset", "keyframe-offset", "int64_t", /*default=*/"0",
+           "frame-window: keyframes are the frames this modulo the interval">,
+    Option<"rotate", "rotate", "bool", /*default=*/"false",
+           "frame-window: move the keyframe grid by one frame per denoising "
+           "step (the executable's --attn step=N)">,
     Option<"horizon", "horizon", "int64_t", /*default=*/"21",
            "frame-window: the model's training horizon in latent frames "
            "(for keyframe-interval=auto; Wan 21, HunyuanVideo 33, "
            "CogVideoX 13)">
   ];
+  let dependentDialects = ["::vsa::dit::DitDialect"];
+}
+
+def HoistTileOrderPass : Pass<"dit-hoist-tile-order", "mlir::func::FuncOp"> {
+  let summary = "Permute the token stream into tile order once, not per attention";
+  let description = [{
+    Tile patterns (`sliding-tile`, `vsa`) attend over the tokens in tile
+    order (`computeBlockLists`' `order`). When every such attention of the
+    function uses the same order, this pass follows the token stream from
+    the sparse attentions through token-wise ops (elementwise ops with
+    broadcasting, linear/matmul and norms over other axes, modulation,
+    gelu, RoPE, attention, slices/concats/transposes and reshapes that keep
+    the token axis) and permutes it once where it starts (a
+    `dit.gather` by the order constant after the patch embedding, and after
+    each token-indexed side input such as the RoPE tables) and once back
+    where it ends (a gather by the inverse before the un-patchify). The
+    attentions get `tile_ordered`, so `vrt-lower` adds no per-layer gathers.
+    Text joined to the video along the tokens (CogVideoX) stays in place in
+    tile order: the video alone carries the order's video part
+    (`vsa.sparse.N.video_order`) through such concats and slices.
+    The IR is left unchanged when the orders differ, when an op that is not
+    token-wise sits inside the stream (its boundary would be per layer), or
+    when the analysis is unsure; the per-attention gathers then remain.
+  }];
   let dependentDialects = ["::vsa::dit::DitDialect"];
 }
 

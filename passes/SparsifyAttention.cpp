@@ -93,6 +93,9 @@ struct SparsifyAttentionPass
       return fail("option sink must be >= 0, got " + Twine(sink));
     if (horizon < 1)
       return fail("option horizon must be >= 1, got " + Twine(horizon));
+    if (keyframeOffset < 0)
+      return fail("option keyframe-offset must be >= 0, got " +
+                  Twine(keyframeOffset));
     return success();
   }
 
@@ -142,6 +145,20 @@ struct SparsifyAttentionPass
                   "yet");
     }
     return success();
+  }
+
+  /// The frame-window parameters; the optional ones only when set.
+  DictionaryAttr frameWindowParams(Builder &b, int64_t every) {
+    SmallVector<NamedAttribute> params = {
+        b.getNamedAttr("keyframe_interval", b.getI64IntegerAttr(every)),
+        b.getNamedAttr("sink", b.getI64IntegerAttr(sink)),
+        b.getNamedAttr("window", b.getI64IntegerAttr(frameWindow))};
+    if (keyframeOffset)
+      params.push_back(b.getNamedAttr("keyframe_offset",
+                                      b.getI64IntegerAttr(keyframeOffset)));
+    if (rotate)
+      params.push_back(b.getNamedAttr("rotate", b.getI64IntegerAttr(1)));
+    return b.getDictionaryAttr(params);
   }
 
   /// The tile parameters of vsa (the run-time choice needs no window).
@@ -206,10 +223,7 @@ struct SparsifyAttentionPass
       } else {
         FailureOr<int64_t> every = interval(op.getGeometry()->getT(), error);
         if (succeeded(every))
-          params = b.getDictionaryAttr(
-              {b.getNamedAttr("keyframe_interval", b.getI64IntegerAttr(*every)),
-               b.getNamedAttr("sink", b.getI64IntegerAttr(sink)),
-               b.getNamedAttr("window", b.getI64IntegerAttr(frameWindow))});
+          params = frameWindowParams(b, *every);
       }
       if (!params) {
         op.emitError("dit-sparsify-attention: ") << error;

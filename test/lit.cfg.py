@@ -17,6 +17,9 @@ config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%fixtures", os.path.join(config.vsa_src_root, "test", "fixtures")))
 python = config.python_executable or shutil.which("python3")
 config.substitutions.append(("%python", python))
+# Compiling what vsa-translate --vrt-to-cpp emits against the runtime.
+config.substitutions.append(("%vsart_include", os.path.join(config.vsa_src_root, "runtime", "include")))
+config.substitutions.append(("%vsart_lib", os.path.join(config.vsa_obj_root, "runtime", "libvsart.a")))
 config.environment["FILECHECK_OPTS"] = "--enable-var-scope"
 
 llvm_config.use_default_substitutions()

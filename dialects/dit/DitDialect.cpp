@@ -59,6 +59,19 @@ SparsityAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     keys = {"tile_t", "tile_h", "tile_w"};
   else
     return emitError() << "unknown sparsity pattern '" << pattern << "'";
+  if (pattern == "frame-window") {
+    // Optional: keyframe_offset >= 0, rotate 0 or 1.
+    for (StringRef key : {"keyframe_offset", "rotate"}) {
+      Attribute attr = params.get(key);
+      if (!attr)
+        continue;
+      auto value = dyn_cast<IntegerAttr>(attr);
+      if (!value || value.getInt() < 0 ||
+          (key == "rotate" && value.getInt() > 1))
+        return emitError() << "frame-window '" << key << "' must be "
+                           << (key == "rotate" ? "0 or 1" : "an integer >= 0");
+    }
+  }
   if (pattern == "vsa") {
     auto value = params ? params.getAs<FloatAttr>("sparsity") : FloatAttr();
     if (!value)

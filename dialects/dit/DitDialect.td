@@ -108,7 +108,9 @@ def Dit_SparsityAttr : AttrDef<Dit_Dialect, "Sparsity"> {
     frame window with keyframes): a latent frame's queries attend to the
     frames within +-`window`, to the first `sink` frames, to every frame
     whose index is a multiple of `keyframe_interval` (0: none) and to the
-    non-video tokens; non-video queries attend to everything. Example:
+    non-video tokens; non-video queries attend to everything (optional:
+    keyframes are the frames `keyframe_offset` modulo the interval, and
+    with `rotate = 1` the grid moves by one frame per denoising step). Example:
     `#dit.sparsity<"frame-window", {keyframe_interval = 4 : i64, sink = 1 : i64, window = 1 : i64}>`.
     `sliding-tile`: tiles of `tile_t/h/w` tokens, each query tile attends to
     the key tiles within a `window_t/h/w` window of tiles centred on it.

@@ -275,6 +275,11 @@ LogicalResult AttentionOp::verify() {
                        "geometry and no mask");
   if (getSparsity() && shapeOf(getKey())[2] != shapeOf(getQuery())[2])
     return emitOpError("sparsity needs as many keys as queries");
+  if (getTileOrdered() &&
+      (!getSparsity() || (getSparsity()->getPattern() != "sliding-tile" &&
+                          getSparsity()->getPattern() != "vsa")))
+    return emitOpError("tile_ordered needs a tile sparsity (sliding-tile or "
+                       "vsa)");
   if (getGeometry() && getGeometry()->getNumTokens() != shapeOf(getQuery())[2])
     return emitOpError("geometry covers ")
            << getGeometry()->getNumTokens() << " tokens but the queries have "

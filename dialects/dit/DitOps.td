@@ -329,6 +329,9 @@ def Dit_AttentionOp : Dit_Op<"attention", [Pure]> {
     optional mask broadcasts to (B, Hq, Sq, Skv) and is additive (float) or
     a keep-mask (i1). `role` and `geometry` are filled in by raising;
     `sparsity` (self-attention over video only) by `dit-sparsify-attention`.
+    `tile_ordered` (tile patterns only, set by `dit-hoist-tile-order`): the
+    sequence axis of q, k, v and the result is already in the pattern's tile
+    order, so the lowering does not permute around this attention.
   }];
   let arguments = (ins Dit_FloatTensor:$query, Dit_FloatTensor:$key,
                        Dit_FloatTensor:$value, Optional<Dit_Tensor>:$mask,
@@ -336,7 +339,8 @@ def Dit_AttentionOp : Dit_Op<"attention", [Pure]> {
                        DefaultValuedAttr<BoolAttr, "false">:$is_causal,
                        OptionalAttr<Dit_AttentionRole>:$role,
                        OptionalAttr<Dit_VideoGeometryAttr>:$geometry,
-                       OptionalAttr<Dit_SparsityAttr>:$sparsity);
+                       OptionalAttr<Dit_SparsityAttr>:$sparsity,
+                       UnitAttr:$tile_ordered);
   let results = (outs Dit_FloatTensor:$result);
   let assemblyFormat = "$query `,` $key `,` $value (`mask` $mask^)? "
                        "(`role` $role^)? attr-dict "

@@ -127,7 +127,11 @@ LogicalResult AttentionOp::verifyBlocks(ArrayRef<int64_t> q,
     if (shapeOf(v).size() != 1)
       return emitOpError("block operands must be 1-D");
   int64_t numBlocks = shapeOf(blocks)[0] - 1;
-  int64_t numLists = shapeOf(offsets)[0] - 1;
+  int64_t rotations = getRotations();
+  if (rotations < 1 || shapeOf(offsets)[0] % rotations != 0)
+    return emitOpError("list_offsets must hold ")
+           << rotations << " equal offset tables (rotations)";
+  int64_t numLists = shapeOf(offsets)[0] / rotations - 1;
   if (numBlocks < 0 || (numLists != numBlocks && numLists != q[1] * numBlocks &&
                         numLists != q[0] * q[1] * numBlocks))
     return emitOpError("list_offsets must have one entry per block (shared "

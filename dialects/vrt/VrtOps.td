@@ -68,7 +68,10 @@ def Vrt_AttentionOp : Vrt_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     i32 block indices). The size of `list_offsets` says whose lists they
     are: n + 1 (n blocks), shared by every head and batch entry (l = i);
     Hq·n + 1, per head (l = h·n + i); B·Hq·n + 1, per batch entry and head
-    (l = (b·Hq + h)·n + i), as `vrt.vsa_select` makes them.
+    (l = (b·Hq + h)·n + i), as `vrt.vsa_select` makes them. With
+    `rotations` R > 1 (rotating keyframes), `list_offsets` holds R such
+    offset tables back to back (absolute positions in `lists`) and denoising
+    step s uses table s mod R.
   }];
   let arguments = (ins Vrt_FloatTensor:$query, Vrt_FloatTensor:$key,
                        Vrt_FloatTensor:$value,
@@ -82,6 +85,7 @@ def Vrt_AttentionOp : Vrt_Op<"attention", [Pure, AttrSizedOperandSegments]> {
                          "::vsa::vrt::Layout::bhsd">:$kv_layout,
                        DefaultValuedAttr<Vrt_Layout,
                          "::vsa::vrt::Layout::bhsd">:$out_layout,
+                       DefaultValuedAttr<I64Attr, "1">:$rotations,
                        OptionalAttr<I64Attr>:$offset);
   let results = (outs Vrt_FloatTensor:$result);
   let assemblyFormat = "$query `,` $key `,` $value (`mask` $mask^)? "

@@ -49,12 +49,13 @@ std::string vsa::parseSparseOption(StringRef text, std::string &out) {
     auto [key, value] = pair.split('=');
     key = key.trim();
     value = value.trim();
-    static const char *const known[] = {"window", "sink", "keyframe-interval",
-                                        "horizon", "tile", "sparsity", "gate"};
+    static const char *const known[] = {
+        "window", "sink",     "keyframe-interval", "keyframe-offset", "rotate",
+        "horizon", "tile",    "sparsity",          "gate"};
     if (!llvm::is_contained(known, key))
       return "--sparse: unknown key '" + key.str() +
-             "' (window, sink, keyframe-interval, horizon, tile, sparsity, "
-             "gate)";
+             "' (window, sink, keyframe-interval, keyframe-offset, rotate, "
+             "horizon, tile, sparsity, gate)";
     if (value.empty() || !llvm::all_of(value, [](char c) {
           return llvm::isAlnum(c) || c == '-' || c == '.';
         }))
@@ -123,7 +124,9 @@ OwningOpRef<ModuleOp> vsa::compileModel(StringRef path, MLIRContext &context,
           return emitError(UnknownLoc::get(&context)) << "--sparse: " << msg;
         })))
       return nullptr;
-    sparsify.nest<func::FuncOp>().addPass(std::move(pass));
+    OpPassManager &fn = sparsify.nest<func::FuncOp>();
+    fn.addPass(std::move(pass));
+    fn.addPass(createHoistTileOrderPass());
     if (failed(sparsify.run(*module)))
       return nullptr;
   }

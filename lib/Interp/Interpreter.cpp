@@ -548,11 +548,13 @@ LogicalResult Evaluator::evalAttention(dit::AttentionOp op) {
       for (int64_t e = lists.listOffsets[b]; e < lists.listOffsets[b + 1]; ++e)
         kept[b][lists.lists[e]] = true;
     }
-    // Token order[p] sits at position p, which lies in the block covering p.
+    // Token order[p] sits at position p, which lies in the block covering p;
+    // a tile_ordered attention's tokens are already in that order.
+    bool identity = lists.order.empty() || op.getTileOrdered();
     blockOf.assign(lists.blockOffsets.back(), 0);
     for (int64_t b = 0; b < lists.numBlocks(); ++b)
       for (int64_t p = lists.blockOffsets[b]; p < lists.blockOffsets[b + 1]; ++p)
-        blockOf[lists.order.empty() ? p : lists.order[p]] = b;
+        blockOf[identity ? p : lists.order[p]] = b;
   }
   bool dynamic = sparsity && sparsity.getPattern() == "vsa";
   Tensor r = make(op.getResult());

@@ -25,11 +25,18 @@ bool BlockLists::isDense() const {
 
 namespace {
 
-/// Whether frame `f`'s queries keep frame `g` under frame-window rules.
+/// Whether frame `f`'s queries keep frame `g` under frame-window rules;
+/// keyframes are the frames `offset` modulo `interval`.
 bool keepsFrame(int64_t f, int64_t g, int64_t window, int64_t sink,
-                int64_t interval) {
+                int64_t interval, int64_t offset) {
   return std::llabs(f - g) <= window || g < sink ||
-         (interval > 0 && g % interval == 0);
+         (interval > 0 && g % interval == offset % interval);
+}
+
+/// An optional integer parameter of `sparsity` (0 when absent).
+int64_t optionalInt(dit::SparsityAttr sparsity, llvm::StringRef key) {
+  auto value = sparsity.getParams().getAs<mlir::IntegerAttr>(key);
+  return value ? value.getInt() : 0;
 }
 
 } // namespace
@@ -106,8 +113,16 @@ BlockLists slidingTileLists(dit::SparsityAttr sparsity,
 
 } // namespace
 
+int64_t vsa::numRotations(dit::SparsityAttr sparsity) {
+  if (sparsity.getPattern() != "frame-window" ||
+      !optionalInt(sparsity, "rotate"))
+    return 1;
+  return std::max<int64_t>(1, sparsity.getInt("keyframe_interval"));
+}
+
 BlockLists vsa::computeBlockLists(dit::SparsityAttr sparsity,
-                                  dit::VideoGeometryAttr geometry) {
+                                  dit::VideoGeometryAttr geometry,
+                                  int64_t step) {
   if (sparsity.getPattern() == "sliding-tile")
     return slidingTileLists(sparsity, geometry);
   if (sparsity.getPattern() == "vsa") {
@@ -133,12 +148,14 @@ BlockLists vsa::computeBlockLists(dit::SparsityAttr sparsity,
   const int64_t window = sparsity.getInt("window");
   const int64_t sink = sparsity.getInt("sink");
   const int64_t interval = sparsity.getInt("keyframe_interval");
+  const int64_t offset = optionalInt(sparsity, "keyframe_offset") +
+                         (numRotations(sparsity) > 1 ? step : 0);
   out.listOffsets.push_back(0);
   for (int64_t qb = 0; qb < n; ++qb) {
     for (int64_t kb = 0; kb < n; ++kb) {
       // Non-video tokens see and are seen by everything.
       bool keep = qb == 0 || qb == suffix || kb == 0 || kb == suffix ||
-                  keepsFrame(qb - 1, kb - 1, window, sink, interval);
+                  keepsFrame(qb - 1, kb - 1, window, sink, interval, offset);
       if (keep)
         out.lists.push_back(int32_t(kb));
     }

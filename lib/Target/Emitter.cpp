@@ -86,6 +86,8 @@ private:
   void emitNorm(vrt::NormOp op);
   void emitSoftmax(vrt::SoftmaxOp op);
   void emitKernelCall(vrt::KernelOp op);
+  /// vrt.all_to_all / vrt.all_gather: a runtime call through ctx->comm.
+  LogicalResult emitCollective(Operation *op);
   LogicalResult emitDescriptor();
   /// With VSART_DUMP_DIR set at run time, writes the op's result to a file.
   void emitDump(Operation *op, unsigned index);
@@ -111,13 +113,17 @@ private:
   /// Program-order number of each block-sparse attention (--attn
   /// dense_layers counts them).
   DenseMap<Operation *, int64_t> sparseIndex;
+  /// The group size of the program's collectives (0: none); the model's
+  /// num_ranks.
+  int64_t numRanks = 0;
 };
 
-/// Whether a runtime library call (GEMM, attention, norm, softmax) reads
-/// `v` or a view of it: those take bf16 on CUDA.
+/// Whether a runtime library call (GEMM, attention, norm, softmax) or a
+/// collective reads `v` or a view of it: those take bf16 on CUDA.
 bool readByLibraryCall(Value v) {
   for (Operation *user : v.getUsers()) {
-    if (isa<vrt::GemmOp, vrt::AttentionOp, vrt::NormOp, vrt::SoftmaxOp>(user))
+    if (isa<vrt::GemmOp, vrt::AttentionOp, vrt::NormOp, vrt::SoftmaxOp,
+            vrt::AllToAllOp, vrt::AllGatherOp>(user))
       return true;
     if (auto view = dyn_cast<vrt::ViewOp>(user);
         view && readByLibraryCall(view.getResult()))
@@ -315,7 +321,8 @@ static int64_t largestBlock(Value blocks) {
 void ModelEmitter::emitBlockSparseCall(vrt::AttentionOp op) {
   Value blocks = op.getBlockOffsets();
   int64_t numBlocks = shapeOf(blocks)[0] - 1;
-  int64_t numLists = shapeOf(op.getListOffsets())[0] - 1;
+  int64_t rotations = op.getRotations();
+  int64_t numLists = shapeOf(op.getListOffsets())[0] / rotations - 1;
   auto q = vrt::AttentionOp::bhsdDims(op.getQuery().getType(), op.getQLayout());
   // With one batch entry per-head and per-(batch, head) lists coincide.
   StringRef scope = numLists == numBlocks ? "VSART_LISTS_SHARED"
@@ -327,11 +334,17 @@ void ModelEmitter::emitBlockSparseCall(vrt::AttentionOp op) {
                       "    b.q_block_offsets = b.kv_block_offsets = "
                       "(const int64_t *)({1});\n"
                       "    b.list_scope = {4};\n"
-                      "    b.list_offsets = (const int64_t *)({2});\n"
+                      "    b.list_offsets = (const int64_t *)({2}){6};\n"
                       "    b.lists = (const int32_t *)({3});\n"
                       "    b.max_q_block = {5};\n",
                       numBlocks, ptr(blocks), ptr(op.getListOffsets()),
-                      ptr(op.getLists()), scope, largestBlock(blocks));
+                      ptr(op.getLists()), scope, largestBlock(blocks),
+                      rotations > 1
+                          ? llvm::formatv(" + (ctx ? ctx->attention.step % "
+                                          "{0} : 0) * {1}",
+                                          rotations, numLists + 1)
+                                .str()
+                          : std::string());
   os << (cuda ? "    VSA_CHECK(vsart_cuda_block_sparse_attention(&b, stream));\n"
               : "    VSA_CHECK(vsart_cpu_block_sparse_attention(&b));\n");
 }
@@ -433,6 +446,65 @@ void ModelEmitter::emitKernelCall(vrt::KernelOp op) {
      << ", stream));\n  }\n";
 }
 
+/// Bytes of one element stored as `s`.
+int64_t storageBytes(Storage s) {
+  switch (s) {
+  case Storage::F64:
+  case Storage::I64:
+    return 8;
+  case Storage::F32:
+  case Storage::I32:
+    return 4;
+  case Storage::BF16:
+  case Storage::F16:
+    return 2;
+  case Storage::I8:
+  case Storage::U8:
+  case Storage::Bool:
+    return 1;
+  }
+  return 1;
+}
+
+LogicalResult ModelEmitter::emitCollective(Operation *op) {
+  Value in = op->getOperand(0), out = op->getResult(0);
+  // The collective moves bytes: its operand must already be stored like
+  // its result (on CUDA a model input keeps f32 while activations are bf16).
+  if (storageOf(in) != storageOf(out))
+    return op->emitOpError("reads a value stored as ")
+           << storageCType(storageOf(in)) << " but its result is stored as "
+           << storageCType(storageOf(out))
+           << ": copy it into the arena first (an identity vrt.kernel)";
+  ArrayRef<int64_t> dims = shapeOf(in);
+  os << "  {\n    static const int64_t dims[] = {";
+  llvm::interleaveComma(dims, os);
+  if (dims.empty())
+    os << "0";
+  os << "};\n";
+  std::string common =
+      llvm::formatv("ctx ? ctx->comm : nullptr, {0}, {1}, {2}, {3}, dims",
+                    isa<vrt::AllToAllOp>(op)
+                        ? cast<vrt::AllToAllOp>(op).getGroupSize()
+                        : cast<vrt::AllGatherOp>(op).getGroupSize(),
+                    ptr(in), ptr(out), dims.size())
+          .str();
+  std::string tail =
+      llvm::formatv("{0}, nullptr{1}", storageBytes(storageOf(out)),
+                    cuda ? ", stream" : "")
+          .str();
+  StringRef prefix = cuda ? "vsart_cuda_" : "vsart_cpu_";
+  if (auto a2a = dyn_cast<vrt::AllToAllOp>(op))
+    os << llvm::formatv("    VSA_CHECK({0}all_to_all({1}, {2}, {3}, {4}));\n",
+                        prefix, common, a2a.getScatterAxis(),
+                        a2a.getGatherAxis(), tail);
+  else
+    os << llvm::formatv("    VSA_CHECK({0}all_gather({1}, {2}, {3}));\n",
+                        prefix, common, cast<vrt::AllGatherOp>(op).getAxis(),
+                        tail);
+  os << "  }\n";
+  return success();
+}
+
 LogicalResult ModelEmitter::emitOp(Operation *op) {
   return llvm::TypeSwitch<Operation *, LogicalResult>(op)
       .Case([&](vrt::WeightOp) { return success(); })
@@ -461,6 +533,8 @@ LogicalResult ModelEmitter::emitOp(Operation *op) {
         emitKernelCall(k);
         return success();
       })
+      .Case<vrt::AllToAllOp, vrt::AllGatherOp>(
+          [&](Operation *c) { return emitCollective(c); })
       .Case([&](func::ReturnOp ret) {
         for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
           auto type = cast<RankedTensorType>(v.getType());
@@ -483,10 +557,7 @@ LogicalResult ModelEmitter::emitOp(Operation *op) {
       })
       .Default([&](Operation *other) {
         return other->emitOpError("cannot be emitted for the ")
-               << (cuda ? "cuda" : "cpu") << " target"
-               << (isa<vrt::AllToAllOp, vrt::AllGatherOp>(other)
-                       ? " (collectives need the NCCL runtime)"
-                       : "");
+               << (cuda ? "cuda" : "cpu") << " target";
       });
 }
 
@@ -586,11 +657,14 @@ LogicalResult ModelEmitter::emitDescriptor() {
               : "VSART_TARGET_CPU, &vsart_cpu_device_ops")
      << ",\n    " << func.getNumArguments() << ", vsa_inputs, "
      << ret.getNumOperands() << ", vsa_outputs, " << weights.size()
-     << ", vsa_weights,\n    " << arena.getInt() << "u, vsa_forward};\n"
+     << ", vsa_weights,\n    " << arena.getInt() << "u, vsa_forward, "
+     << numRanks << "};\n"
      << "  return &model;\n}\n";
   if (options.withMain)
     os << "\n#ifndef VSA_NO_MAIN\nint main(int argc, char **argv) {\n"
-          "  return vsart_exe_main(argc, argv, vsa_model());\n}\n#endif\n";
+          "  return "
+       << (cuda ? "vsart_cuda_exe_main" : "vsart_exe_main")
+       << "(argc, argv, vsa_model());\n}\n#endif\n";
   return success();
 }
 
@@ -611,6 +685,28 @@ LogicalResult ModelEmitter::emit() {
   for (auto a : func.getOps<vrt::AttentionOp>())
     if (a.getBlockOffsets())
       sparseIndex[a] = sparseIndex.size();
+  // One communicator per forward: every collective spans the same group.
+  Operation *firstCollective = nullptr;
+  for (Operation &op : func.getBody().front()) {
+    int64_t group = 0;
+    if (auto a2a = dyn_cast<vrt::AllToAllOp>(op))
+      group = a2a.getGroupSize();
+    else if (auto gather = dyn_cast<vrt::AllGatherOp>(op))
+      group = gather.getGroupSize();
+    else
+      continue;
+    if (!firstCollective) {
+      firstCollective = &op;
+      numRanks = group;
+    } else if (group != numRanks) {
+      return op.emitOpError("has group_size ")
+             << group << " but an earlier collective has " << numRanks
+             << ": a program runs on one group of ranks";
+    }
+  }
+  if (numRanks > 1024)
+    return firstCollective->emitOpError("group_size ")
+           << numRanks << " exceeds 1024 ranks";
   for (BlockArgument arg : func.getArguments())
     if (dtypeName(elementTypeOf(arg)).empty())
       return func.emitError("input ")

@@ -138,7 +138,9 @@ vsart_status_t vsart_cpu_attention_strided(const vsart_attention_args_t *args);
  * to the keys of the key blocks in its list: lists[list_offsets[l] ..
  * list_offsets[l + 1]) (CSR), with l = query block (SHARED), head *
  * num_q_blocks + query block (PER_HEAD) or (batch * num_heads + head) *
- * num_q_blocks + query block (PER_BATCH_HEAD). An empty list yields 0.
+ * num_q_blocks + query block (PER_BATCH_HEAD); offsets are positions in
+ * `lists` (>= 0, non-decreasing, not necessarily from 0, so several offset
+ * tables may share one list array). An empty list yields 0.
  * attn.mask must be NULL. With every key block listed it equals dense
  * attention up to rounding. */
 typedef enum vsart_list_scope_t {
@@ -190,6 +192,80 @@ typedef struct vsart_vsa_select_args_t {
 } vsart_vsa_select_args_t;
 
 vsart_status_t vsart_cpu_vsa_select(const vsart_vsa_select_args_t *args);
+
+/* Semantic-aware permutation attention (Sparse VideoGen2, the `semantic`
+ * pattern): self-attention (seq_q == seq_kv == seq, attn.mask NULL, grouped-
+ * query heads as in vsart_cpu_attention) over the key clusters each query
+ * cluster keeps. Per (batch, head) of q and per (batch, kv head) of k:
+ *  1. k-means (squared L2 distance, fp32; a token joins the cluster c with
+ *     the smallest |c|^2 - 2 x.c, equal distances: the lower index). On the
+ *     first call (state->initialized == 0) cluster c starts at token
+ *     floor(c * seq / num_clusters) and iterations_first iterations run,
+ *     later calls start from the state's centroids and run iterations_warm.
+ *     An iteration assigns every token, then moves each centroid to the
+ *     mean of its tokens; a cluster left empty keeps its centroid. The
+ *     assignment of the last iteration clusters the tokens (as in SVG2, the
+ *     centroids then move once more); the moved centroids are written back
+ *     to the state and scored.
+ *  2. Scores: for query cluster i of (b, h) and key cluster j of (b, g),
+ *     s_ij = attn.scale * qc_i . kc_j, p_ij = n_j exp(s_ij) / sum_j' n_j'
+ *     exp(s_ij') with n_j the size of key cluster j (log n_j added to the
+ *     logit). Key clusters in descending p (equal: lower index first) are
+ *     kept while the cumulative p before them is <= top_p, and always the
+ *     first max(1, ceil(min_kept_fraction * num_kv_clusters)); top_p >= 1
+ *     keeps every key cluster (then the result is dense attention).
+ *  3. Tokens are permuted by cluster (stable counting sort), each query
+ *     cluster attends with one softmax to the tokens of its kept key
+ *     clusters (vsart_*_block_sparse_attention over clusters of variable
+ *     size), and the rows are written back in the original token order
+ *     through attn.out / out_strides.
+ * The state belongs to the caller and carries the centroids from call to
+ * call (SVG2 keeps one per layer): q_centroids (batch, num_heads,
+ * num_q_clusters, head_dim) and k_centroids (batch, num_kv_heads,
+ * num_kv_clusters, head_dim), fp32, host memory for the CPU kernel and
+ * device memory for the CUDA one; `initialized` (host) is set to 1 by every
+ * successful call with work to do. Batches are independent (classifier-free
+ * guidance runs as batch 2).
+ * Scratch: scratch_bytes bytes at `scratch` (64-byte aligned), at least what
+ * vsart_cpu_semantic_scratch_bytes / vsart_cuda_semantic_scratch_bytes
+ * report for these arguments (device memory for CUDA); nothing in it
+ * survives the call. Optional outputs (NULL: not written): q_labels (batch,
+ * num_heads, seq) and k_labels (batch, num_kv_heads, seq), the cluster of
+ * each token; block_map (batch, num_heads, num_q_clusters, num_kv_clusters),
+ * 1 where the key cluster is kept, else 0. The CPU results do not depend on
+ * the thread count. */
+#define VSART_SEMANTIC_DEFAULT_Q_CLUSTERS 100
+#define VSART_SEMANTIC_DEFAULT_KV_CLUSTERS 100
+#define VSART_SEMANTIC_DEFAULT_ITERATIONS_FIRST 50
+#define VSART_SEMANTIC_DEFAULT_ITERATIONS_WARM 2
+#define VSART_SEMANTIC_DEFAULT_TOP_P 0.9f
+#define VSART_SEMANTIC_DEFAULT_MIN_KEPT_FRACTION 0.1f
+
+typedef struct vsart_semantic_state_t {
+  float *q_centroids;
+  float *k_centroids;
+  int32_t initialized; /* 0: the next call seeds and runs iterations_first */
+} vsart_semantic_state_t;
+
+typedef struct vsart_semantic_args_t {
+  vsart_attention_args_t attn;
+  int64_t num_q_clusters;  /* in [1, seq] */
+  int64_t num_kv_clusters; /* in [1, seq] */
+  int64_t iterations_first, iterations_warm; /* >= 1 */
+  float top_p;             /* in (0, 1] */
+  float min_kept_fraction; /* in [0, 1] */
+  vsart_semantic_state_t *state;
+  void *scratch;
+  size_t scratch_bytes;
+  int32_t *q_labels, *k_labels; /* optional outputs */
+  uint8_t *block_map;           /* optional output */
+} vsart_semantic_args_t;
+
+/* Scratch the CPU kernel needs for `args` (its sizes are read, pointers
+ * not); fails on sizes the kernel rejects. */
+vsart_status_t vsart_cpu_semantic_scratch_bytes(const vsart_semantic_args_t *args,
+                                                size_t *bytes);
+vsart_status_t vsart_cpu_semantic_attention(const vsart_semantic_args_t *args);
 
 /* Over the last dim of x (rows x dim); scale, bias (dim) may be NULL. */
 vsart_status_t vsart_cpu_layer_norm(const float *x, float *out, int64_t rows,

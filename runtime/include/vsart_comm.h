@@ -128,6 +128,48 @@ vsart_status_t vsart_comm_split(vsart_comm_t comm, int32_t color, int32_t key,
  * abort wins; later ones are ignored. Thread-safe. */
 void vsart_comm_abort(vsart_comm_t comm, const char *message);
 
+/* ---- tensor collectives (what generated code calls) --------------------- */
+/* A dense row-major tensor of `rank` dims (<= 8) and elem_bytes per element
+ * on every rank of comm. group_size is what the model was compiled for: it
+ * must equal the communicator's size (the error names both); comm may be
+ * NULL only when group_size is 1 (the op is then a copy). These host-memory
+ * versions are for the thread backend; vsart_cuda.h has the device ones.
+ *
+ * all_to_all (Ulysses): dim scatter_axis is split into group_size chunks,
+ * chunk r goes to rank r, and the chunks arriving from ranks 0..G-1 are
+ * concatenated along gather_axis: out has dims[scatter_axis] / G and
+ * dims[gather_axis] * G (scatter_axis == gather_axis keeps the shape).
+ * Implemented as pack (each destination's chunk made contiguous) ->
+ * vsart_comm_all_to_all -> unpack; the pack is skipped when scatter_axis has
+ * only unit dims before it, the unpack when gather_axis has.
+ *
+ * all_gather: out is every rank's in concatenated along axis (rank order);
+ * gathered straight into out when axis has only unit dims before it, else
+ * into scratch and reordered.
+ *
+ * scratch: vsart_*_scratch_bytes() bytes (0: none needed), or NULL to have
+ * the call allocate and free it. in and out must not overlap. */
+size_t vsart_all_to_all_scratch_bytes(int32_t rank, const int64_t *dims,
+                                      int32_t scatter_axis,
+                                      int32_t gather_axis, int32_t group_size,
+                                      size_t elem_bytes);
+size_t vsart_all_gather_scratch_bytes(int32_t rank, const int64_t *dims,
+                                      int32_t axis, int32_t group_size,
+                                      size_t elem_bytes);
+vsart_status_t vsart_cpu_all_to_all(vsart_comm_t comm, int32_t group_size,
+                                    const void *in, void *out, int32_t rank,
+                                    const int64_t *dims, int32_t scatter_axis,
+                                    int32_t gather_axis, size_t elem_bytes,
+                                    void *scratch);
+vsart_status_t vsart_cpu_all_gather(vsart_comm_t comm, int32_t group_size,
+                                    const void *in, void *out, int32_t rank,
+                                    const int64_t *dims, int32_t axis,
+                                    size_t elem_bytes, void *scratch);
+/* The check both make: comm's size is group_size (or comm is NULL and
+ * group_size 1). `what` names the caller in the message. */
+vsart_status_t vsart_comm_check_group(vsart_comm_t comm, int32_t group_size,
+                                      const char *what);
+
 /* ---- NCCL backend: these exist in libvsart_cuda only -------------------- */
 /* libnccl.so.2 is dlopen'ed on first use (no link-time dependency); NCCL
  * >= 2.18 is required. Communicators are created nonblocking

@@ -105,6 +105,50 @@ vsart_status_t vsart_cuda_rms_norm(const void *x, void *out, int64_t rows,
 vsart_status_t vsart_cuda_softmax(const void *x, void *out, int64_t rows,
                                   int64_t dim, void *stream);
 
+/* Tensor collectives on device memory (NCCL communicators): the twins of
+ * vsart_cpu_all_to_all / vsart_cpu_all_gather (vsart_comm.h), the pack and
+ * unpack being one small copy kernel each on `stream`. scratch: device
+ * memory of vsart_*_scratch_bytes() bytes, or NULL to allocate it per call
+ * (stream-ordered, cudaMallocAsync/cudaFreeAsync). Asynchronous like the
+ * NCCL calls: synchronize through vsart_comm_synchronize. A thread
+ * communicator also works when every buffer is host-accessible (managed
+ * memory, scratch too; NULL scratch is then allocated managed): the stream
+ * is synchronized before the host copies (tests). */
+vsart_status_t vsart_cuda_all_to_all(vsart_comm_t comm, int32_t group_size,
+                                     const void *in, void *out, int32_t rank,
+                                     const int64_t *dims, int32_t scatter_axis,
+                                     int32_t gather_axis, size_t elem_bytes,
+                                     void *scratch, void *stream);
+vsart_status_t vsart_cuda_all_gather(vsart_comm_t comm, int32_t group_size,
+                                     const void *in, void *out, int32_t rank,
+                                     const int64_t *dims, int32_t axis,
+                                     size_t elem_bytes, void *scratch,
+                                     void *stream);
+
+/* The main of CUDA executables: vsart_exe_main plus NCCL. `--ranks N`
+ * creates vsart_comm_create_nccl_local(N) in this process, rank r driving
+ * GPU r from its own thread with its own session; without --ranks, a model
+ * with collectives started by torchrun or mpirun (RANK/WORLD_SIZE,
+ * OMPI_COMM_WORLD_*, PMI_*) joins the job through
+ * vsart_comm_create_nccl_from_env (one GPU per process, LOCAL_RANK). */
+int vsart_cuda_exe_main(int argc, char **argv, const vsart_model_t *model);
+
+/* Semantic-aware permutation attention (Sparse VideoGen2), the twin of
+ * vsart_cpu_semantic_attention: bf16 q/k/v/out; the state's centroids
+ * (fp32), scratch, labels and block map are device memory (the state struct
+ * itself and its `initialized` flag are host memory). head_dim <= 256;
+ * shared memory bounds num_kv_clusters (about 12,000) and the clusters'
+ * sizes never reach the host. Query clusters run as blocks of at most 64
+ * rows. k-means sums use fp32 atomics, so centroids (and, on near-ties,
+ * clusters) may differ from the CPU twin and from run to run at rounding
+ * level. Scratch: vsart_cuda_semantic_scratch_bytes (about 4 bf16 copies of
+ * q plus int32 labels, permutations and lists). */
+vsart_status_t
+vsart_cuda_semantic_scratch_bytes(const vsart_semantic_args_t *args,
+                                  size_t *bytes);
+vsart_status_t
+vsart_cuda_semantic_attention(const vsart_semantic_args_t *args, void *stream);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -11,6 +11,7 @@
 #define VSART_MODEL_H
 
 #include "vsart.h"
+#include "vsart_comm.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -63,6 +64,10 @@ typedef struct vsart_attention_params_t {
 /* What a forward needs besides its buffers. */
 typedef struct vsart_run_context_t {
   vsart_attention_params_t attention;
+  /* This rank's communicator for the model's collectives (vrt.all_to_all,
+   * vrt.all_gather); NULL = a single rank. Its size must equal the model's
+   * num_ranks. Set with vsart_session_set_comm. */
+  vsart_comm_t comm;
 } vsart_run_context_t;
 
 /* The defaults: compiled sparsity and top_p, sparse everywhere, step 0. */
@@ -100,6 +105,10 @@ typedef struct vsart_model_t {
   const vsart_tensor_desc_t *weights;
   uint64_t arena_bytes;
   vsart_forward_fn forward;
+  /* The group size of the model's collectives: a forward needs a
+   * communicator of exactly this many ranks. 0 or 1: no collectives (or a
+   * group of one), no communicator needed. */
+  int32_t num_ranks;
 } vsart_model_t;
 
 /* ---- sessions ----------------------------------------------------------- */
@@ -142,6 +151,13 @@ vsart_status_t vsart_session_get_output(vsart_session_t session, int32_t index,
 vsart_status_t vsart_session_set_attention_param(vsart_session_t session,
                                                  const char *key,
                                                  const char *value);
+/* Sets the communicator of this rank (not owned; NULL = none) for the next
+ * forwards. A model with num_ranks > 1 fails to run without one ("model 'M'
+ * needs N ranks; ...") and with one of another size. With a communicator,
+ * forward synchronizes through vsart_comm_synchronize before the device
+ * (NCCL: a missing rank times out instead of hanging). */
+vsart_status_t vsart_session_set_comm(vsart_session_t session,
+                                      vsart_comm_t comm);
 /* Bytes held on the device: arena + weights + inputs + outputs. */
 uint64_t vsart_session_device_bytes(vsart_session_t session);
 
@@ -169,7 +185,10 @@ void vsart_profile_report(void);
 
 /* The executable's main: --input NAME=FILE.npy, --output [NAME=]FILE.npy,
  * --random-inputs, --random-weights, --weights FILE.safetensors,
- * --attn KEY=VALUE, --repeat N, --seed N, --threads N, --help. */
+ * --attn KEY=VALUE, --repeat N, --seed N, --threads N, --ranks N, --help.
+ * --ranks N runs N thread ranks (thread communicator, one session each);
+ * CUDA executables call vsart_cuda_exe_main (vsart_cuda.h), which adds
+ * NCCL. */
 int vsart_exe_main(int argc, char **argv, const vsart_model_t *model);
 
 #ifdef __cplusplus

@@ -1,6 +1,8 @@
 // vsart_exe_main: the command line of the model executables vsac emits.
 // Every failure prints one "error: ..." line to stderr and returns 1.
 #include "DTypes.h"
+#include "ExeMain.h"
+#include "Internal.h"
 #include "Npy.h"
 #include "vsart_model.h"
 
@@ -10,6 +12,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -24,14 +27,23 @@ struct Options {
   std::string vsab;
   bool vsabGiven = false, noVsab = false;
   bool randomInputs = false, randomWeights = false, quiet = false, help = false;
-  uint64_t repeat = 0, seed = 0, threads = 0;
+  uint64_t repeat = 0, seed = 0, threads = 0, ranks = 0;
 };
 
 using Buffer = std::vector<uint8_t>;
 
+// Set on the threads of --ranks N: errors become the thread's
+// vsart_last_error() (vsart_comm_run_each reports the failing rank's root
+// cause once) instead of one line per rank on stderr.
+thread_local bool collectErrors = false;
+
 // Always a single line: names read from files may hold newlines.
 int error(std::string message) {
   std::replace(message.begin(), message.end(), '\n', ' ');
+  if (collectErrors) {
+    vsart::fail(VSART_ERROR_INVALID_ARGUMENT, message);
+    return 1;
+  }
   std::fprintf(stderr, "error: %s\n", message.c_str());
   return 1;
 }
@@ -90,7 +102,8 @@ bool *flagFor(Options *o, const std::string &arg) {
 
 bool takesValue(const std::string &arg) {
   for (const char *name : {"--input", "--output", "--weights", "--vsab",
-                           "--attn", "--repeat", "--seed", "--threads"})
+                           "--attn", "--repeat", "--seed", "--threads",
+                           "--ranks"})
     if (arg == name)
       return true;
   return false;
@@ -103,12 +116,15 @@ bool numberOption(const std::string &arg, const std::string &v, Options *o,
     good = parseUInt(v, 1000000000, &o->repeat) && o->repeat > 0;
   else if (arg == "--threads")
     good = parseUInt(v, 1024, &o->threads) && o->threads > 0;
+  else if (arg == "--ranks")
+    good = parseUInt(v, 1024, &o->ranks) && o->ranks > 0;
   else
     good = parseUInt(v, UINT64_MAX, &o->seed);
   if (!good)
     *err = arg + " expects a " +
            (arg == "--seed"      ? "non-negative integer"
             : arg == "--threads" ? "thread count in [1, 1024]"
+            : arg == "--ranks"   ? "rank count in [1, 1024]"
                                  : "count in [1, 10^9]") +
            ", got '" + v + "'";
   return good;
@@ -394,12 +410,14 @@ bool forward(vsart_session_t s) {
   return true;
 }
 
-// One forward, or with --repeat N one warm-up then N timed forwards.
-bool runForwards(vsart_session_t s, uint64_t repeat) {
+// One forward, or with --repeat N one warm-up then N timed forwards. Only
+// `report` (rank 0) prints the timings.
+bool runForwards(vsart_session_t s, uint64_t repeat, bool report = true) {
   if (!forward(s))
     return false;
   if (repeat == 0) {
-    vsart_profile_report();
+    if (report)
+      vsart_profile_report();
     return true;
   }
   vsart_profile_reset(); // the warm-up pays for one-time set-up
@@ -411,6 +429,8 @@ bool runForwards(vsart_session_t s, uint64_t repeat) {
     auto t1 = std::chrono::steady_clock::now();
     ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
   }
+  if (!report)
+    return true;
   std::sort(ms.begin(), ms.end());
   const size_t n = ms.size();
   const double median = n % 2 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2;
@@ -510,6 +530,13 @@ const char kOptionsHelp[] =
     "  --threads N             CPU kernel threads (default: VSART_NUM_THREADS "
     "or\n"
     "                          all cores)\n"
+    "  --ranks N               run N ranks of a context-parallel model (CPU:\n"
+    "                          N threads, one session each; CUDA: NCCL, rank\n"
+    "                          r on GPU r); every rank gets the same inputs,\n"
+    "                          rank 0 writes the outputs and times --repeat.\n"
+    "                          Under torchrun/mpirun (RANK/WORLD_SIZE or\n"
+    "                          OMPI_COMM_WORLD_*) a CUDA executable of such a\n"
+    "                          model joins the job instead (one GPU each)\n"
     "  --quiet                 print only checksums and timings\n"
     "  --help                  this text\n";
 
@@ -534,6 +561,9 @@ void printHelp(const vsart_model_t *m, const char *prog) {
                   storageBytes(m->weights, m->num_weights)));
   std::printf("arena: %llu bytes\n",
               static_cast<unsigned long long>(m->arena_bytes));
+  if (m->num_ranks > 1)
+    std::printf("ranks: %d (run with --ranks %d)\n", m->num_ranks,
+                m->num_ranks);
 }
 
 // Checks what --help and the resolution of names read before a session
@@ -558,7 +588,68 @@ bool modelUsable(const vsart_model_t *m) {
   return true;
 }
 
-int run(const vsart_model_t *m, const Options &o, const char *argv0) {
+// What every rank does with its own session (comm NULL: the only rank).
+// Rank 0 prints, times and writes the outputs; the others run the same
+// forwards.
+struct RankJob {
+  const vsart_model_t *m = nullptr;
+  const Options *o = nullptr;
+  const char *argv0 = nullptr;
+  const std::vector<Buffer> *inputs = nullptr;
+  const std::vector<std::string> *outFiles = nullptr;
+  vsart_status_t (*selectDevice)(int32_t rank) = nullptr;
+};
+
+bool runRank(const RankJob &job, vsart_comm_t comm) {
+  const vsart_model_t *m = job.m;
+  const Options &o = *job.o;
+  const int32_t rank = comm ? vsart_comm_rank(comm) : 0;
+  if (job.selectDevice)
+    if (vsart_status_t st = job.selectDevice(rank))
+      return reportedApi(st);
+  SessionHolder h;
+  if (!openSession(m, o, job.argv0, &h))
+    return false;
+  for (const std::string &pair : o.attention) {
+    size_t eq = pair.find('=');
+    if (eq == std::string::npos)
+      return reported("--attn expects KEY=VALUE, got '" + pair + "'");
+    if (vsart_status_t st = vsart_session_set_attention_param(
+            h.s, pair.substr(0, eq).c_str(), pair.substr(eq + 1).c_str()))
+      return reportedApi(st);
+  }
+  for (int32_t i = 0; i < m->num_inputs; ++i)
+    if (vsart_status_t st =
+            vsart_session_set_input(h.s, i, (*job.inputs)[size_t(i)].data()))
+      return reportedApi(st);
+  if (vsart_status_t st = vsart_session_set_comm(h.s, comm))
+    return reportedApi(st);
+  if (rank == 0 && !o.quiet)
+    printMemory(m, h.s);
+  if (!runForwards(h.s, o.repeat, rank == 0))
+    return false;
+  return rank != 0 || emitOutputs(m, h.s, o, *job.outFiles);
+}
+
+// vsart_comm_run_each may run a rank on the calling thread: restore.
+int rankThread(vsart_comm_t comm, void *user) {
+  const bool previous = collectErrors;
+  collectErrors = true;
+  const bool good = runRank(*static_cast<const RankJob *>(user), comm);
+  collectErrors = previous;
+  return good ? 0 : 1;
+}
+
+// A launcher (torchrun, mpirun) started this process as one of several.
+bool launchedAsRank() {
+  for (const char *v : {"WORLD_SIZE", "OMPI_COMM_WORLD_SIZE", "PMI_SIZE"})
+    if (const char *s = std::getenv(v); s && *s)
+      return true;
+  return false;
+}
+
+int run(const vsart_model_t *m, const Options &o, const char *argv0,
+        const vsart::ExeHooks *hooks) {
   std::string err;
   std::vector<std::string> inFiles, outFiles;
   if (!resolveAll(o.inputs, m->inputs, m->num_inputs, "input", &inFiles,
@@ -566,37 +657,65 @@ int run(const vsart_model_t *m, const Options &o, const char *argv0) {
       !resolveAll(o.outputs, m->outputs, m->num_outputs, "output", &outFiles,
                   &err))
     return error(err);
+  for (const std::string &pair : o.attention)
+    if (pair.find('=') == std::string::npos)
+      return error("--attn expects KEY=VALUE, got '" + pair + "'");
   if (o.threads)
     vsart_set_num_threads(int32_t(o.threads));
   std::vector<Buffer> inputs;
   if (!prepareInputs(m, o, inFiles, &inputs))
     return 1;
-  SessionHolder h;
-  if (!openSession(m, o, argv0, &h))
-    return 1;
-  for (const std::string &pair : o.attention) {
-    size_t eq = pair.find('=');
-    if (eq == std::string::npos)
-      return error("--attn expects KEY=VALUE, got '" + pair + "'");
-    if (vsart_status_t st = vsart_session_set_attention_param(
-            h.s, pair.substr(0, eq).c_str(), pair.substr(eq + 1).c_str()))
-      return apiError(st);
-  }
-  for (int32_t i = 0; i < m->num_inputs; ++i)
+  RankJob job;
+  job.m = m;
+  job.o = &o;
+  job.argv0 = argv0;
+  job.inputs = &inputs;
+  job.outFiles = &outFiles;
+  const bool device = m->target != VSART_TARGET_CPU;
+  if (o.ranks) {
+    if (!device) {
+      if (vsart_status_t st = vsart_comm_run_threads(int32_t(o.ranks),
+                                                     rankThread, &job))
+        return apiError(st);
+      return 0;
+    }
+    if (!hooks || !hooks->createLocal)
+      return error("--ranks on the " +
+                   std::string(m->device ? m->device->name : "device") +
+                   " target needs an executable built with "
+                   "vsart_cuda_exe_main");
+    std::vector<vsart_comm_t> comms(size_t(o.ranks), nullptr);
     if (vsart_status_t st =
-            vsart_session_set_input(h.s, i, inputs[size_t(i)].data()))
+            hooks->createLocal(int32_t(o.ranks), 0.0, comms.data()))
       return apiError(st);
-  if (!o.quiet)
-    printMemory(m, h.s);
-  if (!runForwards(h.s, o.repeat) || !emitOutputs(m, h.s, o, outFiles))
-    return 1;
-  return 0;
+    job.selectDevice = hooks->selectDevice;
+    vsart_status_t st =
+        vsart_comm_run_each(int32_t(o.ranks), comms.data(), rankThread, &job);
+    std::string message = vsart_last_error();
+    for (vsart_comm_t c : comms)
+      vsart_comm_destroy(c);
+    if (st)
+      return error(message.empty() ? vsart_status_message(st) : message);
+    return 0;
+  }
+  if (m->num_ranks > 1 && device && hooks && hooks->createFromEnv &&
+      launchedAsRank()) {
+    vsart_comm_t comm = nullptr;
+    if (vsart_status_t st = hooks->createFromEnv(0.0, &comm))
+      return apiError(st);
+    const bool good = runRank(job, comm);
+    if (!good) // the others stop with this rank's message
+      vsart_comm_abort(comm, vsart_last_error());
+    vsart_comm_destroy(comm);
+    return good ? 0 : 1;
+  }
+  return runRank(job, nullptr) ? 0 : 1;
 }
 
 } // namespace
 
-extern "C" int vsart_exe_main(int argc, char **argv,
-                              const vsart_model_t *model) {
+int vsart::exeMain(int argc, char **argv, const vsart_model_t *model,
+                  const vsart::ExeHooks *hooks) {
   if (argc < 0 || !argv)
     argc = 0;
   const char *argv0 = argc > 0 && argv[0] ? argv[0] : nullptr;
@@ -610,5 +729,10 @@ extern "C" int vsart_exe_main(int argc, char **argv,
     printHelp(model, argv0 ? argv0 : (model->name ? model->name : "model"));
     return 0;
   }
-  return run(model, o, argv0);
+  return run(model, o, argv0, hooks);
+}
+
+extern "C" int vsart_exe_main(int argc, char **argv,
+                              const vsart_model_t *model) {
+  return vsart::exeMain(argc, argv, model, nullptr);
 }

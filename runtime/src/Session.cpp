@@ -41,7 +41,7 @@ struct vsart_session {
   size_t arenaBytes = 0;
   Group inputs, outputs, weights;
   std::unordered_map<std::string, int32_t> weightIndex;
-  vsart_run_context_t context{vsart_attention_params_default()};
+  vsart_run_context_t context{vsart_attention_params_default(), nullptr};
 
   ~vsart_session() {
     for (void *p : {arena, inputs.block, outputs.block, weights.block})
@@ -114,6 +114,10 @@ vsart_status_t checkModel(const vsart_model_t *m) {
                 "model: missing device ops or forward function");
   if (m->arena_bytes > (uint64_t(1) << 60))
     return fail(VSART_ERROR_INVALID_ARGUMENT, "model: arena too large");
+  if (m->num_ranks < 0 || m->num_ranks > 1024)
+    return fail(VSART_ERROR_INVALID_ARGUMENT,
+                "model: num_ranks " + std::to_string(m->num_ranks) +
+                    " not in [0, 1024]");
   vsart_status_t st = checkDescs(m->inputs, m->num_inputs, "input");
   if (!st)
     st = checkDescs(m->outputs, m->num_outputs, "output");
@@ -529,6 +533,21 @@ extern "C" vsart_status_t vsart_session_forward(vsart_session_t s) {
       return fail(VSART_ERROR_INVALID_ARGUMENT,
                   std::string("forward: input '") + m->inputs[i].name +
                       "' was never set");
+  if (m->num_ranks > 1 && !s->context.comm)
+    return fail(VSART_ERROR_INVALID_ARGUMENT,
+                std::string("model '") + (m->name ? m->name : "") +
+                    "' needs " + std::to_string(m->num_ranks) +
+                    " ranks; run with --ranks " +
+                    std::to_string(m->num_ranks) +
+                    " / give a communicator (vsart_session_set_comm)");
+  if (s->context.comm &&
+      vsart_comm_size(s->context.comm) != std::max(m->num_ranks, 1))
+    return fail(VSART_ERROR_INVALID_ARGUMENT,
+                std::string("forward: model '") + (m->name ? m->name : "") +
+                    "' was compiled for " +
+                    std::to_string(std::max(m->num_ranks, 1)) +
+                    " ranks but the communicator has " +
+                    std::to_string(vsart_comm_size(s->context.comm)));
   vsart::ok();
   vsart_status_t st =
       m->forward(s->inputs.ptrs.data(), s->outputs.ptrs.data(),
@@ -539,6 +558,10 @@ extern "C" vsart_status_t vsart_session_forward(vsart_session_t s) {
                    "' failed: " + vsart_status_message(st));
     return st;
   }
+  // NCCL: a missing rank must time out here, not hang the device sync.
+  if (s->context.comm &&
+      (st = vsart_comm_synchronize(s->context.comm, nullptr)))
+    return st;
   if ((st = s->dev->synchronize(nullptr)))
     return devCheck(st, "synchronize after forward");
   return vsart::ok();
@@ -567,6 +590,14 @@ extern "C" vsart_status_t vsart_session_set_attention_param(vsart_session_t s,
     return fail(VSART_ERROR_INVALID_ARGUMENT,
                 "set_attention_param: null session");
   return vsart_attention_params_set(&s->context.attention, key, value);
+}
+
+extern "C" vsart_status_t vsart_session_set_comm(vsart_session_t s,
+                                                 vsart_comm_t comm) {
+  if (!s)
+    return fail(VSART_ERROR_INVALID_ARGUMENT, "set_comm: null session");
+  s->context.comm = comm;
+  return vsart::ok();
 }
 
 extern "C" uint64_t vsart_session_device_bytes(vsart_session_t s) {

@@ -10,6 +10,8 @@
 // RUN: not vsa-opt %s --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=frame-window horizon=0}))' 2>&1 | FileCheck %s --check-prefix=HORIZON
 // RUN: not vsa-opt %s --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=frame-window keyframe-interval=-3}))' 2>&1 | FileCheck %s --check-prefix=INTERVAL
 // RUN: not vsa-opt %s --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=frame-window stride=2}))' 2>&1 | FileCheck %s --check-prefix=KEY
+// RUN: not vsa-opt %s --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=frame-window keyframe-offset=-1}))' 2>&1 | FileCheck %s --check-prefix=OFFSET
+// OFFSET: error: dit-sparsify-attention: option keyframe-offset must be >= 0, got -1
 // SEMANTIC: error: dit-sparsify-attention: pattern 'semantic' is not implemented yet (available: frame-window, sliding-tile, vsa)
 // SPARSITY: error: dit-sparsify-attention: option sparsity must be in [0, 1), got 1
 // NEGSPARSITY: error: dit-sparsify-attention: option sparsity must be in [0, 1), got -0.5

@@ -2,6 +2,7 @@
 // RUN: vsa-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=frame-window}))' | FileCheck %s --check-prefix=AUTO
 // RUN: vsa-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=frame-window horizon=4}))' | FileCheck %s --check-prefix=LONG
 // RUN: vsa-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=vsa tile=2x2x2 sparsity=0.5}))' | FileCheck %s --check-prefix=VSA
+// RUN: vsa-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=frame-window keyframe-interval=4 keyframe-offset=1 rotate=1}))' | FileCheck %s --check-prefix=ROT
 // RUN: vsa-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=vsa tile=1x2x2}))' | FileCheck %s --check-prefix=VSADEF
 
 // Video self-attention gets the pattern; cross-attention and attention
@@ -17,6 +18,9 @@
 // frame (dense); with horizon 4, ceil(10 / 4) = 3.
 // AUTO: keyframe_interval = 1 : i64, sink = 1 : i64, window = 1 : i64
 // LONG: keyframe_interval = 3 : i64
+// The optional keys appear only when set.
+// ROT: #dit.sparsity<"frame-window", {keyframe_interval = 4 : i64, keyframe_offset = 1 : i64, rotate = 1 : i64, sink = 1 : i64, window = 1 : i64}>
+// AUTO-NOT: rotate
 // vsa: tiles and the compiled default sparsity (0.875 unless given); only
 // video self-attention.
 // VSA-LABEL: func.func @self_and_cross

@@ -1471,4 +1471,217 @@ TEST_F(CudaPerf, DISABLED_WanGemm) {
               2.0 * M * N * K / ms / 1e9);
 }
 
+// ---- semantic-aware permutation attention (Sparse VideoGen2) ---------------
+
+/// q, k, v of the semantic tests in the (b, s, h, d) layout, bf16-exact.
+/// Well-separated clusters: per (batch, head), as many centres as clusters;
+/// token c * seq / clusters (k-means' seed c) sits at centre c, the others
+/// at random centres (noise 0.1); v uniform. (Blobs split between several
+/// clusters are ill-conditioned: rounding alone, e.g. FMA contraction in
+/// the CPU twin, moves their boundaries and the kept lists.)
+struct SemanticProblem {
+  int64_t B, H, Hkv, S, D, Cq, Ckv;
+  std::vector<float> q, k, v;
+
+  void fill(uint32_t seed) {
+    auto around = [&](int64_t heads, int64_t centres, uint32_t s) {
+      std::mt19937 rng(s);
+      std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+      std::vector<float> x(size_t(B * S * heads * D));
+      std::vector<int64_t> which(static_cast<size_t>(S));
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t h = 0; h < heads; ++h) {
+          std::vector<float> c(size_t(centres * D));
+          for (float &e : c)
+            e = 2.0f * u(rng);
+          for (int64_t &w : which)
+            w = int64_t(rng() % uint32_t(centres));
+          for (int64_t i = 0; i < centres; ++i)
+            which[size_t(i * S / centres)] = i;
+          for (int64_t t = 0; t < S; ++t)
+            for (int64_t d = 0; d < D; ++d)
+              x[size_t(((b * S + t) * heads + h) * D + d)] =
+                  c[size_t(which[size_t(t)] * D + d)] + 0.1f * u(rng);
+        }
+      return roundBf16(x);
+    };
+    q = around(H, Cq, seed), k = around(Hkv, Ckv, seed + 1);
+    v = randomVec(size_t(B * S * Hkv * D), seed + 2);
+  }
+  vsart_semantic_args_t args(float topP) const {
+    vsart_semantic_args_t s = {};
+    vsart_attention_args_t &a = s.attn;
+    a.batch = B, a.num_heads = H, a.num_kv_heads = Hkv;
+    a.seq_q = a.seq_kv = S, a.head_dim = D;
+    a.scale = 1.0f / std::sqrt(float(D));
+    stridesOf(BSHD, H, S, D, a.q_strides);
+    stridesOf(BSHD, H, S, D, a.out_strides);
+    stridesOf(BSHD, Hkv, S, D, a.k_strides);
+    stridesOf(BSHD, Hkv, S, D, a.v_strides);
+    s.num_q_clusters = Cq, s.num_kv_clusters = Ckv;
+    s.iterations_first = 10, s.iterations_warm = 2;
+    s.top_p = topP, s.min_kept_fraction = 0.1f;
+    return s;
+  }
+};
+
+struct SemanticCase {
+  const char *name;
+  int64_t B, H, Hkv, S, D, Cq, Ckv;
+  float topP;
+};
+
+class CudaSemantic : public CudaParamTest<SemanticCase> {};
+
+/// Both twins on the same bf16 inputs, a first and a warm call: the outputs
+/// agree within bf16 tolerance and (well-separated clusters) nearly all
+/// labels match.
+TEST_P(CudaSemantic, MatchesCpu) {
+  const SemanticCase &c = GetParam();
+  SemanticProblem p = {c.B, c.H, c.Hkv, c.S, c.D, c.Cq, c.Ckv, {}, {}, {}};
+  p.fill(31);
+  // CPU.
+  std::vector<float> qc(size_t(c.B * c.H * c.Cq * c.D)),
+      kc(size_t(c.B * c.Hkv * c.Ckv * c.D)), out(p.q.size());
+  std::vector<int32_t> ql(size_t(c.B * c.H * c.S)), kl(size_t(c.B * c.Hkv * c.S));
+  vsart_semantic_state_t cs = {qc.data(), kc.data(), 0};
+  vsart_semantic_args_t ca = p.args(c.topP);
+  ca.attn.q = p.q.data(), ca.attn.k = p.k.data(), ca.attn.v = p.v.data();
+  ca.attn.out = out.data(), ca.state = &cs;
+  ca.q_labels = ql.data(), ca.k_labels = kl.data();
+  size_t cpuBytes = 0;
+  ASSERT_EQ(vsart_cpu_semantic_scratch_bytes(&ca, &cpuBytes), VSART_OK);
+  std::vector<double> cpuScratch(cpuBytes / 8 + 8);
+  ca.scratch = cpuScratch.data(), ca.scratch_bytes = cpuBytes;
+  // GPU.
+  DeviceBuffer dq(p.q), dk(p.k), dv(p.v), dout(p.q.size());
+  VsaDeviceBytes dqc(qc.size() * 4), dkc(kc.size() * 4), dql(ql.size() * 4),
+      dkl(kl.size() * 4);
+  vsart_semantic_state_t gs = {dqc.as<float>(), dkc.as<float>(), 0};
+  vsart_semantic_args_t ga = p.args(c.topP);
+  ga.attn.q = dq.data(), ga.attn.k = dk.data(), ga.attn.v = dv.data();
+  ga.attn.out = dout.data(), ga.state = &gs;
+  ga.q_labels = dql.as<int32_t>(), ga.k_labels = dkl.as<int32_t>();
+  size_t gpuBytes = 0;
+  ASSERT_EQ(vsart_cuda_semantic_scratch_bytes(&ga, &gpuBytes), VSART_OK);
+  VsaDeviceBytes scratch(gpuBytes);
+  ga.scratch = scratch.as<void>(), ga.scratch_bytes = gpuBytes;
+  for (const char *call : {"first", "warm"}) {
+    dout.poison();
+    ASSERT_EQ(vsart_cpu_semantic_attention(&ca), VSART_OK) << vsart_last_error();
+    ASSERT_EQ(vsart_cuda_semantic_attention(&ga, nullptr), VSART_OK)
+        << vsart_last_error();
+    EXPECT_EQ(gs.initialized, 1);
+    for (auto [gotDev, want, what] :
+         {std::make_tuple(&dql, &ql, "q"), std::make_tuple(&dkl, &kl, "k")}) {
+      const std::vector<int32_t> got = gotDev->download<int32_t>();
+      size_t same = 0;
+      for (size_t i = 0; i < got.size(); ++i)
+        same += got[i] == (*want)[i];
+      EXPECT_GE(double(same), 0.99 * double(got.size()))
+          << what << " labels, " << call << " call";
+    }
+    expectNear(dout.download(), out, std::string("out, ") + call + " call");
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, CudaSemantic,
+    testing::Values(
+        SemanticCase{"D128", 1, 2, 2, 700, 128, 12, 10, 0.9f},
+        SemanticCase{"D64Gqa", 2, 4, 2, 523, 64, 9, 14, 0.9f},
+        SemanticCase{"Dense", 2, 2, 1, 300, 64, 8, 8, 1.0f},
+        SemanticCase{"BigClusters", 1, 2, 2, 1500, 128, 3, 4, 0.5f},
+        SemanticCase{"D40", 1, 2, 2, 200, 40, 5, 6, 0.9f}),
+    [](const testing::TestParamInfo<SemanticCase> &info) {
+      return std::string(info.param.name);
+    });
+
+using CudaSemanticArgs = CudaTest;
+
+TEST_F(CudaSemanticArgs, RejectsBadArguments) {
+  SemanticProblem p = {1, 2, 2, 128, 64, 4, 4, {}, {}, {}};
+  p.fill(5);
+  DeviceBuffer dq(p.q), dk(p.k), dv(p.v), dout(p.q.size());
+  VsaDeviceBytes dqc(size_t(2 * 4 * 64) * 4), dkc(size_t(2 * 4 * 64) * 4);
+  vsart_semantic_state_t gs = {dqc.as<float>(), dkc.as<float>(), 0};
+  vsart_semantic_args_t ga = p.args(0.9f);
+  ga.attn.q = dq.data(), ga.attn.k = dk.data(), ga.attn.v = dv.data();
+  ga.attn.out = dout.data(), ga.state = &gs;
+  size_t bytes = 0;
+  ASSERT_EQ(vsart_cuda_semantic_scratch_bytes(&ga, &bytes), VSART_OK);
+  VsaDeviceBytes scratch(bytes);
+  ga.scratch = scratch.as<void>(), ga.scratch_bytes = bytes - 1;
+  EXPECT_EQ(vsart_cuda_semantic_attention(&ga, nullptr),
+            VSART_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(vsart_last_error()).find("scratch"), std::string::npos);
+  ga.scratch_bytes = bytes;
+  vsart_semantic_args_t bad = ga;
+  bad.top_p = 0.0f;
+  EXPECT_EQ(vsart_cuda_semantic_attention(&bad, nullptr),
+            VSART_ERROR_INVALID_ARGUMENT);
+  bad = ga;
+  bad.attn.head_dim = 264;
+  EXPECT_EQ(vsart_cuda_semantic_attention(&bad, nullptr),
+            VSART_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(gs.initialized, 0);
+  ASSERT_EQ(vsart_cuda_semantic_attention(&ga, nullptr), VSART_OK)
+      << vsart_last_error();
+  EXPECT_EQ(vsart_cuda_synchronize(nullptr), VSART_OK) << vsart_last_error();
+  EXPECT_EQ(gs.initialized, 1);
+}
+
+/// Wan 2.1 1.3B at 480p: 1 x 12 heads x 32760 tokens x 128, 100 query and
+/// 100 key clusters, 50 iterations on the first call, then 2; top_p 0.9.
+/// Prints the first call, a warm call, dense attention and the kept density.
+TEST_F(CudaPerf, DISABLED_WanSemantic) {
+  const int64_t H = 12, S = 32760, D = 128, C = 100;
+  const size_t n = size_t(S * H * D);
+  uint64_t state = 0x9e3779b97f4a7c15ull;
+  std::vector<uint16_t> hq(n), hk(n), hv(n);
+  for (auto *x : {&hq, &hk, &hv})
+    for (uint16_t &e : *x) {
+      state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+      e = toBf16(float(int32_t(state >> 32)) * (2.0f / 2147483648.0f));
+    }
+  VsaDeviceBytes dq(hq), dk(hk), dv(hv), dout(n * 2),
+      dqc(size_t(H * C * D) * 4), dkc(size_t(H * C * D) * 4),
+      dmap(size_t(H * C * C));
+  SemanticProblem p = {1, H, H, S, D, C, C, {}, {}, {}};
+  vsart_semantic_state_t gs = {dqc.as<float>(), dkc.as<float>(), 0};
+  vsart_semantic_args_t ga = p.args(0.9f);
+  ga.iterations_first = 50, ga.iterations_warm = 2;
+  ga.attn.q = dq.as<void>(), ga.attn.k = dk.as<void>();
+  ga.attn.v = dv.as<void>(), ga.attn.out = dout.as<void>();
+  ga.state = &gs, ga.block_map = dmap.as<uint8_t>();
+  size_t bytes = 0;
+  ASSERT_EQ(vsart_cuda_semantic_scratch_bytes(&ga, &bytes), VSART_OK);
+  VsaDeviceBytes scratch(bytes);
+  ga.scratch = scratch.as<void>(), ga.scratch_bytes = bytes;
+  const double firstMs = medianMs(3, [&] {
+    gs.initialized = 0;
+    ASSERT_EQ(vsart_cuda_semantic_attention(&ga, nullptr), VSART_OK)
+        << vsart_last_error();
+  });
+  const double warmMs = medianMs(10, [&] {
+    ASSERT_EQ(vsart_cuda_semantic_attention(&ga, nullptr), VSART_OK)
+        << vsart_last_error();
+  });
+  const std::vector<uint8_t> map = dmap.download<uint8_t>();
+  double kept = 0;
+  for (uint8_t m : map)
+    kept += m;
+  vsart_attention_args_t dense = ga.attn;
+  const double denseMs = medianMs(5, [&] {
+    ASSERT_EQ(vsart_cuda_attention(&dense, nullptr), VSART_OK)
+        << vsart_last_error();
+  });
+  std::printf("[ perf     ] semantic Wan 1.3B: 12 x 32760 x 128, 100/100 "
+              "clusters, top_p 0.9: first call (50 iterations) %.3f ms, warm "
+              "call (2 iterations) %.3f ms, dense attention %.3f ms, %.1f %% "
+              "of cluster pairs kept, scratch %.1f MiB\n",
+              firstMs, warmMs, denseMs, 100.0 * kept / double(map.size()),
+              double(bytes) / 1048576.0);
+}
+
 } // namespace

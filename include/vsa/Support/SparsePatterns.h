@@ -33,14 +33,22 @@ struct BlockLists {
   bool isDense() const;
 };
 
-/// The lists of `sparsity` over `geometry`. frame-window: blocks are the
+/// The lists of `sparsity` over `geometry` at denoising step `step` (only
+/// rotating frame-window depends on it). frame-window: blocks are the
 /// prefix tokens, each latent frame, and the suffix tokens (empty ones
 /// included). sliding-tile: the prefix, each (t, h, w) tile of the latent
 /// grid in tile order (edge tiles hold fewer tokens), the suffix. vsa: the
 /// tiles and the non-empty prefix/suffix, with no lists (listOffsets and
 /// lists empty): they are chosen at run time (selectVsaBlocks).
 BlockLists computeBlockLists(dit::SparsityAttr sparsity,
-                             dit::VideoGeometryAttr geometry);
+                             dit::VideoGeometryAttr geometry,
+                             int64_t step = 0);
+
+/// How many different block lists `sparsity` takes over denoising steps:
+/// frame-window with `rotate = 1` moves its keyframe grid by one frame per
+/// step (keyframes: frames (keyframe_offset + step) modulo the interval),
+/// so it has keyframe_interval of them; every other pattern has one.
+int64_t numRotations(dit::SparsityAttr sparsity);
 
 /// Key tiles VSA keeps per query tile out of `numBlocks` at `sparsity`:
 /// max(1, min(ceil((1 - sparsity) * numBlocks), numBlocks)) (the runtime's

@@ -180,10 +180,13 @@ vsart_status_t checkBlockSparse(const vsart_block_sparse_args_t &b) {
   if (lists > 0 && !b.list_offsets)
     return fail(VSART_ERROR_INVALID_ARGUMENT,
                 "block-sparse attention: no list offsets");
-  if (lists > 0 && (b.list_offsets[0] != 0 ||
-                    (b.list_offsets[lists] > 0 && !b.lists)))
+  // Offsets are positions in `lists`: several offset tables (rotating
+  // keyframes) may share one list array, so they need not start at 0.
+  if (lists > 0 && (b.list_offsets[0] < 0 ||
+                    (b.list_offsets[lists] > b.list_offsets[0] && !b.lists)))
     return fail(VSART_ERROR_INVALID_ARGUMENT,
-                "block-sparse attention: list offsets must start at 0");
+                "block-sparse attention: list offsets must be >= 0 (and "
+                "lists given when a list is not empty)");
   for (int64_t l = 0; l < lists; ++l) {
     if (b.list_offsets[l + 1] < b.list_offsets[l])
       return fail(VSART_ERROR_INVALID_ARGUMENT,

@@ -93,3 +93,28 @@ func.func @vsa_no_sparsity(%q: tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32> {
   %0 = dit.attention %q, %q, %q role self {geometry = #dit.video<t = 3, h = 2, w = 2, prefix = 0, suffix = 0>, scale = 0.35 : f64, sparsity = #dit.sparsity<"vsa", {tile_t = 1 : i64, tile_h = 2 : i64, tile_w = 2 : i64, sparsity = 1 : i64}>} : (tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32>
   return %0 : tensor<1x2x12x8xf32>
 }
+
+// -----
+
+func.func @rotate_two(%q: tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32> {
+  // expected-error @below {{frame-window 'rotate' must be 0 or 1}}
+  %0 = dit.attention %q, %q, %q role self {geometry = #dit.video<t = 3, h = 2, w = 2, prefix = 0, suffix = 0>, scale = 0.35 : f64, sparsity = #dit.sparsity<"frame-window", {window = 1 : i64, sink = 1 : i64, keyframe_interval = 2 : i64, rotate = 2 : i64}>} : (tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32>
+  return %0 : tensor<1x2x12x8xf32>
+}
+
+// -----
+
+func.func @tile_ordered_frame_window(%q: tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32> {
+  // expected-error @below {{tile_ordered needs a tile sparsity (sliding-tile or vsa)}}
+  %0 = dit.attention %q, %q, %q role self {geometry = #dit.video<t = 3, h = 2, w = 2, prefix = 0, suffix = 0>, scale = 0.35 : f64, tile_ordered, sparsity = #dit.sparsity<"frame-window", {window = 1 : i64, sink = 1 : i64, keyframe_interval = 0 : i64}>} : (tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32>
+  return %0 : tensor<1x2x12x8xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @tile_ordered_vsa
+// CHECK: tile_ordered
+func.func @tile_ordered_vsa(%q: tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32> {
+  %0 = dit.attention %q, %q, %q role self {geometry = #dit.video<t = 3, h = 2, w = 2, prefix = 0, suffix = 0>, scale = 0.35 : f64, tile_ordered, sparsity = #dit.sparsity<"vsa", {tile_t = 1 : i64, tile_h = 2 : i64, tile_w = 2 : i64, sparsity = 0.5 : f64}>} : (tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32>
+  return %0 : tensor<1x2x12x8xf32>
+}

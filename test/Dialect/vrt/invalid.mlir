@@ -617,3 +617,11 @@ func.func @vsa_select_heads(%q: tensor<1x3x8x4xf32>, %k: tensor<1x2x8x4xf32>, %t
   %lo, %l = vrt.vsa_select %q, %k tiles(%t) {scale = 0.5 : f64, sparsity = 0.5 : f64} : (tensor<1x3x8x4xf32>, tensor<1x2x8x4xf32>, tensor<3xi64>) -> (tensor<7xi64>, tensor<12xi32>)
   return
 }
+
+// -----
+
+func.func @blocks_rotations(%q: tensor<1x2x8x4xf32>, %o: tensor<3xi64>, %lo: tensor<5xi64>, %l: tensor<3xi32>) -> tensor<1x2x8x4xf32> {
+  // expected-error @below {{list_offsets must hold 2 equal offset tables (rotations)}}
+  %0 = vrt.attention %q, %q, %q blocks(%o, %lo, %l) {scale = 0.5 : f64, rotations = 2 : i64} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<3xi64>, tensor<5xi64>, tensor<3xi32>) -> tensor<1x2x8x4xf32>
+  return %0 : tensor<1x2x8x4xf32>
+}

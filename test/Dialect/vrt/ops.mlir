@@ -208,3 +208,16 @@ func.func @vsa(%q: tensor<2x2x8x4xf32>) -> tensor<2x2x8x4xf32> {
   %0 = vrt.attention %q, %q, %q blocks(%t, %lo, %l) {scale = 0.5 : f64} : (tensor<2x2x8x4xf32>, tensor<2x2x8x4xf32>, tensor<2x2x8x4xf32>, tensor<3xi64>, tensor<9xi64>, tensor<16xi32>) -> tensor<2x2x8x4xf32>
   return %0 : tensor<2x2x8x4xf32>
 }
+
+// -----
+
+// Rotating keyframes: two offset tables into one list array.
+// CHECK-LABEL: func.func @rotations
+// CHECK: vrt.attention {{.*}} blocks({{.*}}) {rotations = 2 : i64, scale = 5.000000e-01 : f64}
+func.func @rotations(%q: tensor<1x2x8x4xf32>) -> tensor<1x2x8x4xf32> {
+  %o = vrt.weight "vsa.sparse.0.offsets" : tensor<3xi64> = dense<[0, 4, 8]> : tensor<3xi64>
+  %lo = vrt.weight "vsa.sparse.0.list_offsets" : tensor<6xi64> = dense<[0, 1, 2, 2, 4, 5]> : tensor<6xi64>
+  %l = vrt.weight "vsa.sparse.0.lists" : tensor<5xi32> = dense<[0, 1, 0, 1, 1]> : tensor<5xi32>
+  %0 = vrt.attention %q, %q, %q blocks(%o, %lo, %l) {scale = 0.5 : f64, rotations = 2 : i64} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<3xi64>, tensor<6xi64>, tensor<5xi32>) -> tensor<1x2x8x4xf32>
+  return %0 : tensor<1x2x8x4xf32>
+}

@@ -1,0 +1,155 @@
+// Tensor collectives on device memory: pack kernel -> NCCL byte collective
+// -> unpack kernel (plans in src/CommTensor.h, host twins in
+// src/CommTensor.cpp).
+#include "../../src/CommTensor.h"
+#include "Common.h"
+
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace {
+
+using vsart::fail;
+using vsart::cuda::toStream;
+
+// dst[b][a] = src[a][b] over blocks of `inner` units of T.
+template <typename T>
+__global__ void swap01Kernel(const T *__restrict__ src, T *__restrict__ dst,
+                             int64_t a, int64_t b, int64_t inner) {
+  const int64_t n = a * b * inner;
+  for (int64_t k = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; k < n;
+       k += int64_t(gridDim.x) * blockDim.x) {
+    int64_t e = k % inner, blk = k / inner;
+    int64_t i = blk / b, j = blk % b;
+    dst[(j * a + i) * inner + e] = src[k];
+  }
+}
+
+template <typename T>
+void launchSwap(const void *src, void *dst, int64_t a, int64_t b,
+                int64_t inner, cudaStream_t stream) {
+  const int64_t n = a * b * inner;
+  const int threads = 256;
+  const int64_t blocks = std::min<int64_t>((n + threads - 1) / threads, 65535);
+  swap01Kernel<T><<<unsigned(blocks), threads, 0, stream>>>(
+      static_cast<const T *>(src), static_cast<T *>(dst), a, b, inner);
+}
+
+// The widest unit (16, 8, 4, 2, 1 bytes) dividing the block size and both
+// addresses.
+vsart_status_t swap01(const void *src, void *dst, int64_t a, int64_t b,
+                      size_t innerBytes, cudaStream_t stream) {
+  if (a * b == 0 || innerBytes == 0)
+    return VSART_OK;
+  const uintptr_t mix = uintptr_t(src) | uintptr_t(dst) | uintptr_t(innerBytes);
+  if (mix % 16 == 0)
+    launchSwap<uint4>(src, dst, a, b, int64_t(innerBytes / 16), stream);
+  else if (mix % 8 == 0)
+    launchSwap<uint2>(src, dst, a, b, int64_t(innerBytes / 8), stream);
+  else if (mix % 4 == 0)
+    launchSwap<uint32_t>(src, dst, a, b, int64_t(innerBytes / 4), stream);
+  else if (mix % 2 == 0)
+    launchSwap<uint16_t>(src, dst, a, b, int64_t(innerBytes / 2), stream);
+  else
+    launchSwap<uint8_t>(src, dst, a, b, int64_t(innerBytes), stream);
+  return vsart::cuda::checkLaunch("all_to_all pack/unpack");
+}
+
+template <typename Move>
+vsart_status_t runPlan(const vsart::CollectivePlan &p, vsart_comm_t comm,
+                       const void *in, void *out, void *scratch, bool pack,
+                       cudaStream_t stream, Move move) {
+  const bool nccl = std::strcmp(vsart_comm_backend(comm), "nccl") == 0;
+  void *owned = nullptr;
+  if (!scratch && p.scratchBytes()) {
+    // The thread backend reads and writes scratch on the host: managed.
+    if (vsart_status_t st = vsart::cuda::check(
+            nccl ? cudaMallocAsync(&owned, p.scratchBytes(), stream)
+                 : cudaMallocManaged(&owned, p.scratchBytes()),
+            "collective scratch", VSART_ERROR_OUT_OF_MEMORY))
+      return st;
+    scratch = owned;
+  }
+  char *s = static_cast<char *>(scratch);
+  const void *send = in;
+  vsart_status_t st = VSART_OK;
+  if (pack && p.sendScratch) {
+    st = swap01(in, s, p.packOuter, p.group, p.packInner, stream);
+    send = s;
+  }
+  void *recv = p.recvScratch ? s + p.sendScratch : out;
+  // The thread backend copies on the host right away: wait for the pack
+  // (its buffers must then be host-accessible, e.g. managed memory; tests).
+  if (!st && !nccl)
+    st = vsart::cuda::check(cudaStreamSynchronize(stream),
+                            "collective: synchronize for the thread backend");
+  if (!st)
+    st = move(send, recv);
+  if (!st && p.recvScratch)
+    st = swap01(recv, out, p.group, p.unpackOuter, p.unpackInner, stream);
+  if (owned && nccl)
+    cudaFreeAsync(owned, stream);
+  else if (owned) {
+    cudaStreamSynchronize(stream); // the unpack reads it
+    cudaFree(owned);
+  }
+  return st;
+}
+
+vsart_status_t copy(const void *in, void *out, size_t bytes,
+                    cudaStream_t stream) {
+  if (!bytes)
+    return VSART_OK;
+  return vsart::cuda::check(
+      cudaMemcpyAsync(out, in, bytes, cudaMemcpyDeviceToDevice, stream),
+      "collective copy");
+}
+
+} // namespace
+
+extern "C" vsart_status_t
+vsart_cuda_all_to_all(vsart_comm_t comm, int32_t group_size, const void *in,
+                      void *out, int32_t rank, const int64_t *dims,
+                      int32_t scatter_axis, int32_t gather_axis,
+                      size_t elem_bytes, void *scratch, void *stream) {
+  vsart::CollectivePlan p;
+  if (vsart_status_t st =
+          vsart::planAllToAll(rank, dims, scatter_axis, gather_axis,
+                              group_size, elem_bytes, "all_to_all", &p))
+    return st;
+  if (vsart_status_t st = vsart_comm_check_group(comm, group_size, "all_to_all"))
+    return st;
+  if (p.totalBytes && (!in || !out))
+    return fail(VSART_ERROR_INVALID_ARGUMENT, "all_to_all: null buffer");
+  if (group_size == 1)
+    return copy(in, out, p.totalBytes, toStream(stream));
+  return runPlan(p, comm, in, out, scratch, true, toStream(stream),
+                 [&](const void *send, void *recv) {
+                   return vsart_comm_all_to_all(comm, send, recv,
+                                                p.chunkBytes, stream);
+                 });
+}
+
+extern "C" vsart_status_t
+vsart_cuda_all_gather(vsart_comm_t comm, int32_t group_size, const void *in,
+                      void *out, int32_t rank, const int64_t *dims,
+                      int32_t axis, size_t elem_bytes, void *scratch,
+                      void *stream) {
+  vsart::CollectivePlan p;
+  if (vsart_status_t st = vsart::planAllGather(rank, dims, axis, group_size,
+                                               elem_bytes, "all_gather", &p))
+    return st;
+  if (vsart_status_t st = vsart_comm_check_group(comm, group_size, "all_gather"))
+    return st;
+  if (p.totalBytes && (!in || !out))
+    return fail(VSART_ERROR_INVALID_ARGUMENT, "all_gather: null buffer");
+  if (group_size == 1)
+    return copy(in, out, p.totalBytes, toStream(stream));
+  return runPlan(p, comm, in, out, scratch, false, toStream(stream),
+                 [&](const void *send, void *recv) {
+                   return vsart_comm_all_gather(comm, send, recv, p.chunkBytes,
+                                                stream);
+                 });
+}

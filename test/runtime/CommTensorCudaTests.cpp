@@ -1,0 +1,103 @@
+// vsart_cuda_all_to_all / vsart_cuda_all_gather: the pack and unpack
+// kernels against the host versions (vsart_cpu_*), with thread ranks over
+// managed memory (the thread backend copies on the host; NCCL runs are in
+// vsart-comm-nccl-tests' environment, which needs 2 GPUs). Skips without a
+// GPU.
+#include "vsart_comm.h"
+#include "vsart_cuda.h"
+
+#include <cuda_runtime.h>
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <functional>
+#include <thread>
+#include <vector>
+
+namespace {
+
+void runRanks(int n, const std::function<void(vsart_comm_t, int)> &body) {
+  std::vector<vsart_comm_t> comms(static_cast<size_t>(n), nullptr);
+  ASSERT_EQ(vsart_comm_create_threads(n, 10, comms.data()), VSART_OK);
+  std::vector<std::thread> threads;
+  for (int r = 0; r < n; ++r)
+    threads.emplace_back([&, r] { body(comms[size_t(r)], r); });
+  for (std::thread &t : threads)
+    t.join();
+  for (vsart_comm_t c : comms)
+    vsart_comm_destroy(c);
+}
+
+struct Managed {
+  void *ptr = nullptr;
+  explicit Managed(size_t bytes) {
+    EXPECT_EQ(cudaMallocManaged(&ptr, bytes ? bytes : 1), cudaSuccess);
+  }
+  ~Managed() { cudaFree(ptr); }
+};
+
+/// Every rank: the CUDA call on managed copies of its input equals the CPU
+/// call (element size elem, dims (B, S, H, D) per rank).
+void compare(int n, size_t elem, bool gather, int a, int b) {
+  const int64_t dims[] = {2, 3 * n, 2 * n, 2 * n};
+  const size_t bytes = size_t(2 * 3 * n * 2 * n * 2 * n) * elem;
+  const size_t outBytes = gather ? bytes * size_t(n) : bytes;
+  runRanks(n, [&](vsart_comm_t c, int r) {
+    std::vector<uint8_t> in(bytes), want(outBytes);
+    for (size_t i = 0; i < bytes; ++i)
+      in[i] = uint8_t(i * 7 + size_t(r) * 31 + 1);
+    ASSERT_EQ(gather ? vsart_cpu_all_gather(c, n, in.data(), want.data(), 4,
+                                            dims, a, elem, nullptr)
+                     : vsart_cpu_all_to_all(c, n, in.data(), want.data(), 4,
+                                            dims, a, b, elem, nullptr),
+              VSART_OK)
+        << vsart_last_error();
+    Managed din(bytes), dout(outBytes);
+    std::memcpy(din.ptr, in.data(), bytes);
+    ASSERT_EQ(gather ? vsart_cuda_all_gather(c, n, din.ptr, dout.ptr, 4, dims,
+                                             a, elem, nullptr, nullptr)
+                     : vsart_cuda_all_to_all(c, n, din.ptr, dout.ptr, 4, dims,
+                                             a, b, elem, nullptr, nullptr),
+              VSART_OK)
+        << vsart_last_error();
+    ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+    EXPECT_EQ(std::memcmp(dout.ptr, want.data(), outBytes), 0)
+        << (gather ? "all_gather" : "all_to_all") << " rank " << r << " of "
+        << n << ", elem " << elem << ", axes " << a << " " << b;
+  });
+}
+
+TEST(CommTensorCuda, UlyssesMatchesCpu) {
+  if (!vsart_cuda_available())
+    GTEST_SKIP() << "no usable CUDA device";
+  for (int n : {2, 4})
+    for (size_t elem : {size_t(2), size_t(4), size_t(1)}) {
+      compare(n, elem, false, 2, 1); // (B, S/N, H, D) -> (B, S, H/N, D)
+      compare(n, elem, false, 1, 2); // and back
+      compare(n, elem, false, 3, 0);
+      compare(n, elem, true, 1, 0); // all_gather of the sequence
+      compare(n, elem, true, 3, 0);
+    }
+}
+
+TEST(CommTensorCuda, SingleRankCopies) {
+  if (!vsart_cuda_available())
+    GTEST_SKIP() << "no usable CUDA device";
+  const int64_t dims[] = {4, 6};
+  Managed in(96), out(96);
+  for (int i = 0; i < 24; ++i)
+    static_cast<float *>(in.ptr)[i] = float(i);
+  ASSERT_EQ(vsart_cuda_all_to_all(nullptr, 1, in.ptr, out.ptr, 2, dims, 1, 0,
+                                  4, nullptr, nullptr),
+            VSART_OK);
+  ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+  EXPECT_EQ(std::memcmp(in.ptr, out.ptr, 96), 0);
+  EXPECT_EQ(vsart_cuda_all_gather(nullptr, 2, in.ptr, out.ptr, 2, dims, 1, 4,
+                                  nullptr, nullptr),
+            VSART_ERROR_INVALID_ARGUMENT);
+  EXPECT_STREQ(vsart_last_error(),
+               "all_gather: model needs 2 ranks; run with --ranks 2 / give a "
+               "communicator (vsart_session_set_comm)");
+}
+
+} // namespace
