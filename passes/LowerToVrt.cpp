@@ -507,6 +507,29 @@ LogicalResult Lowering::lowerOp(Operation *op) {
                              "padding, dilation or groups); vrt lowers only "
                              "those");
       })
+      .Case([&](dit::ShardOp s) {
+        map.map(s.getResult(),
+                vrt::ShardOp::create(b, s.getLoc(), s.getType(),
+                                     libraryOperand(lookup(s.getInput())),
+                                     s.getAxis(), s.getDegree(), IntegerAttr()));
+        return success();
+      })
+      .Case([&](dit::AllToAllOp a) {
+        map.map(a.getResult(),
+                vrt::AllToAllOp::create(
+                    b, a.getLoc(), a.getType(),
+                    libraryOperand(lookup(a.getInput())), a.getScatterAxis(),
+                    a.getGatherAxis(), a.getDegree(), IntegerAttr()));
+        return success();
+      })
+      .Case([&](dit::AllGatherOp g) {
+        map.map(g.getResult(),
+                vrt::AllGatherOp::create(b, g.getLoc(), g.getType(),
+                                         libraryOperand(lookup(g.getInput())),
+                                         g.getAxis(), g.getDegree(),
+                                         IntegerAttr()));
+        return success();
+      })
       .Case([&](func::ReturnOp r) { return lowerReturn(r); })
       .Default([&](Operation *other) {
         return other->emitOpError("has no lowering to vrt");

@@ -214,6 +214,35 @@ def HoistTileOrderPass : Pass<"dit-hoist-tile-order", "mlir::func::FuncOp"> {
   let dependentDialects = ["::vsa::dit::DitDialect"];
 }
 
+def ContextParallelPass : Pass<"dit-context-parallel", "mlir::func::FuncOp"> {
+  let summary = "Split the video tokens over ranks (Ulysses all-to-all)";
+  let description = [{
+    Context parallelism over `ulysses` ranks. The token stream (the values
+    carrying the video token axis from the patch embedding to the
+    un-patchify, grown through token-wise ops from every video
+    self-attention, as `dit-hoist-tile-order` does) is cut into `ulysses`
+    contiguous chunks: a `dit.shard` where it starts (after the patch
+    embedding, and after token-indexed side inputs such as the RoPE tables,
+    which become rank-aware), a `dit.all_gather` where it ends, and every
+    value in between holds this rank's 1/N of the tokens. Around each
+    self-attention, `dit.all_to_all` turns q, k and v from sequence shards
+    (B, H, S/N, D) into head shards (B, H/N, S, D) and the result back;
+    norms and RoPE before it (Wan's q/k RMSNorm spans every head) run on
+    the sequence shard. Cross-attention keeps its local queries against
+    the whole, unsplit context: no collective; the encoder states are
+    never split, and what only the timestep feeds stays replicated.
+    Tokens and heads must divide by N: otherwise an error names the sizes
+    and the largest degree that works. Not yet: ring attention, padding,
+    sparse or masked self-attention, joint text+video sequences.
+    `ulysses` = 1 leaves the IR unchanged.
+  }];
+  let options = [
+    Option<"ulysses", "ulysses", "int64_t", "1",
+           "Number of ranks of the Ulysses (all-to-all) group">
+  ];
+  let dependentDialects = ["::vsa::dit::DitDialect"];
+}
+
 def LowerPatchConvPass : Pass<"dit-lower-patch-conv", "mlir::func::FuncOp"> {
   let summary = "Rewrite non-overlapping (patch-embedding) convolutions as linears";
   let description = [{

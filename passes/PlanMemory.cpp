@@ -30,7 +30,7 @@ namespace {
 bool ownsBuffer(Operation *op) {
   return isa<vrt::GemmOp, vrt::AttentionOp, vrt::NormOp, vrt::SoftmaxOp,
              vrt::KernelOp, vrt::AllToAllOp, vrt::AllGatherOp,
-             vrt::VsaSelectOp>(op);
+             vrt::ShardOp, vrt::VsaSelectOp>(op);
 }
 
 /// Bytes per element in device memory: float activations are bf16 on CUDA.

@@ -383,3 +383,45 @@ LogicalResult ScatterElementsOp::verify() {
 
 #define GET_OP_CLASSES
 #include "dialects/dit/DitOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// Context parallelism
+//===----------------------------------------------------------------------===//
+
+/// The result shape of a collective: `divided` / degree, `multiplied` ×
+/// degree (either may be -1: none).
+static LogicalResult checkCollective(Operation *op, int64_t degree,
+                                     int64_t divided, int64_t multiplied) {
+  ArrayRef<int64_t> in = shapeOf(op->getOperand(0));
+  int64_t rank = in.size();
+  if (degree < 1)
+    return op->emitOpError("degree must be >= 1, got ") << degree;
+  for (int64_t axis : {divided, multiplied})
+    if (axis != -1 && (axis < 0 || axis >= rank))
+      return op->emitOpError("axis ")
+             << axis << " out of range for rank " << rank;
+  SmallVector<int64_t> expected(in);
+  if (divided != -1) {
+    if (in[divided] % degree)
+      return op->emitOpError("dim ")
+             << divided << " (" << in[divided]
+             << ") is not divisible by the degree " << degree;
+    expected[divided] /= degree;
+  }
+  if (multiplied != -1)
+    expected[multiplied] *= degree;
+  return checkResultShape(op, FailureOr<Shape>(Shape(expected.begin(), expected.end())));
+}
+
+LogicalResult ShardOp::verify() {
+  return checkCollective(*this, getDegree(), getAxis(), -1);
+}
+
+LogicalResult AllToAllOp::verify() {
+  return checkCollective(*this, getDegree(), getScatterAxis(),
+                         getGatherAxis());
+}
+
+LogicalResult AllGatherOp::verify() {
+  return checkCollective(*this, getDegree(), -1, getAxis());
+}

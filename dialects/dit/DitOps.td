@@ -484,4 +484,62 @@ def Dit_ScatterElementsOp : Dit_Op<"scatter_elements", [Pure]> {
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Context parallelism (built by dit-context-parallel)
+//===----------------------------------------------------------------------===//
+
+def Dit_ShardOp : Dit_Op<"shard", [Pure, SameOperandsAndResultElementType]> {
+  let summary = "this rank's contiguous 1/degree chunk along `axis`";
+  let description = [{
+    Of `degree` ranks, rank r keeps elements [r·n/degree, (r+1)·n/degree)
+    of `axis` (n its size, a multiple of `degree`). Where the token stream
+    starts under context parallelism.
+    ```mlir
+    %s = dit.shard %x axis 1 degree 2 : tensor<1x48x32xf32> -> tensor<1x24x32xf32>
+    ```
+  }];
+  let arguments = (ins Dit_Tensor:$input, I64Attr:$axis, I64Attr:$degree);
+  let results = (outs Dit_Tensor:$result);
+  let assemblyFormat = "$input `axis` $axis `degree` $degree attr-dict `:` "
+                       "type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Dit_AllToAllOp : Dit_Op<"all_to_all", [Pure,
+                                            SameOperandsAndResultElementType]> {
+  let summary = "Ulysses all-to-all over `degree` ranks";
+  let description = [{
+    Splits `scatter_axis` into `degree` chunks, sends chunk r to rank r and
+    concatenates what arrives (in rank order) along `gather_axis`: heads
+    (B, H, S/N, D) → (B, H/N, S, D) with scatter 1, gather 2, and back with
+    scatter 2, gather 1.
+    ```mlir
+    %y = dit.all_to_all %q scatter 1 gather 2 degree 2 : tensor<1x2x24x16xf32> -> tensor<1x1x48x16xf32>
+    ```
+  }];
+  let arguments = (ins Dit_Tensor:$input, I64Attr:$scatter_axis,
+                       I64Attr:$gather_axis, I64Attr:$degree);
+  let results = (outs Dit_Tensor:$result);
+  let assemblyFormat = "$input `scatter` $scatter_axis `gather` $gather_axis "
+                       "`degree` $degree attr-dict `:` type($input) `->` "
+                       "type($result)";
+  let hasVerifier = 1;
+}
+
+def Dit_AllGatherOp : Dit_Op<"all_gather", [Pure,
+                                            SameOperandsAndResultElementType]> {
+  let summary = "every rank's tensor concatenated along `axis` (rank order)";
+  let description = [{
+    The inverse of `dit.shard`: where the token stream ends.
+    ```mlir
+    %y = dit.all_gather %x axis 1 degree 2 : tensor<1x24x16xf32> -> tensor<1x48x16xf32>
+    ```
+  }];
+  let arguments = (ins Dit_Tensor:$input, I64Attr:$axis, I64Attr:$degree);
+  let results = (outs Dit_Tensor:$result);
+  let assemblyFormat = "$input `axis` $axis `degree` $degree attr-dict `:` "
+                       "type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
 #endif // VSA_DIT_OPS

@@ -333,3 +333,24 @@ LogicalResult AllGatherOp::verify() {
            << shapeString(expected) << " of the input element type";
   return verifyOffset(*this, getOffset());
 }
+
+LogicalResult ShardOp::verify() {
+  int64_t axis = static_cast<int64_t>(getAxis());
+  int64_t rank = shapeOf(getInput()).size();
+  if (axis < 0 || axis >= rank)
+    return emitOpError("axis ") << axis << " out of range for rank " << rank;
+  int64_t group = static_cast<int64_t>(getGroupSize());
+  if (group < 1)
+    return emitOpError("group_size must be >= 1");
+  SmallVector<int64_t> expected(shapeOf(getInput()));
+  if (expected[axis] % group)
+    return emitOpError("dim ") << axis << " (" << expected[axis]
+                               << ") is not divisible by the group size "
+                               << group;
+  expected[axis] /= group;
+  if (shapeOf(getResult()) != ArrayRef<int64_t>(expected) ||
+      getElementTypeOrSelf(getInput()) != getElementTypeOrSelf(getResult()))
+    return emitOpError("result must be ")
+           << shapeString(expected) << " of the input element type";
+  return verifyOffset(*this, getOffset());
+}

@@ -220,4 +220,21 @@ def Vrt_AllGatherOp : Vrt_Op<"all_gather", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Vrt_ShardOp : Vrt_Op<"shard", [Pure]> {
+  let summary = "copy this rank's 1/group_size chunk along `axis`";
+  let description = [{
+    Rank r (of the communicator, whose size must be `group_size`) copies
+    elements [r·n/G, (r+1)·n/G) of `axis` (a strided copy: runtime
+    vsart_{cpu,cuda}_shard_copy).
+    ```mlir
+    %s = vrt.shard %x {axis = 1 : i64, group_size = 2 : i64} : tensor<1x48x32xf32> -> tensor<1x24x32xf32>
+    ```
+  }];
+  let arguments = (ins Vrt_Tensor:$input, I64Attr:$axis, I64Attr:$group_size,
+                       OptionalAttr<I64Attr>:$offset);
+  let results = (outs Vrt_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
 #endif // VSA_VRT_OPS

@@ -66,6 +66,20 @@ std::string vsa::parseSparseOption(StringRef text, std::string &out) {
   return "";
 }
 
+std::string vsa::parseContextParallelOption(StringRef text, std::string &out) {
+  auto [kind, degree] = text.split(':');
+  if (kind.trim() != "ulysses")
+    return "--cp expects ulysses:N (ring, hybrid and cfg parallelism are not "
+           "supported yet), got '" +
+           text.str() + "'";
+  int64_t n;
+  if (degree.trim().getAsInteger(10, n) || n < 1)
+    return "--cp=ulysses:N needs a number of ranks N >= 1, got '" +
+           degree.str() + "'";
+  out = "ulysses=" + std::to_string(n);
+  return "";
+}
+
 bool vsa::needsLowering(EmitKind kind) {
   return kind == EmitKind::Vrt || kind == EmitKind::Cpp ||
          kind == EmitKind::Cu || kind == EmitKind::Exe || kind == EmitKind::Lib;
@@ -115,19 +129,31 @@ OwningOpRef<ModuleOp> vsa::compileModel(StringRef path, MLIRContext &context,
     buildImportCleanupPipeline(pm);
   if (failed(pm.run(*module)))
     return nullptr;
-  if (!options.sparse.empty() &&
-      (lower || options.emit == EmitKind::Transformed)) {
-    PassManager sparsify(&context);
-    sparsify.enableVerifier(options.verifyEach);
-    std::unique_ptr<Pass> pass = createSparsifyAttentionPass();
-    if (failed(pass->initializeOptions(options.sparse, [&](const Twine &msg) {
-          return emitError(UnknownLoc::get(&context)) << "--sparse: " << msg;
-        })))
-      return nullptr;
-    OpPassManager &fn = sparsify.nest<func::FuncOp>();
-    fn.addPass(std::move(pass));
-    fn.addPass(createHoistTileOrderPass());
-    if (failed(sparsify.run(*module)))
+  bool rewrite = lower || options.emit == EmitKind::Transformed;
+  if (rewrite &&
+      (!options.sparse.empty() || !options.contextParallel.empty())) {
+    PassManager rewrites(&context);
+    rewrites.enableVerifier(options.verifyEach);
+    OpPassManager &fn = rewrites.nest<func::FuncOp>();
+    if (!options.sparse.empty()) {
+      std::unique_ptr<Pass> pass = createSparsifyAttentionPass();
+      if (failed(pass->initializeOptions(options.sparse, [&](const Twine &msg) {
+            return emitError(UnknownLoc::get(&context)) << "--sparse: " << msg;
+          })))
+        return nullptr;
+      fn.addPass(std::move(pass));
+      fn.addPass(createHoistTileOrderPass());
+    }
+    if (!options.contextParallel.empty()) {
+      std::unique_ptr<Pass> pass = createContextParallelPass();
+      if (failed(pass->initializeOptions(
+              options.contextParallel, [&](const Twine &msg) {
+                return emitError(UnknownLoc::get(&context)) << "--cp: " << msg;
+              })))
+        return nullptr;
+      fn.addPass(std::move(pass));
+    }
+    if (failed(rewrites.run(*module)))
       return nullptr;
   }
   if (!lower)

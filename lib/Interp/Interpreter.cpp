@@ -976,6 +976,12 @@ LogicalResult Evaluator::eval(Operation *op) {
       .Case<ScatterNdOp>([&](ScatterNdOp s) { return evalScatterNd(s); })
       .Case<ScatterElementsOp>(
           [&](ScatterElementsOp s) { return evalScatterElements(s); })
+      .Case<ShardOp, AllToAllOp, AllGatherOp>([&](Operation *o) {
+        return o->emitError("interpreter: '")
+               << o->getName()
+               << "' needs several ranks; the interpreter runs one (compile "
+                  "with vsac and run the executable with --ranks)";
+      })
       .Default([&](Operation *o) -> LogicalResult {
         return o->emitError("interpreter: unsupported op '")
                << o->getName() << "'";

@@ -86,7 +86,8 @@ private:
   void emitNorm(vrt::NormOp op);
   void emitSoftmax(vrt::SoftmaxOp op);
   void emitKernelCall(vrt::KernelOp op);
-  /// vrt.all_to_all / vrt.all_gather: a runtime call through ctx->comm.
+  /// vrt.all_to_all / vrt.all_gather / vrt.shard: a runtime call through
+  /// ctx->comm.
   LogicalResult emitCollective(Operation *op);
   LogicalResult emitDescriptor();
   /// With VSART_DUMP_DIR set at run time, writes the op's result to a file.
@@ -123,7 +124,7 @@ private:
 bool readByLibraryCall(Value v) {
   for (Operation *user : v.getUsers()) {
     if (isa<vrt::GemmOp, vrt::AttentionOp, vrt::NormOp, vrt::SoftmaxOp,
-            vrt::AllToAllOp, vrt::AllGatherOp>(user))
+            vrt::AllToAllOp, vrt::AllGatherOp, vrt::ShardOp>(user))
       return true;
     if (auto view = dyn_cast<vrt::ViewOp>(user);
         view && readByLibraryCall(view.getResult()))
@@ -481,19 +482,25 @@ LogicalResult ModelEmitter::emitCollective(Operation *op) {
   if (dims.empty())
     os << "0";
   os << "};\n";
+  uint64_t group = llvm::TypeSwitch<Operation *, uint64_t>(op)
+                       .Case([](vrt::AllToAllOp a) { return a.getGroupSize(); })
+                       .Case([](vrt::AllGatherOp g) { return g.getGroupSize(); })
+                       .Case([](vrt::ShardOp s) { return s.getGroupSize(); });
   std::string common =
       llvm::formatv("ctx ? ctx->comm : nullptr, {0}, {1}, {2}, {3}, dims",
-                    isa<vrt::AllToAllOp>(op)
-                        ? cast<vrt::AllToAllOp>(op).getGroupSize()
-                        : cast<vrt::AllGatherOp>(op).getGroupSize(),
-                    ptr(in), ptr(out), dims.size())
+                    group, ptr(in), ptr(out), dims.size())
           .str();
   std::string tail =
       llvm::formatv("{0}, nullptr{1}", storageBytes(storageOf(out)),
                     cuda ? ", stream" : "")
           .str();
   StringRef prefix = cuda ? "vsart_cuda_" : "vsart_cpu_";
-  if (auto a2a = dyn_cast<vrt::AllToAllOp>(op))
+  if (auto shard = dyn_cast<vrt::ShardOp>(op))
+    os << llvm::formatv("    VSA_CHECK({0}shard_copy({1}, {2}, {3}{4}));\n",
+                        prefix, common, shard.getAxis(),
+                        storageBytes(storageOf(out)),
+                        cuda ? ", stream" : "");
+  else if (auto a2a = dyn_cast<vrt::AllToAllOp>(op))
     os << llvm::formatv("    VSA_CHECK({0}all_to_all({1}, {2}, {3}, {4}));\n",
                         prefix, common, a2a.getScatterAxis(),
                         a2a.getGatherAxis(), tail);
@@ -533,7 +540,7 @@ LogicalResult ModelEmitter::emitOp(Operation *op) {
         emitKernelCall(k);
         return success();
       })
-      .Case<vrt::AllToAllOp, vrt::AllGatherOp>(
+      .Case<vrt::AllToAllOp, vrt::AllGatherOp, vrt::ShardOp>(
           [&](Operation *c) { return emitCollective(c); })
       .Case([&](func::ReturnOp ret) {
         for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
@@ -693,6 +700,8 @@ LogicalResult ModelEmitter::emit() {
       group = a2a.getGroupSize();
     else if (auto gather = dyn_cast<vrt::AllGatherOp>(op))
       group = gather.getGroupSize();
+    else if (auto shard = dyn_cast<vrt::ShardOp>(op))
+      group = shard.getGroupSize();
     else
       continue;
     if (!firstCollective) {

@@ -165,6 +165,14 @@ vsart_status_t vsart_cpu_all_gather(vsart_comm_t comm, int32_t group_size,
                                     const void *in, void *out, int32_t rank,
                                     const int64_t *dims, int32_t axis,
                                     size_t elem_bytes, void *scratch);
+/* shard (dit.shard): out gets this rank's chunk r (of group_size, r the
+ * communicator's rank) along axis of in (dims), i.e. elements
+ * [r * n / G, (r + 1) * n / G) of that axis, n = dims[axis]: a strided
+ * copy. Fails like the collectives when comm's size is not group_size. */
+vsart_status_t vsart_cpu_shard_copy(vsart_comm_t comm, int32_t group_size,
+                                    const void *in, void *out, int32_t rank,
+                                    const int64_t *dims, int32_t axis,
+                                    size_t elem_bytes);
 /* The check both make: comm's size is group_size (or comm is NULL and
  * group_size 1). `what` names the caller in the message. */
 vsart_status_t vsart_comm_check_group(vsart_comm_t comm, int32_t group_size,

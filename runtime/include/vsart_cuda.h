@@ -125,6 +125,12 @@ vsart_status_t vsart_cuda_all_gather(vsart_comm_t comm, int32_t group_size,
                                      size_t elem_bytes, void *scratch,
                                      void *stream);
 
+/* The twin of vsart_cpu_shard_copy: one cudaMemcpy2DAsync on stream. */
+vsart_status_t vsart_cuda_shard_copy(vsart_comm_t comm, int32_t group_size,
+                                     const void *in, void *out, int32_t rank,
+                                     const int64_t *dims, int32_t axis,
+                                     size_t elem_bytes, void *stream);
+
 /* The main of CUDA executables: vsart_exe_main plus NCCL. `--ranks N`
  * creates vsart_comm_create_nccl_local(N) in this process, rank r driving
  * GPU r from its own thread with its own session; without --ranks, a model

@@ -57,6 +57,26 @@ void swap01(const char *src, char *dst, int64_t a, int64_t b, size_t inner) {
                      });
 }
 
+/// The shape, `axis` and a group size that divides dims[axis].
+vsart_status_t checkSplit(int32_t rank, const int64_t *dims, int32_t axis,
+                          int32_t group, size_t elemBytes, const std::string &w,
+                          size_t *total) {
+  if (vsart_status_t st = checkShape(rank, dims, elemBytes, w, total))
+    return st;
+  if (vsart_status_t st = checkAxis(axis, rank, w))
+    return st;
+  if (group < 1)
+    return fail(VSART_ERROR_INVALID_ARGUMENT,
+                w + ": group size " + std::to_string(group));
+  if (dims[axis] % group)
+    return fail(VSART_ERROR_INVALID_ARGUMENT,
+                w + ": dim " + std::to_string(axis) + " (" +
+                    std::to_string(dims[axis]) +
+                    ") is not divisible by the group size " +
+                    std::to_string(group));
+  return vsart::ok();
+}
+
 } // namespace
 
 vsart_status_t vsart::planAllToAll(int32_t rank, const int64_t *dims,
@@ -65,21 +85,11 @@ vsart_status_t vsart::planAllToAll(int32_t rank, const int64_t *dims,
                                    const char *what, CollectivePlan *plan) {
   const std::string w = what;
   size_t total = 0;
-  if (vsart_status_t st = checkShape(rank, dims, elemBytes, w, &total))
-    return st;
-  if (vsart_status_t st = checkAxis(scatterAxis, rank, w))
+  if (vsart_status_t st = checkSplit(rank, dims, scatterAxis, group,
+                                     elemBytes, w, &total))
     return st;
   if (vsart_status_t st = checkAxis(gatherAxis, rank, w))
     return st;
-  if (group < 1)
-    return fail(VSART_ERROR_INVALID_ARGUMENT,
-                w + ": group size " + std::to_string(group));
-  if (dims[scatterAxis] % group)
-    return fail(VSART_ERROR_INVALID_ARGUMENT,
-                w + ": dim " + std::to_string(scatterAxis) + " (" +
-                    std::to_string(dims[scatterAxis]) +
-                    ") is not divisible by the group size " +
-                    std::to_string(group));
   // The chunk every rank sends and receives: dims with the scatter axis
   // divided.
   int64_t chunk[VSART_MAX_RANK];
@@ -245,4 +255,44 @@ vsart_cpu_all_gather(vsart_comm_t comm, int32_t group_size, const void *in,
                    return vsart_comm_all_gather(comm, send, recv, p.chunkBytes,
                                                 nullptr);
                  });
+}
+
+vsart_status_t vsart::planShard(vsart_comm_t comm, int32_t group, int32_t rank,
+                                const int64_t *dims, int32_t axis,
+                                size_t elemBytes, ShardPlan *plan,
+                                int32_t *me) {
+  const std::string w = "shard";
+  size_t total = 0;
+  if (vsart_status_t st =
+          checkSplit(rank, dims, axis, group, elemBytes, w, &total))
+    return st;
+  if (vsart_status_t st = vsart_comm_check_group(comm, group, "shard"))
+    return st;
+  *me = comm ? vsart_comm_rank(comm) : 0;
+  plan->rows = product(dims, 0, axis);
+  plan->stride = size_t(product(dims, axis, rank)) * elemBytes;
+  plan->chunk = plan->stride / size_t(group);
+  return VSART_OK;
+}
+
+extern "C" vsart_status_t vsart_cpu_shard_copy(vsart_comm_t comm,
+                                               int32_t group_size,
+                                               const void *in, void *out,
+                                               int32_t rank,
+                                               const int64_t *dims,
+                                               int32_t axis,
+                                               size_t elem_bytes) {
+  vsart::ShardPlan p;
+  int32_t me = 0;
+  if (vsart_status_t st = vsart::planShard(comm, group_size, rank, dims, axis,
+                                           elem_bytes, &p, &me))
+    return st;
+  if (p.rows && p.chunk && (!in || !out))
+    return fail(VSART_ERROR_INVALID_ARGUMENT, "shard: null buffer");
+  const char *src = static_cast<const char *>(in) + size_t(me) * p.chunk;
+  char *dst = static_cast<char *>(out);
+  for (int64_t i = 0; i < p.rows; ++i)
+    std::memcpy(dst + size_t(i) * p.chunk, src + size_t(i) * p.stride,
+                p.chunk);
+  return VSART_OK;
 }

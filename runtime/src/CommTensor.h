@@ -39,6 +39,20 @@ vsart_status_t planAllGather(int32_t rank, const int64_t *dims, int32_t axis,
                              int32_t group, size_t elemBytes, const char *what,
                              CollectivePlan *plan);
 
+/// dit.shard as a strided copy: `rows` rows of `stride` bytes; this rank
+/// copies bytes [rank·chunk, (rank+1)·chunk) of each.
+struct ShardPlan {
+  int64_t rows = 0;
+  size_t chunk = 0, stride = 0;
+};
+
+/// Validates the arguments (shape, axis, divisibility) and the
+/// communicator (vsart_comm_check_group); fills *plan and *me (this rank, 0
+/// without a communicator).
+vsart_status_t planShard(vsart_comm_t comm, int32_t group, int32_t rank,
+                         const int64_t *dims, int32_t axis, size_t elemBytes,
+                         ShardPlan *plan, int32_t *me);
+
 } // namespace vsart
 
 #endif // VSART_SRC_COMMTENSOR_H

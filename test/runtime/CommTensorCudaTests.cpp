@@ -1,5 +1,6 @@
-// vsart_cuda_all_to_all / vsart_cuda_all_gather: the pack and unpack
-// kernels against the host versions (vsart_cpu_*), with thread ranks over
+// vsart_cuda_all_to_all / vsart_cuda_all_gather / vsart_cuda_shard_copy:
+// the pack and unpack kernels (and the shard's 2-d copy) against the host
+// versions (vsart_cpu_*), with thread ranks over
 // managed memory (the thread backend copies on the host; NCCL runs are in
 // vsart-comm-nccl-tests' environment, which needs 2 GPUs). Skips without a
 // GPU.
@@ -77,6 +78,34 @@ TEST(CommTensorCuda, UlyssesMatchesCpu) {
       compare(n, elem, false, 3, 0);
       compare(n, elem, true, 1, 0); // all_gather of the sequence
       compare(n, elem, true, 3, 0);
+    }
+}
+
+TEST(CommTensorCuda, ShardMatchesCpu) {
+  if (!vsart_cuda_available())
+    GTEST_SKIP() << "no usable CUDA device";
+  for (int n : {2, 3})
+    for (int axis : {0, 1, 2}) {
+      const int64_t dims[] = {6, 12, 6};
+      const size_t bytes = 6 * 12 * 6 * 2, outBytes = bytes / size_t(n);
+      runRanks(n, [&](vsart_comm_t c, int r) {
+        std::vector<uint8_t> in(bytes), want(outBytes);
+        for (size_t i = 0; i < bytes; ++i)
+          in[i] = uint8_t(i * 13 + 5);
+        ASSERT_EQ(vsart_cpu_shard_copy(c, n, in.data(), want.data(), 3, dims,
+                                       axis, 2),
+                  VSART_OK)
+            << vsart_last_error();
+        Managed din(bytes), dout(outBytes);
+        std::memcpy(din.ptr, in.data(), bytes);
+        ASSERT_EQ(vsart_cuda_shard_copy(c, n, din.ptr, dout.ptr, 3, dims, axis,
+                                        2, nullptr),
+                  VSART_OK)
+            << vsart_last_error();
+        ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+        EXPECT_EQ(std::memcmp(dout.ptr, want.data(), outBytes), 0)
+            << "shard rank " << r << " of " << n << ", axis " << axis;
+      });
     }
 }
 

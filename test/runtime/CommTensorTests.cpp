@@ -1,4 +1,5 @@
-// Tensor collectives (vsart_cpu_all_to_all / vsart_cpu_all_gather,
+// Tensor collectives (vsart_cpu_all_to_all / vsart_cpu_all_gather /
+// vsart_cpu_shard_copy,
 // vsart_comm.h): pack -> byte collective -> unpack over thread ranks,
 // compared with a naive reference built from slices and concatenations of
 // a global tensor; the Ulysses layouts (B, S/N, H, D) <-> (B, S, H/N, D)
@@ -236,6 +237,47 @@ TEST(CommTensor, AllGatherEveryAxis) {
       EXPECT_TRUE(out == expected.data) << "axis " << axis << " rank " << r;
     });
   }
+}
+
+TEST(CommTensor, ShardEveryAxis) {
+  // vsart_cpu_shard_copy: rank r keeps chunk r along the axis; gathering
+  // the chunks back gives the tensor.
+  for (int n : {2, 3}) {
+    const Tensor t = iota({2, 6, 3, 6}, 4, 11);
+    for (int axis : {1, 3}) {
+      runRanks(n, [&](vsart_comm_t c, int r) {
+        const Tensor expected = slice(t, axis, r, n);
+        Bytes out(expected.data.size(), 0xee);
+        ASSERT_EQ(vsart_cpu_shard_copy(c, n, t.data.data(), out.data(), 4,
+                                       t.shape.data(), axis, 4),
+                  VSART_OK)
+            << vsart_last_error();
+        EXPECT_TRUE(out == expected.data)
+            << "axis " << axis << " rank " << r << " of " << n;
+      });
+    }
+  }
+  // A group of 1 without a communicator is a copy.
+  const Tensor t = iota({2, 4}, 2, 1);
+  Bytes out(t.data.size());
+  ASSERT_EQ(vsart_cpu_shard_copy(nullptr, 1, t.data.data(), out.data(), 2,
+                                 t.shape.data(), 1, 2),
+            VSART_OK);
+  EXPECT_TRUE(out == t.data);
+  const int64_t dims[] = {1, 6, 4};
+  float in[24] = {}, half[12];
+  EXPECT_EQ(vsart_cpu_shard_copy(nullptr, 2, in, half, 3, dims, 1, 4),
+            VSART_ERROR_INVALID_ARGUMENT);
+  EXPECT_STREQ(vsart_last_error(),
+               "shard: model needs 2 ranks; run with --ranks 2 / give a "
+               "communicator (vsart_session_set_comm)");
+  EXPECT_EQ(vsart_cpu_shard_copy(nullptr, 4, in, half, 3, dims, 1, 4),
+            VSART_ERROR_INVALID_ARGUMENT);
+  EXPECT_STREQ(vsart_last_error(),
+               "shard: dim 1 (6) is not divisible by the group size 4");
+  EXPECT_EQ(vsart_cpu_shard_copy(nullptr, 2, in, half, 3, dims, 3, 4),
+            VSART_ERROR_INVALID_ARGUMENT);
+  EXPECT_STREQ(vsart_last_error(), "shard: axis 3 out of range for rank 3");
 }
 
 TEST(CommTensor, ScratchOnlyWhenNeeded) {

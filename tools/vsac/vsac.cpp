@@ -70,6 +70,11 @@ static cl::opt<std::string> sparse(
              "frame-window:window=1,keyframe-interval=auto,horizon=21, "
              "sliding-tile:tile=4x4x4,window=3x3x3, vsa:tile=4x4x4,sparsity=0.875"),
     cl::value_desc("pattern"), cl::init(""), cl::cat(vsacCategory));
+static cl::opt<std::string> contextParallel(
+    "cp",
+    cl::desc("Split the video tokens over N ranks (context parallelism): "
+             "ulysses:N (run the executable with --ranks N)"),
+    cl::value_desc("ulysses:N"), cl::init(""), cl::cat(vsacCategory));
 static cl::list<std::string> shapes(
     "shape",
     cl::desc("Static shape of a graph input with dynamic dimensions: "
@@ -114,6 +119,14 @@ int main(int argc, char **argv) {
   options.keepSource = keepSource;
   if (!sparse.empty()) {
     std::string err = vsa::parseSparseOption(sparse, options.sparse);
+    if (!err.empty()) {
+      llvm::errs() << "vsac: error: " << err << "\n";
+      return 1;
+    }
+  }
+  if (contextParallel.getNumOccurrences()) {
+    std::string err = vsa::parseContextParallelOption(contextParallel,
+                                                      options.contextParallel);
     if (!err.empty()) {
       llvm::errs() << "vsac: error: " << err << "\n";
       return 1;

@@ -40,7 +40,14 @@ struct DriverOptions {
   /// `--sparse=PATTERN[:key=value,...]`, as dit-sparsify-attention options
   /// ("pattern=frame-window window=2"); empty: dense.
   std::string sparse;
+  /// `--cp=ulysses:N`, as dit-context-parallel options ("ulysses=2");
+  /// empty: one rank.
+  std::string contextParallel;
 };
+
+/// Turns `ulysses:N` into dit-context-parallel options in `out`; returns an
+/// error message naming the bad part or "".
+std::string parseContextParallelOption(llvm::StringRef text, std::string &out);
 
 /// Turns `PATTERN[:key=value,...]` into dit-sparsify-attention options in
 /// `out`; returns an error message naming the bad key or "".

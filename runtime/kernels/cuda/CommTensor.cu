@@ -153,3 +153,24 @@ vsart_cuda_all_gather(vsart_comm_t comm, int32_t group_size, const void *in,
                                                 stream);
                  });
 }
+
+extern "C" vsart_status_t
+vsart_cuda_shard_copy(vsart_comm_t comm, int32_t group_size, const void *in,
+                      void *out, int32_t rank, const int64_t *dims,
+                      int32_t axis, size_t elem_bytes, void *stream) {
+  vsart::ShardPlan p;
+  int32_t me = 0;
+  if (vsart_status_t st = vsart::planShard(comm, group_size, rank, dims, axis,
+                                           elem_bytes, &p, &me))
+    return st;
+  if (p.rows == 0 || p.chunk == 0)
+    return VSART_OK;
+  if (!in || !out)
+    return fail(VSART_ERROR_INVALID_ARGUMENT, "shard: null buffer");
+  return vsart::cuda::check(
+      cudaMemcpy2DAsync(out, p.chunk,
+                        static_cast<const char *>(in) + size_t(me) * p.chunk,
+                        p.stride, p.chunk, size_t(p.rows),
+                        cudaMemcpyDeviceToDevice, toStream(stream)),
+      "shard copy");
+}

@@ -1372,3 +1372,63 @@ func.func @rope_result(%x: tensor<3x8xf32>, %c: tensor<4xf32>) {
   %0 = dit.rope %x, %c, %c : (tensor<3x8xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<3x4x2xf32>
   return
 }
+
+//===----------------------------------------------------------------------===//
+// Context parallelism: dit.shard, dit.all_to_all, dit.all_gather
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @shard_not_divisible(%x: tensor<1x45x32xf32>) {
+  // expected-error@+1 {{dim 1 (45) is not divisible by the degree 2}}
+  %0 = dit.shard %x axis 1 degree 2 : tensor<1x45x32xf32> -> tensor<1x22x32xf32>
+  return
+}
+
+// -----
+
+func.func @shard_bad_result(%x: tensor<1x48x32xf32>) {
+  // expected-error@+1 {{result shape (1x48x32) should be (1x24x32)}}
+  %0 = dit.shard %x axis 1 degree 2 : tensor<1x48x32xf32> -> tensor<1x48x32xf32>
+  return
+}
+
+// -----
+
+func.func @shard_bad_axis(%x: tensor<1x48x32xf32>) {
+  // expected-error@+1 {{axis 3 out of range for rank 3}}
+  %0 = dit.shard %x axis 3 degree 2 : tensor<1x48x32xf32> -> tensor<1x48x32xf32>
+  return
+}
+
+// -----
+
+func.func @shard_zero_degree(%x: tensor<1x48x32xf32>) {
+  // expected-error@+1 {{degree must be >= 1, got 0}}
+  %0 = dit.shard %x axis 1 degree 0 : tensor<1x48x32xf32> -> tensor<1x48x32xf32>
+  return
+}
+
+// -----
+
+func.func @all_to_all_heads(%q: tensor<1x3x24x16xf32>) {
+  // expected-error@+1 {{dim 1 (3) is not divisible by the degree 2}}
+  %0 = dit.all_to_all %q scatter 1 gather 2 degree 2 : tensor<1x3x24x16xf32> -> tensor<1x1x48x16xf32>
+  return
+}
+
+// -----
+
+func.func @all_to_all_bad_result(%q: tensor<1x2x24x16xf32>) {
+  // expected-error@+1 {{result shape (1x2x48x16) should be (1x1x48x16)}}
+  %0 = dit.all_to_all %q scatter 1 gather 2 degree 2 : tensor<1x2x24x16xf32> -> tensor<1x2x48x16xf32>
+  return
+}
+
+// -----
+
+func.func @all_gather_bad_result(%x: tensor<1x24x16xf32>) {
+  // expected-error@+1 {{result shape (1x24x16) should be (1x48x16)}}
+  %0 = dit.all_gather %x axis 1 degree 2 : tensor<1x24x16xf32> -> tensor<1x24x16xf32>
+  return
+}

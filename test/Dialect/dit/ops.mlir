@@ -355,3 +355,18 @@ func.func @rope(%x: tensor<1x48x2x16xf32>, %c: tensor<1x48x1x8xf32>, %y: tensor<
   %1 = dit.rope %y, %s, %s : (tensor<1x2x48x16xf32>, tensor<48x8xf32>, tensor<48x8xf32>) -> tensor<1x2x48x16xf32>
   return
 }
+
+// -----
+
+// CHECK-LABEL: func.func @context_parallel
+func.func @context_parallel(%x: tensor<1x48x32xf32>, %q: tensor<1x2x24x16xf32>) -> (tensor<1x24x32xf32>, tensor<1x1x48x16xf32>, tensor<1x2x24x16xf32>, tensor<1x96x32xf32>) {
+  // CHECK: dit.shard %{{.*}} axis 1 degree 2 : tensor<1x48x32xf32> -> tensor<1x24x32xf32>
+  %0 = dit.shard %x axis 1 degree 2 : tensor<1x48x32xf32> -> tensor<1x24x32xf32>
+  // CHECK: dit.all_to_all %{{.*}} scatter 1 gather 2 degree 2 : tensor<1x2x24x16xf32> -> tensor<1x1x48x16xf32>
+  %1 = dit.all_to_all %q scatter 1 gather 2 degree 2 : tensor<1x2x24x16xf32> -> tensor<1x1x48x16xf32>
+  // CHECK: dit.all_to_all %{{.*}} scatter 2 gather 1 degree 2 : tensor<1x1x48x16xf32> -> tensor<1x2x24x16xf32>
+  %2 = dit.all_to_all %1 scatter 2 gather 1 degree 2 : tensor<1x1x48x16xf32> -> tensor<1x2x24x16xf32>
+  // CHECK: dit.all_gather %{{.*}} axis 1 degree 2 : tensor<1x48x32xf32> -> tensor<1x96x32xf32>
+  %3 = dit.all_gather %x axis 1 degree 2 : tensor<1x48x32xf32> -> tensor<1x96x32xf32>
+  return %0, %1, %2, %3 : tensor<1x24x32xf32>, tensor<1x1x48x16xf32>, tensor<1x2x24x16xf32>, tensor<1x96x32xf32>
+}

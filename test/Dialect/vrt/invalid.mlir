@@ -625,3 +625,47 @@ func.func @blocks_rotations(%q: tensor<1x2x8x4xf32>, %o: tensor<3xi64>, %lo: ten
   %0 = vrt.attention %q, %q, %q blocks(%o, %lo, %l) {scale = 0.5 : f64, rotations = 2 : i64} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<3xi64>, tensor<5xi64>, tensor<3xi32>) -> tensor<1x2x8x4xf32>
   return %0 : tensor<1x2x8x4xf32>
 }
+
+//===----------------------------------------------------------------------===//
+// vrt.shard
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @shard_axis(%x: tensor<1x48x32xf32>) {
+  // expected-error@+1 {{'vrt.shard' op axis 3 out of range for rank 3}}
+  %0 = vrt.shard %x {axis = 3 : i64, group_size = 2 : i64} : tensor<1x48x32xf32> -> tensor<1x24x32xf32>
+  return
+}
+
+// -----
+
+func.func @shard_group(%x: tensor<1x48x32xf32>) {
+  // expected-error@+1 {{'vrt.shard' op group_size must be >= 1}}
+  %0 = vrt.shard %x {axis = 1 : i64, group_size = 0 : i64} : tensor<1x48x32xf32> -> tensor<1x48x32xf32>
+  return
+}
+
+// -----
+
+func.func @shard_divisible(%x: tensor<1x45x32xf32>) {
+  // expected-error@+1 {{'vrt.shard' op dim 1 (45) is not divisible by the group size 2}}
+  %0 = vrt.shard %x {axis = 1 : i64, group_size = 2 : i64} : tensor<1x45x32xf32> -> tensor<1x22x32xf32>
+  return
+}
+
+// -----
+
+func.func @shard_result(%x: tensor<1x48x32xf32>) {
+  // expected-error@+1 {{'vrt.shard' op result must be 1x24x32 of the input element type}}
+  %0 = vrt.shard %x {axis = 1 : i64, group_size = 2 : i64} : tensor<1x48x32xf32> -> tensor<1x48x32xf32>
+  return
+}
+
+// -----
+
+func.func @shard_offset(%x: tensor<1x48x32xf32>) {
+  // expected-error@+1 {{'vrt.shard' op offset 255 must be a non-negative multiple of 256}}
+  %0 = vrt.shard %x {axis = 1 : i64, group_size = 2 : i64, offset = 255 : i64} : tensor<1x48x32xf32> -> tensor<1x24x32xf32>
+  return
+}

@@ -163,6 +163,9 @@ func.func @view_collectives(%x: tensor<1x48x32xf32>, %m: tensor<4x6xi1>) {
   %4 = vrt.all_gather %x {axis = 1 : i64, group_size = 4 : i64} : tensor<1x48x32xf32> -> tensor<1x192x32xf32>
   // CHECK: vrt.all_gather %[[M]] {axis = 0 : i64, group_size = 1 : i64, offset = 0 : i64} : tensor<4x6xi1> -> tensor<4x6xi1>
   %5 = vrt.all_gather %m {axis = 0 : i64, group_size = 1 : i64, offset = 0 : i64} : tensor<4x6xi1> -> tensor<4x6xi1>
+  // This rank's half of the tokens.
+  // CHECK: vrt.shard %[[X]] {axis = 1 : i64, group_size = 2 : i64, offset = 512 : i64} : tensor<1x48x32xf32> -> tensor<1x24x32xf32>
+  %6 = vrt.shard %x {axis = 1 : i64, group_size = 2 : i64, offset = 512 : i64} : tensor<1x48x32xf32> -> tensor<1x24x32xf32>
   return
 }
 
