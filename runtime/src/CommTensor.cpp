@@ -205,6 +205,25 @@ vsart_status_t runPlan(const vsart::CollectivePlan &p, const void *in,
   return VSART_OK;
 }
 
+/// The checks every tensor collective makes, a plain copy for a group of
+/// one, else runPlan.
+template <class Move>
+vsart_status_t runCollective(const vsart::CollectivePlan &p, vsart_comm_t comm,
+                             int32_t group, const char *name, const void *in,
+                             void *out, void *scratch, bool pack, Move move) {
+  if (vsart_status_t st = vsart_comm_check_group(comm, group, name))
+    return st;
+  if (p.totalBytes && (!in || !out))
+    return fail(VSART_ERROR_INVALID_ARGUMENT,
+                std::string(name) + ": null buffer");
+  if (group == 1) {
+    if (p.totalBytes)
+      std::memmove(out, in, p.totalBytes);
+    return VSART_OK;
+  }
+  return runPlan(p, in, out, scratch, pack, move);
+}
+
 } // namespace
 
 extern "C" vsart_status_t
@@ -217,20 +236,11 @@ vsart_cpu_all_to_all(vsart_comm_t comm, int32_t group_size, const void *in,
           vsart::planAllToAll(rank, dims, scatter_axis, gather_axis,
                               group_size, elem_bytes, "all_to_all", &p))
     return st;
-  if (vsart_status_t st = vsart_comm_check_group(comm, group_size, "all_to_all"))
-    return st;
-  if (p.totalBytes && (!in || !out))
-    return fail(VSART_ERROR_INVALID_ARGUMENT, "all_to_all: null buffer");
-  if (group_size == 1) {
-    if (p.totalBytes)
-      std::memmove(out, in, p.totalBytes);
-    return VSART_OK;
-  }
-  return runPlan(p, in, out, scratch, true,
-                 [&](const char *send, char *recv) {
-                   return vsart_comm_all_to_all(comm, send, recv,
-                                                p.chunkBytes, nullptr);
-                 });
+  return runCollective(p, comm, group_size, "all_to_all", in, out, scratch,
+                       /*pack=*/true, [&](const char *send, char *recv) {
+                         return vsart_comm_all_to_all(comm, send, recv,
+                                                      p.chunkBytes, nullptr);
+                       });
 }
 
 extern "C" vsart_status_t
@@ -241,20 +251,11 @@ vsart_cpu_all_gather(vsart_comm_t comm, int32_t group_size, const void *in,
   if (vsart_status_t st = vsart::planAllGather(rank, dims, axis, group_size,
                                                elem_bytes, "all_gather", &p))
     return st;
-  if (vsart_status_t st = vsart_comm_check_group(comm, group_size, "all_gather"))
-    return st;
-  if (p.totalBytes && (!in || !out))
-    return fail(VSART_ERROR_INVALID_ARGUMENT, "all_gather: null buffer");
-  if (group_size == 1) {
-    if (p.totalBytes)
-      std::memmove(out, in, p.totalBytes);
-    return VSART_OK;
-  }
-  return runPlan(p, in, out, scratch, false,
-                 [&](const char *send, char *recv) {
-                   return vsart_comm_all_gather(comm, send, recv, p.chunkBytes,
-                                                nullptr);
-                 });
+  return runCollective(p, comm, group_size, "all_gather", in, out, scratch,
+                       /*pack=*/false, [&](const char *send, char *recv) {
+                         return vsart_comm_all_gather(comm, send, recv,
+                                                      p.chunkBytes, nullptr);
+                       });
 }
 
 vsart_status_t vsart::planShard(vsart_comm_t comm, int32_t group, int32_t rank,

@@ -21,6 +21,7 @@
 // input dtype) and min_kept_fraction rounded up (SVG2: int(), down).
 #include "../../src/Internal.h"
 #include "../AttentionArgs.h"
+#include "../SparseArgs.h"
 #include "../ScratchCarver.h"
 
 #include <algorithm>
@@ -379,20 +380,11 @@ vsart_cpu_semantic_attention(const vsart_semantic_args_t *args) {
           a.v_strides, w.vp, w.kvoff);
 
   // The permuted slices as one sequence: batch 1, one head.
-  vsart_block_sparse_args_t bs = {};
-  vsart_attention_args_t &ba = bs.attn;
-  ba.q = w.qp, ba.k = w.kp, ba.v = w.vp, ba.out = w.op;
-  ba.batch = 1, ba.num_heads = 1, ba.num_kv_heads = 1;
-  ba.seq_q = B * H * S, ba.seq_kv = B * Hkv * S, ba.head_dim = D;
-  for (int64_t *st : {ba.q_strides, ba.out_strides})
-    st[0] = st[1] = B * H * S * D, st[2] = D;
-  for (int64_t *st : {ba.k_strides, ba.v_strides})
-    st[0] = st[1] = B * Hkv * S * D, st[2] = D;
-  ba.scale = a.scale;
+  vsart_block_sparse_args_t bs =
+      vsart::slicesAsOneSequence(a, w.qp, w.kp, w.vp, w.op);
   bs.num_q_blocks = B * H * args->num_q_clusters, bs.q_block_offsets = w.qoff;
   bs.num_kv_blocks = B * Hkv * args->num_kv_clusters;
   bs.kv_block_offsets = w.kvoff;
-  bs.list_scope = VSART_LISTS_SHARED;
   bs.list_offsets = w.listOff, bs.lists = w.lists;
   if (vsart_status_t st = vsart_cpu_block_sparse_attention(&bs))
     return st;

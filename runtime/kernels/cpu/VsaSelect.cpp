@@ -14,6 +14,7 @@
 // pooled vectors and scores to bf16 before selecting; we keep them in fp32.
 #include "../../src/Internal.h"
 #include "../AttentionArgs.h"
+#include "../SparseArgs.h"
 
 #include <algorithm>
 #include <cmath>

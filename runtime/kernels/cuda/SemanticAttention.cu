@@ -34,6 +34,7 @@
 // from run to run at rounding level.
 #include "Common.h"
 #include "../ScratchCarver.h"
+#include "../SparseArgs.h"
 
 #include <cuda_bf16.h>
 
@@ -42,14 +43,6 @@
 #include <cstdint>
 #include <string>
 #include <type_traits>
-
-namespace vsart {
-// Defined in kernels/cpu/SemanticAttention.cpp.
-vsart_status_t checkSemanticArgs(const char *name,
-                                 const vsart_semantic_args_t *args,
-                                 bool pointers);
-int64_t semanticMinKept(float fraction, int64_t numKv);
-} // namespace vsart
 
 namespace {
 
@@ -657,19 +650,10 @@ vsart_cuda_semantic_attention(const vsart_semantic_args_t *args,
   if (vsart_status_t st = checkLaunch("semantic select"))
     return st;
 
-  vsart_block_sparse_args_t bs = {};
-  vsart_attention_args_t &ba = bs.attn;
-  ba.q = w.qp, ba.k = w.kp, ba.v = w.vp, ba.out = w.op;
-  ba.batch = 1, ba.num_heads = 1, ba.num_kv_heads = 1;
-  ba.seq_q = B * H * S, ba.seq_kv = B * Hkv * S, ba.head_dim = D;
-  for (int64_t *st : {ba.q_strides, ba.out_strides})
-    st[0] = st[1] = B * H * S * D, st[2] = D;
-  for (int64_t *st : {ba.k_strides, ba.v_strides})
-    st[0] = st[1] = B * Hkv * S * D, st[2] = D;
-  ba.scale = a.scale;
+  vsart_block_sparse_args_t bs =
+      vsart::slicesAsOneSequence(a, w.qp, w.kp, w.vp, w.op);
   bs.num_q_blocks = numSlots, bs.q_block_offsets = w.qoff;
   bs.num_kv_blocks = B * Hkv * Ckv, bs.kv_block_offsets = w.kvoff;
-  bs.list_scope = VSART_LISTS_SHARED;
   bs.list_offsets = w.listOff, bs.lists = w.lists;
   bs.max_q_block = kBlockRows;
   if (vsart_status_t st = vsart_cuda_block_sparse_attention(&bs, stream))

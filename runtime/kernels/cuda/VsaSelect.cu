@@ -25,6 +25,7 @@
 // 3,000 tiles, RW = 1 up to about 6,000, then the call fails.
 // The tile offsets live on the device and are not checked here.
 #include "Common.h"
+#include "../SparseArgs.h"
 
 #include <cuda_bf16.h>
 
@@ -36,12 +37,6 @@
 #include <string>
 #include <utility>
 
-namespace vsart {
-// Defined in kernels/cpu/VsaSelect.cpp (shared with vsart_cpu_vsa_select).
-vsart_status_t checkVsaSelectArgs(const char *name,
-                                  const vsart_vsa_select_args_t *args,
-                                  bool hostOffsets);
-} // namespace vsart
 
 namespace {
 
