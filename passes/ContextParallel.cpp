@@ -1,6 +1,6 @@
-//===- ContextParallel.cpp - Ulysses sequence parallelism ------------------===//
+//===- ContextParallel.cpp - Ulysses and ring sequence parallelism ---------===//
 //
-// Splits the video token sequence over `ulysses` ranks. The token stream
+// Splits the video token sequence over ulysses x ring ranks. The token stream
 // (vsa/Support/TokenStream.h, grown from every video self-attention's q, k,
 // v and result) is sharded where it starts (`dit.shard` after the patch
 // embedding and after each token-indexed side input, so the RoPE tables
@@ -12,6 +12,14 @@
 // attention sees every key. Cross-attentions keep their local queries
 // against the whole, unsplit context: no collective. What only the
 // timestep feeds (modulation) is not in the stream and stays replicated.
+// With ring > 1 the all-to-all runs within groups of `ulysses` consecutive
+// ranks, (B, H, S/(NM), D) -> (B, H/N, S/M, D), and the attention becomes
+// a dit.ring_attention over the `ring` ranks holding the same heads (stride
+// N): each holds one contiguous 1/M of the sequence. With cfg = C > 1 the
+// batch (classifier-free guidance's conditional and unconditional entries)
+// is split first over C groups of N x M ranks: the batch stream (every value
+// carrying the batch axis, vsa/Support/TokenStream.h) is sharded at the
+// inputs and gathered at the outputs, at stride N x M.
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,6 +29,8 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/APFloat.h"
 
 #include <numeric>
 
@@ -62,32 +72,342 @@ int64_t largestDegree(ArrayRef<int64_t> sizes, int64_t n) {
 }
 
 /// Fails, naming the reason, when self-attention `a` cannot be split over
-/// `n` ranks.
+/// `n` Ulysses x `m` ring ranks.
 LogicalResult checkSelfAttention(dit::AttentionOp a, dit::VideoGeometryAttr g,
-                                 int64_t n) {
+                                 int64_t n, int64_t m) {
   dit::VideoGeometryAttr own = *a.getGeometry();
-  if (own.getPrefix() || own.getSuffix())
-    return a.emitOpError("context parallelism: joint text+video attention (")
-           << own.getPrefix() << " prefix and " << own.getSuffix()
-           << " suffix tokens) is not supported yet";
   if (own != g)
     return a.emitOpError("context parallelism: video geometry ")
            << own << " differs from the first self-attention's " << g;
   // Sparse patterns are fine: after the all-to-all each rank holds whole
   // sequences for its heads, so block lists stay valid.
-  if (a.getMask() || a.getIsCausal())
-    return a.emitOpError("context parallelism: only unmasked, non-causal "
-                         "self-attention is supported yet");
   int64_t tokens = shapeOf(a.getQuery())[2], heads = shapeOf(a.getQuery())[1],
           kvHeads = shapeOf(a.getKey())[1];
-  if (tokens % n == 0 && heads % n == 0 && kvHeads % n == 0)
+  // A key mask (broadcast over queries and heads) stays valid under
+  // Ulysses: each rank attends over the whole sequence in its order.
+  if (Value mask = a.getMask()) {
+    ArrayRef<int64_t> ms = shapeOf(mask);
+    bool keyMask = ms.size() == 4 && ms[1] == 1 && ms[2] == 1;
+    int64_t split = own.getPrefix() || own.getSuffix()
+                        ? own.getNumVideoTokens()
+                        : tokens;
+    if (!keyMask || m > 1 || split % n || heads % n || kvHeads % n)
+      return a.emitOpError("context parallelism: a masked self-attention "
+                           "needs a key mask (B, 1, 1, S), ulysses alone and "
+                           "no padding");
+  }
+  if (a.getIsCausal())
+    return a.emitOpError("context parallelism: causal self-attention is not "
+                         "supported");
+  if (m > 1 && a.getSparsity())
+    return a.emitOpError("context parallelism: ring attention over a sparse "
+                         "pattern ('")
+           << a.getSparsity()->getPattern()
+           << "') is not supported; use ulysses alone with --sparse";
+  if (own.getPrefix() || own.getSuffix()) {
+    // Text stays whole on every rank; only the video is split.
+    if (m > 1)
+      return a.emitOpError("context parallelism: ring attention over joint "
+                           "text+video attention (")
+             << own.getPrefix() << " prefix and " << own.getSuffix()
+             << " suffix tokens) is not supported; use ulysses";
+    int64_t video = own.getNumVideoTokens();
+    if (video % n == 0 && heads % n == 0 && kvHeads % n == 0)
+      return success();
+    int64_t d = largestDegree({video, heads, kvHeads}, n);
+    return a.emitOpError("context parallelism: joint text+video attention: "
+                         "ulysses=")
+           << n << " does not divide " << video << " video tokens, " << heads
+           << " query heads and " << kvHeads
+           << " key/value heads (no padding with text); the largest degree "
+              "that does is "
+           << d << " (ulysses=" << d << ")";
+  }
+  if (tokens % (n * m) == 0 && heads % n == 0 && kvHeads % n == 0)
+    return success();
+  // Ring chunks would carry padded keys to every rank: no padding there.
+  if (m > 1 && tokens % (n * m))
+    return a.emitOpError("context parallelism: ulysses=")
+           << n << " x ring=" << m << " does not divide " << tokens
+           << " tokens; the largest ring degree that does is "
+           << largestDegree({tokens / std::gcd(tokens, n)}, m);
+  // Otherwise Ulysses pads: tokens (padded keys masked) and heads (zero
+  // heads) - but block lists and grouped heads index the real ones.
+  bool gqa = heads % n && heads != kvHeads;
+  if (!a.getSparsity() && !gqa)
     return success();
   int64_t d = largestDegree({tokens, heads, kvHeads}, n);
   return a.emitOpError("context parallelism: ulysses=")
          << n << " does not divide " << tokens << " tokens, " << heads
-         << " query heads and " << kvHeads
-         << " key/value heads; the largest degree that does is " << d
+         << " query heads and " << kvHeads << " key/value heads, and "
+         << (gqa ? "grouped-query heads" : "a sparse pattern")
+         << " cannot be padded; the largest degree that does is " << d
          << " (ulysses=" << d << ")";
+}
+
+/// Additive mask (1, 1, 1, padded) hiding the keys past `tokens`.
+Value paddedKeyMask(OpBuilder &b, dit::AttentionOp a, int64_t tokens,
+                    int64_t padded) {
+  Type element = a.getQuery().getType().getElementType();
+  auto type = RankedTensorType::get({1, 1, 1, padded}, element);
+  SmallVector<APFloat> values;
+  const llvm::fltSemantics &semantics =
+      cast<FloatType>(element).getFloatSemantics();
+  for (int64_t j = 0; j < padded; ++j)
+    values.push_back(j < tokens ? APFloat::getZero(semantics)
+                                : APFloat::getInf(semantics, /*Negative=*/true));
+  return dit::ConstantOp::create(b, a.getLoc(),
+                                 DenseElementsAttr::get(type, values));
+}
+
+/// `v`'s type with dim `axis` set to `size`.
+RankedTensorType withDim(Value v, int64_t axis, int64_t size) {
+  auto type = cast<RankedTensorType>(v.getType());
+  SmallVector<int64_t> shape(type.getShape());
+  shape[axis] = size;
+  return type.clone(shape);
+}
+
+/// Zero padding of `v` along `axis` up to `size`.
+Value padAxis(OpBuilder &b, Location loc, Value v, int64_t axis, int64_t size) {
+  int64_t rank = shapeOf(v).size();
+  SmallVector<int64_t> pads(2 * rank, 0);
+  pads[rank + axis] = size - shapeOf(v)[axis];
+  return dit::PadOp::create(b, loc, withDim(v, axis, size), v,
+                            b.getDenseI64ArrayAttr(pads), b.getF64FloatAttr(0));
+}
+
+/// The first `size` elements of `v` along `axis`.
+Value sliceAxis(OpBuilder &b, Location loc, Value v, int64_t axis,
+                int64_t size) {
+  int64_t rank = shapeOf(v).size();
+  return dit::SliceOp::create(b, loc, withDim(v, axis, size), v,
+                              b.getDenseI64ArrayAttr(SmallVector<int64_t>(rank, 0)),
+                              b.getDenseI64ArrayAttr(SmallVector<int64_t>(rank, 1)));
+}
+
+/// Cuts `stream` into `degree` chunks along its axis over the group of
+/// ranks at `stride`: a dit.shard after each entry, 1/degree of the axis in
+/// every value inside, a dit.all_gather before each exit. With `padded`
+/// (a multiple of degree) larger than the axis' `real` size, entries are
+/// zero-padded to it first and the exits sliced back. With `prefix` and
+/// `suffix` text tokens (joint attention), full-sequence values keep their
+/// text whole and split only the video (also where they enter or leave).
+LogicalResult splitStream(func::FuncOp func, TokenStream &stream,
+                          int64_t degree, int64_t stride, int64_t real = 0,
+                          int64_t padded = 0, int64_t prefix = 0,
+                          int64_t suffix = 0) {
+  OpBuilder b(func.getContext());
+  const int64_t text = prefix + suffix;
+  auto withText = [&](Value v) {
+    return text && stream.values.lookup(v).second == kFullSequence;
+  };
+  // Applies `collective` to the video part of a full-sequence value only.
+  auto videoPart = [&](Value v, int64_t axis,
+                       function_ref<Value(Value)> collective) -> Value {
+    if (!withText(v))
+      return collective(v);
+    int64_t video = shapeOf(v)[axis] - text;
+    SmallVector<Value> pieces;
+    int64_t at = 0;
+    for (auto [size, isVideo] : {std::pair(prefix, false),
+                                 std::pair(video, true), std::pair(suffix, false)}) {
+      if (size) {
+        SmallVector<int64_t> offsets(shapeOf(v).size(), 0),
+            strides(shapeOf(v).size(), 1);
+        offsets[axis] = at;
+        Value piece = dit::SliceOp::create(b, v.getLoc(), withDim(v, axis, size),
+                                           v, b.getDenseI64ArrayAttr(offsets),
+                                           b.getDenseI64ArrayAttr(strides));
+        pieces.push_back(isVideo ? collective(piece) : piece);
+      }
+      at += size;
+    }
+    SmallVector<int64_t> shape(shapeOf(v));
+    shape[axis] = 0;
+    for (Value p : pieces)
+      shape[axis] += shapeOf(p)[axis];
+    return dit::ConcatOp::create(
+        b, v.getLoc(), cast<RankedTensorType>(v.getType()).clone(shape), pieces,
+        b.getI64IntegerAttr(axis));
+  };
+  // Shard at the entries: every use but the exits reads this rank's chunk.
+  for (Value v : stream.entries) {
+    int64_t axis = stream.values.lookup(v).first;
+    if (Operation *def = v.getDefiningOp())
+      b.setInsertionPointAfter(def);
+    else
+      b.setInsertionPointToStart(&func.getBody().front());
+    // The ops made here (between v's definition and `anchor`) read v.
+    Block::iterator anchor = b.getInsertionPoint();
+    Value full = v;
+    if (padded > real)
+      full = padAxis(b, v.getLoc(), v, axis, padded);
+    Value mine = videoPart(full, axis, [&](Value x) {
+      return dit::ShardOp::create(b, v.getLoc(), scaled(x, axis, 1, degree),
+                                  x, axis, degree, stride)
+          .getResult();
+    });
+    llvm::SmallPtrSet<Operation *, 8> made;
+    Block::iterator it = v.getDefiningOp()
+                             ? std::next(Block::iterator(v.getDefiningOp()))
+                             : func.getBody().front().begin();
+    for (; it != anchor; ++it)
+      made.insert(&*it);
+    v.replaceUsesWithIf(mine, [&](OpOperand &use) {
+      return !made.contains(use.getOwner()) && !stream.exits.contains(&use);
+    });
+  }
+  // Every other stream value holds 1/degree of the axis.
+  for (auto &[v, at] : stream.values) {
+    if (stream.entries.contains(v))
+      continue;
+    int64_t size = shapeOf(v)[at.first];
+    v.setType(withText(v)       ? withDim(v, at.first,
+                                          text + (size - text) / degree)
+              : padded > real ? withDim(v, at.first, padded / degree)
+                              : scaled(v, at.first, 1, degree));
+  }
+  // Gather at the exits.
+  llvm::DenseMap<Value, Value> gathered;
+  for (OpOperand *use : stream.exits) {
+    Value v = use->get();
+    if (stream.entries.contains(v))
+      continue; // never sharded
+    Value &full = gathered[v];
+    if (!full) {
+      int64_t axis = stream.values.lookup(v).first;
+      if (Operation *def = v.getDefiningOp())
+        b.setInsertionPointAfter(def);
+      else
+        b.setInsertionPointToStart(&func.getBody().front());
+      full = videoPart(v, axis, [&](Value x) {
+        return dit::AllGatherOp::create(b, v.getLoc(),
+                                        scaled(x, axis, degree, 1), x, axis,
+                                        degree, stride)
+            .getResult();
+      });
+      if (padded > real)
+        full = sliceAxis(b, v.getLoc(), full, axis, real);
+    }
+    use->set(full);
+  }
+  return success();
+}
+
+/// Classifier-free-guidance parallelism: the batch (conditional and
+/// unconditional entries) split over `cfg` groups of `stride` ranks.
+LogicalResult splitBatch(func::FuncOp func, int64_t cfg, int64_t stride) {
+  SmallVector<Operation *> attentions;
+  func.walk([&](dit::AttentionOp a) { attentions.push_back(a); });
+  if (attentions.empty())
+    return func.emitOpError("context parallelism: cfg needs an attention to "
+                            "find the batch");
+  int64_t batch = shapeOf(attentions.front()->getOperand(0))[0];
+  if (batch % cfg)
+    return attentions.front()->emitOpError("context parallelism: cfg=")
+           << cfg << " does not divide the batch of " << batch
+           << " (classifier-free guidance runs the conditional and "
+              "unconditional inputs as one batch of 2)";
+  FailureOr<TokenStream> grown = growBatchStream(attentions, batch);
+  if (failed(grown))
+    return attentions.front()->emitOpError(
+        "context parallelism: cfg: the batch does not flow through ops that "
+        "treat batch entries alike from the inputs to the outputs");
+  return splitStream(func, *grown, cfg, stride);
+}
+
+/// Slices of the suffix text of a full-sequence value: the video before it
+/// now holds 1/n of its tokens.
+void moveSuffixSlices(TokenStream &stream, dit::VideoGeometryAttr g,
+                      int64_t n) {
+  const int64_t video = g.getNumVideoTokens();
+  for (Operation *op : stream.inside) {
+    auto slice = dyn_cast<dit::SliceOp>(op);
+    if (!slice || !stream.values.contains(slice.getInput()))
+      continue;
+    auto [axis, kind] = stream.values.lookup(slice.getInput());
+    SmallVector<int64_t> offsets(slice.getOffsets());
+    if (kind != kFullSequence || offsets[axis] < g.getPrefix() + video)
+      continue;
+    offsets[axis] -= video - video / n;
+    slice.setOffsets(offsets);
+  }
+}
+
+/// Ulysses around joint text+video self-attention `a` (q, k, v: prefix
+/// text, this rank's video, suffix text): the video goes through the
+/// all-to-all, the text (whole on every rank) keeps this rank's heads, and
+/// of the result the video comes back through the all-to-all and the text
+/// is gathered over the heads. `sharded`: the result's type before.
+void ulyssesJoint(OpBuilder &b, dit::AttentionOp a, dit::VideoGeometryAttr g,
+                  int64_t n, RankedTensorType sharded) {
+  const int64_t prefix = g.getPrefix(), suffix = g.getSuffix(),
+                video = g.getNumVideoTokens(), local = video / n;
+  Location loc = a.getLoc();
+  // [prefix, video, suffix] parts of v along the tokens (axis 2).
+  auto parts = [&](Value v, int64_t mid) {
+    SmallVector<std::pair<Value, bool>> out; // (part, is video)
+    int64_t at = 0;
+    for (auto [size, isVideo] : {std::pair(prefix, false),
+                                 std::pair(mid, true), std::pair(suffix, false)}) {
+      if (size) {
+        SmallVector<int64_t> offsets(4, 0), strides(4, 1);
+        offsets[2] = at;
+        out.push_back({dit::SliceOp::create(b, loc, withDim(v, 2, size), v,
+                                            b.getDenseI64ArrayAttr(offsets),
+                                            b.getDenseI64ArrayAttr(strides)),
+                       isVideo});
+      }
+      at += size;
+    }
+    return out;
+  };
+  auto concat = [&](ArrayRef<Value> values) {
+    SmallVector<int64_t> shape(shapeOf(values.front()));
+    shape[2] = 0;
+    for (Value v : values)
+      shape[2] += shapeOf(v)[2];
+    auto type = cast<RankedTensorType>(values.front().getType()).clone(shape);
+    return dit::ConcatOp::create(b, loc, type, values, b.getI64IntegerAttr(2))
+        .getResult();
+  };
+  b.setInsertionPoint(a);
+  for (OpOperand &operand : a->getOpOperands().take_front(3)) {
+    SmallVector<Value> pieces;
+    for (auto [part, isVideo] : parts(operand.get(), local))
+      pieces.push_back(
+          isVideo ? dit::AllToAllOp::create(b, loc, headShards(part, n), part,
+                                            1, 2, n, 1)
+                  : dit::ShardOp::create(b, loc, scaled(part, 1, 1, n), part,
+                                         1, n, 1)
+                        .getResult());
+    operand.set(concat(pieces));
+  }
+  Value result = a.getResult();
+  ArrayRef<int64_t> r = sharded.getShape();
+  result.setType(sharded.clone(
+      SmallVector<int64_t>{r[0], r[1] / n, prefix + video + suffix, r[3]}));
+  b.setInsertionPointAfter(a);
+  SmallVector<Value> pieces;
+  SmallVector<Operation *> made;
+  for (auto [part, isVideo] : parts(result, video)) {
+    made.push_back(part.getDefiningOp());
+    pieces.push_back(
+        isVideo ? dit::AllToAllOp::create(b, loc, withDim(part, 1, r[1]).clone(
+                                                      SmallVector<int64_t>{
+                                                          r[0], r[1], local,
+                                                          r[3]}),
+                                          part, 2, 1, n, 1)
+                      .getResult()
+                : dit::AllGatherOp::create(b, loc, scaled(part, 1, n, 1), part,
+                                           1, n, 1)
+                      .getResult());
+  }
+  Value back = concat(pieces);
+  result.replaceUsesWithIf(back, [&](OpOperand &use) {
+    return !llvm::is_contained(made, use.getOwner());
+  });
 }
 
 struct ContextParallelPass
@@ -96,21 +416,31 @@ struct ContextParallelPass
 
   void runOnOperation() override {
     func::FuncOp func = getOperation();
-    if (func.isExternal() || ulysses == 1)
+    if (func.isExternal() || (ulysses == 1 && ring == 1 && cfg == 1))
       return;
-    if (ulysses < 1) {
-      func.emitOpError("context parallelism: ulysses must be >= 1, got ")
-          << static_cast<int64_t>(ulysses);
+    for (auto [name, value] : {std::pair("ulysses", int64_t(ulysses)),
+                               std::pair("ring", int64_t(ring)),
+                               std::pair("cfg", int64_t(cfg))})
+      if (value < 1) {
+        func.emitOpError("context parallelism: ")
+            << name << " must be >= 1, got " << value;
+        return signalPassFailure();
+      }
+    const int64_t n = ulysses, m = ring, c = cfg;
+    // World rank w = cfg group (w / (n m)), ring rank, ulysses rank (w % n).
+    func->setAttr("dit.num_ranks",
+                  OpBuilder(func.getContext()).getI64IntegerAttr(n * m * c));
+    if (c > 1 && failed(splitBatch(func, c, n * m)))
       return signalPassFailure();
-    }
-    if (failed(run(func, static_cast<int64_t>(ulysses))))
+    if (n * m > 1 && failed(run(func, n, m)))
       signalPassFailure();
   }
 
-  LogicalResult run(func::FuncOp func, int64_t n);
+  LogicalResult run(func::FuncOp func, int64_t n, int64_t m);
 };
 
-LogicalResult ContextParallelPass::run(func::FuncOp func, int64_t n) {
+LogicalResult ContextParallelPass::run(func::FuncOp func, int64_t n,
+                                       int64_t m) {
   SmallVector<dit::AttentionOp> selves;
   func.walk([&](dit::AttentionOp a) {
     if (a.getRole() == dit::AttentionRole::self && a.getGeometry())
@@ -123,7 +453,7 @@ LogicalResult ContextParallelPass::run(func::FuncOp func, int64_t n) {
   SmallVector<TokenLink> seeds;
   SmallVector<Operation *> attentions;
   for (dit::AttentionOp a : selves) {
-    if (failed(checkSelfAttention(a, g, n)))
+    if (failed(checkSelfAttention(a, g, n, m)))
       return failure();
     attentions.push_back(a);
     for (Value v : {a.getQuery(), a.getKey(), a.getValue(), a.getResult()})
@@ -148,61 +478,77 @@ LogicalResult ContextParallelPass::run(func::FuncOp func, int64_t n) {
                            "self-attention");
 
   OpBuilder b(func.getContext());
-  // Shard at the entries: every use but the exits reads this rank's chunk.
-  for (Value v : stream.entries) {
-    int64_t axis = stream.values.lookup(v).first;
-    if (Operation *def = v.getDefiningOp())
-      b.setInsertionPointAfter(def);
-    else
-      b.setInsertionPointToStart(&func.getBody().front());
-    auto shard = dit::ShardOp::create(b, v.getLoc(), scaled(v, axis, 1, n), v,
-                                      axis, n);
-    v.replaceUsesWithIf(shard.getResult(), [&](OpOperand &use) {
-      return use.getOwner() != shard && !stream.exits.contains(&use);
-    });
-  }
-  // Every other stream value holds 1/n of the tokens.
-  for (auto &[v, at] : stream.values)
-    if (!stream.entries.contains(v))
-      v.setType(scaled(v, at.first, 1, n));
-  // Gather at the exits.
-  llvm::DenseMap<Value, Value> gathered;
-  for (OpOperand *use : stream.exits) {
-    Value v = use->get();
-    if (stream.entries.contains(v))
-      continue; // never sharded
-    Value &full = gathered[v];
-    if (!full) {
-      int64_t axis = stream.values.lookup(v).first;
-      if (Operation *def = v.getDefiningOp())
-        b.setInsertionPointAfter(def);
-      else
-        b.setInsertionPointToStart(&func.getBody().front());
-      full = dit::AllGatherOp::create(b, v.getLoc(), scaled(v, axis, n, 1), v,
-                                      axis, n);
-    }
-    use->set(full);
-  }
-  // Ulysses around each self-attention: sequence shards <-> head shards.
+  // Ulysses groups are consecutive ranks, so rank u of the group holding
+  // ring chunk r holds token chunk r * n + u: the all-to-all gathers chunk r.
+  const int64_t world = n * m;
+  const int64_t tokens = g.getNumTokens();
+  const int64_t text = g.getPrefix() + g.getSuffix();
+  const int64_t padded =
+      text ? tokens : llvm::divideCeil(tokens, world) * world;
+  if (failed(splitStream(func, stream, world, 1, tokens, padded,
+                         g.getPrefix(), g.getSuffix())))
+    return failure();
+  if (g.getSuffix())
+    moveSuffixSlices(stream, g, world);
+  // Ulysses around each self-attention: sequence shards <-> head shards;
+  // then the ring over what the ring ranks hold.
   for (dit::AttentionOp a : selves) {
-    b.setInsertionPoint(a);
-    for (OpOperand &operand : a->getOpOperands().take_front(3)) {
-      Value v = operand.get();
-      operand.set(
-          dit::AllToAllOp::create(b, a.getLoc(), headShards(v, n), v, 1, 2, n));
-    }
     Value result = a.getResult();
     auto sharded = cast<RankedTensorType>(result.getType());
-    result.setType(headShards(result, n));
-    b.setInsertionPointAfter(a);
-    auto back = dit::AllToAllOp::create(b, a.getLoc(), sharded, result, 2, 1, n);
-    result.replaceAllUsesExcept(back.getResult(), back);
+    if (text) {
+      ulyssesJoint(b, a, g, n, sharded);
+      continue;
+    }
+    int64_t heads = sharded.getShape()[1];
+    int64_t paddedHeads = llvm::divideCeil(heads, n) * n;
+    if (n > 1) {
+      b.setInsertionPoint(a);
+      for (OpOperand &operand : a->getOpOperands().take_front(3)) {
+        Value v = operand.get();
+        // Zero heads attend uniformly to zero values: finite, sliced away.
+        if (paddedHeads > heads)
+          v = padAxis(b, a.getLoc(), v, 1, paddedHeads);
+        operand.set(dit::AllToAllOp::create(b, a.getLoc(), headShards(v, n), v,
+                                            1, 2, n, 1));
+      }
+      ArrayRef<int64_t> r = sharded.getShape();
+      result.setType(sharded.clone(
+          SmallVector<int64_t>{r[0], paddedHeads / n, r[2] * n, r[3]}));
+    }
+    if (padded > tokens) {
+      // The padded keys (the last ones of the gathered sequence) are masked.
+      a.getMaskMutable().assign(paddedKeyMask(b, a, tokens, padded));
+      a.removeGeometryAttr();
+    }
+    Value attended = result;
+    if (m > 1) {
+      b.setInsertionPoint(a);
+      attended = dit::RingAttentionOp::create(
+          b, a.getLoc(), result.getType(), a.getQuery(), a.getKey(),
+          a.getValue(), a.getScaleAttr(), b.getI64IntegerAttr(m),
+          b.getI64IntegerAttr(n));
+      result.replaceAllUsesWith(attended);
+      a.erase();
+    }
+    if (n > 1) {
+      b.setInsertionPointAfter(attended.getDefiningOp());
+      ArrayRef<int64_t> r = sharded.getShape();
+      Value back = dit::AllToAllOp::create(
+          b, attended.getLoc(),
+          sharded.clone(SmallVector<int64_t>{r[0], paddedHeads, r[2], r[3]}),
+          attended, 2, 1, n, 1);
+      Operation *backOp = back.getDefiningOp();
+      if (paddedHeads > heads)
+        back = sliceAxis(b, attended.getLoc(), back, 1, heads);
+      attended.replaceAllUsesExcept(back, backOp);
+    }
   }
   // A cross-attention's queries are now this rank's tokens: its geometry
   // (the whole video) no longer describes them.
   for (Operation *op : stream.inside)
-    if (auto a = dyn_cast<dit::AttentionOp>(op); a && !seeded.contains(a))
-      a.removeGeometryAttr();
+    if (!seeded.contains(op))
+      if (auto a = dyn_cast<dit::AttentionOp>(op))
+        a.removeGeometryAttr();
   return success();
 }
 

@@ -137,7 +137,9 @@ void dropFinalTranspose(vrt::KernelOp k) {
 }
 
 /// The attention result's only use is a kernel that first transposes it.
-bool absorbOutputTranspose(vrt::AttentionOp attn) {
+/// (Dense/block-sparse and semantic attention: the same layout attributes.)
+template <typename AttentionLike>
+bool absorbOutputTranspose(AttentionLike attn) {
   if (!attn->hasOneUse())
     return false;
   OpOperand &use = *attn->getUses().begin();
@@ -167,31 +169,45 @@ bool absorbQueryTranspose(Value query) {
   if (!finalHeadsTranspose(k))
     return false;
   for (OpOperand &use : k->getUses()) {
-    auto user = dyn_cast<vrt::AttentionOp>(use.getOwner());
-    if (!user || use.getOperandNumber() != 0 ||
-        user.getQLayout() != vrt::Layout::bhsd)
+    Operation *user = use.getOwner();
+    auto dense = dyn_cast<vrt::AttentionOp>(user);
+    auto semantic = dyn_cast<vrt::SemanticAttentionOp>(user);
+    if ((!dense && !semantic) || use.getOperandNumber() != 0 ||
+        (dense ? dense.getQLayout() : semantic.getQLayout()) !=
+            vrt::Layout::bhsd)
       return false;
   }
   dropFinalTranspose(k);
-  for (Operation *user : k->getUsers())
-    cast<vrt::AttentionOp>(user).setQLayout(vrt::Layout::bshd);
+  for (Operation *user : k->getUsers()) {
+    if (auto dense = dyn_cast<vrt::AttentionOp>(user))
+      dense.setQLayout(vrt::Layout::bshd);
+    else
+      cast<vrt::SemanticAttentionOp>(user).setQLayout(vrt::Layout::bshd);
+  }
   return true;
 }
 
+template <typename AttentionLike> void absorbLayouts(AttentionLike attn) {
+  if (attn.getQLayout() == vrt::Layout::bhsd)
+    absorbQueryTranspose(attn.getQuery());
+  if (attn.getKvLayout() == vrt::Layout::bhsd &&
+      attn.getKey() != attn.getValue() &&
+      isFinalTransposeAbsorbable(attn.getKey()) &&
+      isFinalTransposeAbsorbable(attn.getValue())) {
+    dropFinalTranspose(attn.getKey().template getDefiningOp<vrt::KernelOp>());
+    dropFinalTranspose(attn.getValue().template getDefiningOp<vrt::KernelOp>());
+    attn.setKvLayout(vrt::Layout::bshd);
+  }
+  if (attn.getOutLayout() == vrt::Layout::bhsd)
+    absorbOutputTranspose(attn);
+}
+
 void absorbAttentionLayouts(func::FuncOp func) {
-  func.walk([](vrt::AttentionOp attn) {
-    if (attn.getQLayout() == vrt::Layout::bhsd)
-      absorbQueryTranspose(attn.getQuery());
-    if (attn.getKvLayout() == vrt::Layout::bhsd &&
-        attn.getKey() != attn.getValue() &&
-        isFinalTransposeAbsorbable(attn.getKey()) &&
-        isFinalTransposeAbsorbable(attn.getValue())) {
-      dropFinalTranspose(attn.getKey().getDefiningOp<vrt::KernelOp>());
-      dropFinalTranspose(attn.getValue().getDefiningOp<vrt::KernelOp>());
-      attn.setKvLayout(vrt::Layout::bshd);
-    }
-    if (attn.getOutLayout() == vrt::Layout::bhsd)
-      absorbOutputTranspose(attn);
+  func.walk([](Operation *op) {
+    if (auto attn = dyn_cast<vrt::AttentionOp>(op))
+      absorbLayouts(attn);
+    else if (auto semantic = dyn_cast<vrt::SemanticAttentionOp>(op))
+      absorbLayouts(semantic);
   });
 }
 

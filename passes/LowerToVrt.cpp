@@ -320,6 +320,37 @@ LogicalResult Lowering::lowerAttention(dit::AttentionOp op) {
     mask = libraryOperand(mask);
   }
   auto bhsd = vrt::LayoutAttr::get(b.getContext(), vrt::Layout::bhsd);
+  if (auto sparsity = op.getSparsityAttr();
+      sparsity && sparsity.getPattern() == "semantic") {
+    // Clusters are chosen per call from q and k: no constants, no order.
+    Value q = libraryOperand(lookup(op.getQuery()));
+    Value k = libraryOperand(lookup(op.getKey()));
+    Value v = libraryOperand(lookup(op.getValue()));
+    auto dims = shapeOf(q), kvDims = shapeOf(k);
+    int64_t qClusters = sparsity.getInt("q_clusters"),
+            kvClusters = sparsity.getInt("kv_clusters");
+    // The target is chosen later: room for either kernel (vrt-plan-memory
+    // trims it to its target's).
+    int64_t scratch = std::max(
+        vrt::SemanticAttentionOp::scratchBytes(false, dims[0], dims[1],
+                                               kvDims[1], dims[2], dims[3],
+                                               qClusters, kvClusters),
+        vrt::SemanticAttentionOp::scratchBytes(true, dims[0], dims[1],
+                                               kvDims[1], dims[2], dims[3],
+                                               qClusters, kvClusters));
+    auto semantic = vrt::SemanticAttentionOp::create(
+        b, op.getLoc(), op.getType(),
+        RankedTensorType::get({scratch}, b.getIntegerType(8)), q, k, v,
+        op.getScaleAttr(), b.getI64IntegerAttr(qClusters),
+        b.getI64IntegerAttr(kvClusters),
+        b.getI64IntegerAttr(sparsity.getInt("iterations")),
+        b.getI64IntegerAttr(sparsity.getInt("warm_iterations")),
+        b.getF64FloatAttr(sparsity.getFloat("top_p")),
+        b.getF64FloatAttr(sparsity.getFloat("min_kept")), bhsd, bhsd, bhsd,
+        DenseI64ArrayAttr(), IntegerAttr());
+    map.map(op.getResult(), semantic.getResult());
+    return success();
+  }
   SparseWeights blocks;
   if (auto sparsity = op.getSparsityAttr())
     blocks = blockListWeights(op.getLoc(), sparsity, *op.getGeometry(),
@@ -511,7 +542,8 @@ LogicalResult Lowering::lowerOp(Operation *op) {
         map.map(s.getResult(),
                 vrt::ShardOp::create(b, s.getLoc(), s.getType(),
                                      libraryOperand(lookup(s.getInput())),
-                                     s.getAxis(), s.getDegree(), IntegerAttr()));
+                                     s.getAxis(), s.getDegree(), s.getStride(),
+                                     IntegerAttr()));
         return success();
       })
       .Case([&](dit::AllToAllOp a) {
@@ -519,7 +551,23 @@ LogicalResult Lowering::lowerOp(Operation *op) {
                 vrt::AllToAllOp::create(
                     b, a.getLoc(), a.getType(),
                     libraryOperand(lookup(a.getInput())), a.getScatterAxis(),
-                    a.getGatherAxis(), a.getDegree(), IntegerAttr()));
+                    a.getGatherAxis(), a.getDegree(), a.getStride(),
+                    IntegerAttr()));
+        return success();
+      })
+      .Case([&](dit::RingAttentionOp r) {
+        Value q = libraryOperand(lookup(r.getQuery()));
+        auto ring = vrt::RingAttentionOp::create(
+            b, r.getLoc(), r.getType(),
+            RankedTensorType::get({0}, b.getIntegerType(8)), q,
+            libraryOperand(lookup(r.getKey())),
+            libraryOperand(lookup(r.getValue())), r.getScaleAttr(),
+            r.getDegreeAttr(), r.getStrideAttr(), nullptr, nullptr, nullptr,
+            nullptr);
+        // Sized for fp32 (the larger); vrt-plan-memory trims it.
+        ring.getScratch().setType(
+            RankedTensorType::get({ring.scratchBytes(4)}, b.getIntegerType(8)));
+        map.map(r.getResult(), ring.getResult());
         return success();
       })
       .Case([&](dit::AllGatherOp g) {
@@ -527,7 +575,7 @@ LogicalResult Lowering::lowerOp(Operation *op) {
                 vrt::AllGatherOp::create(b, g.getLoc(), g.getType(),
                                          libraryOperand(lookup(g.getInput())),
                                          g.getAxis(), g.getDegree(),
-                                         IntegerAttr()));
+                                         g.getStride(), IntegerAttr()));
         return success();
       })
       .Case([&](func::ReturnOp r) { return lowerReturn(r); })
@@ -574,7 +622,10 @@ struct LowerToVrtPass : vsa::impl::LowerToVrtPassBase<LowerToVrtPass> {
       return signalPassFailure();
     }
     if (failed(Lowering(getOperation()).run()))
-      signalPassFailure();
+      return signalPassFailure();
+    // The world size context parallelism chose (dit-context-parallel).
+    if (Attribute ranks = func->removeAttr("dit.num_ranks"))
+      func->setAttr(vrt::kNumRanksAttr, ranks);
   }
 };
 

@@ -155,8 +155,15 @@ def SparsifyAttentionPass : Pass<"dit-sparsify-attention", "mlir::func::FuncOp">
     min(ceil((1 - sparsity) * tiles), tiles)), for block-sparse attention;
     `sparsity` is the default the executable's `--attn sparsity=` overrides.
     `gate=1` asks for VSA's gated coarse output (`to_gate_compress`), an
-    error on a model without that weight. Invalid options are errors naming
-    the option. `semantic` is not implemented yet and is rejected by name.
+    error on a model without that weight. `pattern=semantic` (Sparse
+    VideoGen2): per head, k-means clusters q (`q-clusters`) and k
+    (`kv-clusters`) at run time, `iterations` on a video's first forward and
+    `warm-iterations` from the previous forward's centroids (per-layer state
+    kept by the session); each query cluster keeps the key clusters of
+    highest size-weighted centroid attention up to cumulative probability
+    `top-p` (at least the `min-kept` fraction); the whole sequence
+    (text included) is clustered. Cluster counts above the token count are
+    clamped to it. Invalid options are errors naming the option.
   }];
   let options = [
     Option<"pattern", "pattern", "std::string", /*default=*/"\"\"",
@@ -185,7 +192,25 @@ def SparsifyAttentionPass : Pass<"dit-sparsify-attention", "mlir::func::FuncOp">
     Option<"horizon", "horizon", "int64_t", /*default=*/"21",
            "frame-window: the model's training horizon in latent frames "
            "(for keyframe-interval=auto; Wan 21, HunyuanVideo 33, "
-           "CogVideoX 13)">
+           "CogVideoX 13)">,
+    // Defaults: the runtime's VSART_SEMANTIC_DEFAULT_* (checked in
+    // SparsifyAttention.cpp).
+    Option<"qClusters", "q-clusters", "int64_t", /*default=*/"100",
+           "semantic: k-means clusters of the queries per head (clamped to "
+           "the token count)">,
+    Option<"kvClusters", "kv-clusters", "int64_t", /*default=*/"100",
+           "semantic: k-means clusters of the keys per head (clamped to the "
+           "token count)">,
+    Option<"iterations", "iterations", "int64_t", /*default=*/"50",
+           "semantic: k-means iterations on a video's first forward">,
+    Option<"warmIterations", "warm-iterations", "int64_t", /*default=*/"2",
+           "semantic: k-means iterations from the previous forward's "
+           "centroids">,
+    Option<"topP", "top-p", "double", /*default=*/"0.9",
+           "semantic: cumulative probability of key clusters kept, in (0, 1] "
+           "(the executable's --attn top_p= overrides)">,
+    Option<"minKept", "min-kept", "double", /*default=*/"0.1",
+           "semantic: fraction of key clusters always kept, in [0, 1]">
   ];
   let dependentDialects = ["::vsa::dit::DitDialect"];
 }
@@ -231,14 +256,36 @@ def ContextParallelPass : Pass<"dit-context-parallel", "mlir::func::FuncOp"> {
     the sequence shard. Cross-attention keeps its local queries against
     the whole, unsplit context: no collective; the encoder states are
     never split, and what only the timestep feeds stays replicated.
-    Tokens and heads must divide by N: otherwise an error names the sizes
-    and the largest degree that works. Not yet: ring attention, padding,
-    sparse or masked self-attention, joint text+video sequences.
-    `ulysses` = 1 leaves the IR unchanged.
+    With `ring` = M > 1 the tokens are split over N x M ranks; the
+    all-to-all runs within groups of N consecutive ranks and leaves each
+    with H/N heads of a contiguous 1/M of the sequence, and the attention
+    becomes a `dit.ring_attention` over the M ranks holding the same heads
+    (stride N): K/V chunks rotate with send/recv, partial outputs merge by
+    log-sum-exp. With `cfg` = C > 1 the batch (the conditional and
+    unconditional entries of classifier-free guidance) is split first over
+    C groups of N x M ranks: every value carrying the batch axis (grown
+    from the attentions through ops that treat batch entries alike) gets
+    B/C of it, sharded at the inputs, gathered at the outputs. The function
+    gets `dit.num_ranks` = C x N x M.
+    Tokens that N x M does not divide, and heads that N does not, are
+    zero-padded for dense Ulysses (padded keys masked, padded heads sliced
+    off); otherwise (ring, sparse patterns, grouped-query heads, joint
+    attention) an error names the sizes and the largest degree that works.
+    Joint text+video attention (geometry prefix/suffix: CogVideoX,
+    HunyuanVideo) splits only the video: the text stays whole on every
+    rank, keeps this rank's heads at the attention and is gathered over
+    the heads after it; a key mask (B, 1, 1, S) stays valid.
+    `ulysses` = `ring` = `cfg` = 1 leaves the IR unchanged.
   }];
   let options = [
     Option<"ulysses", "ulysses", "int64_t", "1",
-           "Number of ranks of the Ulysses (all-to-all) group">
+           "Number of ranks of the Ulysses (all-to-all) group">,
+    Option<"ring", "ring", "int64_t", "1",
+           "Number of ranks of the ring-attention group (hybrid with "
+           "ulysses: ulysses x ring ranks)">,
+    Option<"cfg", "cfg", "int64_t", "1",
+           "Number of groups the batch (classifier-free guidance) is split "
+           "over: cfg x ulysses x ring ranks">
   ];
   let dependentDialects = ["::vsa::dit::DitDialect"];
 }
@@ -292,7 +339,12 @@ def PlanMemoryPass : Pass<"vrt-plan-memory", "mlir::func::FuncOp"> {
     the first free, 256-byte aligned range of the arena (first fit, freed
     ranges merge). Sets each op's `offset` and the function's
     `vrt.arena_bytes` (the peak). Element sizes follow the target: float
-    activations take 2 bytes (bf16) on CUDA.
+    activations take 2 bytes (bf16) on CUDA. Semantic attention's scratch
+    result is sized for the target's kernel and planned like any buffer;
+    its centroids go to the persistent state: one int32 warm flag per
+    semantic attention (program order, rounded up to 256 bytes), then each
+    attention's q and k centroids at its `state_offset`; the function gets
+    `vrt.state_bytes`.
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"cpu\"",

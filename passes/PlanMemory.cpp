@@ -3,7 +3,8 @@
 // Every buffer-producing vrt op gets a byte offset in one arena. A buffer
 // lives from its op to the last use of it or of any view of it; an op's
 // result is placed before its operands are released, so no op writes over
-// what it reads. First fit over a sorted free list with merging.
+// what it reads. First fit over a sorted free list with merging. The
+// persistent state (semantic attention's centroids) is laid out after it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -30,7 +31,8 @@ namespace {
 bool ownsBuffer(Operation *op) {
   return isa<vrt::GemmOp, vrt::AttentionOp, vrt::NormOp, vrt::SoftmaxOp,
              vrt::KernelOp, vrt::AllToAllOp, vrt::AllGatherOp,
-             vrt::ShardOp, vrt::VsaSelectOp>(op);
+             vrt::ShardOp, vrt::VsaSelectOp, vrt::SemanticAttentionOp,
+             vrt::RingAttentionOp>(op);
 }
 
 /// Bytes per element in device memory: float activations are bf16 on CUDA.
@@ -100,6 +102,22 @@ Value bufferOf(Value v) {
   return def && ownsBuffer(def) ? source : Value();
 }
 
+/// Lays out the model's persistent state (`vrt.state_bytes`): one int32
+/// "centroids are warm" flag per semantic attention in program order (the
+/// emitter indexes them the same way), rounded up to 256 bytes, then each
+/// attention's centroids at its `state_offset`.
+void planState(func::FuncOp func, OpBuilder &b) {
+  auto semantic = llvm::to_vector(func.getOps<vrt::SemanticAttentionOp>());
+  if (semantic.empty())
+    return;
+  int64_t offset = alignUp(4 * int64_t(semantic.size()));
+  for (vrt::SemanticAttentionOp op : semantic) {
+    op.setStateOffset(offset);
+    offset += op.stateBytes();
+  }
+  func->setAttr(vrt::kStateBytesAttr, b.getI64IntegerAttr(offset));
+}
+
 /// Records the arena offsets of `op`'s results: `offset` for one result,
 /// `offsets` for several.
 void setOffsets(Operation *op, ArrayRef<int64_t> offsets, OpBuilder &b) {
@@ -122,6 +140,14 @@ struct PlanMemoryPass : vsa::impl::PlanMemoryPassBase<PlanMemoryPass> {
       return;
     bool cuda = target == "cuda";
     Block &block = func.getBody().front();
+    // Semantic attention's scratch: what this target's kernel needs.
+    for (auto op : func.getOps<vrt::SemanticAttentionOp>())
+      op.getScratch().setType(RankedTensorType::get(
+          {op.scratchBytes(cuda)}, op.getScratch().getType().getElementType()));
+    for (auto op : func.getOps<vrt::RingAttentionOp>())
+      op.getScratch().setType(RankedTensorType::get(
+          {op.scratchBytes(cuda ? 2 : 4)},
+          op.getScratch().getType().getElementType()));
     // Position of the last op reading each buffer (through views).
     DenseMap<Value, unsigned> lastUse;
     DenseMap<Operation *, unsigned> position;
@@ -162,6 +188,7 @@ struct PlanMemoryPass : vsa::impl::PlanMemoryPassBase<PlanMemoryPass> {
       }
     }
     func->setAttr(vrt::kArenaBytesAttr, b.getI64IntegerAttr(arena.peakBytes()));
+    planState(func, b);
   }
 };
 

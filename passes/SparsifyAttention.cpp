@@ -2,12 +2,16 @@
 //
 // Marks video self-attention with a `#dit.sparsity` pattern; the lowering
 // turns it into block-sparse attention over compile-time key-block lists
-// (vsa/Support/SparsePatterns.h). Cross-attention is never touched.
+// (vsa/Support/SparsePatterns.h), lists chosen at run time (vsa), or
+// semantic attention (k-means clusters chosen at run time). Cross-attention
+// is never touched.
 //
 //===----------------------------------------------------------------------===//
 
 #include "vsa/dialects/dit/DitOps.h"
 #include "vsa/passes/Passes.h"
+
+#include "vsart.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -23,7 +27,23 @@ namespace vsa {
 using namespace mlir;
 using namespace vsa;
 
+// The semantic options' defaults in Passes.td are the runtime's.
+static_assert(VSART_SEMANTIC_DEFAULT_Q_CLUSTERS == 100 &&
+                  VSART_SEMANTIC_DEFAULT_KV_CLUSTERS == 100 &&
+                  VSART_SEMANTIC_DEFAULT_ITERATIONS_FIRST == 50 &&
+                  VSART_SEMANTIC_DEFAULT_ITERATIONS_WARM == 2 &&
+                  VSART_SEMANTIC_DEFAULT_TOP_P == 0.9f &&
+                  VSART_SEMANTIC_DEFAULT_MIN_KEPT_FRACTION == 0.1f,
+              "update the semantic defaults in passes/Passes.td");
+
 namespace {
+
+/// "%g" of `value` (formatv would print two decimals).
+std::string printed(double value) {
+  std::string text;
+  llvm::raw_string_ostream(text) << llvm::format("%g", value);
+  return text;
+}
 
 struct SparsifyAttentionPass
     : vsa::impl::SparsifyAttentionPassBase<SparsifyAttentionPass> {
@@ -74,15 +94,15 @@ struct SparsifyAttentionPass
       return anchor->emitError("dit-sparsify-attention: ") << message;
     };
     if (pattern == "semantic")
-      return fail("pattern 'semantic' is not implemented yet (available: "
-                  "frame-window, sliding-tile, vsa)");
+      return checkSemantic(fail);
     if (pattern == "sliding-tile")
       return checkSlidingTile(fail);
     if (pattern == "vsa")
       return checkVsa(fail, anchor);
     if (pattern != "frame-window")
       return fail("unknown pattern '" + pattern +
-                  "' (option pattern: frame-window, sliding-tile, vsa)");
+                  "' (option pattern: frame-window, sliding-tile, vsa, "
+                  "semantic)");
     int64_t frames = 1;
     if (!window.empty() &&
         (StringRef(window).getAsInteger(10, frames) || frames < 0))
@@ -125,11 +145,9 @@ struct SparsifyAttentionPass
     if (failed(tiles))
       return fail(error);
     tileSize = *tiles;
-    if (!(sparsity >= 0.0 && sparsity < 1.0)) {
-      std::string value;
-      llvm::raw_string_ostream(value) << llvm::format("%g", double(sparsity));
-      return fail("option sparsity must be in [0, 1), got " + value);
-    }
+    if (!(sparsity >= 0.0 && sparsity < 1.0))
+      return fail("option sparsity must be in [0, 1), got " +
+                  printed(sparsity));
     if (gate) {
       // A VSA-trained checkpoint carries to_gate_compress; others have no
       // gate to apply, and a silent fine-only fallback would be a lie.
@@ -145,6 +163,40 @@ struct SparsifyAttentionPass
                   "yet");
     }
     return success();
+  }
+
+  template <typename Fail> LogicalResult checkSemantic(Fail fail) {
+    for (auto [name, value] :
+         {std::pair("q-clusters", int64_t(qClusters)),
+          std::pair("kv-clusters", int64_t(kvClusters)),
+          std::pair("iterations", int64_t(iterations)),
+          std::pair("warm-iterations", int64_t(warmIterations))})
+      if (value < 1)
+        return fail("option " + Twine(name) + " must be >= 1, got " +
+                    Twine(value));
+    if (!(topP > 0.0 && topP <= 1.0))
+      return fail("option top-p must be in (0, 1], got " + printed(topP));
+    if (!(minKept >= 0.0 && minKept <= 1.0))
+      return fail("option min-kept must be in [0, 1], got " + printed(minKept));
+    return success();
+  }
+
+  /// The semantic parameters for an attention over `tokens` tokens: cluster
+  /// counts above the token count are clamped to it (the kernel needs at
+  /// most one cluster per token).
+  DictionaryAttr semanticParams(Builder &b, int64_t tokens) {
+    return b.getDictionaryAttr(
+        {b.getNamedAttr("iterations", b.getI64IntegerAttr(iterations)),
+         b.getNamedAttr("kv_clusters",
+                        b.getI64IntegerAttr(std::min<int64_t>(kvClusters,
+                                                              tokens))),
+         b.getNamedAttr("min_kept", b.getF64FloatAttr(minKept)),
+         b.getNamedAttr("q_clusters",
+                        b.getI64IntegerAttr(std::min<int64_t>(qClusters,
+                                                              tokens))),
+         b.getNamedAttr("top_p", b.getF64FloatAttr(topP)),
+         b.getNamedAttr("warm_iterations",
+                        b.getI64IntegerAttr(warmIterations))});
   }
 
   /// The frame-window parameters; the optional ones only when set.
@@ -213,7 +265,9 @@ struct SparsifyAttentionPass
         return WalkResult::advance();
       std::string error;
       DictionaryAttr params;
-      if (pattern == "vsa") {
+      if (pattern == "semantic") {
+        params = semanticParams(b, op.getQuery().getType().getShape()[2]);
+      } else if (pattern == "vsa") {
         if (succeeded(checkTileFits(*op.getGeometry(), error)))
           params = vsaParams(b);
       } else if (pattern == "sliding-tile") {

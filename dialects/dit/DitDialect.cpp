@@ -57,8 +57,24 @@ SparsityAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     keys = {"tile_t", "tile_h", "tile_w", "window_t", "window_h", "window_w"};
   else if (pattern == "vsa")
     keys = {"tile_t", "tile_h", "tile_w"};
+  else if (pattern == "semantic")
+    keys = {"q_clusters", "kv_clusters", "iterations", "warm_iterations"};
   else
     return emitError() << "unknown sparsity pattern '" << pattern << "'";
+  if (pattern == "semantic") {
+    // Fractions: top_p in (0, 1], min_kept in [0, 1] (the kernel's ranges).
+    for (StringRef key : {"top_p", "min_kept"}) {
+      auto value = params ? params.getAs<FloatAttr>(key) : FloatAttr();
+      if (!value)
+        return emitError() << "semantic sparsity needs a float '" << key
+                           << "'";
+      double f = value.getValueAsDouble();
+      if (key == "top_p" ? !(f > 0.0 && f <= 1.0) : !(f >= 0.0 && f <= 1.0))
+        return emitError() << "semantic '" << key << "' must be in "
+                           << (key == "top_p" ? "(0, 1]" : "[0, 1]")
+                           << ", got " << f;
+    }
+  }
   if (pattern == "frame-window") {
     // Optional: keyframe_offset >= 0, rotate 0 or 1.
     for (StringRef key : {"keyframe_offset", "rotate"}) {
@@ -85,7 +101,7 @@ SparsityAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     if (!value)
       return emitError() << pattern << " sparsity needs an integer '" << key
                          << "'";
-    int64_t least = key.starts_with("tile") ? 1 : 0;
+    int64_t least = key.starts_with("tile") || pattern == "semantic" ? 1 : 0;
     if (value.getInt() < least)
       return emitError() << pattern << " '" << key << "' must be >= " << least
                          << ", got " << value.getInt();

@@ -118,6 +118,13 @@ def Dit_SparsityAttr : AttrDef<Dit_Dialect, "Sparsity"> {
     and query tile, the `1 - sparsity` fraction of key tiles that mean-pooled
     attention scores highest (chosen at run time; `sparsity` is the compiled
     default, a float in [0, 1)).
+    `semantic` (Sparse VideoGen2): per head, k-means of q into `q_clusters`
+    and of k into `kv_clusters` clusters (`iterations` on a video's first
+    call, `warm_iterations` from the previous call's centroids after), then
+    each query cluster keeps the key clusters of highest size-weighted
+    centroid attention up to cumulative probability `top_p` (a float in
+    (0, 1]; at least the `min_kept` fraction, a float in [0, 1]). Chosen at
+    run time; the lists do not depend on token positions, so no tile order.
   }];
   let parameters = (ins StringRefParameter<"the pattern">:$pattern,
                         "::mlir::DictionaryAttr":$params);

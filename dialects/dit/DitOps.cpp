@@ -275,6 +275,12 @@ LogicalResult AttentionOp::verify() {
                        "geometry and no mask");
   if (getSparsity() && shapeOf(getKey())[2] != shapeOf(getQuery())[2])
     return emitOpError("sparsity needs as many keys as queries");
+  if (getSparsity() && getSparsity()->getPattern() == "semantic")
+    for (StringRef key : {"q_clusters", "kv_clusters"})
+      if (getSparsity()->getInt(key) > shapeOf(getQuery())[2])
+        return emitOpError("semantic '")
+               << key << "' (" << getSparsity()->getInt(key)
+               << ") exceeds the " << shapeOf(getQuery())[2] << " tokens";
   if (getTileOrdered() &&
       (!getSparsity() || (getSparsity()->getPattern() != "sliding-tile" &&
                           getSparsity()->getPattern() != "vsa")))
@@ -396,6 +402,9 @@ static LogicalResult checkCollective(Operation *op, int64_t degree,
   int64_t rank = in.size();
   if (degree < 1)
     return op->emitOpError("degree must be >= 1, got ") << degree;
+  if (auto stride = op->getAttrOfType<IntegerAttr>("stride");
+      stride && stride.getInt() < 1)
+    return op->emitOpError("stride must be >= 1, got ") << stride.getInt();
   for (int64_t axis : {divided, multiplied})
     if (axis != -1 && (axis < 0 || axis >= rank))
       return op->emitOpError("axis ")
@@ -424,4 +433,25 @@ LogicalResult AllToAllOp::verify() {
 
 LogicalResult AllGatherOp::verify() {
   return checkCollective(*this, getDegree(), -1, getAxis());
+}
+
+LogicalResult RingAttentionOp::verify() {
+  if (getDegree() < 1)
+    return emitOpError("degree must be >= 1, got ") << getDegree();
+  if (getStride() < 1)
+    return emitOpError("stride must be >= 1, got ") << getStride();
+  ArrayRef<int64_t> q = shapeOf(getQuery()), k = shapeOf(getKey()),
+                    v = shapeOf(getValue());
+  if (q.size() != 4 || k.size() != 4 || v.size() != 4)
+    return emitOpError("expects rank-4 (batch, heads, seq, dim) operands");
+  if (k != v || q[0] != k[0] || q[2] != k[2] || q[3] != k[3])
+    return emitOpError("query, key and value must share batch, sequence "
+                       "chunk and head dim (and key/value their shape)");
+  if (k[1] < 1 || q[1] % k[1])
+    return emitOpError("query heads (")
+           << q[1] << ") must be a multiple of key/value heads (" << k[1]
+           << ")";
+  if (getType() != getQuery().getType())
+    return emitOpError("result must have the query's type");
+  return success();
 }

@@ -493,12 +493,15 @@ def Dit_ShardOp : Dit_Op<"shard", [Pure, SameOperandsAndResultElementType]> {
   let description = [{
     Of `degree` ranks, rank r keeps elements [r·n/degree, (r+1)·n/degree)
     of `axis` (n its size, a multiple of `degree`). Where the token stream
-    starts under context parallelism.
+    starts under context parallelism. The ranks of a collective are a group
+    of the world: {c0 + i·stride : i < degree} (stride 1: consecutive
+    ranks; hybrid and CFG parallelism use larger strides).
     ```mlir
     %s = dit.shard %x axis 1 degree 2 : tensor<1x48x32xf32> -> tensor<1x24x32xf32>
     ```
   }];
-  let arguments = (ins Dit_Tensor:$input, I64Attr:$axis, I64Attr:$degree);
+  let arguments = (ins Dit_Tensor:$input, I64Attr:$axis, I64Attr:$degree,
+                       DefaultValuedAttr<I64Attr, "1">:$stride);
   let results = (outs Dit_Tensor:$result);
   let assemblyFormat = "$input `axis` $axis `degree` $degree attr-dict `:` "
                        "type($input) `->` type($result)";
@@ -518,7 +521,8 @@ def Dit_AllToAllOp : Dit_Op<"all_to_all", [Pure,
     ```
   }];
   let arguments = (ins Dit_Tensor:$input, I64Attr:$scatter_axis,
-                       I64Attr:$gather_axis, I64Attr:$degree);
+                       I64Attr:$gather_axis, I64Attr:$degree,
+                       DefaultValuedAttr<I64Attr, "1">:$stride);
   let results = (outs Dit_Tensor:$result);
   let assemblyFormat = "$input `scatter` $scatter_axis `gather` $gather_axis "
                        "`degree` $degree attr-dict `:` type($input) `->` "
@@ -535,10 +539,34 @@ def Dit_AllGatherOp : Dit_Op<"all_gather", [Pure,
     %y = dit.all_gather %x axis 1 degree 2 : tensor<1x24x16xf32> -> tensor<1x48x16xf32>
     ```
   }];
-  let arguments = (ins Dit_Tensor:$input, I64Attr:$axis, I64Attr:$degree);
+  let arguments = (ins Dit_Tensor:$input, I64Attr:$axis, I64Attr:$degree,
+                       DefaultValuedAttr<I64Attr, "1">:$stride);
   let results = (outs Dit_Tensor:$result);
   let assemblyFormat = "$input `axis` $axis `degree` $degree attr-dict `:` "
                        "type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Dit_RingAttentionOp : Dit_Op<"ring_attention", [Pure]> {
+  let summary = "attention of this rank's queries over every ring rank's keys";
+  let description = [{
+    Ring attention (context parallelism): q (B, Hq, S, D), k and v
+    (B, Hkv, S, D) hold this rank's chunk of a sequence split over the
+    `degree` ranks of a ring group ({c0 + i·stride}); the result (q's shape)
+    is softmax(scale · q Kᵀ) V over the keys and values of all of them,
+    concatenated in rank order. K/V chunks travel around the ring and the
+    partial outputs merge by log-sum-exp. Made by `dit-context-parallel`
+    with `ring` > 1 from an unmasked, non-causal dense self-attention.
+    ```mlir
+    %o = dit.ring_attention %q, %k, %v degree 2 {scale = 2.500000e-01 : f64} : (tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32>) -> tensor<1x2x24x16xf32>
+    ```
+  }];
+  let arguments = (ins Dit_FloatTensor:$query, Dit_FloatTensor:$key,
+                       Dit_FloatTensor:$value, F64Attr:$scale, I64Attr:$degree,
+                       DefaultValuedAttr<I64Attr, "1">:$stride);
+  let results = (outs Dit_FloatTensor:$result);
+  let assemblyFormat = "$query `,` $key `,` $value `degree` $degree attr-dict "
+                       "`:` functional-type(operands, results)";
   let hasVerifier = 1;
 }
 

@@ -174,6 +174,154 @@ LogicalResult VsaSelectOp::verify() {
   return success();
 }
 
+namespace {
+/// Bytes of `count` elements of `size` bytes rounded up to 256, as the
+/// runtime's ScratchCarver takes them.
+int64_t carved(int64_t count, int64_t size) {
+  return (count * size + 255) / 256 * 256;
+}
+} // namespace
+
+int64_t SemanticAttentionOp::scratchBytes(bool cuda, int64_t batch,
+                                          int64_t heads, int64_t kvHeads,
+                                          int64_t seq, int64_t headDim,
+                                          int64_t qClusters,
+                                          int64_t kvClusters) {
+  const int64_t bh = batch * heads, bhkv = batch * kvHeads, s = seq,
+                d = headDim, cq = qClusters, ckv = kvClusters;
+  // Permuted q, k, v, out; labels and permutations of q and k.
+  int64_t elem = cuda ? 2 : 4;
+  int64_t bytes = 2 * carved(bh * s * d, elem) + 2 * carved(bhkv * s * d, elem) +
+                  2 * carved(bh * s, 4) + 2 * carved(bhkv * s, 4);
+  if (!cuda) // cluster sizes, block offsets (q, kv), list offsets, lists
+    return bytes + carved(bh * cq, 8) + carved(bhkv * ckv, 8) +
+           carved(bh * cq + 1, 8) + carved(bhkv * ckv + 1, 8) +
+           carved(bh * cq + 1, 8) + carved(bh * cq * ckv, 4);
+  // CUDA: query clusters cut into blocks of <= 64 rows (slots), k-means sums
+  // over chunks of 256 tokens.
+  const int64_t slots = (s + 63) / 64 + cq, chunks = (s + 255) / 256;
+  return bytes + carved(bh * cq * d, 4) + carved(bhkv * ckv * d, 4) +
+         carved(bh * cq, 4) + carved(bhkv * ckv, 4) + carved(bh * cq, 4) +
+         carved(bhkv * ckv, 4) +
+         carved(std::max(bh * cq, bhkv * ckv) * chunks, 4) +
+         carved(bh * (cq + 1), 4) + carved(bh * slots + 1, 8) +
+         carved(bhkv * ckv + 1, 8) + carved(bh * slots + 1, 8) +
+         carved(bh * slots * ckv, 4);
+}
+
+int64_t SemanticAttentionOp::scratchBytes(bool cuda) {
+  auto q = AttentionOp::bhsdDims(getQuery().getType(), getQLayout());
+  auto k = AttentionOp::bhsdDims(getKey().getType(), getKvLayout());
+  return scratchBytes(cuda, q[0], q[1], k[1], q[2], q[3], getQClusters(),
+                      getKvClusters());
+}
+
+int64_t SemanticAttentionOp::kCentroidsOffset() {
+  auto q = AttentionOp::bhsdDims(getQuery().getType(), getQLayout());
+  return carved(q[0] * q[1] * int64_t(getQClusters()) * q[3], 4);
+}
+
+int64_t SemanticAttentionOp::stateBytes() {
+  auto k = AttentionOp::bhsdDims(getKey().getType(), getKvLayout());
+  return kCentroidsOffset() +
+         carved(k[0] * k[1] * int64_t(getKvClusters()) * k[3], 4);
+}
+
+int64_t RingAttentionOp::scratchBytes(int64_t elemBytes) {
+  auto q = AttentionOp::bhsdDims(getQuery().getType(), getQLayout());
+  auto k = AttentionOp::bhsdDims(getKey().getType(), getKvLayout());
+  auto up = [](int64_t x) { return (x + 255) / 256 * 256; };
+  // The layout of runtime/src/RingAttention.h: two (K, V) chunks, the
+  // partial output, two lse rows, the fp32 running output.
+  int64_t kv = k[0] * k[1] * k[2] * k[3] * elemBytes;
+  int64_t rows = q[0] * q[1] * q[2], out = rows * q[3];
+  return 2 * 2 * up(kv) + up(out * elemBytes) + 2 * up(rows * 4) +
+         up(out * 4);
+}
+
+LogicalResult RingAttentionOp::verify() {
+  for (Value v : {getQuery(), getKey(), getValue(), getResult()})
+    if (shapeOf(v).size() != 4)
+      return emitOpError("operands and result must have rank 4");
+  auto q = AttentionOp::bhsdDims(getQuery().getType(), getQLayout());
+  auto k = AttentionOp::bhsdDims(getKey().getType(), getKvLayout());
+  auto v = AttentionOp::bhsdDims(getValue().getType(), getKvLayout());
+  auto o = AttentionOp::bhsdDims(getResult().getType(), getOutLayout());
+  if (k != v || k[0] != q[0] || k[2] != q[2] || k[3] != q[3])
+    return emitOpError("key and value must be (batch, kv heads, seq, dim) "
+                       "with the query's batch, sequence chunk and head dim");
+  if (k[1] < 1 || q[1] % k[1] != 0)
+    return emitOpError("query heads ")
+           << q[1] << " must be a multiple of key/value heads " << k[1];
+  if (o != q)
+    return emitOpError("result must be (batch, heads, seq, dim) of the query");
+  if (int64_t(getGroupSize()) < 1 || int64_t(getGroupStride()) < 1)
+    return emitOpError("group_size and group_stride must be >= 1");
+  ArrayRef<int64_t> scratch = shapeOf(getScratch());
+  if (scratch.size() != 1 || scratch[0] < scratchBytes(2))
+    return emitOpError("scratch must be 1-D with at least ")
+           << scratchBytes(2) << " bytes, got " << shapeString(scratch);
+  if (auto offsets = getOffsets()) {
+    if (offsets->size() != 2)
+      return emitOpError("offsets must give both results' arena offsets");
+    for (int64_t offset : *offsets)
+      if (failed(verifyOffset(*this, uint64_t(offset))))
+        return failure();
+  }
+  return success();
+}
+
+LogicalResult SemanticAttentionOp::verify() {
+  for (Value v : {getQuery(), getKey(), getValue(), getResult()})
+    if (shapeOf(v).size() != 4)
+      return emitOpError("operands and result must have rank 4");
+  auto q = AttentionOp::bhsdDims(getQuery().getType(), getQLayout());
+  auto k = AttentionOp::bhsdDims(getKey().getType(), getKvLayout());
+  auto v = AttentionOp::bhsdDims(getValue().getType(), getKvLayout());
+  auto o = AttentionOp::bhsdDims(getResult().getType(), getOutLayout());
+  if (k != v || k[0] != q[0] || k[2] != q[2] || k[3] != q[3])
+    return emitOpError("is self-attention: key and value must be (batch, "
+                       "kv heads, seq, dim) with the query's batch, seq and "
+                       "head dim");
+  if (k[1] < 1 || q[1] % k[1] != 0)
+    return emitOpError("query heads ")
+           << q[1] << " must be a multiple of key/value heads " << k[1];
+  if (o != q)
+    return emitOpError("result must be (batch, heads, seq, dim) of the query");
+  for (auto [name, clusters] :
+       {std::pair("q_clusters", int64_t(getQClusters())),
+        std::pair("kv_clusters", int64_t(getKvClusters()))})
+    if (clusters < 1 || clusters > q[2])
+      return emitOpError() << name << " (" << clusters << ") must be in [1, "
+                           << q[2] << "] (the tokens)";
+  if (int64_t(getIterations()) < 1 || int64_t(getWarmIterations()) < 1)
+    return emitOpError("iterations and warm_iterations must be >= 1");
+  double topP = getTopP().convertToDouble(),
+         minKept = getMinKept().convertToDouble();
+  if (!(topP > 0.0 && topP <= 1.0))
+    return emitOpError("top_p must be in (0, 1], got ") << topP;
+  if (!(minKept >= 0.0 && minKept <= 1.0))
+    return emitOpError("min_kept must be in [0, 1], got ") << minKept;
+  ArrayRef<int64_t> scratch = shapeOf(getScratch());
+  int64_t least = std::min(scratchBytes(false), scratchBytes(true));
+  if (scratch.size() != 1 || scratch[0] < least)
+    return emitOpError("scratch must be 1-D with at least ")
+           << least << " bytes, got " << shapeString(scratch);
+  if (auto offsets = getOffsets()) {
+    if (offsets->size() != 2)
+      return emitOpError("offsets must give both results' arena offsets");
+    for (int64_t offset : *offsets)
+      if (failed(verifyOffset(*this, uint64_t(offset))))
+        return failure();
+  }
+  if (auto state = getStateOffset())
+    if (int64_t(*state) < 0 || int64_t(*state) % kArenaAlignment != 0)
+      return emitOpError("state_offset ")
+             << int64_t(*state) << " must be a non-negative multiple of "
+             << kArenaAlignment;
+  return success();
+}
+
 LogicalResult AttentionOp::verify() {
   for (Value v : {getQuery(), getKey(), getValue(), getResult()})
     if (shapeOf(v).size() != 4)
@@ -310,7 +458,16 @@ LogicalResult verifyCollectiveShape(Operation *op, int64_t group,
 }
 } // namespace
 
+/// A collective's group: stride >= 1.
+static LogicalResult verifyGroupStride(Operation *op, uint64_t stride) {
+  if (static_cast<int64_t>(stride) < 1)
+    return op->emitOpError("group_stride must be >= 1");
+  return success();
+}
+
 LogicalResult AllToAllOp::verify() {
+  if (failed(verifyGroupStride(*this, getGroupStride())))
+    return failure();
   if (failed(verifyCollectiveShape(*this, getGroupSize(),
                                    static_cast<int64_t>(getScatterAxis()),
                                    static_cast<int64_t>(getGatherAxis()))))
@@ -319,6 +476,8 @@ LogicalResult AllToAllOp::verify() {
 }
 
 LogicalResult AllGatherOp::verify() {
+  if (failed(verifyGroupStride(*this, getGroupStride())))
+    return failure();
   int64_t axis = static_cast<int64_t>(getAxis());
   int64_t rank = shapeOf(getInput()).size();
   if (axis < 0 || axis >= rank)
@@ -335,6 +494,8 @@ LogicalResult AllGatherOp::verify() {
 }
 
 LogicalResult ShardOp::verify() {
+  if (failed(verifyGroupStride(*this, getGroupStride())))
+    return failure();
   int64_t axis = static_cast<int64_t>(getAxis());
   int64_t rank = shapeOf(getInput()).size();
   if (axis < 0 || axis >= rank)

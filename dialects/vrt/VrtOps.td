@@ -197,14 +197,74 @@ def Vrt_VsaSelectOp : Vrt_Op<"vsa_select", [Pure]> {
   let hasVerifier = 1;
 }
 
+// Not Pure: every call updates the attention's persistent centroid state.
+def Vrt_SemanticAttentionOp : Vrt_Op<"semantic_attention"> {
+  let summary = "semantic-aware permutation attention (Sparse VideoGen2)";
+  let description = [{
+    Self-attention (runtime kernel vsart_*_semantic_attention): per (batch,
+    head), k-means clusters q into `q_clusters` and k into `kv_clusters`
+    clusters (`iterations` on a video's first forward, `warm_iterations`
+    from the previous forward's centroids), each query cluster keeps the key
+    clusters of highest size-weighted centroid attention up to cumulative
+    probability `top_p` (the session's `--attn top_p` overrides it; at least
+    the `min_kept` fraction), and attends to their tokens. Operands and
+    result are read through their layouts like `vrt.attention`'s; v has q's
+    head dim. Results: the attention output and `scratch`, an i8 buffer the
+    kernel uses during the call (at least what the target's kernel asks for:
+    `scratchBytes`; vrt-lower sizes it for both targets, vrt-plan-memory
+    trims it to its target's). `offsets` are both results' arena offsets;
+    `state_offset` is the byte offset of this attention's centroids in the
+    model's persistent state (q's, then k's 256 bytes further rounded up,
+    fp32), set by vrt-plan-memory.
+    ```mlir
+    %o, %scratch = vrt.semantic_attention %q, %k, %v clusters(8, 8) {iterations = 50 : i64, min_kept = 1.000000e-01 : f64, scale = 2.500000e-01 : f64, top_p = 0.9 : f64, warm_iterations = 2 : i64} : (tensor<1x2x48x16xf32>, tensor<1x2x48x16xf32>, tensor<1x2x48x16xf32>) -> (tensor<1x2x48x16xf32>, tensor<59648xi8>)
+    ```
+  }];
+  let arguments = (ins Vrt_FloatTensor:$query, Vrt_FloatTensor:$key,
+                       Vrt_FloatTensor:$value, F64Attr:$scale,
+                       I64Attr:$q_clusters, I64Attr:$kv_clusters,
+                       I64Attr:$iterations, I64Attr:$warm_iterations,
+                       F64Attr:$top_p, F64Attr:$min_kept,
+                       DefaultValuedAttr<Vrt_Layout,
+                         "::vsa::vrt::Layout::bhsd">:$q_layout,
+                       DefaultValuedAttr<Vrt_Layout,
+                         "::vsa::vrt::Layout::bhsd">:$kv_layout,
+                       DefaultValuedAttr<Vrt_Layout,
+                         "::vsa::vrt::Layout::bhsd">:$out_layout,
+                       OptionalAttr<DenseI64ArrayAttr>:$offsets,
+                       OptionalAttr<I64Attr>:$state_offset);
+  let results = (outs Vrt_FloatTensor:$result, TensorOf<[I8]>:$scratch);
+  let assemblyFormat = "$query `,` $key `,` $value `clusters` `(` $q_clusters "
+                       "`,` $kv_clusters `)` attr-dict `:` "
+                       "functional-type(operands, results)";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Scratch bytes the CPU (fp32) or CUDA (bf16) kernel needs for these
+    /// sizes: the Scratch layouts of runtime/kernels/{cpu,cuda}/
+    /// SemanticAttention.* (the kernels check what they get at run time).
+    static int64_t scratchBytes(bool cuda, int64_t batch, int64_t heads,
+                                int64_t kvHeads, int64_t seq, int64_t headDim,
+                                int64_t qClusters, int64_t kvClusters);
+    /// scratchBytes for this op's operands.
+    int64_t scratchBytes(bool cuda);
+    /// Bytes of persistent state: q's centroids (B, Hq, q_clusters, D) then
+    /// k's (B, Hkv, kv_clusters, D), fp32, each rounded up to 256 bytes.
+    int64_t stateBytes();
+    /// Offset of k's centroids from q's in the state.
+    int64_t kCentroidsOffset();
+  }];
+}
+
 def Vrt_AllToAllOp : Vrt_Op<"all_to_all", [Pure]> {
   let summary = "Ulysses all-to-all over a group of ranks";
   let description = [{
     Splits `scatter_axis` into `group_size` chunks, sends chunk r to rank r
-    and concatenates what arrives along `gather_axis`.
+    and concatenates what arrives along `gather_axis`. The group is the
+    ranks {c0 + i·group_stride} of the world (vsart_comm_group_t).
   }];
   let arguments = (ins Vrt_Tensor:$input, I64Attr:$scatter_axis,
                        I64Attr:$gather_axis, I64Attr:$group_size,
+                       DefaultValuedAttr<I64Attr, "1">:$group_stride,
                        OptionalAttr<I64Attr>:$offset);
   let results = (outs Vrt_Tensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
@@ -214,6 +274,7 @@ def Vrt_AllToAllOp : Vrt_Op<"all_to_all", [Pure]> {
 def Vrt_AllGatherOp : Vrt_Op<"all_gather", [Pure]> {
   let summary = "gather every rank's tensor along `axis`";
   let arguments = (ins Vrt_Tensor:$input, I64Attr:$axis, I64Attr:$group_size,
+                       DefaultValuedAttr<I64Attr, "1">:$group_stride,
                        OptionalAttr<I64Attr>:$offset);
   let results = (outs Vrt_Tensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
@@ -231,10 +292,50 @@ def Vrt_ShardOp : Vrt_Op<"shard", [Pure]> {
     ```
   }];
   let arguments = (ins Vrt_Tensor:$input, I64Attr:$axis, I64Attr:$group_size,
+                       DefaultValuedAttr<I64Attr, "1">:$group_stride,
                        OptionalAttr<I64Attr>:$offset);
   let results = (outs Vrt_Tensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
+}
+
+def Vrt_RingAttentionOp : Vrt_Op<"ring_attention"> {
+  let summary = "ring attention over a group of ranks (runtime kernel)";
+  let description = [{
+    `dit.ring_attention` on the runtime: q, k, v hold this rank's chunk of
+    the sequence, read through their layouts like `vrt.attention`'s; the
+    K/V chunks go around the `group_size` ranks of the group ({c0 +
+    i·group_stride}) with send/recv and partial outputs merge by
+    log-sum-exp (vsart_{cpu,cuda}_ring_attention). Results: the output and
+    `scratch`, the kernel's i8 buffer for two K/V chunks, the partial and
+    running outputs and their log-sum-exps (`scratchBytes`; vrt-lower sizes
+    it for fp32, vrt-plan-memory trims it to its target's). `offsets` are
+    both results' arena offsets.
+    ```mlir
+    %o, %scratch = vrt.ring_attention %q, %k, %v group 2 {scale = 2.500000e-01 : f64} : (tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32>) -> (tensor<1x2x24x16xf32>, tensor<20480xi8>)
+    ```
+  }];
+  let arguments = (ins Vrt_FloatTensor:$query, Vrt_FloatTensor:$key,
+                       Vrt_FloatTensor:$value, F64Attr:$scale,
+                       I64Attr:$group_size,
+                       DefaultValuedAttr<I64Attr, "1">:$group_stride,
+                       DefaultValuedAttr<Vrt_Layout,
+                         "::vsa::vrt::Layout::bhsd">:$q_layout,
+                       DefaultValuedAttr<Vrt_Layout,
+                         "::vsa::vrt::Layout::bhsd">:$kv_layout,
+                       DefaultValuedAttr<Vrt_Layout,
+                         "::vsa::vrt::Layout::bhsd">:$out_layout,
+                       OptionalAttr<DenseI64ArrayAttr>:$offsets);
+  let results = (outs Vrt_FloatTensor:$result, TensorOf<[I8]>:$scratch);
+  let assemblyFormat = "$query `,` $key `,` $value `group` $group_size "
+                       "attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Scratch bytes of vsart_ring_attention_scratch_bytes (runtime
+    /// src/RingAttention.h) for elements of `elemBytes` (4 on the CPU, 2
+    /// on CUDA).
+    int64_t scratchBytes(int64_t elemBytes);
+  }];
 }
 
 #endif // VSA_VRT_OPS

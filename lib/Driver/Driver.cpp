@@ -10,6 +10,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
 
 using namespace mlir;
 using namespace vsa;
@@ -50,12 +51,15 @@ std::string vsa::parseSparseOption(StringRef text, std::string &out) {
     key = key.trim();
     value = value.trim();
     static const char *const known[] = {
-        "window", "sink",     "keyframe-interval", "keyframe-offset", "rotate",
-        "horizon", "tile",    "sparsity",          "gate"};
+        "window",     "sink",        "keyframe-interval", "keyframe-offset",
+        "rotate",     "horizon",     "tile",              "sparsity",
+        "gate",       "q-clusters",  "kv-clusters",       "iterations",
+        "warm-iterations", "top-p",  "min-kept"};
     if (!llvm::is_contained(known, key))
       return "--sparse: unknown key '" + key.str() +
              "' (window, sink, keyframe-interval, keyframe-offset, rotate, "
-             "horizon, tile, sparsity, gate)";
+             "horizon, tile, sparsity, gate, q-clusters, kv-clusters, "
+             "iterations, warm-iterations, top-p, min-kept)";
     if (value.empty() || !llvm::all_of(value, [](char c) {
           return llvm::isAlnum(c) || c == '-' || c == '.';
         }))
@@ -67,16 +71,31 @@ std::string vsa::parseSparseOption(StringRef text, std::string &out) {
 }
 
 std::string vsa::parseContextParallelOption(StringRef text, std::string &out) {
-  auto [kind, degree] = text.split(':');
-  if (kind.trim() != "ulysses")
-    return "--cp expects ulysses:N (ring, hybrid and cfg parallelism are not "
-           "supported yet), got '" +
-           text.str() + "'";
-  int64_t n;
-  if (degree.trim().getAsInteger(10, n) || n < 1)
-    return "--cp=ulysses:N needs a number of ranks N >= 1, got '" +
-           degree.str() + "'";
-  out = "ulysses=" + std::to_string(n);
+  const std::string usage =
+      "--cp expects ulysses:N[,ring:M][,cfg:C] (C x N x M ranks; any may be "
+      "left out), "
+      "got '" + text.str() + "'";
+  llvm::StringMap<int64_t> degrees;
+  SmallVector<StringRef> parts;
+  text.split(parts, ',');
+  for (StringRef part : parts) {
+    auto [kind, degree] = part.split(':');
+    kind = kind.trim();
+    if (kind != "ulysses" && kind != "ring" && kind != "cfg")
+      return usage;
+    if (degrees.count(kind))
+      return "--cp: '" + kind.str() + "' given twice in '" + text.str() + "'";
+    int64_t n;
+    if (degree.trim().getAsInteger(10, n) || n < 1)
+      return "--cp=" + kind.str() + ":N needs a number of ranks N >= 1, got '" +
+             degree.str() + "'";
+    degrees[kind] = n;
+  }
+  auto degreeOf = [&](StringRef kind) {
+    return std::to_string(degrees.count(kind) ? degrees.lookup(kind) : 1);
+  };
+  out = "ulysses=" + degreeOf("ulysses") + " ring=" + degreeOf("ring") +
+        " cfg=" + degreeOf("cfg");
   return "";
 }
 

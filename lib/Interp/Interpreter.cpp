@@ -19,6 +19,7 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -523,6 +524,96 @@ selectVsaBlocks(const BlockLists &lists, ArrayRef<int64_t> blockOf,
   return kept;
 }
 
+namespace {
+
+/// k-means of one (batch, head) slice x (seq x dim) as a video's first call
+/// of semantic attention runs it: cluster c starts at token floor(c * seq /
+/// clusters); each iteration assigns every token to the nearest centroid
+/// (|c|^2 - 2 x.c, the lower cluster on ties) and moves each centroid to
+/// its tokens' mean (an empty cluster keeps its centroid). Returns the
+/// labels of the last assignment; `centroids` and `counts` follow it.
+std::vector<int64_t> semanticKmeans(const double *x, int64_t seq, int64_t dim,
+                                    int64_t clusters, int64_t iterations,
+                                    std::vector<double> &centroids,
+                                    std::vector<int64_t> &counts) {
+  centroids.assign(clusters * dim, 0.0);
+  for (int64_t c = 0; c < clusters; ++c)
+    std::copy(x + c * seq / clusters * dim, x + (c * seq / clusters + 1) * dim,
+              centroids.begin() + c * dim);
+  std::vector<int64_t> labels(seq, 0);
+  for (int64_t it = 0; it < iterations; ++it) {
+    for (int64_t t = 0; t < seq; ++t) {
+      double best = kInf;
+      for (int64_t c = 0; c < clusters; ++c) {
+        double norm = 0, dot = 0;
+        for (int64_t d = 0; d < dim; ++d) {
+          norm += centroids[c * dim + d] * centroids[c * dim + d];
+          dot += x[t * dim + d] * centroids[c * dim + d];
+        }
+        if (norm - 2 * dot < best) {
+          best = norm - 2 * dot;
+          labels[t] = c;
+        }
+      }
+    }
+    std::vector<double> sums(clusters * dim, 0.0);
+    counts.assign(clusters, 0);
+    for (int64_t t = 0; t < seq; ++t) {
+      ++counts[labels[t]];
+      for (int64_t d = 0; d < dim; ++d)
+        sums[labels[t] * dim + d] += x[t * dim + d];
+    }
+    for (int64_t c = 0; c < clusters; ++c)
+      if (counts[c])
+        for (int64_t d = 0; d < dim; ++d)
+          centroids[c * dim + d] = sums[c * dim + d] / double(counts[c]);
+  }
+  return labels;
+}
+
+/// Semantic attention's choice: kept[i][j] when query cluster i keeps key
+/// cluster j. Key clusters rank by p_j = n_j exp(scale qc_i . kc_j) / sum
+/// (descending, the lower index on ties) and are kept while the p of those
+/// ranked higher sums to <= top_p, the first max(1, ceil(min_kept * n))
+/// always; top_p >= 1 keeps all.
+std::vector<std::vector<bool>>
+selectSemanticClusters(ArrayRef<double> qc, ArrayRef<double> kc,
+                       ArrayRef<int64_t> kCounts, int64_t dim, double scale,
+                       double topP, double minKept) {
+  const int64_t nq = qc.size() / dim, nk = kc.size() / dim;
+  int64_t least = int64_t(std::ceil(minKept * double(nk) - 1e-4));
+  least = std::min(nk, std::max<int64_t>(1, least));
+  std::vector<std::vector<bool>> kept(nq, std::vector<bool>(nk, false));
+  std::vector<double> p(nk);
+  std::vector<int64_t> order(nk);
+  for (int64_t i = 0; i < nq; ++i) {
+    double top = -kInf, sum = 0;
+    for (int64_t j = 0; j < nk; ++j) {
+      double dot = 0;
+      for (int64_t d = 0; d < dim; ++d)
+        dot += qc[i * dim + d] * kc[j * dim + d];
+      p[j] = scale * dot;
+      top = std::max(top, p[j]);
+    }
+    for (int64_t j = 0; j < nk; ++j)
+      sum += (p[j] = double(kCounts[j]) * std::exp(p[j] - top));
+    for (int64_t j = 0; j < nk; ++j) {
+      p[j] /= sum;
+      order[j] = j;
+    }
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int64_t a, int64_t b) { return p[a] > p[b]; });
+    double before = 0;
+    for (int64_t r = 0; r < nk; ++r) {
+      kept[i][order[r]] = topP >= 1.0 || r < least || before <= topP;
+      before += p[order[r]];
+    }
+  }
+  return kept;
+}
+
+} // namespace
+
 LogicalResult Evaluator::evalAttention(dit::AttentionOp op) {
   const Tensor &q = get(op.getQuery()), &k = get(op.getKey()),
                &v = get(op.getValue());
@@ -541,7 +632,12 @@ LogicalResult Evaluator::evalAttention(dit::AttentionOp op) {
   std::vector<std::vector<bool>> kept;
   BlockLists lists;
   dit::SparsityAttr sparsity = op.getSparsityAttr();
-  if (sparsity) {
+  // Semantic attention: query token i keeps key token j when i's cluster
+  // keeps j's (clusters and choice per (batch, head), a cold first call).
+  bool semantic = sparsity && sparsity.getPattern() == "semantic";
+  std::vector<int64_t> qLabels, kLabels;
+  std::vector<std::vector<bool>> keptClusters;
+  if (sparsity && !semantic) {
     lists = computeBlockLists(sparsity, *op.getGeometry());
     kept.assign(lists.numBlocks(), std::vector<bool>(lists.numBlocks(), false));
     for (int64_t b = 0; b + 1 < int64_t(lists.listOffsets.size()); ++b) {
@@ -568,6 +664,20 @@ LogicalResult Evaluator::evalAttention(dit::AttentionOp op) {
         kept = selectVsaBlocks(lists, blockOf,
                                q.data.data() + (b * Hq + h) * Sq * D, kp, D,
                                scale, sparsity.getFloat("sparsity"));
+      if (semantic) {
+        std::vector<double> qc, kc;
+        std::vector<int64_t> qCounts, kCounts;
+        int64_t first = sparsity.getInt("iterations");
+        qLabels = semanticKmeans(q.data.data() + (b * Hq + h) * Sq * D, Sq, D,
+                                 sparsity.getInt("q_clusters"), first, qc,
+                                 qCounts);
+        kLabels = semanticKmeans(kp, Skv, D, sparsity.getInt("kv_clusters"),
+                                 first, kc, kCounts);
+        // The kernels take top_p and min_kept as floats.
+        keptClusters = selectSemanticClusters(
+            qc, kc, kCounts, D, scale, double(float(sparsity.getFloat("top_p"))),
+            double(float(sparsity.getFloat("min_kept"))));
+      }
       for (int64_t i = 0; i < Sq; ++i) {
         const double *qp = q.data.data() + ((b * Hq + h) * Sq + i) * D;
         double mx = -kInf;
@@ -586,6 +696,8 @@ LogicalResult Evaluator::evalAttention(dit::AttentionOp op) {
           if (causal && j > i)
             acc = -kInf;
           if (!kept.empty() && !kept[blockOf[i]][blockOf[j]])
+            acc = -kInf;
+          if (semantic && !keptClusters[qLabels[i]][kLabels[j]])
             acc = -kInf;
           s[j] = acc;
           mx = std::max(mx, acc);
@@ -976,7 +1088,8 @@ LogicalResult Evaluator::eval(Operation *op) {
       .Case<ScatterNdOp>([&](ScatterNdOp s) { return evalScatterNd(s); })
       .Case<ScatterElementsOp>(
           [&](ScatterElementsOp s) { return evalScatterElements(s); })
-      .Case<ShardOp, AllToAllOp, AllGatherOp>([&](Operation *o) {
+      .Case<ShardOp, AllToAllOp, AllGatherOp, RingAttentionOp>(
+          [&](Operation *o) {
         return o->emitError("interpreter: '")
                << o->getName()
                << "' needs several ranks; the interpreter runs one (compile "

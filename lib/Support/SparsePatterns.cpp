@@ -123,6 +123,8 @@ int64_t vsa::numRotations(dit::SparsityAttr sparsity) {
 BlockLists vsa::computeBlockLists(dit::SparsityAttr sparsity,
                                   dit::VideoGeometryAttr geometry,
                                   int64_t step) {
+  if (sparsity.getPattern() == "semantic")
+    return {}; // clusters, their order and lists are all chosen at run time
   if (sparsity.getPattern() == "sliding-tile")
     return slidingTileLists(sparsity, geometry);
   if (sparsity.getPattern() == "vsa") {

@@ -141,11 +141,26 @@ public:
             }
           return failure();
         })
+        .Case([&](dit::ConvOp c) -> LogicalResult {
+          // Batch entries are convolved alike; tokens are mixed.
+          if (!batchMode || axis != 0 ||
+              (known != c.getInput() && known != c.getResult()))
+            return failure();
+          out.push_back({c.getInput(), 0, kind});
+          out.push_back({c.getResult(), 0, kind});
+          return success();
+        })
         .Case([&](dit::AttentionOp a) -> LogicalResult {
+          if (batchMode)
+            return batchWise(a, axis, out);
           // Queries and output in one order; keys and values in one order
           // (softmax over keys does not depend on their order). Sparse
           // patterns index positions: only tile patterns being hoisted.
-          if (axis != 2 || a.getMask() || a.getIsCausal() ||
+          // A key mask that broadcasts over the queries stays valid for a
+          // seeded attention (its keys keep their order as a whole).
+          if (axis != 2 || (a.getMask() && !(hoisted.contains(a) &&
+                                              isKeyMask(a.getMask()))) ||
+              a.getIsCausal() ||
               (a.getSparsity() && !hoisted.contains(a)) ||
               (hoisted.contains(a) && kind != kFullSequence))
             return failure();
@@ -166,8 +181,39 @@ public:
   }
 
   llvm::SmallPtrSet<Operation *, 8> hoisted;
+  /// A mask broadcast over the query axis ((..., 1, Skv) or a vector).
+  static bool isKeyMask(Value mask) {
+    ArrayRef<int64_t> m = shapeOf(mask);
+    return m.size() < 2 || m[m.size() - 2] == 1;
+  }
+
+  /// The axis followed is the batch (`video` = its size): every attention
+  /// is batch-wise along axis 0 of all its operands.
+  bool batchMode = false;
 
 private:
+  /// Attention along the batch: q, k, v, result (and a mask that varies
+  /// along it) share axis 0.
+  LogicalResult batchWise(dit::AttentionOp a, int64_t axis,
+                          SmallVectorImpl<TokenLink> &out) {
+    if (axis != 0)
+      return failure();
+    for (Value v : {a.getQuery(), a.getKey(), a.getValue(), a.getResult()}) {
+      if (shapeOf(v)[0] != tokens)
+        return failure();
+      out.push_back({v, 0, kind});
+    }
+    if (Value m = a.getMask()) {
+      ArrayRef<int64_t> ms = shapeOf(m);
+      int64_t at = int64_t(ms.size()) - 4; // broadcasts to (B, H, Sq, Skv)
+      if (at >= 0 && ms[at] == tokens)
+        out.push_back({m, at, kind});
+      else if (at >= 0 && ms[at] != 1)
+        return failure();
+    }
+    return success();
+  }
+
   /// Whether the full sequence differs from the video tokens alone.
   bool hasText() const {
     return (prefix || suffix) && prefix != video && suffix != video;
@@ -275,6 +321,10 @@ bool exitsReenter(const TokenStream &s) {
 
 } // namespace
 
+namespace {
+FailureOr<TokenStream> grow(TokenRules &rules, ArrayRef<TokenLink> seeds);
+} // namespace
+
 FailureOr<TokenStream> vsa::growTokenStream(ArrayRef<TokenLink> seeds,
                                             ArrayRef<Operation *> attentions,
                                             int64_t video, int64_t prefix,
@@ -282,6 +332,22 @@ FailureOr<TokenStream> vsa::growTokenStream(ArrayRef<TokenLink> seeds,
   TokenRules rules(video, prefix, suffix);
   for (Operation *a : attentions)
     rules.hoisted.insert(a);
+  return grow(rules, seeds);
+}
+
+FailureOr<TokenStream> vsa::growBatchStream(ArrayRef<Operation *> attentions,
+                                            int64_t batch) {
+  TokenRules rules(batch, 0, 0);
+  rules.batchMode = true;
+  SmallVector<TokenLink> seeds;
+  for (Operation *a : attentions)
+    for (Value v : a->getOperands().take_front(3))
+      seeds.push_back({v, 0, kFullSequence});
+  return grow(rules, seeds);
+}
+
+namespace {
+FailureOr<TokenStream> grow(TokenRules &rules, ArrayRef<TokenLink> seeds) {
   TokenStream s;
   SmallVector<Value> work;
   bool conflict = false;
@@ -330,3 +396,4 @@ FailureOr<TokenStream> vsa::growTokenStream(ArrayRef<TokenLink> seeds,
     return failure();
   return s;
 }
+} // namespace

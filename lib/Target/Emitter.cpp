@@ -21,6 +21,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <type_traits>
 
 using namespace mlir;
 using namespace vsa;
@@ -77,7 +78,13 @@ private:
   LogicalResult emitOp(Operation *op);
   LogicalResult emitGemm(vrt::GemmOp op);
   void emitAttention(vrt::AttentionOp op);
-  void emitAttentionArgs(vrt::AttentionOp op);
+  /// `vsart_attention_args_t a` of a vrt.attention or
+  /// vrt.semantic_attention.
+  template <typename AttentionLike> void emitAttentionArgs(AttentionLike op);
+  /// vrt.semantic_attention: the semantic kernel, or dense attention when
+  /// the run context asks for it.
+  void emitSemanticAttention(vrt::SemanticAttentionOp op);
+  void emitRingAttention(vrt::RingAttentionOp op);
   void emitBlockSparseCall(vrt::AttentionOp op);
   void emitVsaSelect(vrt::VsaSelectOp op);
   /// `if (...) {` opening the sparse path of block-sparse attention
@@ -111,19 +118,28 @@ private:
   DenseMap<Operation *, std::string> kernelFunction;
   unsigned numDumps = 0;
   SmallVector<Value> weights;
-  /// Program-order number of each block-sparse attention (--attn
-  /// dense_layers counts them).
+  /// Program-order number of each sparse attention, block-sparse or
+  /// semantic (--attn dense_layers counts them).
   DenseMap<Operation *, int64_t> sparseIndex;
-  /// The group size of the program's collectives (0: none); the model's
+  /// Program-order number of each semantic attention: its warm flag in the
+  /// persistent state (vrt-plan-memory lays them out the same way).
+  DenseMap<Operation *, int64_t> semanticIndex;
+  /// The world size of the program's collectives (0: none); the model's
   /// num_ranks.
   int64_t numRanks = 0;
+  /// The model's groups, (size, stride), and each collective's index in it.
+  SmallVector<std::pair<int64_t, int64_t>> groups;
+  DenseMap<Operation *, int64_t> groupIndex;
+  LogicalResult collectGroups();
+  uint64_t stateBytes();
 };
 
 /// Whether a runtime library call (GEMM, attention, norm, softmax) or a
 /// collective reads `v` or a view of it: those take bf16 on CUDA.
 bool readByLibraryCall(Value v) {
   for (Operation *user : v.getUsers()) {
-    if (isa<vrt::GemmOp, vrt::AttentionOp, vrt::NormOp, vrt::SoftmaxOp,
+    if (isa<vrt::GemmOp, vrt::AttentionOp, vrt::SemanticAttentionOp,
+            vrt::RingAttentionOp, vrt::NormOp, vrt::SoftmaxOp,
             vrt::AllToAllOp, vrt::AllGatherOp, vrt::ShardOp>(user))
       return true;
     if (auto view = dyn_cast<vrt::ViewOp>(user);
@@ -272,7 +288,8 @@ std::array<int64_t, 3> attentionStrides(Value v, vrt::Layout layout) {
   return {s[1] * planeStride, planeStride, rowStride};
 }
 
-void ModelEmitter::emitAttentionArgs(vrt::AttentionOp op) {
+template <typename AttentionLike>
+void ModelEmitter::emitAttentionArgs(AttentionLike op) {
   auto q = vrt::AttentionOp::bhsdDims(op.getQuery().getType(), op.getQLayout());
   auto k = vrt::AttentionOp::bhsdDims(op.getKey().getType(), op.getKvLayout());
   auto strides = [&](Value v, vrt::Layout l) {
@@ -296,11 +313,14 @@ void ModelEmitter::emitAttentionArgs(vrt::AttentionOp op) {
   set("out_strides", op.getResult(), op.getOutLayout());
   os << "    a.scale = " << floatLiteral(op.getScale().convertToDouble())
      << ";\n";
-  if (Value mask = op.getMask()) {
-    ArrayRef<int64_t> m = shapeOf(mask);
-    os << llvm::formatv("    a.mask = {0}; a.mask_dims[0] = {1}; a.mask_dims[1] "
-                        "= {2}; a.mask_dims[2] = {3}; a.mask_dims[3] = {4};\n",
-                        ptr(mask), m[0], m[1], m[2], m[3]);
+  if constexpr (std::is_same_v<AttentionLike, vrt::AttentionOp>) {
+    if (Value mask = op.getMask()) {
+      ArrayRef<int64_t> m = shapeOf(mask);
+      os << llvm::formatv(
+          "    a.mask = {0}; a.mask_dims[0] = {1}; a.mask_dims[1] = {2}; "
+          "a.mask_dims[2] = {3}; a.mask_dims[3] = {4};\n",
+          ptr(mask), m[0], m[1], m[2], m[3]);
+    }
   }
 }
 
@@ -413,6 +433,60 @@ void ModelEmitter::emitVsaSelect(vrt::VsaSelectOp op) {
   os << "  }\n";
 }
 
+void ModelEmitter::emitRingAttention(vrt::RingAttentionOp op) {
+  os << "  {\n";
+  emitAttentionArgs(op);
+  os << llvm::formatv("    VSA_CHECK(vsart_{0}_ring_attention(ctx && ctx->groups "
+                      "? ctx->groups[{1}] : nullptr, {2}, &a, {3}, {4}{5}));\n",
+                      cuda ? "cuda" : "cpu", groupIndex.lookup(op),
+                      op.getGroupSize(), ptr(op.getScratch()),
+                      shapeOf(op.getScratch())[0], cuda ? ", stream" : "");
+  os << "  }\n";
+}
+
+void ModelEmitter::emitSemanticAttention(vrt::SemanticAttentionOp op) {
+  int64_t flag = semanticIndex.lookup(op);
+  int64_t scratch = shapeOf(op.getScratch())[0];
+  os << "  {\n";
+  emitAttentionArgs(op);
+  os << "    " << sparsePathGuard(op) << "\n";
+  os << "      char *state = ctx ? static_cast<char *>(ctx->state) : nullptr;\n"
+        "      vsart_semantic_state_t st = {};\n";
+  os << llvm::formatv("      if (state) {{ st.q_centroids = (float *)(state + "
+                      "{0}); st.k_centroids = (float *)(state + {1}); }\n",
+                      op.getStateOffset().value_or(0),
+                      op.getStateOffset().value_or(0) + op.kCentroidsOffset());
+  os << llvm::formatv("      st.initialized = semantic_warm[{0}];\n", flag);
+  os << "      vsart_semantic_args_t s = {};\n      s.attn = a;\n";
+  os << llvm::formatv(
+      "      s.num_q_clusters = {0}; s.num_kv_clusters = {1};\n"
+      "      s.iterations_first = {2}; s.iterations_warm = {3};\n"
+      "      s.top_p = ctx && ctx->attention.top_p >= 0 ? "
+      "float(ctx->attention.top_p) : {4};\n"
+      "      s.min_kept_fraction = {5};\n"
+      "      s.state = &st;\n"
+      "      s.scratch = {6}; s.scratch_bytes = {7};\n",
+      op.getQClusters(), op.getKvClusters(), op.getIterations(),
+      op.getWarmIterations(), floatLiteral(op.getTopP().convertToDouble()),
+      floatLiteral(op.getMinKept().convertToDouble()), ptr(op.getScratch()),
+      scratch);
+  os << (cuda ? "      VSA_CHECK(vsart_cuda_semantic_attention(&s, stream));\n"
+              : "      VSA_CHECK(vsart_cpu_semantic_attention(&s));\n");
+  // The flag persists with the centroids: later forwards of this video start
+  // warm, also after forwards that ran this attention dense.
+  os << llvm::formatv(
+      "      if (!semantic_warm[{0}]) {{\n"
+      "        static const int32_t warm = 1;\n"
+      "        VSA_CHECK(({1})->upload(state + {2}, &warm, sizeof warm, "
+      "stream));\n"
+      "        semantic_warm[{0}] = 1;\n      }\n",
+      flag, deviceOps(), 4 * flag);
+  os << "    } else {\n      "
+     << (cuda ? "VSA_CHECK(vsart_cuda_attention(&a, stream));"
+              : "VSA_CHECK(vsart_cpu_attention_strided(&a));")
+     << "\n    }\n  }\n";
+}
+
 void ModelEmitter::emitNorm(vrt::NormOp op) {
   ArrayRef<int64_t> s = shapeOf(op.getInput());
   int64_t dim = s.back(), rows = dit::numElements(s) / std::max<int64_t>(dim, 1);
@@ -467,6 +541,28 @@ int64_t storageBytes(Storage s) {
   return 1;
 }
 
+/// (group_size, group_stride) of a collective, or (0, 0) for other ops.
+std::pair<int64_t, int64_t> collectiveGroup(Operation *op) {
+  return llvm::TypeSwitch<Operation *, std::pair<int64_t, int64_t>>(op)
+      .Case([](vrt::AllToAllOp a) {
+        return std::pair<int64_t, int64_t>(a.getGroupSize(),
+                                           a.getGroupStride());
+      })
+      .Case([](vrt::AllGatherOp g) {
+        return std::pair<int64_t, int64_t>(g.getGroupSize(),
+                                           g.getGroupStride());
+      })
+      .Case([](vrt::ShardOp s) {
+        return std::pair<int64_t, int64_t>(s.getGroupSize(),
+                                           s.getGroupStride());
+      })
+      .Case([](vrt::RingAttentionOp r) {
+        return std::pair<int64_t, int64_t>(r.getGroupSize(),
+                                           r.getGroupStride());
+      })
+      .Default([](Operation *) { return std::pair<int64_t, int64_t>(0, 0); });
+}
+
 LogicalResult ModelEmitter::emitCollective(Operation *op) {
   Value in = op->getOperand(0), out = op->getResult(0);
   // The collective moves bytes: its operand must already be stored like
@@ -482,13 +578,12 @@ LogicalResult ModelEmitter::emitCollective(Operation *op) {
   if (dims.empty())
     os << "0";
   os << "};\n";
-  uint64_t group = llvm::TypeSwitch<Operation *, uint64_t>(op)
-                       .Case([](vrt::AllToAllOp a) { return a.getGroupSize(); })
-                       .Case([](vrt::AllGatherOp g) { return g.getGroupSize(); })
-                       .Case([](vrt::ShardOp s) { return s.getGroupSize(); });
+  int64_t group = collectiveGroup(op).first;
   std::string common =
-      llvm::formatv("ctx ? ctx->comm : nullptr, {0}, {1}, {2}, {3}, dims",
-                    group, ptr(in), ptr(out), dims.size())
+      llvm::formatv("ctx && ctx->groups ? ctx->groups[{4}] : nullptr, {0}, "
+                    "{1}, {2}, {3}, dims",
+                    group, ptr(in), ptr(out), dims.size(),
+                    groupIndex.lookup(op))
           .str();
   std::string tail =
       llvm::formatv("{0}, nullptr{1}", storageBytes(storageOf(out)),
@@ -519,6 +614,29 @@ LogicalResult ModelEmitter::emitOp(Operation *op) {
       .Case([&](vrt::GemmOp g) { return emitGemm(g); })
       .Case([&](vrt::AttentionOp a) {
         emitAttention(a);
+        return success();
+      })
+      .Case([&](vrt::RingAttentionOp r) -> LogicalResult {
+        int64_t need = r.scratchBytes(cuda ? 2 : 4);
+        if (shapeOf(r.getScratch())[0] < need)
+          return r.emitOpError("scratch of ")
+                 << shapeOf(r.getScratch())[0] << " bytes, the "
+                 << (cuda ? "cuda" : "cpu") << " kernel needs " << need
+                 << ": plan memory for this target";
+        emitRingAttention(r);
+        return success();
+      })
+      .Case([&](vrt::SemanticAttentionOp a) -> LogicalResult {
+        int64_t need = a.scratchBytes(cuda);
+        if (shapeOf(a.getScratch())[0] < need)
+          return a.emitOpError("scratch of ")
+                 << shapeOf(a.getScratch())[0] << " bytes, the "
+                 << (cuda ? "cuda" : "cpu") << " kernel needs " << need
+                 << ": plan memory for this target";
+        if (!a.getStateOffset())
+          return a.emitOpError("has no state_offset: run vrt-plan-memory "
+                               "first");
+        emitSemanticAttention(a);
         return success();
       })
       .Case([&](vrt::VsaSelectOp v) -> LogicalResult {
@@ -576,6 +694,16 @@ LogicalResult ModelEmitter::emitForward() {
   os << "  char *arena = static_cast<char *>(arena_ptr);\n"
         "  (void)inputs; (void)outputs; (void)weights; (void)arena; "
         "(void)stream; (void)ctx;\n";
+  if (!semanticIndex.empty()) {
+    // Whether each semantic attention's centroids are warm: int32 flags at
+    // the start of the persistent state, zero in a new video.
+    os << llvm::formatv(
+        "  int32_t semantic_warm[{0}] = {{};\n"
+        "  if (ctx && ctx->state && ctx->state_calls > 0)\n"
+        "    VSA_CHECK(({1})->download(semantic_warm, ctx->state, sizeof "
+        "semantic_warm, stream));\n",
+        semanticIndex.size(), deviceOps());
+  }
   for (Operation &op : func.getBody().front()) {
     if (!isa<vrt::WeightOp, vrt::ViewOp, func::ReturnOp>(op)) {
       std::string text;
@@ -593,8 +721,9 @@ LogicalResult ModelEmitter::emitForward() {
     if (timed) {
       os << "  if (vsart_profile_enabled()) vsart_profile_op(\"" << kind
          << "\", " << deviceOps() << ", stream, 1);\n";
-      if (op.getNumResults() == 1)
-        emitDump(&op, numDumps++);
+      if (op.getNumResults() == 1 ||
+          isa<vrt::SemanticAttentionOp, vrt::RingAttentionOp>(op))
+        emitDump(&op, numDumps++); // semantic: the output, not the scratch
     }
   }
   os << "  return VSART_OK;\n}\n\n";
@@ -657,7 +786,15 @@ LogicalResult ModelEmitter::emitDescriptor() {
   if (weights.empty())
     os << "  {}\n";
   auto arena = func->getAttrOfType<IntegerAttr>(vrt::kArenaBytesAttr);
-  os << "};\n\nextern \"C\" const vsart_model_t *vsa_model(void) {\n"
+  os << "};\n";
+  if (!groups.empty()) {
+    os << "static const vsart_comm_group_t vsa_groups[] = {";
+    llvm::interleaveComma(groups, os, [&](std::pair<int64_t, int64_t> g) {
+      os << "{" << g.first << ", " << g.second << "}";
+    });
+    os << "};\n";
+  }
+  os << "\nextern \"C\" const vsart_model_t *vsa_model(void) {\n"
      << "  static const vsart_model_t model = {\n"
      << "    VSART_MODEL_ABI_VERSION, " << cString(options.modelName) << ", "
      << (cuda ? "VSART_TARGET_CUDA, &vsart_cuda_device_ops"
@@ -665,7 +802,9 @@ LogicalResult ModelEmitter::emitDescriptor() {
      << ",\n    " << func.getNumArguments() << ", vsa_inputs, "
      << ret.getNumOperands() << ", vsa_outputs, " << weights.size()
      << ", vsa_weights,\n    " << arena.getInt() << "u, vsa_forward, "
-     << numRanks << "};\n"
+     << numRanks << ", " << groups.size() << ", "
+     << (groups.empty() ? "nullptr" : "vsa_groups") << ", " << stateBytes()
+     << "u};\n"
      << "  return &model;\n}\n";
   if (options.withMain)
     os << "\n#ifndef VSA_NO_MAIN\nint main(int argc, char **argv) {\n"
@@ -673,6 +812,42 @@ LogicalResult ModelEmitter::emitDescriptor() {
        << (cuda ? "vsart_cuda_exe_main" : "vsart_exe_main")
        << "(argc, argv, vsa_model());\n}\n#endif\n";
   return success();
+}
+
+LogicalResult ModelEmitter::collectGroups() {
+  auto world = func->getAttrOfType<IntegerAttr>(vrt::kNumRanksAttr);
+  if (world)
+    numRanks = world.getInt();
+  for (Operation &op : func.getBody().front()) {
+    auto [size, stride] = collectiveGroup(&op);
+    if (!size)
+      continue;
+    // Without a declared world, every collective spans the same one group.
+    if (!world && (stride != 1 || (numRanks && size != numRanks)))
+      return op.emitOpError("has group_size ")
+             << size << " (stride " << stride << ") but "
+             << (numRanks ? "an earlier collective has " + std::to_string(numRanks)
+                          : std::string("the function declares no world"))
+             << ": set " << vrt::kNumRanksAttr << " for several groups";
+    if (!world)
+      numRanks = size;
+    if (numRanks % (size * stride))
+      return op.emitOpError("group of ")
+             << size << " ranks at stride " << stride << " does not tile "
+             << numRanks << " ranks";
+    auto *it = llvm::find(groups, std::make_pair(size, stride));
+    groupIndex[&op] = it - groups.begin();
+    if (it == groups.end())
+      groups.emplace_back(size, stride);
+  }
+  if (numRanks > 1024 || numRanks < 0)
+    return func.emitError("world of ") << numRanks << " ranks is not in [0, 1024]";
+  return success();
+}
+
+uint64_t ModelEmitter::stateBytes() {
+  auto bytes = func->getAttrOfType<IntegerAttr>(vrt::kStateBytesAttr);
+  return bytes ? bytes.getInt() : 0;
 }
 
 LogicalResult ModelEmitter::emit() {
@@ -689,33 +864,15 @@ LogicalResult ModelEmitter::emit() {
     weightIndex[w.getResult()] = weights.size();
     weights.push_back(w.getResult());
   }
-  for (auto a : func.getOps<vrt::AttentionOp>())
-    if (a.getBlockOffsets())
-      sparseIndex[a] = sparseIndex.size();
-  // One communicator per forward: every collective spans the same group.
-  Operation *firstCollective = nullptr;
   for (Operation &op : func.getBody().front()) {
-    int64_t group = 0;
-    if (auto a2a = dyn_cast<vrt::AllToAllOp>(op))
-      group = a2a.getGroupSize();
-    else if (auto gather = dyn_cast<vrt::AllGatherOp>(op))
-      group = gather.getGroupSize();
-    else if (auto shard = dyn_cast<vrt::ShardOp>(op))
-      group = shard.getGroupSize();
-    else
-      continue;
-    if (!firstCollective) {
-      firstCollective = &op;
-      numRanks = group;
-    } else if (group != numRanks) {
-      return op.emitOpError("has group_size ")
-             << group << " but an earlier collective has " << numRanks
-             << ": a program runs on one group of ranks";
-    }
+    auto a = dyn_cast<vrt::AttentionOp>(op);
+    if ((a && a.getBlockOffsets()) || isa<vrt::SemanticAttentionOp>(op))
+      sparseIndex[&op] = sparseIndex.size();
+    if (isa<vrt::SemanticAttentionOp>(op))
+      semanticIndex[&op] = semanticIndex.size();
   }
-  if (numRanks > 1024)
-    return firstCollective->emitOpError("group_size ")
-           << numRanks << " exceeds 1024 ranks";
+  if (failed(collectGroups()))
+    return failure();
   for (BlockArgument arg : func.getArguments())
     if (dtypeName(elementTypeOf(arg)).empty())
       return func.emitError("input ")

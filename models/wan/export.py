@@ -10,12 +10,15 @@ Makes, in --out (default test/fixtures):
   wan_t2v_ts17     wan_t2v weights/inputs, TorchScript exporter (dynamo=False),
                    opset 17; torch.nn.RMSNorm is swapped for diffusers' RMSNorm
                    because the TorchScript exporter has no aten::rms_norm symbolic
+  wan_t2v_cfg      wan_t2v weights, batch 2 as classifier-free guidance runs it:
+                   the latents and timestep twice, conditional then
+                   unconditional text states (context-parallel cfg tests)
 each as <name>.onnx, <name>.inputs.npz, <name>.outputs.npz (see
 models/common/export_util.py). The fixtures are committed; this script is not
 run in CI.
 
 Run (from the repo root; needs torch, diffusers, onnxscript, onnx, onnxruntime):
-  python3 models/wan/export.py                     # all four
+  python3 models/wan/export.py                     # all five
   python3 models/wan/export.py --only wan_t2v --out /tmp/fx
 """
 
@@ -97,6 +100,18 @@ def i2v_inputs():
     )
 
 
+def cfg_inputs():
+    """Classifier-free guidance as one batch of 2: wan_t2v's latents and
+    timestep twice, the conditional text states then unconditional ones."""
+    cond = t2v_inputs()
+    uncond = np.random.default_rng(2).standard_normal((1, 16, 32)).astype(np.float32)
+    return {
+        "hidden_states": np.concatenate([cond["hidden_states"]] * 2),
+        "timestep": np.concatenate([cond["timestep"]] * 2),
+        "encoder_hidden_states": np.concatenate([cond["encoder_hidden_states"], uncond]),
+    }
+
+
 def swap_rmsnorm_for_diffusers(model: torch.nn.Module) -> torch.nn.Module:
     """Replace every torch.nn.RMSNorm by diffusers' RMSNorm (same weights/eps)."""
     from diffusers.models.normalization import RMSNorm
@@ -117,7 +132,7 @@ EXTRA = {"return_dict": False}
 
 
 def main() -> None:
-    names = ["wan_t2v", "wan_i2v", "wan_t2v_opset23", "wan_t2v_ts17"]
+    names = ["wan_t2v", "wan_i2v", "wan_t2v_opset23", "wan_t2v_ts17", "wan_t2v_cfg"]
     args = parse_args(__doc__, names)
     todo = args.only or names
     results = []
@@ -143,6 +158,11 @@ def main() -> None:
             export_fixture(name="wan_t2v_ts17", model=model, inputs=inputs, output_names=OUTPUTS,
                            out_dir=args.out, opset=17, dynamo=False, extra_kwargs=EXTRA,
                            positional=list(inputs))
+        )
+    if "wan_t2v_cfg" in todo:
+        results.append(
+            export_fixture(name="wan_t2v_cfg", model=build(T2V_CONFIG), inputs=cfg_inputs(),
+                           output_names=OUTPUTS, out_dir=args.out, opset=20, extra_kwargs=EXTRA)
         )
     for r in results:
         print(f"{r['name']}: ORT max abs err = {r['ort_max_abs_err']}")

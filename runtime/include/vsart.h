@@ -130,6 +130,13 @@ typedef struct vsart_attention_args_t {
 
 vsart_status_t vsart_cpu_attention_strided(const vsart_attention_args_t *args);
 
+/* vsart_cpu_attention_strided that also writes, for every query row,
+ * lse[(b * num_heads + h) * seq_q + i] = log sum_j exp(scale * q.k_j +
+ * mask) (natural log; -inf for a row without a finite logit): what ring
+ * attention merges partial outputs with. */
+vsart_status_t vsart_cpu_attention_lse(const vsart_attention_args_t *args,
+                                       float *lse);
+
 /* Block-sparse attention (the reference for sparse attention patterns).
  * Queries and keys are cut into blocks of any sizes: query block i is rows
  * [q_block_offsets[i], q_block_offsets[i + 1]) (num_q_blocks + 1 offsets

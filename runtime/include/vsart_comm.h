@@ -173,6 +173,23 @@ vsart_status_t vsart_cpu_shard_copy(vsart_comm_t comm, int32_t group_size,
                                     const void *in, void *out, int32_t rank,
                                     const int64_t *dims, int32_t axis,
                                     size_t elem_bytes);
+/* Ring attention: q, k, v and out as in vsart_attention_args_t (no mask),
+ * each of the group_size ranks of comm holding its chunk of one sequence:
+ * seq_q queries and seq_kv keys/values (chunk r = rank r's share). Every
+ * rank gets the attention of its queries over the keys of all ranks, equal
+ * to dense attention over the concatenated chunks up to rounding: the K/V
+ * chunks travel around the ring (rank r sends to r + 1 and receives from
+ * r - 1; group_size - 1 vsart_comm_sendrecv steps) and each step's partial
+ * output is merged by log-sum-exp (fp32). scratch: at least
+ * vsart_ring_attention_scratch_bytes(args, element bytes: 4 for the CPU, 2
+ * for CUDA's bf16) bytes, 256-byte aligned, or NULL to allocate per call.
+ * Every rank must call it with the same sizes. */
+size_t vsart_ring_attention_scratch_bytes(const vsart_attention_args_t *args,
+                                          size_t elem_bytes);
+vsart_status_t vsart_cpu_ring_attention(vsart_comm_t comm, int32_t group_size,
+                                        const vsart_attention_args_t *args,
+                                        void *scratch, size_t scratch_bytes);
+
 /* The check both make: comm's size is group_size (or comm is NULL and
  * group_size 1). `what` names the caller in the message. */
 vsart_status_t vsart_comm_check_group(vsart_comm_t comm, int32_t group_size,

@@ -50,6 +50,20 @@ vsart_status_t vsart_cuda_gemm(int trans_a, int trans_b, int64_t m, int64_t n,
 vsart_status_t vsart_cuda_attention(const vsart_attention_args_t *args,
                                     void *stream);
 
+/* The twin of vsart_cpu_attention_lse (our kernel, never cuDNN): lse is a
+ * device array of batch x num_heads x seq_q floats. */
+vsart_status_t vsart_cuda_attention_lse(const vsart_attention_args_t *args,
+                                        float *lse, void *stream);
+
+/* The twin of vsart_cpu_ring_attention (vsart_comm.h) on device memory:
+ * bf16 q/k/v/out, fp32 merge, NCCL sendrecv on stream (scratch: device
+ * memory of vsart_ring_attention_scratch_bytes(args, 2) bytes, or NULL to
+ * allocate it on the stream). */
+vsart_status_t vsart_cuda_ring_attention(vsart_comm_t comm, int32_t group_size,
+                                         const vsart_attention_args_t *args,
+                                         void *scratch, size_t scratch_bytes,
+                                         void *stream);
+
 /* Block-sparse attention, the twin of vsart_cpu_block_sparse_attention
  * (bf16 q/k/v/out, fp32 accumulation, tensor cores). q_block_offsets,
  * kv_block_offsets, list_offsets and lists are device pointers (lists may be

@@ -17,7 +17,7 @@
 extern "C" {
 #endif
 
-#define VSART_MODEL_ABI_VERSION 2u
+#define VSART_MODEL_ABI_VERSION 3u
 
 typedef enum vsart_target_t {
   VSART_TARGET_CPU = 0,
@@ -61,13 +61,34 @@ typedef struct vsart_attention_params_t {
   int64_t step;         /* denoising step (keyframe rotation) */
 } vsart_attention_params_t;
 
+/* A group of ranks the model's collectives run in (context parallelism:
+ * Ulysses, ring and CFG groups of one world of num_ranks ranks). World rank
+ * w belongs to the group of `size` ranks {c0 + i * stride : i < size} with
+ * c0 = w % stride + (w / (stride * size)) * stride, and is rank
+ * (w / stride) % size in it. size * stride divides num_ranks; {num_ranks, 1}
+ * is the world itself. */
+typedef struct vsart_comm_group_t {
+  int32_t size;
+  int32_t stride;
+} vsart_comm_group_t;
+
 /* What a forward needs besides its buffers. */
 typedef struct vsart_run_context_t {
   vsart_attention_params_t attention;
-  /* This rank's communicator for the model's collectives (vrt.all_to_all,
-   * vrt.all_gather); NULL = a single rank. Its size must equal the model's
-   * num_ranks. Set with vsart_session_set_comm. */
+  /* This rank's communicator of the whole world; NULL = a single rank. Its
+   * size must equal the model's num_ranks. Set with vsart_session_set_comm. */
   vsart_comm_t comm;
+  /* groups[i]: this rank's communicator of the model's groups[i] (split
+   * from comm by the session; comm itself for the world group). NULL when
+   * comm is NULL. */
+  const vsart_comm_t *groups;
+  /* state_bytes of device memory that persists from forward to forward
+   * (e.g. semantic attention's k-means centroids), zeroed when the session
+   * is created and by vsart_session_reset_state. */
+  void *state;
+  /* Forwards run since the state was last zeroed (0 on the first call of a
+   * video). */
+  int64_t state_calls;
 } vsart_run_context_t;
 
 /* The defaults: compiled sparsity and top_p, sparse everywhere, step 0. */
@@ -105,10 +126,16 @@ typedef struct vsart_model_t {
   const vsart_tensor_desc_t *weights;
   uint64_t arena_bytes;
   vsart_forward_fn forward;
-  /* The group size of the model's collectives: a forward needs a
+  /* The world size of the model's collectives: a forward needs a
    * communicator of exactly this many ranks. 0 or 1: no collectives (or a
    * group of one), no communicator needed. */
   int32_t num_ranks;
+  /* The groups the collectives run in (ctx->groups has one communicator
+   * per entry). */
+  int32_t num_groups;
+  const vsart_comm_group_t *groups;
+  /* Bytes of persistent state (ctx->state). */
+  uint64_t state_bytes;
 } vsart_model_t;
 
 /* ---- sessions ----------------------------------------------------------- */
@@ -152,13 +179,18 @@ vsart_status_t vsart_session_set_attention_param(vsart_session_t session,
                                                  const char *key,
                                                  const char *value);
 /* Sets the communicator of this rank (not owned; NULL = none) for the next
- * forwards. A model with num_ranks > 1 fails to run without one ("model 'M'
- * needs N ranks; ...") and with one of another size. With a communicator,
+ * forwards. Collective over comm when it has the model's num_ranks ranks:
+ * the session splits it into the model's groups (every rank calls this in
+ * the same order). A model with num_ranks > 1 fails to run without one
+ * ("model 'M' needs N ranks; ...") and with one of another size. With a communicator,
  * forward synchronizes through vsart_comm_synchronize before the device
  * (NCCL: a missing rank times out instead of hanging). */
 vsart_status_t vsart_session_set_comm(vsart_session_t session,
                                       vsart_comm_t comm);
-/* Bytes held on the device: arena + weights + inputs + outputs. */
+/* Zeroes the persistent state (a new video: semantic attention's k-means
+ * starts cold again) and ctx->state_calls. */
+vsart_status_t vsart_session_reset_state(vsart_session_t session);
+/* Bytes held on the device: arena + state + weights + inputs + outputs. */
 uint64_t vsart_session_device_bytes(vsart_session_t session);
 
 /* ---- debugging ---------------------------------------------------------- */

@@ -28,6 +28,7 @@ struct Options {
   bool vsabGiven = false, noVsab = false;
   bool randomInputs = false, randomWeights = false, quiet = false, help = false;
   uint64_t repeat = 0, seed = 0, threads = 0, ranks = 0;
+  uint64_t denseForwards = 0; // the first N forwards run dense
 };
 
 using Buffer = std::vector<uint8_t>;
@@ -103,7 +104,7 @@ bool *flagFor(Options *o, const std::string &arg) {
 bool takesValue(const std::string &arg) {
   for (const char *name : {"--input", "--output", "--weights", "--vsab",
                            "--attn", "--repeat", "--seed", "--threads",
-                           "--ranks"})
+                           "--ranks", "--dense-forwards"})
     if (arg == name)
       return true;
   return false;
@@ -118,6 +119,8 @@ bool numberOption(const std::string &arg, const std::string &v, Options *o,
     good = parseUInt(v, 1024, &o->threads) && o->threads > 0;
   else if (arg == "--ranks")
     good = parseUInt(v, 1024, &o->ranks) && o->ranks > 0;
+  else if (arg == "--dense-forwards")
+    good = parseUInt(v, 1000000000, &o->denseForwards);
   else
     good = parseUInt(v, UINT64_MAX, &o->seed);
   if (!good)
@@ -125,6 +128,7 @@ bool numberOption(const std::string &arg, const std::string &v, Options *o,
            (arg == "--seed"      ? "non-negative integer"
             : arg == "--threads" ? "thread count in [1, 1024]"
             : arg == "--ranks"   ? "rank count in [1, 1024]"
+            : arg == "--dense-forwards" ? "count in [0, 10^9]"
                                  : "count in [1, 10^9]") +
            ", got '" + v + "'";
   return good;
@@ -404,7 +408,32 @@ void printMemory(const vsart_model_t *m, vsart_session_t s) {
 // ---- running
 // ------------------------------------------------------------------
 
-bool forward(vsart_session_t s) {
+// Sets the --attn parameters (after dense=0: --dense-forwards may have set
+// it).
+bool setAttention(vsart_session_t s, const Options &o, bool resetDense) {
+  if (resetDense)
+    if (vsart_status_t st = vsart_session_set_attention_param(s, "dense", "0"))
+      return reportedApi(st);
+  for (const std::string &pair : o.attention) {
+    size_t eq = pair.find('=');
+    if (eq == std::string::npos)
+      return reported("--attn expects KEY=VALUE, got '" + pair + "'");
+    if (vsart_status_t st = vsart_session_set_attention_param(
+            s, pair.substr(0, eq).c_str(), pair.substr(eq + 1).c_str()))
+      return reportedApi(st);
+  }
+  return true;
+}
+
+// Forward number `index` of the run: the first --dense-forwards run dense
+// (as pipelines run their first denoising steps), then --attn applies.
+bool forward(vsart_session_t s, const Options &o, uint64_t index) {
+  if (o.denseForwards && index == 0)
+    if (vsart_status_t st = vsart_session_set_attention_param(s, "dense", "1"))
+      return reportedApi(st);
+  if (o.denseForwards && index == o.denseForwards &&
+      !setAttention(s, o, /*resetDense=*/true))
+    return false;
   if (vsart_status_t st = vsart_session_forward(s))
     return reportedApi(st);
   return true;
@@ -412,8 +441,10 @@ bool forward(vsart_session_t s) {
 
 // One forward, or with --repeat N one warm-up then N timed forwards. Only
 // `report` (rank 0) prints the timings.
-bool runForwards(vsart_session_t s, uint64_t repeat, bool report = true) {
-  if (!forward(s))
+bool runForwards(vsart_session_t s, const Options &o, bool report = true) {
+  const uint64_t repeat = o.repeat;
+  uint64_t index = 0;
+  if (!forward(s, o, index++))
     return false;
   if (repeat == 0) {
     if (report)
@@ -424,7 +455,7 @@ bool runForwards(vsart_session_t s, uint64_t repeat, bool report = true) {
   std::vector<double> ms;
   for (uint64_t r = 0; r < repeat; ++r) {
     auto t0 = std::chrono::steady_clock::now();
-    if (!forward(s))
+    if (!forward(s, o, index++))
       return false;
     auto t1 = std::chrono::steady_clock::now();
     ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
@@ -525,8 +556,16 @@ const char kOptionsHelp[] =
     "                          step=N (denoising step)\n"
     "  --seed N                seed of the random inputs and weights (default "
     "0)\n"
+    "  --dense-forwards N      the first N forwards run dense (--attn dense=1),\n"
+    "                          the rest as --attn says: the dense first\n"
+    "                          denoising steps of a pipeline (with --repeat)\n"
     "  --repeat N              after one warm-up forward, time N forwards and\n"
-    "                          print the median, min and max\n"
+    "                          print the median, min and max; the outputs\n"
+    "                          are the last forward's. Forwards share the\n"
+    "                          model's persistent state, as the steps of one\n"
+    "                          video do (semantic attention: the first\n"
+    "                          forward clusters cold, later ones start from\n"
+    "                          its centroids)\n"
     "  --threads N             CPU kernel threads (default: VSART_NUM_THREADS "
     "or\n"
     "                          all cores)\n"
@@ -561,6 +600,9 @@ void printHelp(const vsart_model_t *m, const char *prog) {
                   storageBytes(m->weights, m->num_weights)));
   std::printf("arena: %llu bytes\n",
               static_cast<unsigned long long>(m->arena_bytes));
+  if (m->state_bytes)
+    std::printf("state: %llu bytes, kept from forward to forward\n",
+                static_cast<unsigned long long>(m->state_bytes));
   if (m->num_ranks > 1)
     std::printf("ranks: %d (run with --ranks %d)\n", m->num_ranks,
                 m->num_ranks);
@@ -610,14 +652,8 @@ bool runRank(const RankJob &job, vsart_comm_t comm) {
   SessionHolder h;
   if (!openSession(m, o, job.argv0, &h))
     return false;
-  for (const std::string &pair : o.attention) {
-    size_t eq = pair.find('=');
-    if (eq == std::string::npos)
-      return reported("--attn expects KEY=VALUE, got '" + pair + "'");
-    if (vsart_status_t st = vsart_session_set_attention_param(
-            h.s, pair.substr(0, eq).c_str(), pair.substr(eq + 1).c_str()))
-      return reportedApi(st);
-  }
+  if (!setAttention(h.s, o, /*resetDense=*/false))
+    return false;
   for (int32_t i = 0; i < m->num_inputs; ++i)
     if (vsart_status_t st =
             vsart_session_set_input(h.s, i, (*job.inputs)[size_t(i)].data()))
@@ -626,7 +662,7 @@ bool runRank(const RankJob &job, vsart_comm_t comm) {
     return reportedApi(st);
   if (rank == 0 && !o.quiet)
     printMemory(m, h.s);
-  if (!runForwards(h.s, o.repeat, rank == 0))
+  if (!runForwards(h.s, o, rank == 0))
     return false;
   return rank != 0 || emitOutputs(m, h.s, o, *job.outFiles);
 }

@@ -41,10 +41,26 @@ struct vsart_session {
   size_t arenaBytes = 0;
   Group inputs, outputs, weights;
   std::unordered_map<std::string, int32_t> weightIndex;
-  vsart_run_context_t context{vsart_attention_params_default(), nullptr};
+  void *state = nullptr;
+  size_t stateBytes = 0;
+  // This rank's communicator of each model group (ctx.groups); the split
+  // ones are owned.
+  std::vector<vsart_comm_t> groupComms;
+  std::vector<vsart_comm_t> ownedComms;
+  vsart_run_context_t context{vsart_attention_params_default(), nullptr,
+                              nullptr, nullptr, 0};
+
+  void releaseGroups() {
+    for (vsart_comm_t c : ownedComms)
+      vsart_comm_destroy(c);
+    ownedComms.clear();
+    groupComms.clear();
+    context.groups = nullptr;
+  }
 
   ~vsart_session() {
-    for (void *p : {arena, inputs.block, outputs.block, weights.block})
+    releaseGroups();
+    for (void *p : {arena, state, inputs.block, outputs.block, weights.block})
       if (p)
         dev->free(p);
   }
@@ -99,6 +115,23 @@ vsart_status_t checkDescs(const vsart_tensor_desc_t *descs, int32_t n,
   return VSART_OK;
 }
 
+// Every group tiles the world: size * stride divides num_ranks.
+vsart_status_t checkGroups(const vsart_model_t *m) {
+  if (m->num_groups < 0 || (m->num_groups > 0 && !m->groups))
+    return fail(VSART_ERROR_INVALID_ARGUMENT, "model: bad group table");
+  const int64_t world = std::max(m->num_ranks, 1);
+  for (int32_t i = 0; i < m->num_groups; ++i) {
+    const vsart_comm_group_t &g = m->groups[i];
+    if (g.size < 1 || g.stride < 1 || world % (int64_t(g.size) * g.stride))
+      return fail(VSART_ERROR_INVALID_ARGUMENT,
+                  "model: group " + std::to_string(i) + " (size " +
+                      std::to_string(g.size) + ", stride " +
+                      std::to_string(g.stride) + ") does not tile " +
+                      std::to_string(world) + " ranks");
+  }
+  return VSART_OK;
+}
+
 vsart_status_t checkModel(const vsart_model_t *m) {
   if (!m)
     return fail(VSART_ERROR_INVALID_ARGUMENT, "session_create: null model");
@@ -118,6 +151,10 @@ vsart_status_t checkModel(const vsart_model_t *m) {
     return fail(VSART_ERROR_INVALID_ARGUMENT,
                 "model: num_ranks " + std::to_string(m->num_ranks) +
                     " not in [0, 1024]");
+  if (m->state_bytes > (uint64_t(1) << 60))
+    return fail(VSART_ERROR_INVALID_ARGUMENT, "model: state too large");
+  if (vsart_status_t st = checkGroups(m))
+    return st;
   vsart_status_t st = checkDescs(m->inputs, m->num_inputs, "input");
   if (!st)
     st = checkDescs(m->outputs, m->num_outputs, "output");
@@ -170,6 +207,23 @@ vsart_status_t allocGroup(const vsart_device_ops_t *dev,
   return VSART_OK;
 }
 
+// Zeroes the persistent state through bounded uploads of zeros.
+vsart_status_t zeroState(vsart_session *s) {
+  static const std::vector<uint8_t> zeros(size_t(1) << 20, 0);
+  for (size_t done = 0; done < s->stateBytes; done += zeros.size()) {
+    size_t n = std::min(zeros.size(), s->stateBytes - done);
+    if (vsart_status_t st = s->dev->upload(static_cast<uint8_t *>(s->state) +
+                                               done,
+                                           zeros.data(), n, nullptr))
+      return devCheck(st, "upload");
+  }
+  if (vsart_status_t st = s->dev->synchronize(nullptr))
+    return devCheck(st, "synchronize");
+  s->context.state = s->state;
+  s->context.state_calls = 0;
+  return VSART_OK;
+}
+
 vsart_status_t allocAll(vsart_session *s) {
   const vsart_model_t *m = s->model;
   s->arenaBytes = std::max<size_t>(size_t(m->arena_bytes), kAlign);
@@ -177,7 +231,17 @@ vsart_status_t allocAll(vsart_session *s) {
     s->arena = nullptr;
     return devCheck(st, "alloc");
   }
-  vsart_status_t st = allocGroup(s->dev, m->inputs, m->num_inputs, &s->inputs);
+  vsart_status_t st = VSART_OK;
+  if (m->state_bytes) {
+    s->stateBytes = size_t(m->state_bytes);
+    if ((st = s->dev->alloc(s->stateBytes, &s->state))) {
+      s->state = nullptr;
+      return devCheck(st, "alloc");
+    }
+    if ((st = zeroState(s)))
+      return st;
+  }
+  st = allocGroup(s->dev, m->inputs, m->num_inputs, &s->inputs);
   if (!st)
     st = allocGroup(s->dev, m->outputs, m->num_outputs, &s->outputs);
   if (!st)
@@ -548,10 +612,14 @@ extern "C" vsart_status_t vsart_session_forward(vsart_session_t s) {
                     std::to_string(std::max(m->num_ranks, 1)) +
                     " ranks but the communicator has " +
                     std::to_string(vsart_comm_size(s->context.comm)));
+  if (s->context.comm && m->num_groups > 0 && !s->context.groups)
+    return fail(VSART_ERROR_COMM, "forward: the communicator's groups were "
+                                  "not split (vsart_session_set_comm failed)");
   vsart::ok();
   vsart_status_t st =
       m->forward(s->inputs.ptrs.data(), s->outputs.ptrs.data(),
                  s->weights.ptrs.data(), s->arena, nullptr, &s->context);
+  ++s->context.state_calls;
   if (st) {
     if (!*vsart_last_error())
       fail(st, std::string("forward of model '") + (m->name ? m->name : "") +
@@ -596,13 +664,46 @@ extern "C" vsart_status_t vsart_session_set_comm(vsart_session_t s,
                                                  vsart_comm_t comm) {
   if (!s)
     return fail(VSART_ERROR_INVALID_ARGUMENT, "set_comm: null session");
+  s->releaseGroups();
   s->context.comm = comm;
+  const vsart_model_t *m = s->model;
+  // A communicator of the wrong size is reported by forward.
+  if (!comm || m->num_groups == 0 ||
+      vsart_comm_size(comm) != std::max(m->num_ranks, 1))
+    return vsart::ok();
+  const int32_t world = vsart_comm_size(comm), w = vsart_comm_rank(comm);
+  for (int32_t i = 0; i < m->num_groups; ++i) {
+    const vsart_comm_group_t &g = m->groups[i];
+    if (g.size == world && g.stride == 1) {
+      s->groupComms.push_back(comm);
+      continue;
+    }
+    int32_t color = w % g.stride + w / (g.stride * g.size) * g.stride;
+    vsart_comm_t sub = nullptr;
+    if (vsart_status_t st = vsart_comm_split(comm, color, w, &sub)) {
+      s->releaseGroups();
+      return st;
+    }
+    s->ownedComms.push_back(sub);
+    s->groupComms.push_back(sub);
+  }
+  s->context.groups = s->groupComms.data();
+  return vsart::ok();
+}
+
+extern "C" vsart_status_t vsart_session_reset_state(vsart_session_t s) {
+  if (!s)
+    return fail(VSART_ERROR_INVALID_ARGUMENT, "reset_state: null session");
+  if (s->state)
+    if (vsart_status_t st = zeroState(s))
+      return st;
+  s->context.state_calls = 0;
   return vsart::ok();
 }
 
 extern "C" uint64_t vsart_session_device_bytes(vsart_session_t s) {
   if (!s)
     return 0;
-  return s->arenaBytes + s->inputs.blockBytes + s->outputs.blockBytes +
+  return s->arenaBytes + s->stateBytes + s->inputs.blockBytes + s->outputs.blockBytes +
          s->weights.blockBytes;
 }

@@ -1,6 +1,9 @@
 // RUN: vsa-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(dit-context-parallel{ulysses=2}))' | FileCheck %s --enable-var-scope
 // RUN: vsa-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(dit-context-parallel{ulysses=1}))' | FileCheck %s --check-prefix=ONE
 // RUN: vsa-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(dit-context-parallel{ulysses=2}))' | FileCheck %s --check-prefix=COUNT
+// RUN: vsa-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(dit-context-parallel{ring=2}))' | FileCheck %s --check-prefix=RING
+// RUN: vsa-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(dit-context-parallel{ulysses=5}))' | FileCheck %s --check-prefix=PAD
+// RUN: vsa-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(dit-context-parallel{ulysses=2 ring=2}))' | FileCheck %s --check-prefix=HYBRID
 
 // A Wan-like block over 12 video tokens (grid 3 x 2 x 2), 2 heads of 4,
 // split over 2 ranks: the patch tokens are sharded after the patch reshape
@@ -55,6 +58,50 @@
 // COUNT-NEXT: dit.all_to_all {{.*}} scatter 2 gather 1
 // COUNT-NOT: dit.all_to_all
 // COUNT: return
+// Ring alone (2 ranks): the tokens are sharded the same way, but the
+// self-attention becomes a ring attention over this rank's sequence chunk
+// (all heads, no all-to-all); the cross-attention is as with Ulysses.
+// RING-LABEL: func.func @block
+// RING-SAME: attributes {dit.num_ranks = 2 : i64}
+// RING: dit.shard %{{.*}} axis 2 degree 2 : tensor<1x8x12xf32> -> tensor<1x8x6xf32>
+// RING-NOT: dit.all_to_all
+// RING: dit.ring_attention %{{.*}}, %{{.*}}, %{{.*}} degree 2 {scale = 5.000000e-01 : f64} : (tensor<1x2x6x4xf32>, tensor<1x2x6x4xf32>, tensor<1x2x6x4xf32>) -> tensor<1x2x6x4xf32>
+// RING-NOT: dit.attention {{.*}} role self
+// RING: dit.attention {{.*}} role cross {scale = 5.000000e-01 : f64} : (tensor<1x2x6x4xf32>, tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>) -> tensor<1x2x6x4xf32>
+// RING-NOT: dit.all_to_all
+// RING: dit.all_gather %{{.*}} axis 1 degree 2 : tensor<1x6x8xf32> -> tensor<1x12x8xf32>
+// Hybrid 2 x 2 (4 ranks): a quarter of the tokens per rank; the all-to-all
+// within pairs of consecutive ranks gives one head of half the sequence,
+// and the ring runs over the ranks holding that head (stride 2).
+// HYBRID-LABEL: func.func @block
+// HYBRID-SAME: attributes {dit.num_ranks = 4 : i64}
+// HYBRID: dit.shard %{{.*}} axis 2 degree 4 : tensor<1x8x12xf32> -> tensor<1x8x3xf32>
+// HYBRID-COUNT-3: dit.all_to_all %{{.*}} scatter 1 gather 2 degree 2 : tensor<1x2x3x4xf32> -> tensor<1x1x6x4xf32>
+// HYBRID-NEXT: %[[R:.*]] = dit.ring_attention %{{.*}}, %{{.*}}, %{{.*}} degree 2 {scale = 5.000000e-01 : f64, stride = 2 : i64} : (tensor<1x1x6x4xf32>, tensor<1x1x6x4xf32>, tensor<1x1x6x4xf32>) -> tensor<1x1x6x4xf32>
+// HYBRID-NEXT: dit.all_to_all %[[R]] scatter 2 gather 1 degree 2 : tensor<1x1x6x4xf32> -> tensor<1x2x3x4xf32>
+// HYBRID-NOT: dit.all_to_all
+// HYBRID: dit.attention {{.*}} role cross
+// HYBRID-NOT: dit.all_to_all
+// HYBRID: dit.all_gather %{{.*}} axis 1 degree 4 : tensor<1x3x8xf32> -> tensor<1x12x8xf32>
+// Ulysses 5 divides neither the 12 tokens nor the 2 heads: the token
+// stream is zero-padded to 15 where it enters (the RoPE tables too) and
+// sliced back to 12 after the gather; q, k, v get 3 zero heads before the
+// all-to-all (each rank one head of all 15 tokens), the 3 padded keys are
+// masked, and the 3 zero heads are sliced off after the way back.
+// PAD-LABEL: func.func @block
+// PAD-SAME: attributes {dit.num_ranks = 5 : i64}
+// PAD-DAG: %[[C:.*]] = dit.pad %arg1 [0, 0, 0, 0, 0, 3, 0, 0] : tensor<1x12x1x2xf32> -> tensor<1x15x1x2xf32>
+// PAD-DAG: dit.shard %[[C]] axis 1 degree 5 : tensor<1x15x1x2xf32> -> tensor<1x3x1x2xf32>
+// PAD: %[[P:.*]] = dit.pad %{{.*}} [0, 0, 0, 0, 0, 3] : tensor<1x8x12xf32> -> tensor<1x8x15xf32>
+// PAD-NEXT: dit.shard %[[P]] axis 2 degree 5 : tensor<1x8x15xf32> -> tensor<1x8x3xf32>
+// PAD-COUNT-3: dit.pad %{{.*}} [0, 0, 0, 0, 0, 3, 0, 0] : tensor<1x2x3x4xf32> -> tensor<1x5x3x4xf32>
+// PAD: %[[M:.*]] = dit.constant dense<{{\[\[\[\[}}0.000000e+00, {{.*}}, 0.000000e+00, 0xFF800000, 0xFF800000, 0xFF800000{{\]\]\]\]}}> : tensor<1x1x1x15xf32>
+// PAD-NEXT: %[[A:.*]] = dit.attention %{{.*}}, %{{.*}}, %{{.*}} mask %[[M]] role self {scale = 5.000000e-01 : f64} : (tensor<1x1x15x4xf32>, tensor<1x1x15x4xf32>, tensor<1x1x15x4xf32>, tensor<1x1x1x15xf32>) -> tensor<1x1x15x4xf32>
+// PAD-NEXT: %[[B:.*]] = dit.all_to_all %[[A]] scatter 2 gather 1 degree 5 : tensor<1x1x15x4xf32> -> tensor<1x5x3x4xf32>
+// PAD-NEXT: dit.slice %[[B]] offsets [0, 0, 0, 0] strides [1, 1, 1, 1] : tensor<1x5x3x4xf32> -> tensor<1x2x3x4xf32>
+// PAD: dit.attention {{.*}} role cross {scale = 5.000000e-01 : f64} : (tensor<1x2x3x4xf32>, tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>) -> tensor<1x2x3x4xf32>
+// PAD: %[[G:.*]] = dit.all_gather %{{.*}} axis 1 degree 5 : tensor<1x3x8xf32> -> tensor<1x15x8xf32>
+// PAD-NEXT: dit.slice %[[G]] offsets [0, 0, 0] strides [1, 1, 1] : tensor<1x15x8xf32> -> tensor<1x12x8xf32>
 func.func @block(%x: tensor<1x8x3x2x2xf32>, %cos: tensor<1x12x1x2xf32>, %sin: tensor<1x12x1x2xf32>, %ctx: tensor<1x5x8xf32>, %mod: tensor<1x1x8xf32>, %w: tensor<8x8xf32>, %g: tensor<8xf32>) -> tensor<1x3x2x2x8xf32> {
   %0 = dit.reshape %x : tensor<1x8x3x2x2xf32> -> tensor<1x8x12xf32>
   %1 = dit.transpose %0 [0, 2, 1] : tensor<1x8x12xf32> -> tensor<1x12x8xf32>
@@ -91,3 +138,4 @@ func.func @block(%x: tensor<1x8x3x2x2xf32>, %cos: tensor<1x12x1x2xf32>, %sin: te
   %y = dit.reshape %o : tensor<1x12x8xf32> -> tensor<1x3x2x2x8xf32>
   return %y : tensor<1x3x2x2x8xf32>
 }
+

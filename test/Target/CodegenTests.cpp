@@ -1235,4 +1235,30 @@ TEST(CodegenCuda, AllKernelsCompileWithNvcc) {
   EXPECT_EQ(log.find("warning"), std::string::npos) << log;
 }
 
+// vrt.semantic_attention's scratch (planned at compile time) is what the
+// CPU kernel asks for; the CUDA formula mirrors kernels/cuda's Scratch the
+// same way and the CUDA kernel checks the size it gets.
+TEST(SemanticScratch, MatchesTheCpuKernel) {
+  const int64_t shapes[][7] = {
+      {1, 2, 2, 48, 16, 8, 8},   {2, 2, 1, 8, 4, 4, 3},
+      {1, 2, 2, 56, 16, 8, 8},   {2, 24, 8, 1000, 64, 37, 91},
+      {1, 12, 12, 4096, 128, 100, 100}};
+  for (const auto &s : shapes) {
+    vsart_semantic_args_t args = {};
+    args.attn.batch = s[0], args.attn.num_heads = s[1];
+    args.attn.num_kv_heads = s[2], args.attn.seq_q = args.attn.seq_kv = s[3];
+    args.attn.head_dim = s[4];
+    args.num_q_clusters = s[5], args.num_kv_clusters = s[6];
+    args.iterations_first = 50, args.iterations_warm = 2;
+    args.top_p = 0.9f, args.min_kept_fraction = 0.1f;
+    size_t bytes = 0;
+    ASSERT_EQ(vsart_cpu_semantic_scratch_bytes(&args, &bytes), VSART_OK)
+        << vsart_last_error();
+    EXPECT_EQ(int64_t(bytes), vsa::vrt::SemanticAttentionOp::scratchBytes(
+                                  false, s[0], s[1], s[2], s[3], s[4], s[5],
+                                  s[6]))
+        << "heads " << s[1] << ", seq " << s[3];
+  }
+}
+
 } // namespace

@@ -13,7 +13,7 @@ func.func @unplanned(%x: tensor<4xf32>) -> tensor<4xf32> {
 
 func.func @collective_groups(%x: tensor<4x8xf32>) -> tensor<32x1xf32> attributes {vrt.arena_bytes = 1024 : i64} {
   %y = vrt.all_to_all %x {scatter_axis = 1 : i64, gather_axis = 0 : i64, group_size = 4 : i64, offset = 0 : i64} : tensor<4x8xf32> -> tensor<16x2xf32>
-  // expected-error @below {{'vrt.all_to_all' op has group_size 2 but an earlier collective has 4: a program runs on one group of ranks}}
+  // expected-error @below {{'vrt.all_to_all' op has group_size 2 (stride 1) but an earlier collective has 4: set vrt.num_ranks for several groups}}
   %z = vrt.all_to_all %y {scatter_axis = 1 : i64, gather_axis = 0 : i64, group_size = 2 : i64, offset = 256 : i64} : tensor<16x2xf32> -> tensor<32x1xf32>
   return %z : tensor<32x1xf32>
 }

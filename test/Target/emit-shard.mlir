@@ -6,12 +6,13 @@
 // picks the chunk; like the collectives it sets the model's num_ranks.
 
 // CPP: static const int64_t dims[] = {1, 8, 4};
-// CPP: VSA_CHECK(vsart_cpu_shard_copy(ctx ? ctx->comm : nullptr, 2, (arena + 0), (arena + 256), 3, dims, 1, 4));
-// CPP: VSA_CHECK(vsart_cpu_all_gather(ctx ? ctx->comm : nullptr, 2, (arena + 256), (arena + 512), 3, dims, 1, 4, nullptr));
-// CPP: 768u, vsa_forward, 2};
+// CPP: VSA_CHECK(vsart_cpu_shard_copy(ctx && ctx->groups ? ctx->groups[0] : nullptr, 2, (arena + 0), (arena + 256), 3, dims, 1, 4));
+// CPP: VSA_CHECK(vsart_cpu_all_gather(ctx && ctx->groups ? ctx->groups[0] : nullptr, 2, (arena + 256), (arena + 512), 3, dims, 1, 4, nullptr));
+// CPP: static const vsart_comm_group_t vsa_groups[] = {{[{][{]}}2, 1{{[}][}]}};
+// CPP: 768u, vsa_forward, 2, 1, vsa_groups, 0u};
 
-// CU: VSA_CHECK(vsart_cuda_shard_copy(ctx ? ctx->comm : nullptr, 2, (arena + 0), (arena + 256), 3, dims, 1, 2, stream));
-// CU: 768u, vsa_forward, 2};
+// CU: VSA_CHECK(vsart_cuda_shard_copy(ctx && ctx->groups ? ctx->groups[0] : nullptr, 2, (arena + 0), (arena + 256), 3, dims, 1, 2, stream));
+// CU: 768u, vsa_forward, 2, 1, vsa_groups, 0u};
 func.func @main(%x: tensor<1x8x4xf32> {dit.name = "x"}) -> (tensor<1x8x4xf32> {dit.name = "y"}) attributes {vrt.arena_bytes = 768 : i64} {
   %c = vrt.kernel "k0"(%x) {offset = 0 : i64} : (tensor<1x8x4xf32>) -> tensor<1x8x4xf32> {
   ^bb0(%a: tensor<1x8x4xf32>):

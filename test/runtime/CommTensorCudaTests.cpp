@@ -7,8 +7,11 @@
 #include "vsart_comm.h"
 #include "vsart_cuda.h"
 
+#include <cuda_bf16.h>
 #include <cuda_runtime.h>
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 #include <cstring>
 #include <functional>
@@ -127,6 +130,59 @@ TEST(CommTensorCuda, SingleRankCopies) {
   EXPECT_STREQ(vsart_last_error(),
                "all_gather: model needs 2 ranks; run with --ranks 2 / give a "
                "communicator (vsart_session_set_comm)");
+}
+
+/// Ring attention over 2 and 3 thread ranks (managed bf16 buffers, (B, S,
+/// H, D) layout, grouped-query heads) equals the CPU ring on the same
+/// bf16-rounded values.
+TEST(CommTensorCuda, RingAttentionMatchesCpu) {
+  if (!vsart_cuda_available())
+    GTEST_SKIP() << "no usable CUDA device";
+  const int64_t B = 1, H = 4, Hkv = 2, s = 37, D = 64;
+  for (int n : {2, 3}) {
+    runRanks(n, [&](vsart_comm_t c, int r) {
+      const int64_t qElems = B * s * H * D, kvElems = B * s * Hkv * D;
+      std::vector<float> q(static_cast<size_t>(qElems)),
+          k(static_cast<size_t>(kvElems)), v(static_cast<size_t>(kvElems)),
+          want(static_cast<size_t>(qElems));
+      auto fill = [&](std::vector<float> &x, int salt) {
+        for (size_t i = 0; i < x.size(); ++i)
+          x[i] = __bfloat162float(__float2bfloat16(
+              std::sin(float(i * 13 + size_t(r) * 101 + size_t(salt) * 7))));
+      };
+      fill(q, 1), fill(k, 2), fill(v, 3);
+      vsart_attention_args_t a = {};
+      a.batch = B, a.num_heads = H, a.num_kv_heads = Hkv;
+      a.seq_q = a.seq_kv = s, a.head_dim = D, a.scale = 0.125f;
+      const int64_t qs[3] = {s * H * D, D, H * D}, ks[3] = {s * Hkv * D, D, Hkv * D};
+      for (int i = 0; i < 3; ++i)
+        a.q_strides[i] = a.out_strides[i] = qs[i], a.k_strides[i] = a.v_strides[i] = ks[i];
+      vsart_attention_args_t cpu = a;
+      cpu.q = q.data(), cpu.k = k.data(), cpu.v = v.data(), cpu.out = want.data();
+      ASSERT_EQ(vsart_cpu_ring_attention(c, n, &cpu, nullptr, 0), VSART_OK)
+          << vsart_last_error();
+      Managed dq(size_t(qElems) * 2), dk(size_t(kvElems) * 2),
+          dv(size_t(kvElems) * 2), dout(size_t(qElems) * 2);
+      auto put = [](const std::vector<float> &x, void *p) {
+        for (size_t i = 0; i < x.size(); ++i)
+          static_cast<__nv_bfloat16 *>(p)[i] = __float2bfloat16(x[i]);
+      };
+      put(q, dq.ptr), put(k, dk.ptr), put(v, dv.ptr);
+      a.q = dq.ptr, a.k = dk.ptr, a.v = dv.ptr, a.out = dout.ptr;
+      ASSERT_EQ(vsart_cuda_ring_attention(c, n, &a, nullptr, 0, nullptr),
+                VSART_OK)
+          << vsart_last_error();
+      ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+      double maxErr = 0, maxRef = 0;
+      for (size_t i = 0; i < want.size(); ++i) {
+        const float got = __bfloat162float(static_cast<__nv_bfloat16 *>(dout.ptr)[i]);
+        ASSERT_TRUE(std::isfinite(got)) << i;
+        maxErr = std::max(maxErr, double(std::fabs(got - want[i])));
+        maxRef = std::max(maxRef, double(std::fabs(want[i])));
+      }
+      EXPECT_LE(maxErr, 2e-2 * maxRef) << "rank " << r << " of " << n;
+    });
+  }
 }
 
 } // namespace

@@ -411,6 +411,21 @@ TEST_P(CudaAttention, MatchesCpu) {
   std::vector<float> got = dout.download();
   std::fill(got.begin(), got.begin() + off, 0.0f); // not an output
   expectNear(got, ref, "attention");
+  if (path == VSART_ATTENTION_OWN) { // the log-sum-exp ring attention merges
+    std::vector<float> lseRef(size_t(c.b * c.h * c.sq));
+    ASSERT_EQ(vsart_cpu_attention_lse(&cpu, lseRef.data()), VSART_OK);
+    void *dlse = nullptr;
+    ASSERT_EQ(vsart_cuda_malloc(lseRef.size() * 4 + 4, &dlse), VSART_OK);
+    ASSERT_EQ(vsart_cuda_attention_lse(&a, static_cast<float *>(dlse), nullptr),
+              VSART_OK)
+        << vsart_last_error();
+    std::vector<float> lse(lseRef.size());
+    ASSERT_EQ(vsart_cuda_synchronize(nullptr), VSART_OK);
+    ASSERT_EQ(vsart_cuda_download(lse.data(), dlse, lse.size() * 4, nullptr),
+              VSART_OK);
+    vsart_cuda_free(dlse);
+    expectNear(lse, lseRef, "lse", 1e-3, 1e-3);
+  }
   if (!c.maskRows)
     return;
   for (int64_t bi = 0; bi < c.b; ++bi) // fully masked rows are exactly 0

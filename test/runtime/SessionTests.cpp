@@ -175,6 +175,37 @@ vsart_model_t probeModel() {
           probeForward};
 }
 
+// "stateful": persistent state of 8 floats; each forward writes the state
+// and ctx->state_calls to its output, then adds 1 to every state element.
+const vsart_tensor_desc_t kStateOutputs[] = {
+    {"seen", VSART_DTYPE_F32, VSART_DTYPE_F32, 1, {9}}};
+
+vsart_status_t stateForward(void *const *, void *const *out,
+                            const void *const *, void *, void *,
+                            const vsart_run_context_t *ctx) {
+  if (!ctx || !ctx->state)
+    return VSART_ERROR_INVALID_ARGUMENT;
+  float *state = static_cast<float *>(ctx->state);
+  float *seen = static_cast<float *>(out[0]);
+  std::memcpy(seen, state, 8 * sizeof(float));
+  seen[8] = float(ctx->state_calls);
+  for (int i = 0; i < 8; ++i)
+    state[i] += 1.0f;
+  return VSART_OK;
+}
+
+vsart_model_t stateModel() {
+  vsart_model_t m = probeModel();
+  m.name = "stateful";
+  m.num_outputs = 1;
+  m.outputs = kStateOutputs;
+  m.num_weights = 0;
+  m.weights = nullptr;
+  m.forward = stateForward;
+  m.state_bytes = 8 * sizeof(float);
+  return m;
+}
+
 // Reference weights and input of the affine model.
 struct AffineData {
   std::vector<float> x = {0.5f, -1.0f, 2.0f, 1.5f, 0.25f, -0.75f};
@@ -1208,5 +1239,44 @@ TEST(AttentionParams, SessionPassesThemToForwards) {
   EXPECT_EQ(lastContext.attention.dense, 0);
   EXPECT_EQ(vsart_session_set_attention_param(nullptr, "dense", "1"),
             VSART_ERROR_INVALID_ARGUMENT);
+  vsart_session_destroy(s);
+}
+
+// ---- persistent state
+// ----------------------------------------------------------------
+
+TEST(Session, PersistentStateIsZeroedKeptAndReset) {
+  vsart_model_t m = stateModel();
+  vsart_session_t s = nullptr;
+  ASSERT_EQ(vsart_session_create(&m, nullptr, &s), VSART_OK) << lastError();
+  auto run = [&] {
+    std::vector<float> seen(9, NAN);
+    EXPECT_EQ(vsart_session_forward(s), VSART_OK) << lastError();
+    EXPECT_EQ(vsart_session_get_output(s, 0, seen.data()), VSART_OK)
+        << lastError();
+    return seen;
+  };
+  // Zero at creation, then kept from forward to forward.
+  for (int call = 0; call < 3; ++call)
+    EXPECT_EQ(run(), std::vector<float>(9, float(call))) << "call " << call;
+  EXPECT_GE(vsart_session_device_bytes(s), m.state_bytes);
+  // A new video: zero again, and the count restarts.
+  ASSERT_EQ(vsart_session_reset_state(s), VSART_OK) << lastError();
+  EXPECT_EQ(run(), std::vector<float>(9, 0.0f));
+  EXPECT_EQ(run(), std::vector<float>(9, 1.0f));
+  EXPECT_EQ(vsart_session_reset_state(nullptr), VSART_ERROR_INVALID_ARGUMENT);
+  vsart_session_destroy(s);
+
+  // A model without state gets none.
+  vsart_model_t p = probeModel();
+  ASSERT_EQ(vsart_session_create(&p, nullptr, &s), VSART_OK) << lastError();
+  ASSERT_EQ(vsart_session_randomize_weights(s, 1), VSART_OK);
+  const int64_t table[4] = {1, 2, 3, 4}, dims[1] = {4};
+  ASSERT_EQ(vsart_session_bind_weight(s, "table", VSART_DTYPE_I64, 1, dims,
+                                      table),
+            VSART_OK);
+  ASSERT_EQ(vsart_session_forward(s), VSART_OK) << lastError();
+  EXPECT_EQ(lastContext.state, nullptr);
+  EXPECT_EQ(vsart_session_reset_state(s), VSART_OK) << lastError();
   vsart_session_destroy(s);
 }

@@ -68,13 +68,16 @@ static cl::opt<std::string> sparse(
     "sparse",
     cl::desc("Make video self-attention sparse: PATTERN[:key=value,...], e.g. "
              "frame-window:window=1,keyframe-interval=auto,horizon=21, "
-             "sliding-tile:tile=4x4x4,window=3x3x3, vsa:tile=4x4x4,sparsity=0.875"),
+             "sliding-tile:tile=4x4x4,window=3x3x3, vsa:tile=4x4x4,sparsity=0.875, "
+             "semantic:q-clusters=100,kv-clusters=100,top-p=0.9"),
     cl::value_desc("pattern"), cl::init(""), cl::cat(vsacCategory));
 static cl::opt<std::string> contextParallel(
     "cp",
-    cl::desc("Split the video tokens over N ranks (context parallelism): "
-             "ulysses:N (run the executable with --ranks N)"),
-    cl::value_desc("ulysses:N"), cl::init(""), cl::cat(vsacCategory));
+    cl::desc("Split the video tokens over ranks (context parallelism): "
+             "ulysses:N (all-to-all), ring:M (ring attention), cfg:C (the "
+             "batch over C groups) or a combination, ulysses:N,ring:M,cfg:C "
+             "(run the executable with --ranks C*N*M)"),
+    cl::value_desc("ulysses:N[,ring:M][,cfg:C]"), cl::init(""), cl::cat(vsacCategory));
 static cl::list<std::string> shapes(
     "shape",
     cl::desc("Static shape of a graph input with dynamic dimensions: "

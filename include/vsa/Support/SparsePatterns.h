@@ -39,7 +39,8 @@ struct BlockLists {
 /// included). sliding-tile: the prefix, each (t, h, w) tile of the latent
 /// grid in tile order (edge tiles hold fewer tokens), the suffix. vsa: the
 /// tiles and the non-empty prefix/suffix, with no lists (listOffsets and
-/// lists empty): they are chosen at run time (selectVsaBlocks).
+/// lists empty): they are chosen at run time (selectVsaBlocks). semantic:
+/// nothing (no blocks, no order): k-means chooses clusters at run time.
 BlockLists computeBlockLists(dit::SparsityAttr sparsity,
                              dit::VideoGeometryAttr geometry,
                              int64_t step = 0);

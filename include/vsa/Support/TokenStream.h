@@ -53,6 +53,15 @@ growTokenStream(llvm::ArrayRef<TokenLink> seeds,
                 llvm::ArrayRef<mlir::Operation *> attentions, int64_t video,
                 int64_t prefix, int64_t suffix);
 
+/// The batch stream: the values carrying the batch axis (size `batch`),
+/// grown from axis 0 of every attention's q, k and v through the same
+/// token-wise rules (an op that treats batch entries alike is "token-wise"
+/// along the batch) with every attention batch-wise. Its entries are the
+/// function's batched inputs (and batched constants), its exits the
+/// returns. Classifier-free-guidance parallelism splits it.
+mlir::FailureOr<TokenStream>
+growBatchStream(llvm::ArrayRef<mlir::Operation *> attentions, int64_t batch);
+
 } // namespace vsa
 
 #endif // VSA_SUPPORT_TOKENSTREAM_H

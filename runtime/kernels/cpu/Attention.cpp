@@ -35,10 +35,12 @@ struct Scratch {
 
 /// Online-softmax attention of query rows [i0, i0 + nq) (nq <= BQ) of
 /// (batch bi, head h) over the key rows in `ranges`, visited in order in
-/// chunks of BK, written to out.
+/// chunks of BK, written to out; lse (may be NULL) gets each row's log-sum-
+/// exp of its scaled logits.
 void attendRows(const vsart_attention_args_t &a, const int64_t mstride[4],
                 int64_t bi, int64_t h, int64_t i0, int64_t nq,
-                const KeyRange *ranges, size_t numRanges, Scratch &w) {
+                const KeyRange *ranges, size_t numRanges, Scratch &w,
+                float *lse = nullptr) {
   const float *q = static_cast<const float *>(a.q);
   const float *k = static_cast<const float *>(a.k);
   const float *v = static_cast<const float *>(a.v);
@@ -109,11 +111,17 @@ void attendRows(const vsart_attention_args_t &a, const int64_t mstride[4],
     for (int64_t d = 0; d < D; ++d)
       oh[i * os + d] = w.acc[i * D + d] * inv;
   }
+  if (lse) {
+    float *row = lse + (bi * a.num_heads + h) * a.seq_q + i0;
+    for (int64_t i = 0; i < nq; ++i)
+      row[i] = w.lrow[i] > 0.0f ? w.mrow[i] + std::log(w.lrow[i]) : negInf;
+  }
 }
 
 /// Dense attention: one task per (batch, head, block of BQ queries), every
 /// key in one range.
-void attend(const vsart_attention_args_t &a, const int64_t mstride[4]) {
+void attend(const vsart_attention_args_t &a, const int64_t mstride[4],
+            float *lse = nullptr) {
   const int64_t H = a.num_heads, qBlocks = (a.seq_q + BQ - 1) / BQ;
   const KeyRange all[1] = {{0, a.seq_kv}};
   vsart::parallelFor(a.batch * H * qBlocks, 1, [&](int64_t t0, int64_t t1) {
@@ -121,7 +129,8 @@ void attend(const vsart_attention_args_t &a, const int64_t mstride[4]) {
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t qb = t % qBlocks, h = (t / qBlocks) % H, bi = t / qBlocks / H;
       const int64_t i0 = qb * BQ;
-      attendRows(a, mstride, bi, h, i0, std::min(BQ, a.seq_q - i0), all, 1, w);
+      attendRows(a, mstride, bi, h, i0, std::min(BQ, a.seq_q - i0), all, 1, w,
+                 lse);
     }
   });
 }
@@ -264,6 +273,23 @@ vsart_cpu_attention_strided(const vsart_attention_args_t *args) {
     return st;
   if (!empty)
     attend(*args, mstride);
+  return vsart::ok();
+}
+
+extern "C" vsart_status_t
+vsart_cpu_attention_lse(const vsart_attention_args_t *args, float *lse) {
+  int64_t mstride[4];
+  bool empty = false;
+  if (vsart_status_t st =
+          vsart::checkAttentionArgs("attention_lse", args, mstride, &empty))
+    return st;
+  if (!lse && args->batch * args->num_heads * args->seq_q > 0)
+    return vsart::fail(VSART_ERROR_INVALID_ARGUMENT, "attention_lse: null lse");
+  if (!empty)
+    attend(*args, mstride, lse);
+  else if (lse) // no keys: every row is empty
+    std::fill(lse, lse + args->batch * args->num_heads * args->seq_q,
+              -std::numeric_limits<float>::infinity());
   return vsart::ok();
 }
 

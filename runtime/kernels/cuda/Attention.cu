@@ -93,6 +93,9 @@ __global__ void __launch_bounds__(C::THREADS) flashAttention(const Params p) {
   }
   cpAsyncWait<0>(); // no copy may still target the Q tile (nTiles == 0)
   __syncthreads();
+  if (p.lse)
+    storeLse<C>(m, l, p.lse + (int64_t(b) * p.heads + h) * p.seqQ, q0, p.seqQ,
+                warp, lane);
   stageOutput<C>(o, l, sQ, warp, lane);
   __syncwarp();
   storeOutput<C>(sQ, p.out + b * p.os[0] + h * p.os[1], p.os[2], q0, p.seqQ,
@@ -133,6 +136,24 @@ using ConfigD64 = Config<64, 64, 8, 2, true, 3>;
 using ConfigD128 = Config<128, 64, 8, 2, false, 3>;
 using ConfigD256 = Config<256, 32, 4, 1, false, 2>;
 
+/// Our kernel on checked arguments (lse may be NULL).
+static vsart_status_t ownAttention(const vsart_attention_args_t &a,
+                                   const int64_t ms[4], float *lse,
+                                   cudaStream_t s) {
+  if (vsart_status_t st = checkLimits("cuda_attention", a))
+    return st;
+  Params p = makeParams(a, ms);
+  p.lse = lse;
+  vsart_status_t st;
+  if (a.head_dim <= 64)
+    st = dispatch<ConfigD64>(p, a.batch, s);
+  else if (a.head_dim <= 128)
+    st = dispatch<ConfigD128>(p, a.batch, s);
+  else
+    st = dispatch<ConfigD256>(p, a.batch, s);
+  return st ? st : vsart::ok();
+}
+
 extern "C" vsart_status_t vsart_cuda_attention(const vsart_attention_args_t *args,
                                                void *stream) {
   int64_t ms[4];
@@ -158,15 +179,21 @@ extern "C" vsart_status_t vsart_cuda_attention(const vsart_attention_args_t *arg
                          "cuda_attention: the cuDNN path was asked for "
                          "(VSART_ATTENTION=cudnn) but cannot run: " + why);
   }
-  if (vsart_status_t st = checkLimits("cuda_attention", *args))
+  return ownAttention(*args, ms, nullptr, s);
+}
+
+extern "C" vsart_status_t
+vsart_cuda_attention_lse(const vsart_attention_args_t *args, float *lse,
+                         void *stream) {
+  int64_t ms[4];
+  bool empty = false;
+  if (vsart_status_t st =
+          vsart::checkAttentionArgs("cuda_attention_lse", args, ms, &empty))
     return st;
-  const Params p = makeParams(*args, ms);
-  vsart_status_t st;
-  if (args->head_dim <= 64)
-    st = dispatch<ConfigD64>(p, args->batch, s);
-  else if (args->head_dim <= 128)
-    st = dispatch<ConfigD128>(p, args->batch, s);
-  else
-    st = dispatch<ConfigD256>(p, args->batch, s);
-  return st ? st : vsart::ok();
+  if (!lse && args->batch * args->num_heads * args->seq_q > 0)
+    return vsart::fail(VSART_ERROR_INVALID_ARGUMENT,
+                       "cuda_attention_lse: null lse");
+  if (empty)
+    return vsart::ok();
+  return ownAttention(*args, ms, lse, vsart::cuda::toStream(stream));
 }

@@ -329,6 +329,25 @@ __device__ void stageOutput(float (&o)[C::MT][C::D / 8][4],
     }
 }
 
+/// Writes each of the warp's rows' natural log-sum-exp of its scaled logits
+/// to lse[row] (m and l in the log2 domain of onlineSoftmax; -inf for a row
+/// without a finite logit), rows at or past rowEnd skipped.
+template <class C>
+__device__ void storeLse(const float (&m)[C::MT][2], const float (&l)[C::MT][2],
+                         float *lse, int q0, int rowEnd, int warp, int lane) {
+  constexpr float kLn2 = 0.6931471805599453f;
+#pragma unroll
+  for (int mt = 0; mt < C::MT; ++mt)
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      float sum = l[mt][r] + __shfl_xor_sync(0xffffffffu, l[mt][r], 1);
+      sum += __shfl_xor_sync(0xffffffffu, sum, 2);
+      const int row = q0 + warp * C::WROWS + mt * 16 + (lane >> 2) + 8 * r;
+      if ((lane & 3) == 0 && row < rowEnd)
+        lse[row] = sum > 0.0f ? (m[mt][r] + log2f(sum)) * kLn2 : -INFINITY;
+    }
+}
+
 /// Writes the warp's staged rows to rows q0 + ... of out (row stride
 /// rowStride), 16 bytes (or, unaligned, 2) at a time; rows at or past rowEnd
 /// and columns past headDim are not written.
@@ -359,6 +378,7 @@ __device__ void storeOutput(const bf16 *sOut, bf16 *out, int64_t rowStride,
 struct Params {
   const bf16 *q, *k, *v, *mask;
   bf16 *out;
+  float *lse; // optional: (batch, heads, seqQ) log-sum-exp (dense kernel)
   int64_t qs[3], ks[3], vs[3], os[3], ms[4];
   int heads, group, seqQ, seqKv, headDim;
   float scaleLog2;

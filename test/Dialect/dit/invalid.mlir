@@ -1432,3 +1432,51 @@ func.func @all_gather_bad_result(%x: tensor<1x24x16xf32>) {
   %0 = dit.all_gather %x axis 1 degree 2 : tensor<1x24x16xf32> -> tensor<1x24x16xf32>
   return
 }
+
+// -----
+
+func.func @ring_degree(%q: tensor<1x2x8x4xf32>) -> tensor<1x2x8x4xf32> {
+  // expected-error@+1 {{'dit.ring_attention' op degree must be >= 1, got 0}}
+  %0 = dit.ring_attention %q, %q, %q degree 0 {scale = 0.5 : f64} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>) -> tensor<1x2x8x4xf32>
+  return %0 : tensor<1x2x8x4xf32>
+}
+
+// -----
+
+func.func @ring_stride(%q: tensor<1x2x8x4xf32>) -> tensor<1x2x8x4xf32> {
+  // expected-error@+1 {{'dit.ring_attention' op stride must be >= 1, got 0}}
+  %0 = dit.ring_attention %q, %q, %q degree 2 {scale = 0.5 : f64, stride = 0 : i64} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>) -> tensor<1x2x8x4xf32>
+  return %0 : tensor<1x2x8x4xf32>
+}
+
+// -----
+
+func.func @ring_chunks(%q: tensor<1x2x8x4xf32>, %k: tensor<1x2x6x4xf32>) -> tensor<1x2x8x4xf32> {
+  // expected-error@+1 {{'dit.ring_attention' op query, key and value must share batch, sequence chunk and head dim (and key/value their shape)}}
+  %0 = dit.ring_attention %q, %k, %k degree 2 {scale = 0.5 : f64} : (tensor<1x2x8x4xf32>, tensor<1x2x6x4xf32>, tensor<1x2x6x4xf32>) -> tensor<1x2x8x4xf32>
+  return %0 : tensor<1x2x8x4xf32>
+}
+
+// -----
+
+func.func @ring_heads(%q: tensor<1x3x8x4xf32>, %k: tensor<1x2x8x4xf32>) -> tensor<1x3x8x4xf32> {
+  // expected-error@+1 {{'dit.ring_attention' op query heads (3) must be a multiple of key/value heads (2)}}
+  %0 = dit.ring_attention %q, %k, %k degree 2 {scale = 0.5 : f64} : (tensor<1x3x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>) -> tensor<1x3x8x4xf32>
+  return %0 : tensor<1x3x8x4xf32>
+}
+
+// -----
+
+func.func @ring_result(%q: tensor<1x2x8x4xf32>) -> tensor<1x2x8x8xf32> {
+  // expected-error@+1 {{'dit.ring_attention' op result must have the query's type}}
+  %0 = dit.ring_attention %q, %q, %q degree 2 {scale = 0.5 : f64} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>) -> tensor<1x2x8x8xf32>
+  return %0 : tensor<1x2x8x8xf32>
+}
+
+// -----
+
+func.func @shard_stride(%x: tensor<1x8x4xf32>) -> tensor<1x4x4xf32> {
+  // expected-error@+1 {{'dit.shard' op stride must be >= 1, got 0}}
+  %0 = dit.shard %x axis 1 degree 2 {stride = 0 : i64} : tensor<1x8x4xf32> -> tensor<1x4x4xf32>
+  return %0 : tensor<1x4x4xf32>
+}

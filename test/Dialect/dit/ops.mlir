@@ -370,3 +370,20 @@ func.func @context_parallel(%x: tensor<1x48x32xf32>, %q: tensor<1x2x24x16xf32>) 
   %3 = dit.all_gather %x axis 1 degree 2 : tensor<1x48x32xf32> -> tensor<1x96x32xf32>
   return %0, %1, %2, %3 : tensor<1x24x32xf32>, tensor<1x1x48x16xf32>, tensor<1x2x24x16xf32>, tensor<1x96x32xf32>
 }
+
+// -----
+
+// Ring attention (context parallelism) and collectives of a group at a
+// stride (hybrid parallelism); the default stride 1 is not printed.
+// CHECK-LABEL: func.func @ring
+func.func @ring(%q: tensor<1x4x24x16xf32>, %k: tensor<1x2x24x16xf32>) -> tensor<1x4x24x16xf32> {
+  // CHECK: dit.ring_attention %{{.*}}, %{{.*}}, %{{.*}} degree 2 {scale = 2.500000e-01 : f64} : (tensor<1x4x24x16xf32>, tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32>) -> tensor<1x4x24x16xf32>
+  %0 = dit.ring_attention %q, %k, %k degree 2 {scale = 0.25 : f64, stride = 1 : i64} : (tensor<1x4x24x16xf32>, tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32>) -> tensor<1x4x24x16xf32>
+  // CHECK: dit.ring_attention %{{.*}} degree 4 {scale = 2.500000e-01 : f64, stride = 2 : i64}
+  %1 = dit.ring_attention %0, %k, %k degree 4 {scale = 0.25 : f64, stride = 2 : i64} : (tensor<1x4x24x16xf32>, tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32>) -> tensor<1x4x24x16xf32>
+  // CHECK: dit.shard %{{.*}} axis 2 degree 2 {stride = 4 : i64}
+  %2 = dit.shard %1 axis 2 degree 2 {stride = 4 : i64} : tensor<1x4x24x16xf32> -> tensor<1x4x12x16xf32>
+  // CHECK: dit.all_gather %{{.*}} axis 2 degree 2 {stride = 4 : i64}
+  %3 = dit.all_gather %2 axis 2 degree 2 {stride = 4 : i64} : tensor<1x4x12x16xf32> -> tensor<1x4x24x16xf32>
+  return %3 : tensor<1x4x24x16xf32>
+}

@@ -118,3 +118,36 @@ func.func @tile_ordered_vsa(%q: tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32> {
   %0 = dit.attention %q, %q, %q role self {geometry = #dit.video<t = 3, h = 2, w = 2, prefix = 0, suffix = 0>, scale = 0.35 : f64, tile_ordered, sparsity = #dit.sparsity<"vsa", {tile_t = 1 : i64, tile_h = 2 : i64, tile_w = 2 : i64, sparsity = 0.5 : f64}>} : (tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32>
   return %0 : tensor<1x2x12x8xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @semantic
+// CHECK: #dit.sparsity<"semantic", {iterations = 50 : i64, kv_clusters = 12 : i64, min_kept = 1.000000e-01 : f64, q_clusters = 4 : i64, top_p = 9.000000e-01 : f64, warm_iterations = 2 : i64}>
+func.func @semantic(%q: tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32> {
+  %0 = dit.attention %q, %q, %q role self {geometry = #dit.video<t = 3, h = 2, w = 2, prefix = 0, suffix = 0>, scale = 0.35 : f64, sparsity = #dit.sparsity<"semantic", {q_clusters = 4 : i64, kv_clusters = 12 : i64, iterations = 50 : i64, warm_iterations = 2 : i64, top_p = 0.9 : f64, min_kept = 0.1 : f64}>} : (tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32>
+  return %0 : tensor<1x2x12x8xf32>
+}
+
+// -----
+
+func.func @semantic_too_many_clusters(%q: tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32> {
+  // expected-error @below {{semantic 'kv_clusters' (13) exceeds the 12 tokens}}
+  %0 = dit.attention %q, %q, %q role self {geometry = #dit.video<t = 3, h = 2, w = 2, prefix = 0, suffix = 0>, scale = 0.35 : f64, sparsity = #dit.sparsity<"semantic", {q_clusters = 4 : i64, kv_clusters = 13 : i64, iterations = 50 : i64, warm_iterations = 2 : i64, top_p = 0.9 : f64, min_kept = 0.1 : f64}>} : (tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32>
+  return %0 : tensor<1x2x12x8xf32>
+}
+
+// -----
+
+func.func @semantic_top_p(%q: tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32> {
+  // expected-error @below {{semantic 'top_p' must be in (0, 1], got 0}}
+  %0 = dit.attention %q, %q, %q role self {geometry = #dit.video<t = 3, h = 2, w = 2, prefix = 0, suffix = 0>, scale = 0.35 : f64, sparsity = #dit.sparsity<"semantic", {q_clusters = 4 : i64, kv_clusters = 4 : i64, iterations = 50 : i64, warm_iterations = 2 : i64, top_p = 0.0 : f64, min_kept = 0.1 : f64}>} : (tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32>
+  return %0 : tensor<1x2x12x8xf32>
+}
+
+// -----
+
+func.func @semantic_iterations(%q: tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32> {
+  // expected-error @below {{semantic 'iterations' must be >= 1, got 0}}
+  %0 = dit.attention %q, %q, %q role self {geometry = #dit.video<t = 3, h = 2, w = 2, prefix = 0, suffix = 0>, scale = 0.35 : f64, sparsity = #dit.sparsity<"semantic", {q_clusters = 4 : i64, kv_clusters = 4 : i64, iterations = 0 : i64, warm_iterations = 2 : i64, top_p = 0.9 : f64, min_kept = 0.1 : f64}>} : (tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32>
+  return %0 : tensor<1x2x12x8xf32>
+}

@@ -669,3 +669,123 @@ func.func @shard_offset(%x: tensor<1x48x32xf32>) {
   %0 = vrt.shard %x {axis = 1 : i64, group_size = 2 : i64, offset = 255 : i64} : tensor<1x48x32xf32> -> tensor<1x24x32xf32>
   return
 }
+
+// -----
+
+func.func @semantic_clusters(%q: tensor<1x2x8x4xf32>) {
+  // expected-error @below {{q_clusters (9) must be in [1, 8] (the tokens)}}
+  %0, %s = vrt.semantic_attention %q, %q, %q clusters(9, 4) {scale = 0.5 : f64, iterations = 50 : i64, warm_iterations = 2 : i64, top_p = 0.9 : f64, min_kept = 0.1 : f64} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>) -> (tensor<1x2x8x4xf32>, tensor<8192xi8>)
+  return
+}
+
+// -----
+
+func.func @semantic_kv_clusters(%q: tensor<1x2x8x4xf32>) {
+  // expected-error @below {{kv_clusters (0) must be in [1, 8] (the tokens)}}
+  %0, %s = vrt.semantic_attention %q, %q, %q clusters(4, 0) {scale = 0.5 : f64, iterations = 50 : i64, warm_iterations = 2 : i64, top_p = 0.9 : f64, min_kept = 0.1 : f64} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>) -> (tensor<1x2x8x4xf32>, tensor<8192xi8>)
+  return
+}
+
+// -----
+
+func.func @semantic_iterations(%q: tensor<1x2x8x4xf32>) {
+  // expected-error @below {{iterations and warm_iterations must be >= 1}}
+  %0, %s = vrt.semantic_attention %q, %q, %q clusters(4, 4) {scale = 0.5 : f64, iterations = 50 : i64, warm_iterations = 0 : i64, top_p = 0.9 : f64, min_kept = 0.1 : f64} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>) -> (tensor<1x2x8x4xf32>, tensor<8192xi8>)
+  return
+}
+
+// -----
+
+func.func @semantic_top_p(%q: tensor<1x2x8x4xf32>) {
+  // expected-error @below {{top_p must be in (0, 1], got 0}}
+  %0, %s = vrt.semantic_attention %q, %q, %q clusters(4, 4) {scale = 0.5 : f64, iterations = 50 : i64, warm_iterations = 2 : i64, top_p = 0.0 : f64, min_kept = 0.1 : f64} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>) -> (tensor<1x2x8x4xf32>, tensor<8192xi8>)
+  return
+}
+
+// -----
+
+func.func @semantic_min_kept(%q: tensor<1x2x8x4xf32>) {
+  // expected-error @below {{min_kept must be in [0, 1], got 1.5}}
+  %0, %s = vrt.semantic_attention %q, %q, %q clusters(4, 4) {scale = 0.5 : f64, iterations = 50 : i64, warm_iterations = 2 : i64, top_p = 0.9 : f64, min_kept = 1.5 : f64} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>) -> (tensor<1x2x8x4xf32>, tensor<8192xi8>)
+  return
+}
+
+// -----
+
+func.func @semantic_scratch(%q: tensor<1x2x8x4xf32>) {
+  // expected-error @below {{scratch must be 1-D with at least 3584 bytes, got 16}}
+  %0, %s = vrt.semantic_attention %q, %q, %q clusters(4, 4) {scale = 0.5 : f64, iterations = 50 : i64, warm_iterations = 2 : i64, top_p = 0.9 : f64, min_kept = 0.1 : f64} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>) -> (tensor<1x2x8x4xf32>, tensor<16xi8>)
+  return
+}
+
+// -----
+
+func.func @semantic_cross(%q: tensor<1x2x8x4xf32>, %k: tensor<1x2x6x4xf32>) {
+  // expected-error @below {{is self-attention: key and value must be (batch, kv heads, seq, dim) with the query's batch, seq and head dim}}
+  %0, %s = vrt.semantic_attention %q, %k, %k clusters(4, 4) {scale = 0.5 : f64, iterations = 50 : i64, warm_iterations = 2 : i64, top_p = 0.9 : f64, min_kept = 0.1 : f64} : (tensor<1x2x8x4xf32>, tensor<1x2x6x4xf32>, tensor<1x2x6x4xf32>) -> (tensor<1x2x8x4xf32>, tensor<8192xi8>)
+  return
+}
+
+// -----
+
+func.func @semantic_heads(%q: tensor<1x3x8x4xf32>, %k: tensor<1x2x8x4xf32>) {
+  // expected-error @below {{query heads 3 must be a multiple of key/value heads 2}}
+  %0, %s = vrt.semantic_attention %q, %k, %k clusters(4, 4) {scale = 0.5 : f64, iterations = 50 : i64, warm_iterations = 2 : i64, top_p = 0.9 : f64, min_kept = 0.1 : f64} : (tensor<1x3x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>) -> (tensor<1x3x8x4xf32>, tensor<8192xi8>)
+  return
+}
+
+// -----
+
+func.func @semantic_result(%q: tensor<1x2x8x4xf32>) {
+  // expected-error @below {{result must be (batch, heads, seq, dim) of the query}}
+  %0, %s = vrt.semantic_attention %q, %q, %q clusters(4, 4) {scale = 0.5 : f64, iterations = 50 : i64, warm_iterations = 2 : i64, top_p = 0.9 : f64, min_kept = 0.1 : f64} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>) -> (tensor<1x2x4x8xf32>, tensor<8192xi8>)
+  return
+}
+
+// -----
+
+func.func @semantic_offsets(%q: tensor<1x2x8x4xf32>) {
+  // expected-error @below {{offsets must give both results' arena offsets}}
+  %0, %s = vrt.semantic_attention %q, %q, %q clusters(4, 4) {scale = 0.5 : f64, iterations = 50 : i64, warm_iterations = 2 : i64, top_p = 0.9 : f64, min_kept = 0.1 : f64, offsets = array<i64: 0>} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>) -> (tensor<1x2x8x4xf32>, tensor<8192xi8>)
+  return
+}
+
+// -----
+
+func.func @semantic_state_offset(%q: tensor<1x2x8x4xf32>) {
+  // expected-error @below {{state_offset 100 must be a non-negative multiple of 256}}
+  %0, %s = vrt.semantic_attention %q, %q, %q clusters(4, 4) {scale = 0.5 : f64, iterations = 50 : i64, warm_iterations = 2 : i64, top_p = 0.9 : f64, min_kept = 0.1 : f64, state_offset = 100 : i64} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>) -> (tensor<1x2x8x4xf32>, tensor<8192xi8>)
+  return
+}
+
+// -----
+
+func.func @ring_scratch(%q: tensor<1x1x6x4xf32>) -> tensor<1x1x6x4xf32> {
+  // expected-error@+1 {{'vrt.ring_attention' op scratch must be 1-D with at least 2048 bytes, got 1024}}
+  %o, %s = vrt.ring_attention %q, %q, %q group 2 {scale = 5.000000e-01 : f64} : (tensor<1x1x6x4xf32>, tensor<1x1x6x4xf32>, tensor<1x1x6x4xf32>) -> (tensor<1x1x6x4xf32>, tensor<1024xi8>)
+  return %o : tensor<1x1x6x4xf32>
+}
+
+// -----
+
+func.func @ring_chunks(%q: tensor<1x1x6x4xf32>, %k: tensor<1x1x5x4xf32>) -> tensor<1x1x6x4xf32> {
+  // expected-error@+1 {{'vrt.ring_attention' op key and value must be (batch, kv heads, seq, dim) with the query's batch, sequence chunk and head dim}}
+  %o, %s = vrt.ring_attention %q, %k, %k group 2 {scale = 5.000000e-01 : f64} : (tensor<1x1x6x4xf32>, tensor<1x1x5x4xf32>, tensor<1x1x5x4xf32>) -> (tensor<1x1x6x4xf32>, tensor<4096xi8>)
+  return %o : tensor<1x1x6x4xf32>
+}
+
+// -----
+
+func.func @ring_group(%q: tensor<1x1x6x4xf32>) -> tensor<1x1x6x4xf32> {
+  // expected-error@+1 {{'vrt.ring_attention' op group_size and group_stride must be >= 1}}
+  %o, %s = vrt.ring_attention %q, %q, %q group 2 {group_stride = 0 : i64, scale = 5.000000e-01 : f64} : (tensor<1x1x6x4xf32>, tensor<1x1x6x4xf32>, tensor<1x1x6x4xf32>) -> (tensor<1x1x6x4xf32>, tensor<2048xi8>)
+  return %o : tensor<1x1x6x4xf32>
+}
+
+// -----
+
+func.func @stride(%x: tensor<1x8x4xf32>) -> tensor<1x4x4xf32> {
+  // expected-error@+1 {{'vrt.shard' op group_stride must be >= 1}}
+  %0 = vrt.shard %x {axis = 1 : i64, group_size = 2 : i64, group_stride = 0 : i64} : tensor<1x8x4xf32> -> tensor<1x4x4xf32>
+  return %0 : tensor<1x4x4xf32>
+}

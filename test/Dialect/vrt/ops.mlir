@@ -224,3 +224,27 @@ func.func @rotations(%q: tensor<1x2x8x4xf32>) -> tensor<1x2x8x4xf32> {
   %0 = vrt.attention %q, %q, %q blocks(%o, %lo, %l) {scale = 0.5 : f64, rotations = 2 : i64} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<3xi64>, tensor<6xi64>, tensor<5xi32>) -> tensor<1x2x8x4xf32>
   return %0 : tensor<1x2x8x4xf32>
 }
+
+// -----
+
+// Semantic attention: the output and the kernel's scratch (at least what the
+// CPU or the CUDA kernel needs), its centroids at state_offset in the
+// persistent state; grouped queries (2 heads, 1 key/value head).
+// CHECK-LABEL: func.func @semantic
+// CHECK: %{{.*}}, %{{.*}} = vrt.semantic_attention %{{.*}}, %[[K:.*]], %[[K]] clusters(4, 3) {iterations = 50 : i64, kv_layout = #vrt<layout bshd>, min_kept = 1.000000e-01 : f64, offsets = array<i64: 0, 512>, scale = 5.000000e-01 : f64, state_offset = 256 : i64, top_p = 9.000000e-01 : f64, warm_iterations = 2 : i64} : (tensor<2x2x8x4xf32>, tensor<2x8x1x4xf32>, tensor<2x8x1x4xf32>) -> (tensor<2x2x8x4xf32>, tensor<5376xi8>)
+func.func @semantic(%q: tensor<2x2x8x4xf32>, %k: tensor<2x8x1x4xf32>) -> tensor<2x2x8x4xf32> {
+  %0, %s = vrt.semantic_attention %q, %k, %k clusters(4, 3) {scale = 0.5 : f64, iterations = 50 : i64, warm_iterations = 2 : i64, top_p = 0.9 : f64, min_kept = 0.1 : f64, kv_layout = #vrt<layout bshd>, offsets = array<i64: 0, 512>, state_offset = 256 : i64} : (tensor<2x2x8x4xf32>, tensor<2x8x1x4xf32>, tensor<2x8x1x4xf32>) -> (tensor<2x2x8x4xf32>, tensor<5376xi8>)
+  return %0 : tensor<2x2x8x4xf32>
+}
+
+// -----
+
+// Ring attention with its scratch, and a collective of a strided group.
+// CHECK-LABEL: func.func @ring
+func.func @ring(%q: tensor<1x1x6x4xf32>) -> tensor<1x1x6x4xf32> {
+  // CHECK: vrt.ring_attention %{{.*}}, %{{.*}}, %{{.*}} group 2 {group_stride = 2 : i64, offsets = array<i64: 512, 1024>, scale = 5.000000e-01 : f64} : (tensor<1x1x6x4xf32>, tensor<1x1x6x4xf32>, tensor<1x1x6x4xf32>) -> (tensor<1x1x6x4xf32>, tensor<2048xi8>)
+  %o, %s = vrt.ring_attention %q, %q, %q group 2 {group_stride = 2 : i64, offsets = array<i64: 512, 1024>, scale = 5.000000e-01 : f64} : (tensor<1x1x6x4xf32>, tensor<1x1x6x4xf32>, tensor<1x1x6x4xf32>) -> (tensor<1x1x6x4xf32>, tensor<2048xi8>)
+  // CHECK: vrt.all_gather %{{.*}} {axis = 2 : i64, group_size = 2 : i64, group_stride = 2 : i64}
+  %g = vrt.all_gather %o {axis = 2 : i64, group_size = 2 : i64, group_stride = 2 : i64} : tensor<1x1x6x4xf32> -> tensor<1x1x12x4xf32>
+  return %o : tensor<1x1x6x4xf32>
+}

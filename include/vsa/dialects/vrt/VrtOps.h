@@ -30,6 +30,12 @@ mlir::Value viewSource(mlir::Value v);
 
 /// Name of the function attribute holding the arena size in bytes.
 inline constexpr llvm::StringLiteral kArenaBytesAttr = "vrt.arena_bytes";
+/// Name of the function attribute holding the world size of the program's
+/// collectives (absent: the group size they share).
+inline constexpr llvm::StringLiteral kNumRanksAttr = "vrt.num_ranks";
+/// Name of the function attribute holding the bytes of persistent state
+/// (vsart_model_t::state_bytes).
+inline constexpr llvm::StringLiteral kStateBytesAttr = "vrt.state_bytes";
 
 } // namespace vsa::vrt
 

@@ -1,0 +1,126 @@
+// Ring attention (context parallelism): the loop both targets share. Each
+// of the G ranks of a ring group holds a chunk of the sequence (its queries
+// and its keys/values). Its K/V chunk travels around the ring (rank r sends
+// to r + 1 and receives from r - 1), G - 1 sendrecv steps, and every step's
+// partial attention of the local queries over the visiting chunk is merged
+// into a running result by log-sum-exp:
+//   lse = log(e^lse_acc + e^lse_p),
+//   acc = acc * e^(lse_acc - lse) + part * e^(lse_p - lse).
+// The result equals attention over the whole sequence up to rounding.
+#ifndef VSART_SRC_RINGATTENTION_H
+#define VSART_SRC_RINGATTENTION_H
+
+#include "Internal.h"
+#include "vsart_comm.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace vsart {
+
+/// Where each buffer of a ring attention lives in its scratch: two K/V
+/// buffers (K then V, contiguous (batch, kv heads, seq_kv, head_dim) of
+/// `elem` bytes), the partial output (contiguous (batch, heads, seq_q,
+/// head_dim), `elem` bytes), the partial and running lse (fp32, batch x
+/// heads x seq_q) and the running output (fp32, like the partial one).
+struct RingLayout {
+  size_t kvBytes = 0; // one K or V chunk
+  size_t kv[2] = {0, 0}, part = 0, lsePart = 0, lseAcc = 0, acc = 0;
+  size_t total = 0;
+  int64_t rows = 0; // batch * heads * seq_q
+};
+
+inline RingLayout ringLayout(const vsart_attention_args_t &a, size_t elem) {
+  auto up = [](size_t x) { return (x + 255) / 256 * 256; };
+  RingLayout l;
+  l.kvBytes = size_t(a.batch * a.num_kv_heads * a.seq_kv * a.head_dim) * elem;
+  l.rows = a.batch * a.num_heads * a.seq_q;
+  const size_t outElems = size_t(l.rows * a.head_dim);
+  size_t at = 0;
+  for (size_t &region : l.kv) {
+    region = at;
+    at += 2 * up(l.kvBytes);
+  }
+  l.part = at, at += up(outElems * elem);
+  l.lsePart = at, at += up(size_t(l.rows) * 4);
+  l.lseAcc = at, at += up(size_t(l.rows) * 4);
+  l.acc = at, at += up(outElems * 4);
+  l.total = at;
+  return l;
+}
+
+/// The target's steps (CPU: host loops; CUDA: kernels on a stream).
+struct RingBackend {
+  virtual ~RingBackend() = default;
+  /// Contiguous copies of args.k and args.v into kv and kv + kvBytes.
+  virtual vsart_status_t packKv(const vsart_attention_args_t &a, void *kv,
+                                size_t kvBytes) = 0;
+  /// Attention of args.q over the contiguous K/V at kv into the contiguous
+  /// part, with its lse.
+  virtual vsart_status_t attend(const vsart_attention_args_t &a,
+                                const void *kv, size_t kvBytes, void *part,
+                                float *lse) = 0;
+  /// first: acc = part, lseAcc = lsePart; else the log-sum-exp merge.
+  virtual vsart_status_t merge(const vsart_attention_args_t &a,
+                               const void *part, const float *lsePart,
+                               float *acc, float *lseAcc, bool first) = 0;
+  /// args.out (strided) = acc.
+  virtual vsart_status_t writeOut(const vsart_attention_args_t &a,
+                                  const float *acc) = 0;
+  virtual void *stream() = 0;
+  /// Before each sendrecv (CUDA with a host-side communicator: the stream's
+  /// writes to the chunk must have landed).
+  virtual vsart_status_t beforeExchange(vsart_comm_t) { return VSART_OK; }
+};
+
+/// Contiguous (b, h, s, d) element strides for `heads` heads of `seq` rows.
+inline void contiguousStrides(int64_t heads, int64_t seq, int64_t dim,
+                              int64_t strides[3]) {
+  strides[0] = heads * seq * dim, strides[1] = seq * dim, strides[2] = dim;
+}
+
+/// The ring loop over `comm` (group_size ranks), scratch laid out by
+/// ringLayout.
+inline vsart_status_t runRing(vsart_comm_t comm, int32_t group,
+                              const vsart_attention_args_t &a,
+                              const RingLayout &l, unsigned char *scratch,
+                              RingBackend &be) {
+  const int32_t me = comm ? vsart_comm_rank(comm) : 0;
+  const int32_t next = (me + 1) % group, prev = (me + group - 1) % group;
+  vsart_status_t st = be.packKv(a, scratch + l.kv[0], l.kvBytes);
+  float *lsePart = reinterpret_cast<float *>(scratch + l.lsePart);
+  float *lseAcc = reinterpret_cast<float *>(scratch + l.lseAcc);
+  float *acc = reinterpret_cast<float *>(scratch + l.acc);
+  for (int32_t step = 0; step < group && !st; ++step) {
+    unsigned char *cur = scratch + l.kv[step % 2];
+    unsigned char *nxt = scratch + l.kv[(step + 1) % 2];
+    // The next chunk is in flight (NCCL) while this one is attended to.
+    if (step + 1 < group && !(st = be.beforeExchange(comm)))
+      st = vsart_comm_sendrecv(comm, cur, 2 * l.kvBytes, next, nxt,
+                               2 * l.kvBytes, prev, be.stream());
+    if (!st)
+      st = be.attend(a, cur, l.kvBytes, scratch + l.part, lsePart);
+    if (!st)
+      st = be.merge(a, scratch + l.part, lsePart, acc, lseAcc, step == 0);
+  }
+  if (!st)
+    st = be.writeOut(a, acc);
+  return st;
+}
+
+/// Checks shared by both targets: no mask, one group of the right size.
+inline vsart_status_t checkRingArgs(vsart_comm_t comm, int32_t group,
+                                    const vsart_attention_args_t *a,
+                                    const char *what) {
+  if (!a)
+    return fail(VSART_ERROR_INVALID_ARGUMENT, std::string(what) + ": null args");
+  if (a->mask)
+    return fail(VSART_ERROR_INVALID_ARGUMENT,
+                std::string(what) + ": masks are not supported");
+  return vsart_comm_check_group(comm, group, what);
+}
+
+} // namespace vsart
+
+#endif // VSART_SRC_RINGATTENTION_H

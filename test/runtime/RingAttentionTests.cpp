@@ -1,0 +1,164 @@
+// Ring attention (vsart_cpu_ring_attention, vsart_comm.h) over thread ranks
+// against dense attention over the whole sequence (vsart_cpu_attention),
+// with grouped-query heads, (batch, seq, heads, dim) strides and 1-4 ranks;
+// vsart_cpu_attention_lse against a direct log-sum-exp; the errors.
+#include "vsart_comm.h"
+#include "vsart_model.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+void runRanks(int n, const std::function<void(vsart_comm_t, int)> &body) {
+  std::vector<vsart_comm_t> comms(static_cast<size_t>(n), nullptr);
+  ASSERT_EQ(vsart_comm_create_threads(n, 10, comms.data()), VSART_OK)
+      << vsart_last_error();
+  std::vector<std::thread> threads;
+  for (int r = 0; r < n; ++r)
+    threads.emplace_back([&, r] { body(comms[size_t(r)], r); });
+  for (std::thread &t : threads)
+    t.join();
+  for (vsart_comm_t c : comms)
+    vsart_comm_destroy(c);
+}
+
+std::vector<float> randomVector(size_t n, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::normal_distribution<float> dist;
+  std::vector<float> v(n);
+  for (float &x : v)
+    x = dist(gen);
+  return v;
+}
+
+/// (B, H, S, D) contiguous -> this rank's (B, S/G, H, D) chunk r.
+std::vector<float> bshdChunk(const std::vector<float> &x, int64_t B, int64_t H,
+                             int64_t S, int64_t D, int r, int G) {
+  const int64_t s = S / G;
+  std::vector<float> out(size_t(B * s * H * D));
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t i = 0; i < s; ++i)
+        for (int64_t d = 0; d < D; ++d)
+          out[size_t(((b * s + i) * H + h) * D + d)] =
+              x[size_t(((b * H + h) * S + r * s + i) * D + d)];
+  return out;
+}
+
+/// args over (B, s, H, D) layouts.
+vsart_attention_args_t bshdArgs(const float *q, const float *k, const float *v,
+                                float *out, int64_t B, int64_t H, int64_t Hkv,
+                                int64_t s, int64_t D) {
+  vsart_attention_args_t a = {};
+  a.q = q, a.k = k, a.v = v, a.out = out;
+  a.batch = B, a.num_heads = H, a.num_kv_heads = Hkv;
+  a.seq_q = a.seq_kv = s, a.head_dim = D;
+  const int64_t qs[3] = {s * H * D, D, H * D}, ks[3] = {s * Hkv * D, D, Hkv * D};
+  for (int i = 0; i < 3; ++i) {
+    a.q_strides[i] = a.out_strides[i] = qs[i];
+    a.k_strides[i] = a.v_strides[i] = ks[i];
+  }
+  a.scale = 1.0f / std::sqrt(float(D));
+  return a;
+}
+
+void checkRing(int G, bool callerScratch) {
+  const int64_t B = 2, H = 4, Hkv = 2, s = 5, S = s * G, D = 8;
+  const auto q = randomVector(size_t(B * H * S * D), 1);
+  const auto k = randomVector(size_t(B * Hkv * S * D), 2);
+  const auto v = randomVector(size_t(B * Hkv * S * D), 3);
+  std::vector<float> want(q.size());
+  ASSERT_EQ(vsart_cpu_attention(q.data(), k.data(), v.data(), want.data(), B,
+                                H, Hkv, S, S, D, 1.0f / std::sqrt(float(D)),
+                                nullptr, nullptr),
+            VSART_OK);
+  runRanks(G, [&](vsart_comm_t c, int r) {
+    auto ql = bshdChunk(q, B, H, S, D, r, G);
+    auto kl = bshdChunk(k, B, Hkv, S, D, r, G);
+    auto vl = bshdChunk(v, B, Hkv, S, D, r, G);
+    std::vector<float> out(ql.size(), NAN);
+    auto a = bshdArgs(ql.data(), kl.data(), vl.data(), out.data(), B, H, Hkv,
+                      s, D);
+    std::vector<float> scratch(vsart_ring_attention_scratch_bytes(&a, 4) / 4 + 64);
+    ASSERT_EQ(vsart_cpu_ring_attention(G == 1 ? nullptr : c, G, &a,
+                                       callerScratch ? scratch.data() : nullptr,
+                                       scratch.size() * 4),
+              VSART_OK)
+        << vsart_last_error();
+    auto expected = bshdChunk(want, B, H, S, D, r, G);
+    for (size_t i = 0; i < out.size(); ++i)
+      ASSERT_NEAR(out[i], expected[i], 2e-5) << "rank " << r << " of " << G
+                                             << ", element " << i;
+  });
+}
+
+TEST(RingAttention, EqualsDenseOverTheWholeSequence) {
+  for (int G : {1, 2, 3, 4})
+    checkRing(G, false);
+  checkRing(2, true);
+}
+
+TEST(RingAttention, LseIsTheLogSumExpOfScaledLogits) {
+  const int64_t H = 2, Sq = 3, Sk = 7, D = 4;
+  const auto q = randomVector(size_t(H * Sq * D), 4);
+  const auto k = randomVector(size_t(H * Sk * D), 5);
+  const auto v = randomVector(size_t(H * Sk * D), 6);
+  std::vector<float> out(q.size()), lse(size_t(H * Sq));
+  vsart_attention_args_t a = {};
+  a.q = q.data(), a.k = k.data(), a.v = v.data(), a.out = out.data();
+  a.batch = 1, a.num_heads = a.num_kv_heads = H, a.seq_q = Sq, a.seq_kv = Sk;
+  a.head_dim = D, a.scale = 0.5f;
+  const int64_t qs[3] = {H * Sq * D, Sq * D, D}, ks[3] = {H * Sk * D, Sk * D, D};
+  for (int i = 0; i < 3; ++i)
+    a.q_strides[i] = a.out_strides[i] = qs[i], a.k_strides[i] = a.v_strides[i] = ks[i];
+  ASSERT_EQ(vsart_cpu_attention_lse(&a, lse.data()), VSART_OK);
+  for (int64_t h = 0; h < H; ++h)
+    for (int64_t i = 0; i < Sq; ++i) {
+      double sum = 0;
+      for (int64_t j = 0; j < Sk; ++j) {
+        double dot = 0;
+        for (int64_t d = 0; d < D; ++d)
+          dot += q[size_t((h * Sq + i) * D + d)] * k[size_t((h * Sk + j) * D + d)];
+        sum += std::exp(0.5 * dot);
+      }
+      EXPECT_NEAR(lse[size_t(h * Sq + i)], std::log(sum), 1e-5);
+    }
+  a.seq_kv = 0; // no keys: -inf rows
+  ASSERT_EQ(vsart_cpu_attention_lse(&a, lse.data()), VSART_OK);
+  EXPECT_EQ(lse[0], -std::numeric_limits<float>::infinity());
+}
+
+TEST(RingAttention, Errors) {
+  float x[64] = {};
+  auto a = bshdArgs(x, x, x, x, 1, 2, 2, 2, 4);
+  a.out = x + 32;
+  runRanks(2, [&](vsart_comm_t c, int) {
+    EXPECT_EQ(vsart_cpu_ring_attention(c, 4, &a, nullptr, 0),
+              VSART_ERROR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(vsart_last_error()).find("group size is 4"),
+              std::string::npos)
+        << vsart_last_error();
+  });
+  EXPECT_EQ(vsart_cpu_ring_attention(nullptr, 2, &a, nullptr, 0),
+            VSART_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(vsart_last_error()).find("--ranks 2"), std::string::npos);
+  float scratch[16];
+  EXPECT_EQ(vsart_cpu_ring_attention(nullptr, 1, &a, scratch, sizeof scratch),
+            VSART_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(vsart_last_error()).find("needs"), std::string::npos);
+  a.mask = x;
+  a.mask_dims[0] = a.mask_dims[1] = a.mask_dims[2] = a.mask_dims[3] = 1;
+  EXPECT_EQ(vsart_cpu_ring_attention(nullptr, 1, &a, nullptr, 0),
+            VSART_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(vsart_last_error()).find("masks"), std::string::npos);
+}
+
+} // namespace
