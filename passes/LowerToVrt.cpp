@@ -552,7 +552,8 @@ LogicalResult Lowering::lowerOp(Operation *op) {
                     b, a.getLoc(), a.getType(),
                     libraryOperand(lookup(a.getInput())), a.getScatterAxis(),
                     a.getGatherAxis(), a.getDegree(), a.getStride(),
-                    IntegerAttr()));
+                    IntegerAttr(), DenseI64ArrayAttr())
+                    .getResult(0));
         return success();
       })
       .Case([&](dit::RingAttentionOp r) {

@@ -331,6 +331,19 @@ def FuseKernelsPass : Pass<"vrt-fuse-kernels", "mlir::func::FuncOp"> {
   let dependentDialects = ["::vsa::vrt::VrtDialect", "::vsa::dit::DitDialect"];
 }
 
+def PackAllToAllPass : Pass<"vrt-pack-all-to-all", "mlir::func::FuncOp"> {
+  let summary = "Move adjacent all-to-alls of one shape in one collective";
+  let description = [{
+    A run of `vrt.all_to_all` ops that follow each other directly, with the
+    same input type, axes and group (Ulysses' q, k and v before a
+    self-attention), becomes one `vrt.all_to_all` with several inputs and
+    results (at most 8): one collective instead of three, so a layer makes
+    two (q/k/v there, the output back) instead of four. Must run before
+    `vrt-plan-memory` (the packed op gets `offsets`).
+  }];
+  let dependentDialects = ["::vsa::vrt::VrtDialect"];
+}
+
 def PlanMemoryPass : Pass<"vrt-plan-memory", "mlir::func::FuncOp"> {
   let summary = "Place every activation in one arena by liveness";
   let description = [{

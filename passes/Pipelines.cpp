@@ -41,6 +41,7 @@ void vsa::buildLoweringPipeline(OpPassManager &pm, StringRef target) {
   fn.addPass(createCanonicalizerPass());
   fn.addPass(createLowerToVrtPass());
   fn.addPass(createFuseKernelsPass());
+  fn.addPass(createPackAllToAllPass());
   PlanMemoryPassOptions plan;
   plan.target = target.str();
   fn.addPass(createPlanMemoryPass(plan));

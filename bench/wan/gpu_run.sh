@@ -48,10 +48,15 @@ for dir in $pkg/sparse/*/; do
   args=()
   for f in "$dir"in/*.npy; do args+=(--input "$(basename "$f" .npy)=$f"); done
   "$pkg/$name" --quiet "${args[@]}" --output "$dir/cuda.npy" >> "$OUT/sparse.txt" 2>&1
+  # Semantic: bf16 rounding moves near-tie tokens to other clusters, so
+  # CUDA and CPU keep slightly different key sets (hence 5e-2 there).
+  bound=2e-2
+  [[ "$name" == *sem* ]] && bound=5e-2
   python3 test/e2e/Inputs/compare_npy.py "$dir/cuda.npy" "$dir/cpu.npy" \
-    --name "$name (cuda vs cpu, sparse)" --l2 2e-2 >> "$OUT/sparse.txt" 2>&1
-  for attn in dense=1 sparsity=0; do
+    --name "$name (cuda vs cpu, sparse)" --l2 $bound >> "$OUT/sparse.txt" 2>&1
+  for attn in dense=1 sparsity=0 top_p=1.0; do
     [ "$attn" = sparsity=0 ] && [[ "$name" != *vsa* ]] && continue
+    [ "$attn" = top_p=1.0 ] && [[ "$name" != *sem* ]] && continue
     "$pkg/$name" --quiet --attn $attn "${args[@]}" --output "$dir/full.npy" >> "$OUT/sparse.txt" 2>&1
     python3 test/e2e/Inputs/compare_npy.py "$dir/full.npy" "$dir"dense/sample.npy \
       --name "$name (cuda, --attn $attn vs dense PyTorch)" --l2 2e-2 >> "$OUT/sparse.txt" 2>&1

@@ -12,7 +12,7 @@ rm -rf $pkg && mkdir -p $pkg/src $pkg/lib $pkg/fixtures
 cp -r runtime/include $pkg/include
 cp build/runtime/libvsart.a build/runtime/libvsart_cuda.a $pkg/lib/
 [ -x build/bin/vsart-cuda-tests ] && cp build/bin/vsart-cuda-tests $pkg/
-for fx in wan_t2v wan_i2v wan_t2v_opset23 wan_t2v_ts17 cogvideox hunyuanvideo; do
+for fx in wan_t2v wan_i2v wan_t2v_opset23 wan_t2v_ts17 wan_t2v_cfg cogvideox hunyuanvideo; do
   build/bin/vsac test/fixtures/$fx.onnx --emit=cu -o $pkg/src/$fx.cu
   build/bin/vsac test/fixtures/$fx.onnx --target=cuda --emit=vrt -o /dev/null
   # The .vsab holds the embedded weights; the executable maps EXE.vsab.
@@ -26,7 +26,9 @@ done
 for spec in "wan_t2v_vsa:wan_t2v:vsa:tile=1x2x2,sparsity=0.5" \
             "wan_t2v_fw:wan_t2v:frame-window:window=0,keyframe-interval=2" \
             "wan_t2v_sta:wan_t2v:sliding-tile:tile=2x2x3,window=1x1x3" \
-            "cogvideox_vsa:cogvideox:vsa:tile=1x2x2,sparsity=0.5"; do
+            "cogvideox_vsa:cogvideox:vsa:tile=1x2x2,sparsity=0.5" \
+            "wan_t2v_sem:wan_t2v:semantic:q-clusters=8,kv-clusters=8,top-p=0.5" \
+            "cogvideox_sem:cogvideox:semantic:q-clusters=8,kv-clusters=8,top-p=0.5"; do
   IFS=: read -r name fx pattern params <<<"$spec"
   dir=$pkg/sparse/$name
   mkdir -p $dir

@@ -468,10 +468,27 @@ static LogicalResult verifyGroupStride(Operation *op, uint64_t stride) {
 LogicalResult AllToAllOp::verify() {
   if (failed(verifyGroupStride(*this, getGroupStride())))
     return failure();
+  size_t n = getInputs().size();
+  if (n < 1 || n > 8 || getResults().size() != n)
+    return emitOpError("takes 1 to 8 inputs and as many results, got ")
+           << n << " inputs and " << getResults().size() << " results";
+  for (auto [in, out] : llvm::zip(getInputs(), getResults()))
+    if (in.getType() != getInputs().front().getType() ||
+        out.getType() != getResults().front().getType())
+      return emitOpError("inputs (and results) must share one type");
   if (failed(verifyCollectiveShape(*this, getGroupSize(),
                                    static_cast<int64_t>(getScatterAxis()),
                                    static_cast<int64_t>(getGatherAxis()))))
     return failure();
+  if (getOffset() && n != 1)
+    return emitOpError("places several results: use offsets, not offset");
+  if (auto offsets = getOffsets()) {
+    if (offsets->size() != n)
+      return emitOpError("offsets must give every result's arena offset");
+    for (int64_t offset : *offsets)
+      if (failed(verifyOffset(*this, uint64_t(offset))))
+        return failure();
+  }
   return verifyOffset(*this, getOffset());
 }
 

@@ -260,14 +260,22 @@ def Vrt_AllToAllOp : Vrt_Op<"all_to_all", [Pure]> {
   let description = [{
     Splits `scatter_axis` into `group_size` chunks, sends chunk r to rank r
     and concatenates what arrives along `gather_axis`. The group is the
-    ranks {c0 + i·group_stride} of the world (vsart_comm_group_t).
+    ranks {c0 + i·group_stride} of the world (vsart_comm_group_t). Several
+    inputs of one type (Ulysses' q, k and v, packed by
+    `vrt-pack-all-to-all`) move in one collective, result i from input i;
+    `offset` places one result, `offsets` several.
+    ```mlir
+    %q2, %k2, %v2 = vrt.all_to_all %q, %k, %v {gather_axis = 2 : i64, group_size = 2 : i64, scatter_axis = 1 : i64} : tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32> -> tensor<1x1x48x16xf32>, tensor<1x1x48x16xf32>, tensor<1x1x48x16xf32>
+    ```
   }];
-  let arguments = (ins Vrt_Tensor:$input, I64Attr:$scatter_axis,
+  let arguments = (ins Variadic<Vrt_Tensor>:$inputs, I64Attr:$scatter_axis,
                        I64Attr:$gather_axis, I64Attr:$group_size,
                        DefaultValuedAttr<I64Attr, "1">:$group_stride,
-                       OptionalAttr<I64Attr>:$offset);
-  let results = (outs Vrt_Tensor:$result);
-  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+                       OptionalAttr<I64Attr>:$offset,
+                       OptionalAttr<DenseI64ArrayAttr>:$offsets);
+  let results = (outs Variadic<Vrt_Tensor>:$results);
+  let assemblyFormat =
+      "$inputs attr-dict `:` type($inputs) `->` type($results)";
   let hasVerifier = 1;
 }
 

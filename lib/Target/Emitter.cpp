@@ -595,10 +595,25 @@ LogicalResult ModelEmitter::emitCollective(Operation *op) {
                         prefix, common, shard.getAxis(),
                         storageBytes(storageOf(out)),
                         cuda ? ", stream" : "");
-  else if (auto a2a = dyn_cast<vrt::AllToAllOp>(op))
+  else if (auto a2a = dyn_cast<vrt::AllToAllOp>(op);
+           a2a && a2a.getInputs().size() > 1) {
+    // Packed: every tensor through one collective.
+    os << "    const void *in[] = {";
+    llvm::interleaveComma(a2a.getInputs(), os, [&](Value v) { os << ptr(v); });
+    os << "};\n    void *out[] = {";
+    llvm::interleaveComma(a2a.getResults(), os,
+                          [&](Value v) { os << ptr(v); });
+    os << "};\n";
+    os << llvm::formatv(
+        "    VSA_CHECK({0}all_to_all_n(ctx && ctx->groups ? ctx->groups[{1}] "
+        ": nullptr, {2}, {3}, in, out, {4}, dims, {5}, {6}, {7}));\n",
+        prefix, groupIndex.lookup(op), group, a2a.getInputs().size(),
+        dims.size(), a2a.getScatterAxis(), a2a.getGatherAxis(), tail);
+  } else if (a2a) {
     os << llvm::formatv("    VSA_CHECK({0}all_to_all({1}, {2}, {3}, {4}));\n",
                         prefix, common, a2a.getScatterAxis(),
                         a2a.getGatherAxis(), tail);
+  }
   else
     os << llvm::formatv("    VSA_CHECK({0}all_gather({1}, {2}, {3}));\n",
                         prefix, common, cast<vrt::AllGatherOp>(op).getAxis(),
@@ -722,8 +737,9 @@ LogicalResult ModelEmitter::emitForward() {
       os << "  if (vsart_profile_enabled()) vsart_profile_op(\"" << kind
          << "\", " << deviceOps() << ", stream, 1);\n";
       if (op.getNumResults() == 1 ||
-          isa<vrt::SemanticAttentionOp, vrt::RingAttentionOp>(op))
-        emitDump(&op, numDumps++); // semantic: the output, not the scratch
+          isa<vrt::SemanticAttentionOp, vrt::RingAttentionOp,
+              vrt::AllToAllOp>(op))
+        emitDump(&op, numDumps++); // the (first) output, not the scratch
     }
   }
   os << "  return VSART_OK;\n}\n\n";

@@ -91,6 +91,17 @@ vsart_status_t vsart_comm_all_to_all(vsart_comm_t comm, const void *send,
                                      void *recv, size_t chunk_bytes,
                                      void *stream);
 
+/* count (1..VSART_COMM_MAX_BUFFERS) all_to_alls in one collective (NCCL:
+ * one group of sends and receives): buffer t moves like
+ * vsart_comm_all_to_all(sends[t], recvs[t], chunk_bytes[t]). Ulysses moves
+ * q, k and v this way. No receive buffer may overlap another buffer. */
+#define VSART_COMM_MAX_BUFFERS 8
+vsart_status_t vsart_comm_all_to_all_n(vsart_comm_t comm, int32_t count,
+                                       const void *const *sends,
+                                       void *const *recvs,
+                                       const size_t *chunk_bytes,
+                                       void *stream);
+
 /* recv (size * bytes) gets every rank's send (bytes) in rank order. In place
  * when send == recv + rank * bytes; otherwise they must not overlap. */
 vsart_status_t vsart_comm_all_gather(vsart_comm_t comm, const void *send,
@@ -161,6 +172,17 @@ vsart_status_t vsart_cpu_all_to_all(vsart_comm_t comm, int32_t group_size,
                                     const int64_t *dims, int32_t scatter_axis,
                                     int32_t gather_axis, size_t elem_bytes,
                                     void *scratch);
+/* count (1..VSART_COMM_MAX_BUFFERS) tensors of the same dims through one
+ * all_to_all (vsart_comm_all_to_all_n): what vsart_cpu_all_to_all does to
+ * each, with one collective (Ulysses' q, k and v). scratch: count times
+ * vsart_all_to_all_scratch_bytes, or NULL. */
+vsart_status_t vsart_cpu_all_to_all_n(vsart_comm_t comm, int32_t group_size,
+                                      int32_t count, const void *const *in,
+                                      void *const *out, int32_t rank,
+                                      const int64_t *dims,
+                                      int32_t scatter_axis,
+                                      int32_t gather_axis, size_t elem_bytes,
+                                      void *scratch);
 vsart_status_t vsart_cpu_all_gather(vsart_comm_t comm, int32_t group_size,
                                     const void *in, void *out, int32_t rank,
                                     const int64_t *dims, int32_t axis,

@@ -133,6 +133,14 @@ vsart_status_t vsart_cuda_all_to_all(vsart_comm_t comm, int32_t group_size,
                                      const int64_t *dims, int32_t scatter_axis,
                                      int32_t gather_axis, size_t elem_bytes,
                                      void *scratch, void *stream);
+/* The twin of vsart_cpu_all_to_all_n (one NCCL group for every tensor). */
+vsart_status_t vsart_cuda_all_to_all_n(vsart_comm_t comm, int32_t group_size,
+                                       int32_t count, const void *const *in,
+                                       void *const *out, int32_t rank,
+                                       const int64_t *dims,
+                                       int32_t scatter_axis,
+                                       int32_t gather_axis, size_t elem_bytes,
+                                       void *scratch, void *stream);
 vsart_status_t vsart_cuda_all_gather(vsart_comm_t comm, int32_t group_size,
                                      const void *in, void *out, int32_t rank,
                                      const int64_t *dims, int32_t axis,

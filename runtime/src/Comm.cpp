@@ -160,6 +160,38 @@ extern "C" vsart_status_t vsart_comm_all_to_all(vsart_comm_t comm,
   return comm->allToAll(send, recv, chunk_bytes, stream);
 }
 
+extern "C" vsart_status_t
+vsart_comm_all_to_all_n(vsart_comm_t comm, int32_t count,
+                        const void *const *sends, void *const *recvs,
+                        const size_t *chunk_bytes, void *stream) {
+  const char *what = "comm_all_to_all_n";
+  if (!comm)
+    return nullComm(what);
+  if (count < 1 || count > VSART_COMM_MAX_BUFFERS || !sends || !recvs ||
+      !chunk_bytes)
+    return fail(VSART_ERROR_INVALID_ARGUMENT,
+                std::string(what) + ": count must be in [1, " +
+                    std::to_string(VSART_COMM_MAX_BUFFERS) +
+                    "] with buffer and size arrays");
+  for (int32_t t = 0; t < count; ++t) {
+    size_t bytes = 0;
+    if (vsart_status_t st = total(what, chunk_bytes[t], comm->size(), &bytes))
+      return st;
+    if (bytes && (!sends[t] || !recvs[t]))
+      return fail(VSART_ERROR_INVALID_ARGUMENT,
+                  std::string(what) + ": null buffer " + std::to_string(t));
+    for (int32_t u = 0; u < count; ++u) {
+      size_t other = chunk_bytes[u] * size_t(comm->size());
+      if (overlap(sends[t], bytes, recvs[u], other) ||
+          (u != t && overlap(recvs[t], bytes, recvs[u], other)))
+        return fail(VSART_ERROR_INVALID_ARGUMENT,
+                    std::string(what) + ": buffers " + std::to_string(t) +
+                        " and " + std::to_string(u) + " overlap");
+    }
+  }
+  return comm->allToAllN(count, sends, recvs, chunk_bytes, stream);
+}
+
 extern "C" vsart_status_t vsart_comm_all_gather(vsart_comm_t comm,
                                                 const void *send, void *recv,
                                                 size_t bytes, void *stream) {

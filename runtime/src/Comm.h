@@ -26,6 +26,10 @@ struct vsart_comm {
   virtual double timeout() const = 0;
   virtual vsart_status_t allToAll(const void *send, void *recv, size_t chunk,
                                   void *stream) = 0;
+  /// `count` all_to_alls in one collective (vsart_comm_all_to_all_n).
+  virtual vsart_status_t allToAllN(int32_t count, const void *const *sends,
+                                   void *const *recvs, const size_t *chunks,
+                                   void *stream) = 0;
   virtual vsart_status_t allGather(const void *send, void *recv, size_t bytes,
                                    void *stream) = 0;
   virtual vsart_status_t sendRecv(const void *send, size_t sendBytes,

@@ -181,27 +181,35 @@ extern "C" size_t vsart_all_gather_scratch_bytes(int32_t rank,
 
 namespace {
 
-// Runs `p` on host memory: pack, move (collective(send, recv)), unpack.
+// Runs `p` on `count` host tensors: pack each, move (one collective over
+// the send and receive arrays), unpack each. Tensor t uses scratch
+// t * p.scratchBytes().
 template <typename Move>
-vsart_status_t runPlan(const vsart::CollectivePlan &p, const void *in,
-                       void *out, void *scratch, bool pack, Move move) {
+vsart_status_t runPlan(const vsart::CollectivePlan &p, int32_t count,
+                       const void *const *in, void *const *out, void *scratch,
+                       bool pack, Move move) {
   std::vector<char> owned;
   if (!scratch && p.scratchBytes()) {
-    owned.resize(p.scratchBytes());
+    owned.resize(p.scratchBytes() * size_t(count));
     scratch = owned.data();
   }
-  char *s = static_cast<char *>(scratch);
-  const char *send = static_cast<const char *>(in);
-  if (pack && p.sendScratch) {
-    swap01(send, s, p.packOuter, p.group, p.packInner);
-    send = s;
+  const void *sends[VSART_COMM_MAX_BUFFERS];
+  void *recvs[VSART_COMM_MAX_BUFFERS];
+  for (int32_t t = 0; t < count; ++t) {
+    char *s = static_cast<char *>(scratch) + size_t(t) * p.scratchBytes();
+    sends[t] = in[t];
+    if (pack && p.sendScratch) {
+      swap01(static_cast<const char *>(in[t]), s, p.packOuter, p.group,
+             p.packInner);
+      sends[t] = s;
+    }
+    recvs[t] = p.recvScratch ? s + p.sendScratch : out[t];
   }
-  char *recv = p.recvScratch ? s + p.sendScratch : static_cast<char *>(out);
-  if (vsart_status_t st = move(send, recv))
+  if (vsart_status_t st = move(sends, recvs))
     return st;
-  if (p.recvScratch)
-    swap01(recv, static_cast<char *>(out), p.group, p.unpackOuter,
-           p.unpackInner);
+  for (int32_t t = 0; t < count && p.recvScratch; ++t)
+    swap01(static_cast<const char *>(recvs[t]), static_cast<char *>(out[t]),
+           p.group, p.unpackOuter, p.unpackInner);
   return VSART_OK;
 }
 
@@ -209,19 +217,24 @@ vsart_status_t runPlan(const vsart::CollectivePlan &p, const void *in,
 /// one, else runPlan.
 template <class Move>
 vsart_status_t runCollective(const vsart::CollectivePlan &p, vsart_comm_t comm,
-                             int32_t group, const char *name, const void *in,
-                             void *out, void *scratch, bool pack, Move move) {
+                             int32_t group, const char *name, int32_t count,
+                             const void *const *in, void *const *out,
+                             void *scratch, bool pack, Move move) {
   if (vsart_status_t st = vsart_comm_check_group(comm, group, name))
     return st;
-  if (p.totalBytes && (!in || !out))
+  if (count < 1 || count > VSART_COMM_MAX_BUFFERS || !in || !out)
     return fail(VSART_ERROR_INVALID_ARGUMENT,
-                std::string(name) + ": null buffer");
+                std::string(name) + ": bad tensor count");
+  for (int32_t t = 0; t < count; ++t)
+    if (p.totalBytes && (!in[t] || !out[t]))
+      return fail(VSART_ERROR_INVALID_ARGUMENT,
+                  std::string(name) + ": null buffer");
   if (group == 1) {
-    if (p.totalBytes)
-      std::memmove(out, in, p.totalBytes);
+    for (int32_t t = 0; t < count && p.totalBytes; ++t)
+      std::memmove(out[t], in[t], p.totalBytes);
     return VSART_OK;
   }
-  return runPlan(p, in, out, scratch, pack, move);
+  return runPlan(p, count, in, out, scratch, pack, move);
 }
 
 } // namespace
@@ -236,11 +249,32 @@ vsart_cpu_all_to_all(vsart_comm_t comm, int32_t group_size, const void *in,
           vsart::planAllToAll(rank, dims, scatter_axis, gather_axis,
                               group_size, elem_bytes, "all_to_all", &p))
     return st;
-  return runCollective(p, comm, group_size, "all_to_all", in, out, scratch,
-                       /*pack=*/true, [&](const char *send, char *recv) {
-                         return vsart_comm_all_to_all(comm, send, recv,
+  return runCollective(p, comm, group_size, "all_to_all", 1, &in, &out,
+                       scratch, /*pack=*/true,
+                       [&](const void *const *send, void *const *recv) {
+                         return vsart_comm_all_to_all(comm, send[0], recv[0],
                                                       p.chunkBytes, nullptr);
                        });
+}
+
+extern "C" vsart_status_t
+vsart_cpu_all_to_all_n(vsart_comm_t comm, int32_t group_size, int32_t count,
+                       const void *const *in, void *const *out, int32_t rank,
+                       const int64_t *dims, int32_t scatter_axis,
+                       int32_t gather_axis, size_t elem_bytes, void *scratch) {
+  vsart::CollectivePlan p;
+  if (vsart_status_t st =
+          vsart::planAllToAll(rank, dims, scatter_axis, gather_axis,
+                              group_size, elem_bytes, "all_to_all", &p))
+    return st;
+  return runCollective(
+      p, comm, group_size, "all_to_all", count, in, out, scratch,
+      /*pack=*/true, [&](const void *const *send, void *const *recv) {
+        size_t chunks[VSART_COMM_MAX_BUFFERS];
+        std::fill(chunks, chunks + count, p.chunkBytes);
+        return vsart_comm_all_to_all_n(comm, count, send, recv, chunks,
+                                       nullptr);
+      });
 }
 
 extern "C" vsart_status_t
@@ -251,9 +285,10 @@ vsart_cpu_all_gather(vsart_comm_t comm, int32_t group_size, const void *in,
   if (vsart_status_t st = vsart::planAllGather(rank, dims, axis, group_size,
                                                elem_bytes, "all_gather", &p))
     return st;
-  return runCollective(p, comm, group_size, "all_gather", in, out, scratch,
-                       /*pack=*/false, [&](const char *send, char *recv) {
-                         return vsart_comm_all_gather(comm, send, recv,
+  return runCollective(p, comm, group_size, "all_gather", 1, &in, &out,
+                       scratch, /*pack=*/false,
+                       [&](const void *const *send, void *const *recv) {
+                         return vsart_comm_all_gather(comm, send[0], recv[0],
                                                       p.chunkBytes, nullptr);
                        });
 }

@@ -206,6 +206,66 @@ TEST(CommTensor, EveryAxisPair) {
   }
 }
 
+/// q, k and v through one collective (vsart_cpu_all_to_all_n) equal three
+/// separate all_to_alls, with and without caller scratch, on 2 and 4 ranks,
+/// for a layout that needs packing and unpacking and one that needs neither.
+TEST(CommTensor, PackedAllToAllEqualsSeparateOnes) {
+  for (int n : {2, 4})
+    for (bool callerScratch : {false, true})
+      for (auto [scatter, gather] : {std::pair(1, 2), std::pair(0, 0)}) {
+        const Shape shape = {2 * n, 2 * n, 2 * n, 3};
+        runRanks(n, [&](vsart_comm_t c, int r) {
+          std::vector<Tensor> in, want;
+          for (int t = 0; t < 3; ++t) {
+            in.push_back(iota(shape, 4, uint64_t(r * 10 + t)));
+            want.push_back(in.back());
+            ASSERT_EQ(vsart_cpu_all_to_all(c, n, in.back().data.data(),
+                                           want.back().data.data(), 4,
+                                           shape.data(), scatter, gather, 4,
+                                           nullptr),
+                      VSART_OK)
+                << vsart_last_error();
+          }
+          std::vector<Bytes> out(3, Bytes(in[0].data.size(), 0xee));
+          const void *ins[3] = {in[0].data.data(), in[1].data.data(),
+                                in[2].data.data()};
+          void *outs[3] = {out[0].data(), out[1].data(), out[2].data()};
+          Bytes scratch(3 * vsart_all_to_all_scratch_bytes(
+                                4, shape.data(), scatter, gather, n, 4));
+          ASSERT_EQ(vsart_cpu_all_to_all_n(
+                        c, n, 3, ins, outs, 4, shape.data(), scatter, gather,
+                        4, callerScratch ? scratch.data() : nullptr),
+                    VSART_OK)
+              << vsart_last_error();
+          for (int t = 0; t < 3; ++t)
+            EXPECT_TRUE(out[size_t(t)] == want[size_t(t)].data)
+                << "tensor " << t << " rank " << r << " of " << n;
+        });
+      }
+}
+
+TEST(CommTensor, PackedAllToAllErrors) {
+  runRanks(2, [&](vsart_comm_t c, int) {
+    float a[8] = {}, b[8] = {};
+    const void *ins[1] = {a};
+    void *outs[1] = {b};
+    const int64_t dims[] = {8};
+    EXPECT_EQ(vsart_cpu_all_to_all_n(c, 2, 0, ins, outs, 1, dims, 0, 0, 4,
+                                     nullptr),
+              VSART_ERROR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(vsart_last_error()).find("bad tensor count"),
+              std::string::npos);
+    const void *sends[2] = {a, b};
+    void *recvs[2] = {b, a};
+    const size_t chunks[2] = {16, 16};
+    EXPECT_EQ(vsart_comm_all_to_all_n(c, 2, sends, recvs, chunks, nullptr),
+              VSART_ERROR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(vsart_last_error()).find("overlap"),
+              std::string::npos)
+        << vsart_last_error();
+  });
+}
+
 TEST(CommTensor, ElementSizes) {
   for (size_t elem : {size_t(1), size_t(2), size_t(4), size_t(8)}) {
     std::vector<Tensor> inputs;

@@ -251,6 +251,26 @@ public:
     }, stream);
   }
 
+  vsart_status_t allToAllN(int32_t count, const void *const *sends,
+                           void *const *recvs, const size_t *chunks,
+                           void *stream) override {
+    return enqueue("all_to_all", allRanks(), [&](cudaStream_t s) {
+      for (int32_t r = 0; r < size_; ++r)
+        for (int32_t t = 0; t < count; ++t) {
+          ncclResult_t e =
+              api().send(static_cast<const char *>(sends[t]) + r * chunks[t],
+                         chunks[t], ncclUint8, r, comm_, s);
+          if (!inProgressOrOk(e))
+            return e;
+          e = api().recv(static_cast<char *>(recvs[t]) + r * chunks[t],
+                         chunks[t], ncclUint8, r, comm_, s);
+          if (!inProgressOrOk(e))
+            return e;
+        }
+      return ncclSuccess;
+    }, stream);
+  }
+
   vsart_status_t allGather(const void *send, void *recv, size_t bytes,
                            void *stream) override {
     return enqueue("all_gather", allRanks(), [&](cudaStream_t s) {

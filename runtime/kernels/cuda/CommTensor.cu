@@ -57,38 +57,47 @@ vsart_status_t swap01(const void *src, void *dst, int64_t a, int64_t b,
   return vsart::cuda::checkLaunch("all_to_all pack/unpack");
 }
 
+/// `count` tensors through one collective: pack each, move (the send and
+/// receive arrays), unpack each; tensor t uses scratch t * scratchBytes().
 template <typename Move>
 vsart_status_t runPlan(const vsart::CollectivePlan &p, vsart_comm_t comm,
-                       const void *in, void *out, void *scratch, bool pack,
-                       cudaStream_t stream, Move move) {
+                       int32_t count, const void *const *in, void *const *out,
+                       void *scratch, bool pack, cudaStream_t stream,
+                       Move move) {
   const bool nccl = std::strcmp(vsart_comm_backend(comm), "nccl") == 0;
   void *owned = nullptr;
-  if (!scratch && p.scratchBytes()) {
+  const size_t all = p.scratchBytes() * size_t(count);
+  if (!scratch && all) {
     // The thread backend reads and writes scratch on the host: managed.
     if (vsart_status_t st = vsart::cuda::check(
-            nccl ? cudaMallocAsync(&owned, p.scratchBytes(), stream)
-                 : cudaMallocManaged(&owned, p.scratchBytes()),
+            nccl ? cudaMallocAsync(&owned, all, stream)
+                 : cudaMallocManaged(&owned, all),
             "collective scratch", VSART_ERROR_OUT_OF_MEMORY))
       return st;
     scratch = owned;
   }
-  char *s = static_cast<char *>(scratch);
-  const void *send = in;
+  const void *sends[VSART_COMM_MAX_BUFFERS];
+  void *recvs[VSART_COMM_MAX_BUFFERS];
   vsart_status_t st = VSART_OK;
-  if (pack && p.sendScratch) {
-    st = swap01(in, s, p.packOuter, p.group, p.packInner, stream);
-    send = s;
+  for (int32_t t = 0; t < count && !st; ++t) {
+    char *s = static_cast<char *>(scratch) + size_t(t) * p.scratchBytes();
+    sends[t] = in[t];
+    if (pack && p.sendScratch) {
+      st = swap01(in[t], s, p.packOuter, p.group, p.packInner, stream);
+      sends[t] = s;
+    }
+    recvs[t] = p.recvScratch ? s + p.sendScratch : out[t];
   }
-  void *recv = p.recvScratch ? s + p.sendScratch : out;
   // The thread backend copies on the host right away: wait for the pack
   // (its buffers must then be host-accessible, e.g. managed memory; tests).
   if (!st && !nccl)
     st = vsart::cuda::check(cudaStreamSynchronize(stream),
                             "collective: synchronize for the thread backend");
   if (!st)
-    st = move(send, recv);
-  if (!st && p.recvScratch)
-    st = swap01(recv, out, p.group, p.unpackOuter, p.unpackInner, stream);
+    st = move(sends, recvs);
+  for (int32_t t = 0; t < count && !st && p.recvScratch; ++t)
+    st = swap01(recvs[t], out[t], p.group, p.unpackOuter, p.unpackInner,
+                stream);
   if (owned && nccl)
     cudaFreeAsync(owned, stream);
   else if (owned) {
@@ -125,10 +134,43 @@ vsart_cuda_all_to_all(vsart_comm_t comm, int32_t group_size, const void *in,
     return fail(VSART_ERROR_INVALID_ARGUMENT, "all_to_all: null buffer");
   if (group_size == 1)
     return copy(in, out, p.totalBytes, toStream(stream));
-  return runPlan(p, comm, in, out, scratch, true, toStream(stream),
-                 [&](const void *send, void *recv) {
-                   return vsart_comm_all_to_all(comm, send, recv,
+  return runPlan(p, comm, 1, &in, &out, scratch, true, toStream(stream),
+                 [&](const void *const *send, void *const *recv) {
+                   return vsart_comm_all_to_all(comm, send[0], recv[0],
                                                 p.chunkBytes, stream);
+                 });
+}
+
+extern "C" vsart_status_t
+vsart_cuda_all_to_all_n(vsart_comm_t comm, int32_t group_size, int32_t count,
+                        const void *const *in, void *const *out, int32_t rank,
+                        const int64_t *dims, int32_t scatter_axis,
+                        int32_t gather_axis, size_t elem_bytes, void *scratch,
+                        void *stream) {
+  vsart::CollectivePlan p;
+  if (vsart_status_t st =
+          vsart::planAllToAll(rank, dims, scatter_axis, gather_axis,
+                              group_size, elem_bytes, "all_to_all", &p))
+    return st;
+  if (vsart_status_t st = vsart_comm_check_group(comm, group_size, "all_to_all"))
+    return st;
+  if (count < 1 || count > VSART_COMM_MAX_BUFFERS || !in || !out)
+    return fail(VSART_ERROR_INVALID_ARGUMENT, "all_to_all: bad tensor count");
+  for (int32_t t = 0; t < count; ++t)
+    if (p.totalBytes && (!in[t] || !out[t]))
+      return fail(VSART_ERROR_INVALID_ARGUMENT, "all_to_all: null buffer");
+  if (group_size == 1) {
+    for (int32_t t = 0; t < count; ++t)
+      if (vsart_status_t st = copy(in[t], out[t], p.totalBytes, toStream(stream)))
+        return st;
+    return VSART_OK;
+  }
+  return runPlan(p, comm, count, in, out, scratch, true, toStream(stream),
+                 [&](const void *const *send, void *const *recv) {
+                   size_t chunks[VSART_COMM_MAX_BUFFERS];
+                   std::fill(chunks, chunks + count, p.chunkBytes);
+                   return vsart_comm_all_to_all_n(comm, count, send, recv,
+                                                  chunks, stream);
                  });
 }
 
@@ -147,10 +189,10 @@ vsart_cuda_all_gather(vsart_comm_t comm, int32_t group_size, const void *in,
     return fail(VSART_ERROR_INVALID_ARGUMENT, "all_gather: null buffer");
   if (group_size == 1)
     return copy(in, out, p.totalBytes, toStream(stream));
-  return runPlan(p, comm, in, out, scratch, false, toStream(stream),
-                 [&](const void *send, void *recv) {
-                   return vsart_comm_all_gather(comm, send, recv, p.chunkBytes,
-                                                stream);
+  return runPlan(p, comm, 1, &in, &out, scratch, false, toStream(stream),
+                 [&](const void *const *send, void *const *recv) {
+                   return vsart_comm_all_gather(comm, send[0], recv[0],
+                                                p.chunkBytes, stream);
                  });
 }
 

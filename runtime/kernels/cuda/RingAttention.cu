@@ -154,10 +154,14 @@ vsart_cuda_ring_attention(vsart_comm_t comm, int32_t group_size,
     return vsart::ok();
   cudaStream_t s = vsart::cuda::toStream(stream);
   const vsart::RingLayout layout = vsart::ringLayout(*args, sizeof(bf16));
+  CudaRing backend(s, comm);
   void *owned = nullptr;
   if (!scratch) {
+    // The thread backend exchanges chunks on the host: managed memory.
     if (vsart_status_t st = vsart::cuda::check(
-            cudaMallocAsync(&owned, layout.total, s), "ring_attention scratch"))
+            backend.threads ? cudaMallocManaged(&owned, layout.total)
+                            : cudaMallocAsync(&owned, layout.total, s),
+            "ring_attention scratch"))
       return st;
     scratch = owned;
   } else if (scratch_bytes < layout.total) {
@@ -166,11 +170,14 @@ vsart_cuda_ring_attention(vsart_comm_t comm, int32_t group_size,
                     std::to_string(scratch_bytes) + " bytes, needs " +
                     std::to_string(layout.total));
   }
-  CudaRing backend(s, comm);
   vsart_status_t st = vsart::runRing(comm, group_size, *args, layout,
                                      static_cast<unsigned char *>(scratch),
                                      backend);
-  if (owned)
+  if (owned && backend.threads) {
+    cudaStreamSynchronize(s); // the last kernels read it
+    cudaFree(owned);
+  } else if (owned) {
     cudaFreeAsync(owned, s);
+  }
   return st ? st : vsart::ok();
 }

@@ -789,3 +789,27 @@ func.func @stride(%x: tensor<1x8x4xf32>) -> tensor<1x4x4xf32> {
   %0 = vrt.shard %x {axis = 1 : i64, group_size = 2 : i64, group_stride = 0 : i64} : tensor<1x8x4xf32> -> tensor<1x4x4xf32>
   return %0 : tensor<1x4x4xf32>
 }
+
+// -----
+
+func.func @packed_types(%q: tensor<1x2x24x16xf32>, %k: tensor<1x2x24x8xf32>) {
+  // expected-error@+1 {{'vrt.all_to_all' op inputs (and results) must share one type}}
+  %0:2 = vrt.all_to_all %q, %k {scatter_axis = 1 : i64, gather_axis = 2 : i64, group_size = 2 : i64} : tensor<1x2x24x16xf32>, tensor<1x2x24x8xf32> -> tensor<1x1x48x16xf32>, tensor<1x1x48x8xf32>
+  return
+}
+
+// -----
+
+func.func @packed_offset(%q: tensor<1x2x24x16xf32>) {
+  // expected-error@+1 {{'vrt.all_to_all' op places several results: use offsets, not offset}}
+  %0:2 = vrt.all_to_all %q, %q {scatter_axis = 1 : i64, gather_axis = 2 : i64, group_size = 2 : i64, offset = 0 : i64} : tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32> -> tensor<1x1x48x16xf32>, tensor<1x1x48x16xf32>
+  return
+}
+
+// -----
+
+func.func @packed_count(%q: tensor<1x2x24x16xf32>) {
+  // expected-error@+1 {{'vrt.all_to_all' op takes 1 to 8 inputs and as many results, got 2 inputs and 1 results}}
+  %0 = vrt.all_to_all %q, %q {scatter_axis = 1 : i64, gather_axis = 2 : i64, group_size = 2 : i64} : tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32> -> tensor<1x1x48x16xf32>
+  return
+}

@@ -248,3 +248,13 @@ func.func @ring(%q: tensor<1x1x6x4xf32>) -> tensor<1x1x6x4xf32> {
   %g = vrt.all_gather %o {axis = 2 : i64, group_size = 2 : i64, group_stride = 2 : i64} : tensor<1x1x6x4xf32> -> tensor<1x1x12x4xf32>
   return %o : tensor<1x1x6x4xf32>
 }
+
+// -----
+
+// A packed all-to-all: q, k and v in one collective.
+// CHECK-LABEL: func.func @packed
+func.func @packed(%q: tensor<1x2x24x16xf32>) -> tensor<1x1x48x16xf32> {
+  // CHECK: %{{.*}}:3 = vrt.all_to_all %{{.*}}, %{{.*}}, %{{.*}} {gather_axis = 2 : i64, group_size = 2 : i64, offsets = array<i64: 0, 256, 512>, scatter_axis = 1 : i64} : tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32> -> tensor<1x1x48x16xf32>, tensor<1x1x48x16xf32>, tensor<1x1x48x16xf32>
+  %0:3 = vrt.all_to_all %q, %q, %q {scatter_axis = 1 : i64, gather_axis = 2 : i64, group_size = 2 : i64, offsets = array<i64: 0, 256, 512>} : tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32> -> tensor<1x1x48x16xf32>, tensor<1x1x48x16xf32>, tensor<1x1x48x16xf32>
+  return %0#2 : tensor<1x1x48x16xf32>
+}
