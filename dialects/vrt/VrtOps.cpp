@@ -41,6 +41,20 @@ LogicalResult verifyOffset(Operation *op, std::optional<uint64_t> offset) {
   return success();
 }
 
+/// `offsets` (when set) places each of op's results in the arena.
+LogicalResult verifyOffsets(Operation *op,
+                            std::optional<ArrayRef<int64_t>> offsets) {
+  if (!offsets)
+    return success();
+  if (offsets->size() != op->getNumResults())
+    return op->emitOpError("offsets must give each of the ")
+           << op->getNumResults() << " results' arena offsets";
+  for (int64_t offset : *offsets)
+    if (failed(verifyOffset(op, uint64_t(offset))))
+      return failure();
+  return success();
+}
+
 } // namespace
 
 bool vsa::vrt::isElementwiseKernelOp(Operation *op) {
@@ -164,13 +178,8 @@ LogicalResult VsaSelectOp::verify() {
   double sparsity = getSparsity().convertToDouble();
   if (!(sparsity >= 0.0 && sparsity < 1.0))
     return emitOpError("sparsity must be in [0, 1), got ") << sparsity;
-  if (auto offsets = getOffsets()) {
-    if (offsets->size() != 2)
-      return emitOpError("offsets must give both results' arena offsets");
-    for (int64_t o : *offsets)
-      if (failed(verifyOffset(*this, uint64_t(o))))
-        return failure();
-  }
+  if (failed(verifyOffsets(*this, getOffsets())))
+    return failure();
   return success();
 }
 
@@ -227,6 +236,31 @@ int64_t SemanticAttentionOp::stateBytes() {
          carved(k[0] * k[1] * int64_t(getKvClusters()) * k[3], 4);
 }
 
+/// q, k, v and the result of a self-attention-like op read through its
+/// layouts: rank 4, k and v alike with q's batch, `seq` and head dim,
+/// grouped heads, the result shaped like q.
+template <class Op>
+static LogicalResult verifySelfAttentionOperands(Op op, StringRef seq) {
+  for (Value v : {op.getQuery(), op.getKey(), op.getValue(), op.getResult()})
+    if (shapeOf(v).size() != 4)
+      return op.emitOpError("operands and result must have rank 4");
+  auto q = AttentionOp::bhsdDims(op.getQuery().getType(), op.getQLayout());
+  auto k = AttentionOp::bhsdDims(op.getKey().getType(), op.getKvLayout());
+  auto v = AttentionOp::bhsdDims(op.getValue().getType(), op.getKvLayout());
+  auto o = AttentionOp::bhsdDims(op.getResult().getType(), op.getOutLayout());
+  if (k != v || k[0] != q[0] || k[2] != q[2] || k[3] != q[3])
+    return op.emitOpError("key and value must be (batch, kv heads, seq, dim) "
+                          "with the query's batch, ")
+           << seq << " and head dim";
+  if (k[1] < 1 || q[1] % k[1] != 0)
+    return op.emitOpError("query heads ")
+           << q[1] << " must be a multiple of key/value heads " << k[1];
+  if (o != q)
+    return op.emitOpError(
+        "result must be (batch, heads, seq, dim) of the query");
+  return success();
+}
+
 int64_t RingAttentionOp::scratchBytes(int64_t elemBytes) {
   auto q = AttentionOp::bhsdDims(getQuery().getType(), getQLayout());
   auto k = AttentionOp::bhsdDims(getKey().getType(), getKvLayout());
@@ -240,54 +274,23 @@ int64_t RingAttentionOp::scratchBytes(int64_t elemBytes) {
 }
 
 LogicalResult RingAttentionOp::verify() {
-  for (Value v : {getQuery(), getKey(), getValue(), getResult()})
-    if (shapeOf(v).size() != 4)
-      return emitOpError("operands and result must have rank 4");
-  auto q = AttentionOp::bhsdDims(getQuery().getType(), getQLayout());
-  auto k = AttentionOp::bhsdDims(getKey().getType(), getKvLayout());
-  auto v = AttentionOp::bhsdDims(getValue().getType(), getKvLayout());
-  auto o = AttentionOp::bhsdDims(getResult().getType(), getOutLayout());
-  if (k != v || k[0] != q[0] || k[2] != q[2] || k[3] != q[3])
-    return emitOpError("key and value must be (batch, kv heads, seq, dim) "
-                       "with the query's batch, sequence chunk and head dim");
-  if (k[1] < 1 || q[1] % k[1] != 0)
-    return emitOpError("query heads ")
-           << q[1] << " must be a multiple of key/value heads " << k[1];
-  if (o != q)
-    return emitOpError("result must be (batch, heads, seq, dim) of the query");
+  if (failed(verifySelfAttentionOperands(*this, "sequence chunk")))
+    return failure();
   if (int64_t(getGroupSize()) < 1 || int64_t(getGroupStride()) < 1)
     return emitOpError("group_size and group_stride must be >= 1");
   ArrayRef<int64_t> scratch = shapeOf(getScratch());
   if (scratch.size() != 1 || scratch[0] < scratchBytes(2))
     return emitOpError("scratch must be 1-D with at least ")
            << scratchBytes(2) << " bytes, got " << shapeString(scratch);
-  if (auto offsets = getOffsets()) {
-    if (offsets->size() != 2)
-      return emitOpError("offsets must give both results' arena offsets");
-    for (int64_t offset : *offsets)
-      if (failed(verifyOffset(*this, uint64_t(offset))))
-        return failure();
-  }
+  if (failed(verifyOffsets(*this, getOffsets())))
+    return failure();
   return success();
 }
 
 LogicalResult SemanticAttentionOp::verify() {
-  for (Value v : {getQuery(), getKey(), getValue(), getResult()})
-    if (shapeOf(v).size() != 4)
-      return emitOpError("operands and result must have rank 4");
+  if (failed(verifySelfAttentionOperands(*this, "seq")))
+    return failure();
   auto q = AttentionOp::bhsdDims(getQuery().getType(), getQLayout());
-  auto k = AttentionOp::bhsdDims(getKey().getType(), getKvLayout());
-  auto v = AttentionOp::bhsdDims(getValue().getType(), getKvLayout());
-  auto o = AttentionOp::bhsdDims(getResult().getType(), getOutLayout());
-  if (k != v || k[0] != q[0] || k[2] != q[2] || k[3] != q[3])
-    return emitOpError("is self-attention: key and value must be (batch, "
-                       "kv heads, seq, dim) with the query's batch, seq and "
-                       "head dim");
-  if (k[1] < 1 || q[1] % k[1] != 0)
-    return emitOpError("query heads ")
-           << q[1] << " must be a multiple of key/value heads " << k[1];
-  if (o != q)
-    return emitOpError("result must be (batch, heads, seq, dim) of the query");
   for (auto [name, clusters] :
        {std::pair("q_clusters", int64_t(getQClusters())),
         std::pair("kv_clusters", int64_t(getKvClusters()))})
@@ -307,13 +310,8 @@ LogicalResult SemanticAttentionOp::verify() {
   if (scratch.size() != 1 || scratch[0] < least)
     return emitOpError("scratch must be 1-D with at least ")
            << least << " bytes, got " << shapeString(scratch);
-  if (auto offsets = getOffsets()) {
-    if (offsets->size() != 2)
-      return emitOpError("offsets must give both results' arena offsets");
-    for (int64_t offset : *offsets)
-      if (failed(verifyOffset(*this, uint64_t(offset))))
-        return failure();
-  }
+  if (failed(verifyOffsets(*this, getOffsets())))
+    return failure();
   if (auto state = getStateOffset())
     if (int64_t(*state) < 0 || int64_t(*state) % kArenaAlignment != 0)
       return emitOpError("state_offset ")
@@ -482,13 +480,8 @@ LogicalResult AllToAllOp::verify() {
     return failure();
   if (getOffset() && n != 1)
     return emitOpError("places several results: use offsets, not offset");
-  if (auto offsets = getOffsets()) {
-    if (offsets->size() != n)
-      return emitOpError("offsets must give every result's arena offset");
-    for (int64_t offset : *offsets)
-      if (failed(verifyOffset(*this, uint64_t(offset))))
-        return failure();
-  }
+  if (failed(verifyOffsets(*this, getOffsets())))
+    return failure();
   return verifyOffset(*this, getOffset());
 }
 

@@ -244,17 +244,9 @@ vsart_cpu_all_to_all(vsart_comm_t comm, int32_t group_size, const void *in,
                      void *out, int32_t rank, const int64_t *dims,
                      int32_t scatter_axis, int32_t gather_axis,
                      size_t elem_bytes, void *scratch) {
-  vsart::CollectivePlan p;
-  if (vsart_status_t st =
-          vsart::planAllToAll(rank, dims, scatter_axis, gather_axis,
-                              group_size, elem_bytes, "all_to_all", &p))
-    return st;
-  return runCollective(p, comm, group_size, "all_to_all", 1, &in, &out,
-                       scratch, /*pack=*/true,
-                       [&](const void *const *send, void *const *recv) {
-                         return vsart_comm_all_to_all(comm, send[0], recv[0],
-                                                      p.chunkBytes, nullptr);
-                       });
+  return vsart_cpu_all_to_all_n(comm, group_size, 1, &in, &out, rank, dims,
+                                scatter_axis, gather_axis, elem_bytes,
+                                scratch);
 }
 
 extern "C" vsart_status_t

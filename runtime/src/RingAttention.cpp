@@ -2,7 +2,6 @@
 // the shared loop in RingAttention.h.
 #include "RingAttention.h"
 
-#include "../kernels/AttentionArgs.h"
 
 #include <algorithm>
 #include <cmath>
@@ -43,13 +42,7 @@ struct CpuRing final : vsart::RingBackend {
 
   vsart_status_t attend(const vsart_attention_args_t &a, const void *kv,
                         size_t kvBytes, void *part, float *lse) override {
-    vsart_attention_args_t c = a;
-    c.k = kv;
-    c.v = static_cast<const char *>(kv) + kvBytes;
-    c.out = part;
-    vsart::contiguousStrides(a.num_kv_heads, a.seq_kv, a.head_dim, c.k_strides);
-    vsart::contiguousStrides(a.num_kv_heads, a.seq_kv, a.head_dim, c.v_strides);
-    vsart::contiguousStrides(a.num_heads, a.seq_q, a.head_dim, c.out_strides);
+    const vsart_attention_args_t c = vsart::chunkArgs(a, kv, kvBytes, part);
     return vsart_cpu_attention_lse(&c, lse);
   }
 
@@ -111,13 +104,11 @@ vsart_cpu_ring_attention(vsart_comm_t comm, int32_t group_size,
                          const vsart_attention_args_t *args, void *scratch,
                          size_t scratch_bytes) {
   const char *what = "ring_attention";
-  if (vsart_status_t st = vsart::checkRingArgs(comm, group_size, args, what))
+  bool nothing = false;
+  if (vsart_status_t st =
+          vsart::checkRingArgs(comm, group_size, args, what, &nothing))
     return st;
-  int64_t ms[4];
-  bool empty = false;
-  if (vsart_status_t st = vsart::checkAttentionArgs(what, args, ms, &empty))
-    return st;
-  if (empty && group_size == 1)
+  if (nothing)
     return vsart::ok();
   const vsart::RingLayout layout = vsart::ringLayout(*args, sizeof(float));
   std::unique_ptr<unsigned char[]> owned;

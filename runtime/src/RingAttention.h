@@ -10,6 +10,7 @@
 #ifndef VSART_SRC_RINGATTENTION_H
 #define VSART_SRC_RINGATTENTION_H
 
+#include "../kernels/AttentionArgs.h"
 #include "Internal.h"
 #include "vsart_comm.h"
 
@@ -80,6 +81,21 @@ inline void contiguousStrides(int64_t heads, int64_t seq, int64_t dim,
   strides[0] = heads * seq * dim, strides[1] = seq * dim, strides[2] = dim;
 }
 
+/// `a` reading the contiguous K/V chunk at kv (K, then V kvBytes later)
+/// and writing the contiguous partial output `part`: what each step attends.
+inline vsart_attention_args_t chunkArgs(const vsart_attention_args_t &a,
+                                        const void *kv, size_t kvBytes,
+                                        void *part) {
+  vsart_attention_args_t c = a;
+  c.k = kv;
+  c.v = static_cast<const char *>(kv) + kvBytes;
+  c.out = part;
+  contiguousStrides(a.num_kv_heads, a.seq_kv, a.head_dim, c.k_strides);
+  contiguousStrides(a.num_kv_heads, a.seq_kv, a.head_dim, c.v_strides);
+  contiguousStrides(a.num_heads, a.seq_q, a.head_dim, c.out_strides);
+  return c;
+}
+
 /// The ring loop over `comm` (group_size ranks), scratch laid out by
 /// ringLayout.
 inline vsart_status_t runRing(vsart_comm_t comm, int32_t group,
@@ -109,16 +125,25 @@ inline vsart_status_t runRing(vsart_comm_t comm, int32_t group,
   return st;
 }
 
-/// Checks shared by both targets: no mask, one group of the right size.
+/// Checks shared by both targets: the attention arguments, no mask, one
+/// group of the right size. *nothing: no rank has work (a group of one
+/// without output), the call may return.
 inline vsart_status_t checkRingArgs(vsart_comm_t comm, int32_t group,
                                     const vsart_attention_args_t *a,
-                                    const char *what) {
+                                    const char *what, bool *nothing) {
   if (!a)
     return fail(VSART_ERROR_INVALID_ARGUMENT, std::string(what) + ": null args");
   if (a->mask)
     return fail(VSART_ERROR_INVALID_ARGUMENT,
                 std::string(what) + ": masks are not supported");
-  return vsart_comm_check_group(comm, group, what);
+  if (vsart_status_t st = vsart_comm_check_group(comm, group, what))
+    return st;
+  int64_t ms[4];
+  bool empty = false;
+  if (vsart_status_t st = checkAttentionArgs(what, a, ms, &empty))
+    return st;
+  *nothing = empty && group == 1;
+  return VSART_OK;
 }
 
 } // namespace vsart

@@ -11,6 +11,8 @@
 #include <cuda_runtime.h>
 #include <gtest/gtest.h>
 
+#include "ThreadRanks.h"
+
 #include <cmath>
 
 #include <cstring>
@@ -21,17 +23,7 @@
 
 namespace {
 
-void runRanks(int n, const std::function<void(vsart_comm_t, int)> &body) {
-  std::vector<vsart_comm_t> comms(static_cast<size_t>(n), nullptr);
-  ASSERT_EQ(vsart_comm_create_threads(n, 10, comms.data()), VSART_OK);
-  std::vector<std::thread> threads;
-  for (int r = 0; r < n; ++r)
-    threads.emplace_back([&, r] { body(comms[size_t(r)], r); });
-  for (std::thread &t : threads)
-    t.join();
-  for (vsart_comm_t c : comms)
-    vsart_comm_destroy(c);
-}
+using vsart_test::runRanks;
 
 struct Managed {
   void *ptr = nullptr;

@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include "ThreadRanks.h"
+
 #include <cstring>
 #include <functional>
 #include <string>
@@ -77,19 +79,7 @@ Tensor concat(const std::vector<Tensor> &parts, int axis) {
   return out;
 }
 
-/// Runs body(comm, rank) on one thread per rank of a fresh thread world.
-void runRanks(int n, const std::function<void(vsart_comm_t, int)> &body) {
-  std::vector<vsart_comm_t> comms(static_cast<size_t>(n), nullptr);
-  ASSERT_EQ(vsart_comm_create_threads(n, 10, comms.data()), VSART_OK)
-      << vsart_last_error();
-  std::vector<std::thread> threads;
-  for (int r = 0; r < n; ++r)
-    threads.emplace_back([&, r] { body(comms[size_t(r)], r); });
-  for (std::thread &t : threads)
-    t.join();
-  for (vsart_comm_t c : comms)
-    vsart_comm_destroy(c);
-}
+using vsart_test::runRanks;
 
 /// all_to_all of inputs[r] on every rank r; checks the result against the
 /// reference concat_j(slice(inputs[j], scatter, r), gather). With

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "ThreadRanks.h"
+
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -17,18 +19,7 @@
 
 namespace {
 
-void runRanks(int n, const std::function<void(vsart_comm_t, int)> &body) {
-  std::vector<vsart_comm_t> comms(static_cast<size_t>(n), nullptr);
-  ASSERT_EQ(vsart_comm_create_threads(n, 10, comms.data()), VSART_OK)
-      << vsart_last_error();
-  std::vector<std::thread> threads;
-  for (int r = 0; r < n; ++r)
-    threads.emplace_back([&, r] { body(comms[size_t(r)], r); });
-  for (std::thread &t : threads)
-    t.join();
-  for (vsart_comm_t c : comms)
-    vsart_comm_destroy(c);
-}
+using vsart_test::runRanks;
 
 std::vector<float> randomVector(size_t n, unsigned seed) {
   std::mt19937 gen(seed);

@@ -123,22 +123,9 @@ vsart_cuda_all_to_all(vsart_comm_t comm, int32_t group_size, const void *in,
                       void *out, int32_t rank, const int64_t *dims,
                       int32_t scatter_axis, int32_t gather_axis,
                       size_t elem_bytes, void *scratch, void *stream) {
-  vsart::CollectivePlan p;
-  if (vsart_status_t st =
-          vsart::planAllToAll(rank, dims, scatter_axis, gather_axis,
-                              group_size, elem_bytes, "all_to_all", &p))
-    return st;
-  if (vsart_status_t st = vsart_comm_check_group(comm, group_size, "all_to_all"))
-    return st;
-  if (p.totalBytes && (!in || !out))
-    return fail(VSART_ERROR_INVALID_ARGUMENT, "all_to_all: null buffer");
-  if (group_size == 1)
-    return copy(in, out, p.totalBytes, toStream(stream));
-  return runPlan(p, comm, 1, &in, &out, scratch, true, toStream(stream),
-                 [&](const void *const *send, void *const *recv) {
-                   return vsart_comm_all_to_all(comm, send[0], recv[0],
-                                                p.chunkBytes, stream);
-                 });
+  return vsart_cuda_all_to_all_n(comm, group_size, 1, &in, &out, rank, dims,
+                                 scatter_axis, gather_axis, elem_bytes,
+                                 scratch, stream);
 }
 
 extern "C" vsart_status_t

@@ -307,6 +307,12 @@ __device__ void accumulate(float (&o)[C::MT][C::D / 8][4],
   }
 }
 
+/// The row sum l over the quad of lanes sharing a row (l is per thread).
+__device__ __forceinline__ float quadSum(float x) {
+  x += __shfl_xor_sync(0xffffffffu, x, 1);
+  return x + __shfl_xor_sync(0xffffffffu, x, 2);
+}
+
 /// Normalises o by l and stages the warp's rows in its own part of the BM x
 /// D tile sOut (only this warp ever reads those rows).
 template <class C>
@@ -318,8 +324,7 @@ __device__ void stageOutput(float (&o)[C::MT][C::D / 8][4],
   for (int mt = 0; mt < C::MT; ++mt)
 #pragma unroll
     for (int r = 0; r < 2; ++r) {
-      float sum = l[mt][r] + __shfl_xor_sync(0xffffffffu, l[mt][r], 1);
-      sum += __shfl_xor_sync(0xffffffffu, sum, 2);
+      const float sum = quadSum(l[mt][r]);
       const float inv = sum > 0.0f ? 1.0f / sum : 0.0f; // fully masked -> 0
       const int row = warp * C::WROWS + mt * 16 + g + 8 * r;
 #pragma unroll
@@ -340,8 +345,7 @@ __device__ void storeLse(const float (&m)[C::MT][2], const float (&l)[C::MT][2],
   for (int mt = 0; mt < C::MT; ++mt)
 #pragma unroll
     for (int r = 0; r < 2; ++r) {
-      float sum = l[mt][r] + __shfl_xor_sync(0xffffffffu, l[mt][r], 1);
-      sum += __shfl_xor_sync(0xffffffffu, sum, 2);
+      const float sum = quadSum(l[mt][r]);
       const int row = q0 + warp * C::WROWS + mt * 16 + (lane >> 2) + 8 * r;
       if ((lane & 3) == 0 && row < rowEnd)
         lse[row] = sum > 0.0f ? (m[mt][r] + log2f(sum)) * kLn2 : -INFINITY;

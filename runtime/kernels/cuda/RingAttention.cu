@@ -2,7 +2,6 @@
 // src/RingAttention.h (NCCL sendrecv on the stream, our flash kernel with
 // log-sum-exp, a merge kernel with one warp per query row).
 #include "../../src/RingAttention.h"
-#include "../AttentionArgs.h"
 #include "Common.h"
 #include "vsart_cuda.h"
 
@@ -93,13 +92,7 @@ struct CudaRing final : vsart::RingBackend {
 
   vsart_status_t attend(const vsart_attention_args_t &a, const void *kv,
                         size_t kvBytes, void *part, float *lse) override {
-    vsart_attention_args_t c = a;
-    c.k = kv;
-    c.v = static_cast<const char *>(kv) + kvBytes;
-    c.out = part;
-    vsart::contiguousStrides(a.num_kv_heads, a.seq_kv, a.head_dim, c.k_strides);
-    vsart::contiguousStrides(a.num_kv_heads, a.seq_kv, a.head_dim, c.v_strides);
-    vsart::contiguousStrides(a.num_heads, a.seq_q, a.head_dim, c.out_strides);
+    const vsart_attention_args_t c = vsart::chunkArgs(a, kv, kvBytes, part);
     return vsart_cuda_attention_lse(&c, lse, s);
   }
 
@@ -144,13 +137,11 @@ vsart_cuda_ring_attention(vsart_comm_t comm, int32_t group_size,
                           const vsart_attention_args_t *args, void *scratch,
                           size_t scratch_bytes, void *stream) {
   const char *what = "cuda_ring_attention";
-  if (vsart_status_t st = vsart::checkRingArgs(comm, group_size, args, what))
+  bool nothing = false;
+  if (vsart_status_t st =
+          vsart::checkRingArgs(comm, group_size, args, what, &nothing))
     return st;
-  int64_t ms[4];
-  bool empty = false;
-  if (vsart_status_t st = vsart::checkAttentionArgs(what, args, ms, &empty))
-    return st;
-  if (empty && group_size == 1)
+  if (nothing)
     return vsart::ok();
   cudaStream_t s = vsart::cuda::toStream(stream);
   const vsart::RingLayout layout = vsart::ringLayout(*args, sizeof(bf16));

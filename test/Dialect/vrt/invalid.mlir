@@ -721,7 +721,7 @@ func.func @semantic_scratch(%q: tensor<1x2x8x4xf32>) {
 // -----
 
 func.func @semantic_cross(%q: tensor<1x2x8x4xf32>, %k: tensor<1x2x6x4xf32>) {
-  // expected-error @below {{is self-attention: key and value must be (batch, kv heads, seq, dim) with the query's batch, seq and head dim}}
+  // expected-error @below {{key and value must be (batch, kv heads, seq, dim) with the query's batch, seq and head dim}}
   %0, %s = vrt.semantic_attention %q, %k, %k clusters(4, 4) {scale = 0.5 : f64, iterations = 50 : i64, warm_iterations = 2 : i64, top_p = 0.9 : f64, min_kept = 0.1 : f64} : (tensor<1x2x8x4xf32>, tensor<1x2x6x4xf32>, tensor<1x2x6x4xf32>) -> (tensor<1x2x8x4xf32>, tensor<8192xi8>)
   return
 }
@@ -745,7 +745,7 @@ func.func @semantic_result(%q: tensor<1x2x8x4xf32>) {
 // -----
 
 func.func @semantic_offsets(%q: tensor<1x2x8x4xf32>) {
-  // expected-error @below {{offsets must give both results' arena offsets}}
+  // expected-error @below {{offsets must give each of the 2 results' arena offsets}}
   %0, %s = vrt.semantic_attention %q, %q, %q clusters(4, 4) {scale = 0.5 : f64, iterations = 50 : i64, warm_iterations = 2 : i64, top_p = 0.9 : f64, min_kept = 0.1 : f64, offsets = array<i64: 0>} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>) -> (tensor<1x2x8x4xf32>, tensor<8192xi8>)
   return
 }
