@@ -13,12 +13,13 @@ Makes, in --out (default test/fixtures):
   wan_t2v_cfg      wan_t2v weights, batch 2 as classifier-free guidance runs it:
                    the latents and timestep twice, conditional then
                    unconditional text states (context-parallel cfg tests)
+  wan_i2v_cfg      the same for wan_i2v (image states and latents twice)
 each as <name>.onnx, <name>.inputs.npz, <name>.outputs.npz (see
 models/common/export_util.py). The fixtures are committed; this script is not
 run in CI.
 
 Run (from the repo root; needs torch, diffusers, onnxscript, onnx, onnxruntime):
-  python3 models/wan/export.py                     # all five
+  python3 models/wan/export.py                     # all six
   python3 models/wan/export.py --only wan_t2v --out /tmp/fx
 """
 
@@ -112,6 +113,17 @@ def cfg_inputs():
     }
 
 
+def i2v_cfg_inputs():
+    """wan_i2v's inputs as a classifier-free-guidance batch of 2: the
+    conditional text states, then seeded unconditional ones (the image
+    states and latents twice)."""
+    cond = i2v_inputs()
+    uncond = np.random.default_rng(3).standard_normal((1, I2V_TEXT_LEN, 32)).astype(np.float32)
+    out = {k: np.concatenate([v] * 2) for k, v in cond.items()}
+    out["encoder_hidden_states"] = np.concatenate([cond["encoder_hidden_states"], uncond])
+    return out
+
+
 def swap_rmsnorm_for_diffusers(model: torch.nn.Module) -> torch.nn.Module:
     """Replace every torch.nn.RMSNorm by diffusers' RMSNorm (same weights/eps)."""
     from diffusers.models.normalization import RMSNorm
@@ -132,7 +144,7 @@ EXTRA = {"return_dict": False}
 
 
 def main() -> None:
-    names = ["wan_t2v", "wan_i2v", "wan_t2v_opset23", "wan_t2v_ts17", "wan_t2v_cfg"]
+    names = ["wan_t2v", "wan_i2v", "wan_t2v_opset23", "wan_t2v_ts17", "wan_t2v_cfg", "wan_i2v_cfg"]
     args = parse_args(__doc__, names)
     todo = args.only or names
     results = []
@@ -162,6 +174,11 @@ def main() -> None:
     if "wan_t2v_cfg" in todo:
         results.append(
             export_fixture(name="wan_t2v_cfg", model=build(T2V_CONFIG), inputs=cfg_inputs(),
+                           output_names=OUTPUTS, out_dir=args.out, opset=20, extra_kwargs=EXTRA)
+        )
+    if "wan_i2v_cfg" in todo:
+        results.append(
+            export_fixture(name="wan_i2v_cfg", model=build(I2V_CONFIG), inputs=i2v_cfg_inputs(),
                            output_names=OUTPUTS, out_dir=args.out, opset=20, extra_kwargs=EXTRA)
         )
     for r in results:
