@@ -106,14 +106,16 @@ LogicalResult checkSelfAttention(dit::AttentionOp a, dit::VideoGeometryAttr g,
            << "') is not supported; use ulysses alone with --sparse";
   if (own.getPrefix() || own.getSuffix()) {
     // Text stays whole on every rank; only the video is split.
-    if (m > 1)
-      return a.emitOpError("context parallelism: ring attention over joint "
-                           "text+video attention (")
-             << own.getPrefix() << " prefix and " << own.getSuffix()
-             << " suffix tokens) is not supported; use ulysses";
     int64_t video = own.getNumVideoTokens();
-    if (video % n == 0 && heads % n == 0 && kvHeads % n == 0)
+    if (video % (n * m) == 0 && heads % n == 0 && kvHeads % n == 0)
       return success();
+    if (m > 1 && video % (n * m))
+      return a.emitOpError("context parallelism: joint text+video attention: "
+                           "ulysses=")
+             << n << " x ring=" << m << " does not divide " << video
+             << " video tokens (no padding with text); the largest ring "
+                "degree that does is "
+             << largestDegree({video / std::gcd(video, n)}, m);
     int64_t d = largestDegree({video, heads, kvHeads}, n);
     return a.emitOpError("context parallelism: joint text+video attention: "
                          "ulysses=")
@@ -335,15 +337,18 @@ void moveSuffixSlices(TokenStream &stream, dit::VideoGeometryAttr g,
   }
 }
 
-/// Ulysses around joint text+video self-attention `a` (q, k, v: prefix
-/// text, this rank's video, suffix text): the video goes through the
-/// all-to-all, the text (whole on every rank) keeps this rank's heads, and
-/// of the result the video comes back through the all-to-all and the text
-/// is gathered over the heads. `sharded`: the result's type before.
-void ulyssesJoint(OpBuilder &b, dit::AttentionOp a, dit::VideoGeometryAttr g,
-                  int64_t n, RankedTensorType sharded) {
+/// Around joint text+video self-attention `a` (q, k, v: prefix text, this
+/// rank's video, suffix text) over `n` Ulysses x `m` ring ranks: the video
+/// goes through the all-to-all, the text (whole on every rank) keeps this
+/// rank's heads; with a ring, the video keys and values go around it and
+/// the text ones join as local keys. Of the result the video comes back
+/// through the all-to-all and the text is gathered over the heads.
+/// `sharded`: the result's type before.
+void jointAttention(OpBuilder &b, dit::AttentionOp a, dit::VideoGeometryAttr g,
+                    int64_t n, int64_t m, RankedTensorType sharded) {
   const int64_t prefix = g.getPrefix(), suffix = g.getSuffix(),
-                video = g.getNumVideoTokens(), local = video / n;
+                video = g.getNumVideoTokens(), mine = video / (n * m),
+                chunk = video / m;
   Location loc = a.getLoc();
   // [prefix, video, suffix] parts of v along the tokens (axis 2).
   auto parts = [&](Value v, int64_t mid) {
@@ -363,49 +368,71 @@ void ulyssesJoint(OpBuilder &b, dit::AttentionOp a, dit::VideoGeometryAttr g,
     }
     return out;
   };
-  auto concat = [&](ArrayRef<Value> values) {
+  auto concat = [&](ArrayRef<Value> values) -> Value {
+    if (values.size() == 1)
+      return values.front();
     SmallVector<int64_t> shape(shapeOf(values.front()));
     shape[2] = 0;
     for (Value v : values)
       shape[2] += shapeOf(v)[2];
     auto type = cast<RankedTensorType>(values.front().getType()).clone(shape);
-    return dit::ConcatOp::create(b, loc, type, values, b.getI64IntegerAttr(2))
-        .getResult();
+    return dit::ConcatOp::create(b, loc, type, values, b.getI64IntegerAttr(2));
+  };
+  // This rank's heads: the video's through the all-to-all, the text's by
+  // taking the same chunk of them.
+  auto toHeads = [&](Value part, bool isVideo) -> Value {
+    if (n == 1)
+      return part;
+    if (isVideo)
+      return dit::AllToAllOp::create(b, loc, headShards(part, n), part, 1, 2, n,
+                                     1);
+    return dit::ShardOp::create(b, loc, scaled(part, 1, 1, n), part, 1, n, 1);
   };
   b.setInsertionPoint(a);
-  for (OpOperand &operand : a->getOpOperands().take_front(3)) {
+  SmallVector<Value> text[3], videoPart(3);
+  for (auto [i, operand] : llvm::enumerate(a->getOpOperands().take_front(3))) {
+    if (i == 0 && n == 1)
+      continue; // without Ulysses the queries stay as they are
     SmallVector<Value> pieces;
-    for (auto [part, isVideo] : parts(operand.get(), local))
-      pieces.push_back(
-          isVideo ? dit::AllToAllOp::create(b, loc, headShards(part, n), part,
-                                            1, 2, n, 1)
-                  : dit::ShardOp::create(b, loc, scaled(part, 1, 1, n), part,
-                                         1, n, 1)
-                        .getResult());
-    operand.set(concat(pieces));
+    for (auto [part, isVideo] : parts(operand.get(), mine)) {
+      pieces.push_back(toHeads(part, isVideo));
+      (isVideo ? videoPart[i] : text[i].emplace_back()) = pieces.back();
+    }
+    if (m == 1 || i == 0) // q always whole; k, v whole without a ring
+      operand.set(concat(pieces));
   }
   Value result = a.getResult();
   ArrayRef<int64_t> r = sharded.getShape();
-  result.setType(sharded.clone(
-      SmallVector<int64_t>{r[0], r[1] / n, prefix + video + suffix, r[3]}));
-  b.setInsertionPointAfter(a);
+  auto attendedType = sharded.clone(
+      SmallVector<int64_t>{r[0], r[1] / n, prefix + chunk + suffix, r[3]});
+  result.setType(attendedType);
+  Value attended = result;
+  if (m > 1) {
+    attended = dit::RingAttentionOp::create(
+        b, loc, attendedType, a.getQuery(), videoPart[1], videoPart[2],
+        concat(text[1]), concat(text[2]), a.getScaleAttr(),
+        b.getI64IntegerAttr(m), b.getI64IntegerAttr(n));
+    result.replaceAllUsesWith(attended);
+    a.erase();
+  }
+  if (n == 1)
+    return;
+  b.setInsertionPointAfter(attended.getDefiningOp());
   SmallVector<Value> pieces;
   SmallVector<Operation *> made;
-  for (auto [part, isVideo] : parts(result, video)) {
+  for (auto [part, isVideo] : parts(attended, chunk)) {
     made.push_back(part.getDefiningOp());
     pieces.push_back(
-        isVideo ? dit::AllToAllOp::create(b, loc, withDim(part, 1, r[1]).clone(
-                                                      SmallVector<int64_t>{
-                                                          r[0], r[1], local,
-                                                          r[3]}),
-                                          part, 2, 1, n, 1)
+        isVideo ? dit::AllToAllOp::create(
+                      b, loc, sharded.clone(SmallVector<int64_t>{r[0], r[1], mine, r[3]}),
+                      part, 2, 1, n, 1)
                       .getResult()
                 : dit::AllGatherOp::create(b, loc, scaled(part, 1, n, 1), part,
                                            1, n, 1)
                       .getResult());
   }
   Value back = concat(pieces);
-  result.replaceUsesWithIf(back, [&](OpOperand &use) {
+  attended.replaceUsesWithIf(back, [&](OpOperand &use) {
     return !llvm::is_contained(made, use.getOwner());
   });
 }
@@ -496,7 +523,7 @@ LogicalResult ContextParallelPass::run(func::FuncOp func, int64_t n,
     Value result = a.getResult();
     auto sharded = cast<RankedTensorType>(result.getType());
     if (text) {
-      ulyssesJoint(b, a, g, n, sharded);
+      jointAttention(b, a, g, n, m, sharded);
       continue;
     }
     int64_t heads = sharded.getShape()[1];
@@ -525,8 +552,8 @@ LogicalResult ContextParallelPass::run(func::FuncOp func, int64_t n,
       b.setInsertionPoint(a);
       attended = dit::RingAttentionOp::create(
           b, a.getLoc(), result.getType(), a.getQuery(), a.getKey(),
-          a.getValue(), a.getScaleAttr(), b.getI64IntegerAttr(m),
-          b.getI64IntegerAttr(n));
+          a.getValue(), Value(), Value(), a.getScaleAttr(),
+          b.getI64IntegerAttr(m), b.getI64IntegerAttr(n));
       result.replaceAllUsesWith(attended);
       a.erase();
     }

@@ -562,7 +562,11 @@ LogicalResult Lowering::lowerOp(Operation *op) {
             b, r.getLoc(), r.getType(),
             RankedTensorType::get({0}, b.getIntegerType(8)), q,
             libraryOperand(lookup(r.getKey())),
-            libraryOperand(lookup(r.getValue())), r.getScaleAttr(),
+            libraryOperand(lookup(r.getValue())),
+            r.getLocalKey() ? libraryOperand(lookup(r.getLocalKey())) : Value(),
+            r.getLocalValue() ? libraryOperand(lookup(r.getLocalValue()))
+                              : Value(),
+            r.getScaleAttr(),
             r.getDegreeAttr(), r.getStrideAttr(), nullptr, nullptr, nullptr,
             nullptr);
         // Sized for fp32 (the larger); vrt-plan-memory trims it.

@@ -274,7 +274,9 @@ def ContextParallelPass : Pass<"dit-context-parallel", "mlir::func::FuncOp"> {
     Joint text+video attention (geometry prefix/suffix: CogVideoX,
     HunyuanVideo) splits only the video: the text stays whole on every
     rank, keeps this rank's heads at the attention and is gathered over
-    the heads after it; a key mask (B, 1, 1, S) stays valid.
+    the heads after it (on a ring its keys and values join as local keys
+    instead of travelling); a key mask (B, 1, 1, S) stays valid (Ulysses
+    only).
     `ulysses` = `ring` = `cfg` = 1 leaves the IR unchanged.
   }];
   let options = [

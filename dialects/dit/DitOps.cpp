@@ -444,14 +444,24 @@ LogicalResult RingAttentionOp::verify() {
                     v = shapeOf(getValue());
   if (q.size() != 4 || k.size() != 4 || v.size() != 4)
     return emitOpError("expects rank-4 (batch, heads, seq, dim) operands");
-  if (k != v || q[0] != k[0] || q[2] != k[2] || q[3] != k[3])
-    return emitOpError("query, key and value must share batch, sequence "
-                       "chunk and head dim (and key/value their shape)");
+  // Queries may hold more tokens than the chunk of keys (joint text).
+  if (k != v || q[0] != k[0] || q[3] != k[3])
+    return emitOpError("query, key and value must share batch and head dim "
+                       "(and key/value their shape)");
   if (k[1] < 1 || q[1] % k[1])
     return emitOpError("query heads (")
            << q[1] << ") must be a multiple of key/value heads (" << k[1]
            << ")";
   if (getType() != getQuery().getType())
     return emitOpError("result must have the query's type");
+  if (bool(getLocalKey()) != bool(getLocalValue()))
+    return emitOpError("takes local keys and values together");
+  if (Value lk = getLocalKey()) {
+    ArrayRef<int64_t> l = shapeOf(lk);
+    if (l.size() != 4 || shapeOf(getLocalValue()) != l || l[0] != k[0] ||
+        l[1] != k[1] || l[3] != k[3])
+      return emitOpError("local keys and values must be (batch, kv heads, "
+                         "tokens, dim) like the keys");
+  }
   return success();
 }

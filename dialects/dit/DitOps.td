@@ -547,7 +547,8 @@ def Dit_AllGatherOp : Dit_Op<"all_gather", [Pure,
   let hasVerifier = 1;
 }
 
-def Dit_RingAttentionOp : Dit_Op<"ring_attention", [Pure]> {
+def Dit_RingAttentionOp : Dit_Op<"ring_attention",
+                                 [Pure, AttrSizedOperandSegments]> {
   let summary = "attention of this rank's queries over every ring rank's keys";
   let description = [{
     Ring attention (context parallelism): q (B, Hq, S, D), k and v
@@ -555,17 +556,22 @@ def Dit_RingAttentionOp : Dit_Op<"ring_attention", [Pure]> {
     `degree` ranks of a ring group ({c0 + i·stride}); the result (q's shape)
     is softmax(scale · q Kᵀ) V over the keys and values of all of them,
     concatenated in rank order. K/V chunks travel around the ring and the
-    partial outputs merge by log-sum-exp. Made by `dit-context-parallel`
+    partial outputs merge by log-sum-exp. With `local` keys and values
+    (B, Hkv, T, D) (joint attention's text, whole on every rank) the
+    queries also attend to those, once. Made by `dit-context-parallel`
     with `ring` > 1 from an unmasked, non-causal dense self-attention.
     ```mlir
     %o = dit.ring_attention %q, %k, %v degree 2 {scale = 2.500000e-01 : f64} : (tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32>) -> tensor<1x2x24x16xf32>
     ```
   }];
   let arguments = (ins Dit_FloatTensor:$query, Dit_FloatTensor:$key,
-                       Dit_FloatTensor:$value, F64Attr:$scale, I64Attr:$degree,
-                       DefaultValuedAttr<I64Attr, "1">:$stride);
+                       Dit_FloatTensor:$value,
+                       Optional<Dit_FloatTensor>:$local_key,
+                       Optional<Dit_FloatTensor>:$local_value, F64Attr:$scale,
+                       I64Attr:$degree, DefaultValuedAttr<I64Attr, "1">:$stride);
   let results = (outs Dit_FloatTensor:$result);
-  let assemblyFormat = "$query `,` $key `,` $value `degree` $degree attr-dict "
+  let assemblyFormat = "$query `,` $key `,` $value (`local` `(` $local_key^ "
+                       "`,` $local_value `)`)? `degree` $degree attr-dict "
                        "`:` functional-type(operands, results)";
   let hasVerifier = 1;
 }

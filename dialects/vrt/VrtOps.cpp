@@ -240,7 +240,8 @@ int64_t SemanticAttentionOp::stateBytes() {
 /// layouts: rank 4, k and v alike with q's batch, `seq` and head dim,
 /// grouped heads, the result shaped like q.
 template <class Op>
-static LogicalResult verifySelfAttentionOperands(Op op, StringRef seq) {
+static LogicalResult verifySelfAttentionOperands(Op op, StringRef seq,
+                                                 bool sameSeq = true) {
   for (Value v : {op.getQuery(), op.getKey(), op.getValue(), op.getResult()})
     if (shapeOf(v).size() != 4)
       return op.emitOpError("operands and result must have rank 4");
@@ -248,7 +249,7 @@ static LogicalResult verifySelfAttentionOperands(Op op, StringRef seq) {
   auto k = AttentionOp::bhsdDims(op.getKey().getType(), op.getKvLayout());
   auto v = AttentionOp::bhsdDims(op.getValue().getType(), op.getKvLayout());
   auto o = AttentionOp::bhsdDims(op.getResult().getType(), op.getOutLayout());
-  if (k != v || k[0] != q[0] || k[2] != q[2] || k[3] != q[3])
+  if (k != v || k[0] != q[0] || (sameSeq && k[2] != q[2]) || k[3] != q[3])
     return op.emitOpError("key and value must be (batch, kv heads, seq, dim) "
                           "with the query's batch, ")
            << seq << " and head dim";
@@ -274,10 +275,22 @@ int64_t RingAttentionOp::scratchBytes(int64_t elemBytes) {
 }
 
 LogicalResult RingAttentionOp::verify() {
-  if (failed(verifySelfAttentionOperands(*this, "sequence chunk")))
+  // Queries may hold more tokens than the chunk of keys (joint text).
+  if (failed(verifySelfAttentionOperands(*this, "sequence chunk",
+                                         /*sameSeq=*/false)))
     return failure();
   if (int64_t(getGroupSize()) < 1 || int64_t(getGroupStride()) < 1)
     return emitOpError("group_size and group_stride must be >= 1");
+  if (bool(getLocalKey()) != bool(getLocalValue()))
+    return emitOpError("takes local keys and values together");
+  if (Value lk = getLocalKey()) {
+    auto k = AttentionOp::bhsdDims(getKey().getType(), getKvLayout());
+    ArrayRef<int64_t> l = shapeOf(lk);
+    if (l.size() != 4 || shapeOf(getLocalValue()) != l || l[0] != k[0] ||
+        l[1] != k[1] || l[3] != k[3])
+      return emitOpError("local keys and values must be bhsd (batch, kv "
+                         "heads, tokens, dim) like the keys");
+  }
   ArrayRef<int64_t> scratch = shapeOf(getScratch());
   if (scratch.size() != 1 || scratch[0] < scratchBytes(2))
     return emitOpError("scratch must be 1-D with at least ")

@@ -307,7 +307,8 @@ def Vrt_ShardOp : Vrt_Op<"shard", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Vrt_RingAttentionOp : Vrt_Op<"ring_attention"> {
+def Vrt_RingAttentionOp : Vrt_Op<"ring_attention",
+                                 [AttrSizedOperandSegments]> {
   let summary = "ring attention over a group of ranks (runtime kernel)";
   let description = [{
     `dit.ring_attention` on the runtime: q, k, v hold this rank's chunk of
@@ -318,13 +319,17 @@ def Vrt_RingAttentionOp : Vrt_Op<"ring_attention"> {
     `scratch`, the kernel's i8 buffer for two K/V chunks, the partial and
     running outputs and their log-sum-exps (`scratchBytes`; vrt-lower sizes
     it for fp32, vrt-plan-memory trims it to its target's). `offsets` are
-    both results' arena offsets.
+    both results' arena offsets. `local` keys and values (bhsd; joint
+    attention's text, whole on every rank) are attended once besides the
+    ring.
     ```mlir
     %o, %scratch = vrt.ring_attention %q, %k, %v group 2 {scale = 2.500000e-01 : f64} : (tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32>) -> (tensor<1x2x24x16xf32>, tensor<20480xi8>)
     ```
   }];
   let arguments = (ins Vrt_FloatTensor:$query, Vrt_FloatTensor:$key,
-                       Vrt_FloatTensor:$value, F64Attr:$scale,
+                       Vrt_FloatTensor:$value,
+                       Optional<Vrt_FloatTensor>:$local_key,
+                       Optional<Vrt_FloatTensor>:$local_value, F64Attr:$scale,
                        I64Attr:$group_size,
                        DefaultValuedAttr<I64Attr, "1">:$group_stride,
                        DefaultValuedAttr<Vrt_Layout,
@@ -335,7 +340,8 @@ def Vrt_RingAttentionOp : Vrt_Op<"ring_attention"> {
                          "::vsa::vrt::Layout::bhsd">:$out_layout,
                        OptionalAttr<DenseI64ArrayAttr>:$offsets);
   let results = (outs Vrt_FloatTensor:$result, TensorOf<[I8]>:$scratch);
-  let assemblyFormat = "$query `,` $key `,` $value `group` $group_size "
+  let assemblyFormat = "$query `,` $key `,` $value (`local` `(` $local_key^ "
+                       "`,` $local_value `)`)? `group` $group_size "
                        "attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
   let extraClassDeclaration = [{

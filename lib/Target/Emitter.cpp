@@ -436,11 +436,26 @@ void ModelEmitter::emitVsaSelect(vrt::VsaSelectOp op) {
 void ModelEmitter::emitRingAttention(vrt::RingAttentionOp op) {
   os << "  {\n";
   emitAttentionArgs(op);
+  std::string local = "nullptr";
+  if (Value lk = op.getLocalKey()) {
+    // Keys every rank holds whole (bhsd), attended once besides the ring.
+    ArrayRef<int64_t> l = shapeOf(lk);
+    os << llvm::formatv(
+        "    vsart_attention_args_t local = {{};\n"
+        "    local.k = {0}; local.v = {1}; local.seq_kv = {2};\n"
+        "    {{ const int64_t s[3] = {{{3}, {4}, {5}}; std::memcpy(local.k_strides, "
+        "s, sizeof s); std::memcpy(local.v_strides, s, sizeof s); }\n",
+        ptr(lk), ptr(op.getLocalValue()), l[2], l[1] * l[2] * l[3], l[2] * l[3],
+        l[3]);
+    local = "&local";
+  }
   os << llvm::formatv("    VSA_CHECK(vsart_{0}_ring_attention(ctx && ctx->groups "
-                      "? ctx->groups[{1}] : nullptr, {2}, &a, {3}, {4}{5}));\n",
+                      "? ctx->groups[{1}] : nullptr, {2}, &a, {6}, {3}, "
+                      "{4}{5}));\n",
                       cuda ? "cuda" : "cpu", groupIndex.lookup(op),
                       op.getGroupSize(), ptr(op.getScratch()),
-                      shapeOf(op.getScratch())[0], cuda ? ", stream" : "");
+                      shapeOf(op.getScratch())[0], cuda ? ", stream" : "",
+                      local);
   os << "  }\n";
 }
 

@@ -61,6 +61,7 @@ vsart_status_t vsart_cuda_attention_lse(const vsart_attention_args_t *args,
  * allocate it on the stream). */
 vsart_status_t vsart_cuda_ring_attention(vsart_comm_t comm, int32_t group_size,
                                          const vsart_attention_args_t *args,
+                                         const vsart_attention_args_t *local,
                                          void *scratch, size_t scratch_bytes,
                                          void *stream);
 

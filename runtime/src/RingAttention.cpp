@@ -40,9 +40,8 @@ struct CpuRing final : vsart::RingBackend {
     return VSART_OK;
   }
 
-  vsart_status_t attend(const vsart_attention_args_t &a, const void *kv,
-                        size_t kvBytes, void *part, float *lse) override {
-    const vsart_attention_args_t c = vsart::chunkArgs(a, kv, kvBytes, part);
+  vsart_status_t attend(const vsart_attention_args_t &c,
+                        float *lse) override {
     return vsart_cpu_attention_lse(&c, lse);
   }
 
@@ -101,12 +100,13 @@ vsart_ring_attention_scratch_bytes(const vsart_attention_args_t *args,
 
 extern "C" vsart_status_t
 vsart_cpu_ring_attention(vsart_comm_t comm, int32_t group_size,
-                         const vsart_attention_args_t *args, void *scratch,
+                         const vsart_attention_args_t *args,
+                         const vsart_attention_args_t *local, void *scratch,
                          size_t scratch_bytes) {
   const char *what = "ring_attention";
   bool nothing = false;
   if (vsart_status_t st =
-          vsart::checkRingArgs(comm, group_size, args, what, &nothing))
+          vsart::checkRingArgs(comm, group_size, args, local, what, &nothing))
     return st;
   if (nothing)
     return vsart::ok();
@@ -124,7 +124,7 @@ vsart_cpu_ring_attention(vsart_comm_t comm, int32_t group_size,
   }
   CpuRing backend;
   if (vsart_status_t st =
-          vsart::runRing(comm, group_size, *args, layout,
+          vsart::runRing(comm, group_size, *args, local, layout,
                          static_cast<unsigned char *>(scratch), backend))
     return st;
   return vsart::ok();

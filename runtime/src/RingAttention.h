@@ -57,10 +57,8 @@ struct RingBackend {
   /// Contiguous copies of args.k and args.v into kv and kv + kvBytes.
   virtual vsart_status_t packKv(const vsart_attention_args_t &a, void *kv,
                                 size_t kvBytes) = 0;
-  /// Attention of args.q over the contiguous K/V at kv into the contiguous
-  /// part, with its lse.
-  virtual vsart_status_t attend(const vsart_attention_args_t &a,
-                                const void *kv, size_t kvBytes, void *part,
+  /// Attention `c` (its out: the contiguous partial output) with its lse.
+  virtual vsart_status_t attend(const vsart_attention_args_t &c,
                                 float *lse) = 0;
   /// first: acc = part, lseAcc = lsePart; else the log-sum-exp merge.
   virtual vsart_status_t merge(const vsart_attention_args_t &a,
@@ -96,10 +94,24 @@ inline vsart_attention_args_t chunkArgs(const vsart_attention_args_t &a,
   return c;
 }
 
+/// `a`'s queries against the keys every rank holds whole (`local`: its k,
+/// v, seq_kv and strides), writing the contiguous partial output `part`.
+inline vsart_attention_args_t localArgs(const vsart_attention_args_t &a,
+                                        const vsart_attention_args_t &local,
+                                        void *part) {
+  vsart_attention_args_t c = a;
+  c.k = local.k, c.v = local.v, c.seq_kv = local.seq_kv, c.out = part;
+  for (int i = 0; i < 3; ++i)
+    c.k_strides[i] = local.k_strides[i], c.v_strides[i] = local.v_strides[i];
+  contiguousStrides(a.num_heads, a.seq_q, a.head_dim, c.out_strides);
+  return c;
+}
+
 /// The ring loop over `comm` (group_size ranks), scratch laid out by
-/// ringLayout.
+/// ringLayout; `local` (may be NULL): keys attended once, before the ring.
 inline vsart_status_t runRing(vsart_comm_t comm, int32_t group,
                               const vsart_attention_args_t &a,
+                              const vsart_attention_args_t *local,
                               const RingLayout &l, unsigned char *scratch,
                               RingBackend &be) {
   const int32_t me = comm ? vsart_comm_rank(comm) : 0;
@@ -108,6 +120,11 @@ inline vsart_status_t runRing(vsart_comm_t comm, int32_t group,
   float *lsePart = reinterpret_cast<float *>(scratch + l.lsePart);
   float *lseAcc = reinterpret_cast<float *>(scratch + l.lseAcc);
   float *acc = reinterpret_cast<float *>(scratch + l.acc);
+  if (local && !st) {
+    st = be.attend(localArgs(a, *local, scratch + l.part), lsePart);
+    if (!st)
+      st = be.merge(a, scratch + l.part, lsePart, acc, lseAcc, true);
+  }
   for (int32_t step = 0; step < group && !st; ++step) {
     unsigned char *cur = scratch + l.kv[step % 2];
     unsigned char *nxt = scratch + l.kv[(step + 1) % 2];
@@ -115,10 +132,13 @@ inline vsart_status_t runRing(vsart_comm_t comm, int32_t group,
     if (step + 1 < group && !(st = be.beforeExchange(comm)))
       st = vsart_comm_sendrecv(comm, cur, 2 * l.kvBytes, next, nxt,
                                2 * l.kvBytes, prev, be.stream());
+    const vsart_attention_args_t c =
+        chunkArgs(a, cur, l.kvBytes, scratch + l.part);
     if (!st)
-      st = be.attend(a, cur, l.kvBytes, scratch + l.part, lsePart);
+      st = be.attend(c, lsePart);
     if (!st)
-      st = be.merge(a, scratch + l.part, lsePart, acc, lseAcc, step == 0);
+      st = be.merge(a, scratch + l.part, lsePart, acc, lseAcc,
+                    step == 0 && !local);
   }
   if (!st)
     st = be.writeOut(a, acc);
@@ -130,6 +150,7 @@ inline vsart_status_t runRing(vsart_comm_t comm, int32_t group,
 /// without output), the call may return.
 inline vsart_status_t checkRingArgs(vsart_comm_t comm, int32_t group,
                                     const vsart_attention_args_t *a,
+                                    const vsart_attention_args_t *local,
                                     const char *what, bool *nothing) {
   if (!a)
     return fail(VSART_ERROR_INVALID_ARGUMENT, std::string(what) + ": null args");
@@ -142,6 +163,12 @@ inline vsart_status_t checkRingArgs(vsart_comm_t comm, int32_t group,
   bool empty = false;
   if (vsart_status_t st = checkAttentionArgs(what, a, ms, &empty))
     return st;
+  if (local) {
+    const vsart_attention_args_t c = localArgs(*a, *local, a->out);
+    bool none = false;
+    if (vsart_status_t st = checkAttentionArgs(what, &c, ms, &none))
+      return st;
+  }
   *nothing = empty && group == 1;
   return VSART_OK;
 }

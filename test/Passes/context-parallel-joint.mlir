@@ -1,8 +1,14 @@
 // RUN: vsa-opt %s --pass-pipeline='builtin.module(func.func(dit-context-parallel{ulysses=2}))' | FileCheck %s --enable-var-scope
-// RUN: not vsa-opt %s --pass-pipeline='builtin.module(func.func(dit-context-parallel{ring=2}))' 2>&1 | FileCheck %s --check-prefix=RING
+// RUN: vsa-opt %s --pass-pipeline='builtin.module(func.func(dit-context-parallel{ring=2}))' | FileCheck %s --check-prefix=RING
 // RUN: not vsa-opt %s --pass-pipeline='builtin.module(func.func(dit-context-parallel{ulysses=4}))' 2>&1 | FileCheck %s --check-prefix=FOUR
 
-// RING: error: 'dit.attention' op context parallelism: ring attention over joint text+video attention (4 prefix and 0 suffix tokens) is not supported; use ulysses
+// On a ring (2 ranks): the queries hold the text and this rank's video;
+// the video keys and values go around the ring, the text ones stay local.
+// RING: %[[Q:.*]] = dit.transpose {{.*}} -> tensor<1x2x10x4xf32>
+// RING-NEXT: %[[KT:.*]] = dit.slice %[[Q]] offsets [0, 0, 0, 0] strides [1, 1, 1, 1] : tensor<1x2x10x4xf32> -> tensor<1x2x4x4xf32>
+// RING-NEXT: %[[KV:.*]] = dit.slice %[[Q]] offsets [0, 0, 4, 0] strides [1, 1, 1, 1] : tensor<1x2x10x4xf32> -> tensor<1x2x6x4xf32>
+// RING: dit.ring_attention %[[Q]], %[[KV]], %{{.*}} local(%[[KT]], %{{.*}}) degree 2 {scale = 5.000000e-01 : f64} : (tensor<1x2x10x4xf32>, tensor<1x2x6x4xf32>, tensor<1x2x6x4xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x10x4xf32>
+// RING-NOT: dit.all_to_all
 // FOUR: error: 'dit.attention' op context parallelism: joint text+video attention: ulysses=4 does not divide 12 video tokens, 2 query heads and 2 key/value heads (no padding with text); the largest degree that does is 2 (ulysses=2)
 
 

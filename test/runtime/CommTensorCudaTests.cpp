@@ -193,7 +193,7 @@ TEST(CommTensorCuda, RingAttentionMatchesCpu) {
         a.q_strides[i] = a.out_strides[i] = qs[i], a.k_strides[i] = a.v_strides[i] = ks[i];
       vsart_attention_args_t cpu = a;
       cpu.q = q.data(), cpu.k = k.data(), cpu.v = v.data(), cpu.out = want.data();
-      ASSERT_EQ(vsart_cpu_ring_attention(c, n, &cpu, nullptr, 0), VSART_OK)
+      ASSERT_EQ(vsart_cpu_ring_attention(c, n, &cpu, nullptr, nullptr, 0), VSART_OK)
           << vsart_last_error();
       Managed dq(size_t(qElems) * 2), dk(size_t(kvElems) * 2),
           dv(size_t(kvElems) * 2), dout(size_t(qElems) * 2);
@@ -203,7 +203,7 @@ TEST(CommTensorCuda, RingAttentionMatchesCpu) {
       };
       put(q, dq.ptr), put(k, dk.ptr), put(v, dv.ptr);
       a.q = dq.ptr, a.k = dk.ptr, a.v = dv.ptr, a.out = dout.ptr;
-      ASSERT_EQ(vsart_cuda_ring_attention(c, n, &a, nullptr, 0, nullptr),
+      ASSERT_EQ(vsart_cuda_ring_attention(c, n, &a, nullptr, nullptr, 0, nullptr),
                 VSART_OK)
           << vsart_last_error();
       ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);

@@ -79,7 +79,7 @@ void checkRing(int G, bool callerScratch) {
     auto a = bshdArgs(ql.data(), kl.data(), vl.data(), out.data(), B, H, Hkv,
                       s, D);
     std::vector<float> scratch(vsart_ring_attention_scratch_bytes(&a, 4) / 4 + 64);
-    ASSERT_EQ(vsart_cpu_ring_attention(G == 1 ? nullptr : c, G, &a,
+    ASSERT_EQ(vsart_cpu_ring_attention(G == 1 ? nullptr : c, G, &a, nullptr,
                                        callerScratch ? scratch.data() : nullptr,
                                        scratch.size() * 4),
               VSART_OK)
@@ -95,6 +95,54 @@ TEST(RingAttention, EqualsDenseOverTheWholeSequence) {
   for (int G : {1, 2, 3, 4})
     checkRing(G, false);
   checkRing(2, true);
+}
+
+/// Joint attention under the ring: T text keys every rank holds whole
+/// (`local`, BHSD layout) besides the video chunks going around equal dense
+/// attention over [text, video].
+TEST(RingAttention, LocalKeysJoinTheRing) {
+  const int G = 3;
+  const int64_t B = 1, H = 2, s = 4, S = s * G, T = 3, D = 8;
+  const auto q = randomVector(size_t(B * H * S * D), 7);
+  const auto kv = randomVector(size_t(B * H * S * D), 8);
+  const auto vv = randomVector(size_t(B * H * S * D), 9);
+  const auto kt = randomVector(size_t(B * H * T * D), 10);
+  const auto vt = randomVector(size_t(B * H * T * D), 11);
+  // Dense reference over [text, video] keys (contiguous b, h, s, d).
+  std::vector<float> kAll(size_t(B * H * (T + S) * D)), vAll(kAll.size());
+  for (int64_t h = 0; h < H; ++h)
+    for (int64_t j = 0; j < T + S; ++j)
+      for (int64_t d = 0; d < D; ++d) {
+        size_t to = size_t((h * (T + S) + j) * D + d);
+        kAll[to] = j < T ? kt[size_t((h * T + j) * D + d)]
+                         : kv[size_t((h * S + j - T) * D + d)];
+        vAll[to] = j < T ? vt[size_t((h * T + j) * D + d)]
+                         : vv[size_t((h * S + j - T) * D + d)];
+      }
+  std::vector<float> want(q.size());
+  ASSERT_EQ(vsart_cpu_attention(q.data(), kAll.data(), vAll.data(),
+                                want.data(), B, H, H, S, T + S, D, 0.35f,
+                                nullptr, nullptr),
+            VSART_OK);
+  runRanks(G, [&](vsart_comm_t c, int r) {
+    auto ql = bshdChunk(q, B, H, S, D, r, G);
+    auto kl = bshdChunk(kv, B, H, S, D, r, G);
+    auto vl = bshdChunk(vv, B, H, S, D, r, G);
+    std::vector<float> out(ql.size(), NAN);
+    auto a = bshdArgs(ql.data(), kl.data(), vl.data(), out.data(), B, H, H, s,
+                      D);
+    a.scale = 0.35f;
+    vsart_attention_args_t local = {};
+    local.k = kt.data(), local.v = vt.data(), local.seq_kv = T;
+    const int64_t ts[3] = {H * T * D, T * D, D};
+    for (int i = 0; i < 3; ++i)
+      local.k_strides[i] = local.v_strides[i] = ts[i];
+    ASSERT_EQ(vsart_cpu_ring_attention(c, G, &a, &local, nullptr, 0), VSART_OK)
+        << vsart_last_error();
+    auto expected = bshdChunk(want, B, H, S, D, r, G);
+    for (size_t i = 0; i < out.size(); ++i)
+      ASSERT_NEAR(out[i], expected[i], 2e-5) << "rank " << r << ", " << i;
+  });
 }
 
 TEST(RingAttention, LseIsTheLogSumExpOfScaledLogits) {
@@ -132,22 +180,22 @@ TEST(RingAttention, Errors) {
   auto a = bshdArgs(x, x, x, x, 1, 2, 2, 2, 4);
   a.out = x + 32;
   runRanks(2, [&](vsart_comm_t c, int) {
-    EXPECT_EQ(vsart_cpu_ring_attention(c, 4, &a, nullptr, 0),
+    EXPECT_EQ(vsart_cpu_ring_attention(c, 4, &a, nullptr, nullptr, 0),
               VSART_ERROR_INVALID_ARGUMENT);
     EXPECT_NE(std::string(vsart_last_error()).find("group size is 4"),
               std::string::npos)
         << vsart_last_error();
   });
-  EXPECT_EQ(vsart_cpu_ring_attention(nullptr, 2, &a, nullptr, 0),
+  EXPECT_EQ(vsart_cpu_ring_attention(nullptr, 2, &a, nullptr, nullptr, 0),
             VSART_ERROR_INVALID_ARGUMENT);
   EXPECT_NE(std::string(vsart_last_error()).find("--ranks 2"), std::string::npos);
   float scratch[16];
-  EXPECT_EQ(vsart_cpu_ring_attention(nullptr, 1, &a, scratch, sizeof scratch),
+  EXPECT_EQ(vsart_cpu_ring_attention(nullptr, 1, &a, nullptr, scratch, sizeof scratch),
             VSART_ERROR_INVALID_ARGUMENT);
   EXPECT_NE(std::string(vsart_last_error()).find("needs"), std::string::npos);
   a.mask = x;
   a.mask_dims[0] = a.mask_dims[1] = a.mask_dims[2] = a.mask_dims[3] = 1;
-  EXPECT_EQ(vsart_cpu_ring_attention(nullptr, 1, &a, nullptr, 0),
+  EXPECT_EQ(vsart_cpu_ring_attention(nullptr, 1, &a, nullptr, nullptr, 0),
             VSART_ERROR_INVALID_ARGUMENT);
   EXPECT_NE(std::string(vsart_last_error()).find("masks"), std::string::npos);
 }

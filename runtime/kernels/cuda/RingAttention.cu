@@ -90,9 +90,8 @@ struct CudaRing final : vsart::RingBackend {
     return vsart::cuda::checkLaunch("ring_attention pack");
   }
 
-  vsart_status_t attend(const vsart_attention_args_t &a, const void *kv,
-                        size_t kvBytes, void *part, float *lse) override {
-    const vsart_attention_args_t c = vsart::chunkArgs(a, kv, kvBytes, part);
+  vsart_status_t attend(const vsart_attention_args_t &c,
+                        float *lse) override {
     return vsart_cuda_attention_lse(&c, lse, s);
   }
 
@@ -134,12 +133,13 @@ struct CudaRing final : vsart::RingBackend {
 
 extern "C" vsart_status_t
 vsart_cuda_ring_attention(vsart_comm_t comm, int32_t group_size,
-                          const vsart_attention_args_t *args, void *scratch,
+                          const vsart_attention_args_t *args,
+                          const vsart_attention_args_t *local, void *scratch,
                           size_t scratch_bytes, void *stream) {
   const char *what = "cuda_ring_attention";
   bool nothing = false;
   if (vsart_status_t st =
-          vsart::checkRingArgs(comm, group_size, args, what, &nothing))
+          vsart::checkRingArgs(comm, group_size, args, local, what, &nothing))
     return st;
   if (nothing)
     return vsart::ok();
@@ -161,7 +161,7 @@ vsart_cuda_ring_attention(vsart_comm_t comm, int32_t group_size,
                     std::to_string(scratch_bytes) + " bytes, needs " +
                     std::to_string(layout.total));
   }
-  vsart_status_t st = vsart::runRing(comm, group_size, *args, layout,
+  vsart_status_t st = vsart::runRing(comm, group_size, *args, local, layout,
                                      static_cast<unsigned char *>(scratch),
                                      backend);
   if (owned && backend.threads) {

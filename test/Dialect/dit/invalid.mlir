@@ -1451,9 +1451,9 @@ func.func @ring_stride(%q: tensor<1x2x8x4xf32>) -> tensor<1x2x8x4xf32> {
 
 // -----
 
-func.func @ring_chunks(%q: tensor<1x2x8x4xf32>, %k: tensor<1x2x6x4xf32>) -> tensor<1x2x8x4xf32> {
-  // expected-error@+1 {{'dit.ring_attention' op query, key and value must share batch, sequence chunk and head dim (and key/value their shape)}}
-  %0 = dit.ring_attention %q, %k, %k degree 2 {scale = 0.5 : f64} : (tensor<1x2x8x4xf32>, tensor<1x2x6x4xf32>, tensor<1x2x6x4xf32>) -> tensor<1x2x8x4xf32>
+func.func @ring_chunks(%q: tensor<1x2x8x4xf32>, %k: tensor<1x2x6x2xf32>) -> tensor<1x2x8x4xf32> {
+  // expected-error@+1 {{'dit.ring_attention' op query, key and value must share batch and head dim (and key/value their shape)}}
+  %0 = dit.ring_attention %q, %k, %k degree 2 {scale = 0.5 : f64} : (tensor<1x2x8x4xf32>, tensor<1x2x6x2xf32>, tensor<1x2x6x2xf32>) -> tensor<1x2x8x4xf32>
   return %0 : tensor<1x2x8x4xf32>
 }
 
@@ -1479,4 +1479,12 @@ func.func @shard_stride(%x: tensor<1x8x4xf32>) -> tensor<1x4x4xf32> {
   // expected-error@+1 {{'dit.shard' op stride must be >= 1, got 0}}
   %0 = dit.shard %x axis 1 degree 2 {stride = 0 : i64} : tensor<1x8x4xf32> -> tensor<1x4x4xf32>
   return %0 : tensor<1x4x4xf32>
+}
+
+// -----
+
+func.func @ring_local(%q: tensor<1x2x8x4xf32>, %t: tensor<1x2x3x2xf32>) -> tensor<1x2x8x4xf32> {
+  // expected-error@+1 {{'dit.ring_attention' op local keys and values must be (batch, kv heads, tokens, dim) like the keys}}
+  %0 = dit.ring_attention %q, %q, %q local(%t, %t) degree 2 {scale = 0.5 : f64} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x3x2xf32>, tensor<1x2x3x2xf32>) -> tensor<1x2x8x4xf32>
+  return %0 : tensor<1x2x8x4xf32>
 }

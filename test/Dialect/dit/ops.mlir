@@ -381,6 +381,8 @@ func.func @ring(%q: tensor<1x4x24x16xf32>, %k: tensor<1x2x24x16xf32>) -> tensor<
   %0 = dit.ring_attention %q, %k, %k degree 2 {scale = 0.25 : f64, stride = 1 : i64} : (tensor<1x4x24x16xf32>, tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32>) -> tensor<1x4x24x16xf32>
   // CHECK: dit.ring_attention %{{.*}} degree 4 {scale = 2.500000e-01 : f64, stride = 2 : i64}
   %1 = dit.ring_attention %0, %k, %k degree 4 {scale = 0.25 : f64, stride = 2 : i64} : (tensor<1x4x24x16xf32>, tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32>) -> tensor<1x4x24x16xf32>
+  // CHECK: dit.ring_attention %{{.*}}, %{{.*}}, %{{.*}} local(%{{.*}}, %{{.*}}) degree 2
+  %t = dit.ring_attention %1, %k, %k local(%k, %k) degree 2 {scale = 0.25 : f64} : (tensor<1x4x24x16xf32>, tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32>) -> tensor<1x4x24x16xf32>
   // CHECK: dit.shard %{{.*}} axis 2 degree 2 {stride = 4 : i64}
   %2 = dit.shard %1 axis 2 degree 2 {stride = 4 : i64} : tensor<1x4x24x16xf32> -> tensor<1x4x12x16xf32>
   // CHECK: dit.all_gather %{{.*}} axis 2 degree 2 {stride = 4 : i64}

@@ -768,9 +768,9 @@ func.func @ring_scratch(%q: tensor<1x1x6x4xf32>) -> tensor<1x1x6x4xf32> {
 
 // -----
 
-func.func @ring_chunks(%q: tensor<1x1x6x4xf32>, %k: tensor<1x1x5x4xf32>) -> tensor<1x1x6x4xf32> {
+func.func @ring_chunks(%q: tensor<1x1x6x4xf32>, %k: tensor<1x1x5x2xf32>) -> tensor<1x1x6x4xf32> {
   // expected-error@+1 {{'vrt.ring_attention' op key and value must be (batch, kv heads, seq, dim) with the query's batch, sequence chunk and head dim}}
-  %o, %s = vrt.ring_attention %q, %k, %k group 2 {scale = 5.000000e-01 : f64} : (tensor<1x1x6x4xf32>, tensor<1x1x5x4xf32>, tensor<1x1x5x4xf32>) -> (tensor<1x1x6x4xf32>, tensor<4096xi8>)
+  %o, %s = vrt.ring_attention %q, %k, %k group 2 {scale = 5.000000e-01 : f64} : (tensor<1x1x6x4xf32>, tensor<1x1x5x2xf32>, tensor<1x1x5x2xf32>) -> (tensor<1x1x6x4xf32>, tensor<4096xi8>)
   return %o : tensor<1x1x6x4xf32>
 }
 
