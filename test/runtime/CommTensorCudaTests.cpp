@@ -172,8 +172,9 @@ TEST(CommTensorCuda, SingleRankCopies) {
 TEST(CommTensorCuda, RingAttentionMatchesCpu) {
   if (!vsart_cuda_available())
     GTEST_SKIP() << "no usable CUDA device";
-  const int64_t B = 1, H = 4, Hkv = 2, s = 37, D = 64;
-  for (int n : {2, 3}) {
+  const int64_t B = 1, H = 4, Hkv = 2, s = 37, D = 64, T = 5;
+  for (int n : {2, 3})
+    for (bool withLocal : {false, true}) // T text keys on every rank
     runRanks(n, [&](vsart_comm_t c, int r) {
       const int64_t qElems = B * s * H * D, kvElems = B * s * Hkv * D;
       std::vector<float> q(static_cast<size_t>(qElems)),
@@ -185,6 +186,16 @@ TEST(CommTensorCuda, RingAttentionMatchesCpu) {
               std::sin(float(i * 13 + size_t(r) * 101 + size_t(salt) * 7))));
       };
       fill(q, 1), fill(k, 2), fill(v, 3);
+      std::vector<float> kt(size_t(B * Hkv * T * D)), vt(kt.size());
+      for (size_t i = 0; i < kt.size(); ++i) { // the same on every rank
+        kt[i] = __bfloat162float(__float2bfloat16(std::cos(float(i) * 0.37f)));
+        vt[i] = __bfloat162float(__float2bfloat16(std::sin(float(i) * 0.53f)));
+      }
+      vsart_attention_args_t local = {};
+      local.seq_kv = T;
+      const int64_t ts[3] = {Hkv * T * D, T * D, D};
+      for (int i = 0; i < 3; ++i)
+        local.k_strides[i] = local.v_strides[i] = ts[i];
       vsart_attention_args_t a = {};
       a.batch = B, a.num_heads = H, a.num_kv_heads = Hkv;
       a.seq_q = a.seq_kv = s, a.head_dim = D, a.scale = 0.125f;
@@ -193,7 +204,10 @@ TEST(CommTensorCuda, RingAttentionMatchesCpu) {
         a.q_strides[i] = a.out_strides[i] = qs[i], a.k_strides[i] = a.v_strides[i] = ks[i];
       vsart_attention_args_t cpu = a;
       cpu.q = q.data(), cpu.k = k.data(), cpu.v = v.data(), cpu.out = want.data();
-      ASSERT_EQ(vsart_cpu_ring_attention(c, n, &cpu, nullptr, nullptr, 0), VSART_OK)
+      local.k = kt.data(), local.v = vt.data();
+      ASSERT_EQ(vsart_cpu_ring_attention(c, n, &cpu, withLocal ? &local : nullptr,
+                                         nullptr, 0),
+                VSART_OK)
           << vsart_last_error();
       Managed dq(size_t(qElems) * 2), dk(size_t(kvElems) * 2),
           dv(size_t(kvElems) * 2), dout(size_t(qElems) * 2);
@@ -201,9 +215,13 @@ TEST(CommTensorCuda, RingAttentionMatchesCpu) {
         for (size_t i = 0; i < x.size(); ++i)
           static_cast<__nv_bfloat16 *>(p)[i] = __float2bfloat16(x[i]);
       };
+      Managed dkt(kt.size() * 2), dvt(vt.size() * 2);
       put(q, dq.ptr), put(k, dk.ptr), put(v, dv.ptr);
+      put(kt, dkt.ptr), put(vt, dvt.ptr);
       a.q = dq.ptr, a.k = dk.ptr, a.v = dv.ptr, a.out = dout.ptr;
-      ASSERT_EQ(vsart_cuda_ring_attention(c, n, &a, nullptr, nullptr, 0, nullptr),
+      local.k = dkt.ptr, local.v = dvt.ptr;
+      ASSERT_EQ(vsart_cuda_ring_attention(c, n, &a, withLocal ? &local : nullptr,
+                                          nullptr, 0, nullptr),
                 VSART_OK)
           << vsart_last_error();
       ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
@@ -214,9 +232,9 @@ TEST(CommTensorCuda, RingAttentionMatchesCpu) {
         maxErr = std::max(maxErr, double(std::fabs(got - want[i])));
         maxRef = std::max(maxRef, double(std::fabs(want[i])));
       }
-      EXPECT_LE(maxErr, 2e-2 * maxRef) << "rank " << r << " of " << n;
+      EXPECT_LE(maxErr, 2e-2 * maxRef)
+          << "rank " << r << " of " << n << (withLocal ? ", local keys" : "");
     });
-  }
 }
 
 } // namespace
