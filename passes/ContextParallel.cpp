@@ -127,14 +127,9 @@ LogicalResult checkSelfAttention(dit::AttentionOp a, dit::VideoGeometryAttr g,
   }
   if (tokens % (n * m) == 0 && heads % n == 0 && kvHeads % n == 0)
     return success();
-  // Ring chunks would carry padded keys to every rank: no padding there.
-  if (m > 1 && tokens % (n * m))
-    return a.emitOpError("context parallelism: ulysses=")
-           << n << " x ring=" << m << " does not divide " << tokens
-           << " tokens; the largest ring degree that does is "
-           << largestDegree({tokens / std::gcd(tokens, n)}, m);
-  // Otherwise Ulysses pads: tokens (padded keys masked) and heads (zero
-  // heads) - but block lists and grouped heads index the real ones.
+  // Otherwise the tokens are padded (padded keys masked, or ignored by the
+  // ring) and the heads too (zero heads) - but block lists and grouped
+  // heads index the real ones.
   bool gqa = heads % n && heads != kvHeads;
   if (!a.getSparsity() && !gqa)
     return success();
@@ -411,7 +406,7 @@ void jointAttention(OpBuilder &b, dit::AttentionOp a, dit::VideoGeometryAttr g,
     attended = dit::RingAttentionOp::create(
         b, loc, attendedType, a.getQuery(), videoPart[1], videoPart[2],
         concat(text[1]), concat(text[2]), a.getScaleAttr(),
-        b.getI64IntegerAttr(m), b.getI64IntegerAttr(n));
+        b.getI64IntegerAttr(m), b.getI64IntegerAttr(n), IntegerAttr());
     result.replaceAllUsesWith(attended);
     a.erase();
   }
@@ -542,7 +537,7 @@ LogicalResult ContextParallelPass::run(func::FuncOp func, int64_t n,
       result.setType(sharded.clone(
           SmallVector<int64_t>{r[0], paddedHeads / n, r[2] * n, r[3]}));
     }
-    if (padded > tokens) {
+    if (padded > tokens && m == 1) {
       // The padded keys (the last ones of the gathered sequence) are masked.
       a.getMaskMutable().assign(paddedKeyMask(b, a, tokens, padded));
       a.removeGeometryAttr();
@@ -550,10 +545,12 @@ LogicalResult ContextParallelPass::run(func::FuncOp func, int64_t n,
     Value attended = result;
     if (m > 1) {
       b.setInsertionPoint(a);
+      // Padded keys sit at the end of the sequence: the ring ignores them.
       attended = dit::RingAttentionOp::create(
           b, a.getLoc(), result.getType(), a.getQuery(), a.getKey(),
           a.getValue(), Value(), Value(), a.getScaleAttr(),
-          b.getI64IntegerAttr(m), b.getI64IntegerAttr(n));
+          b.getI64IntegerAttr(m), b.getI64IntegerAttr(n),
+          padded > tokens ? b.getI64IntegerAttr(tokens) : IntegerAttr());
       result.replaceAllUsesWith(attended);
       a.erase();
     }

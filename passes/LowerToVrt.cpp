@@ -566,9 +566,8 @@ LogicalResult Lowering::lowerOp(Operation *op) {
             r.getLocalKey() ? libraryOperand(lookup(r.getLocalKey())) : Value(),
             r.getLocalValue() ? libraryOperand(lookup(r.getLocalValue()))
                               : Value(),
-            r.getScaleAttr(),
-            r.getDegreeAttr(), r.getStrideAttr(), nullptr, nullptr, nullptr,
-            nullptr);
+            r.getScaleAttr(), r.getDegreeAttr(), r.getStrideAttr(),
+            r.getValidKeysAttr(), nullptr, nullptr, nullptr, nullptr);
         // Sized for fp32 (the larger); vrt-plan-memory trims it.
         ring.getScratch().setType(
             RankedTensorType::get({ring.scratchBytes(4)}, b.getIntegerType(8)));

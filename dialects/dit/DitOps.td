@@ -558,7 +558,9 @@ def Dit_RingAttentionOp : Dit_Op<"ring_attention",
     concatenated in rank order. K/V chunks travel around the ring and the
     partial outputs merge by log-sum-exp. With `local` keys and values
     (B, Hkv, T, D) (joint attention's text, whole on every rank) the
-    queries also attend to those, once. Made by `dit-context-parallel`
+    queries also attend to those, once. With `valid_keys`, only the first
+    that many keys of the whole (padded) sequence count. Made by
+    `dit-context-parallel`
     with `ring` > 1 from an unmasked, non-causal dense self-attention.
     ```mlir
     %o = dit.ring_attention %q, %k, %v degree 2 {scale = 2.500000e-01 : f64} : (tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32>) -> tensor<1x2x24x16xf32>
@@ -568,7 +570,8 @@ def Dit_RingAttentionOp : Dit_Op<"ring_attention",
                        Dit_FloatTensor:$value,
                        Optional<Dit_FloatTensor>:$local_key,
                        Optional<Dit_FloatTensor>:$local_value, F64Attr:$scale,
-                       I64Attr:$degree, DefaultValuedAttr<I64Attr, "1">:$stride);
+                       I64Attr:$degree, DefaultValuedAttr<I64Attr, "1">:$stride,
+                       OptionalAttr<I64Attr>:$valid_keys);
   let results = (outs Dit_FloatTensor:$result);
   let assemblyFormat = "$query `,` $key `,` $value (`local` `(` $local_key^ "
                        "`,` $local_value `)`)? `degree` $degree attr-dict "

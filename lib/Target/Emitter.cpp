@@ -450,12 +450,12 @@ void ModelEmitter::emitRingAttention(vrt::RingAttentionOp op) {
     local = "&local";
   }
   os << llvm::formatv("    VSA_CHECK(vsart_{0}_ring_attention(ctx && ctx->groups "
-                      "? ctx->groups[{1}] : nullptr, {2}, &a, {6}, {3}, "
-                      "{4}{5}));\n",
+                      "? ctx->groups[{1}] : nullptr, {2}, &a, {6}, {7}, "
+                      "{3}, {4}{5}));\n",
                       cuda ? "cuda" : "cpu", groupIndex.lookup(op),
                       op.getGroupSize(), ptr(op.getScratch()),
                       shapeOf(op.getScratch())[0], cuda ? ", stream" : "",
-                      local);
+                      local, op.getValidKeys() ? *op.getValidKeys() : 0);
   os << "  }\n";
 }
 

@@ -210,11 +210,14 @@ size_t vsart_ring_attention_scratch_bytes(const vsart_attention_args_t *args,
                                           size_t elem_bytes);
 /* local (may be NULL): keys every rank holds whole (joint attention's
  * text), attended once besides the ring: its k, v, seq_kv, k_strides and
- * v_strides are read (the rest comes from args). */
+ * v_strides are read (the rest comes from args). valid_keys (<= 0: all):
+ * only the first valid_keys of the group's concatenated keys are real (a
+ * padded sequence; the rest are ignored). */
 vsart_status_t vsart_cpu_ring_attention(vsart_comm_t comm, int32_t group_size,
                                         const vsart_attention_args_t *args,
                                         const vsart_attention_args_t *local,
-                                        void *scratch, size_t scratch_bytes);
+                                        int64_t valid_keys, void *scratch,
+                                        size_t scratch_bytes);
 
 /* The check both make: comm's size is group_size (or comm is NULL and
  * group_size 1). `what` names the caller in the message. */

@@ -62,8 +62,8 @@ vsart_status_t vsart_cuda_attention_lse(const vsart_attention_args_t *args,
 vsart_status_t vsart_cuda_ring_attention(vsart_comm_t comm, int32_t group_size,
                                          const vsart_attention_args_t *args,
                                          const vsart_attention_args_t *local,
-                                         void *scratch, size_t scratch_bytes,
-                                         void *stream);
+                                         int64_t valid_keys, void *scratch,
+                                         size_t scratch_bytes, void *stream);
 
 /* Block-sparse attention, the twin of vsart_cpu_block_sparse_attention
  * (bf16 q/k/v/out, fp32 accumulation, tensor cores). q_block_offsets,

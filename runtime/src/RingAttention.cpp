@@ -101,7 +101,8 @@ vsart_ring_attention_scratch_bytes(const vsart_attention_args_t *args,
 extern "C" vsart_status_t
 vsart_cpu_ring_attention(vsart_comm_t comm, int32_t group_size,
                          const vsart_attention_args_t *args,
-                         const vsart_attention_args_t *local, void *scratch,
+                         const vsart_attention_args_t *local,
+                         int64_t valid_keys, void *scratch,
                          size_t scratch_bytes) {
   const char *what = "ring_attention";
   bool nothing = false;
@@ -124,7 +125,8 @@ vsart_cpu_ring_attention(vsart_comm_t comm, int32_t group_size,
   }
   CpuRing backend;
   if (vsart_status_t st =
-          vsart::runRing(comm, group_size, *args, local, layout,
+          vsart::runRing(comm, group_size, *args, local, valid_keys,
+                         layout,
                          static_cast<unsigned char *>(scratch), backend))
     return st;
   return vsart::ok();

@@ -14,6 +14,7 @@
 #include "Internal.h"
 #include "vsart_comm.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -107,13 +108,23 @@ inline vsart_attention_args_t localArgs(const vsart_attention_args_t &a,
   return c;
 }
 
+/// Real keys in the chunk of ring rank `src` when only the first
+/// `validKeys` of the sequence are real (<= 0: all; padding sits at the
+/// sequence's end, so in the last chunks' tails).
+inline int64_t validInChunk(int64_t validKeys, int32_t src, int64_t chunk) {
+  if (validKeys <= 0)
+    return chunk;
+  return std::max<int64_t>(0, std::min(chunk, validKeys - src * chunk));
+}
+
 /// The ring loop over `comm` (group_size ranks), scratch laid out by
-/// ringLayout; `local` (may be NULL): keys attended once, before the ring.
+/// ringLayout; `local` (may be NULL): keys attended once, before the ring;
+/// `validKeys`: see validInChunk.
 inline vsart_status_t runRing(vsart_comm_t comm, int32_t group,
                               const vsart_attention_args_t &a,
                               const vsart_attention_args_t *local,
-                              const RingLayout &l, unsigned char *scratch,
-                              RingBackend &be) {
+                              int64_t validKeys, const RingLayout &l,
+                              unsigned char *scratch, RingBackend &be) {
   const int32_t me = comm ? vsart_comm_rank(comm) : 0;
   const int32_t next = (me + 1) % group, prev = (me + group - 1) % group;
   vsart_status_t st = be.packKv(a, scratch + l.kv[0], l.kvBytes);
@@ -132,8 +143,10 @@ inline vsart_status_t runRing(vsart_comm_t comm, int32_t group,
     if (step + 1 < group && !(st = be.beforeExchange(comm)))
       st = vsart_comm_sendrecv(comm, cur, 2 * l.kvBytes, next, nxt,
                                2 * l.kvBytes, prev, be.stream());
-    const vsart_attention_args_t c =
-        chunkArgs(a, cur, l.kvBytes, scratch + l.part);
+    // The chunk held now came from rank me - step.
+    vsart_attention_args_t c = chunkArgs(a, cur, l.kvBytes, scratch + l.part);
+    c.seq_kv = validInChunk(validKeys, (me - step % group + group) % group,
+                            a.seq_kv);
     if (!st)
       st = be.attend(c, lsePart);
     if (!st)

@@ -3,6 +3,7 @@
 // RUN: vsa-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(dit-context-parallel{ulysses=2}))' | FileCheck %s --check-prefix=COUNT
 // RUN: vsa-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(dit-context-parallel{ring=2}))' | FileCheck %s --check-prefix=RING
 // RUN: vsa-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(dit-context-parallel{ulysses=5}))' | FileCheck %s --check-prefix=PAD
+// RUN: vsa-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(dit-context-parallel{ring=5}))' | FileCheck %s --check-prefix=PADRING
 // RUN: vsa-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(dit-context-parallel{ulysses=2 ring=2}))' | FileCheck %s --check-prefix=HYBRID
 
 // A Wan-like block over 12 video tokens (grid 3 x 2 x 2), 2 heads of 4,
@@ -102,6 +103,13 @@
 // PAD: dit.attention {{.*}} role cross {scale = 5.000000e-01 : f64} : (tensor<1x2x3x4xf32>, tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>) -> tensor<1x2x3x4xf32>
 // PAD: %[[G:.*]] = dit.all_gather %{{.*}} axis 1 degree 5 : tensor<1x3x8xf32> -> tensor<1x15x8xf32>
 // PAD-NEXT: dit.slice %[[G]] offsets [0, 0, 0] strides [1, 1, 1] : tensor<1x15x8xf32> -> tensor<1x12x8xf32>
+// Ring 5 on 12 tokens: padded to 15 like Ulysses; the ring attention
+// ignores the keys past the 12 real ones (valid_keys) instead of a mask.
+// PADRING-LABEL: func.func @block
+// PADRING: dit.pad %{{.*}} [0, 0, 0, 0, 0, 3] : tensor<1x8x12xf32> -> tensor<1x8x15xf32>
+// PADRING: dit.ring_attention {{.*}} degree 5 {scale = 5.000000e-01 : f64, valid_keys = 12 : i64} : (tensor<1x2x3x4xf32>, tensor<1x2x3x4xf32>, tensor<1x2x3x4xf32>) -> tensor<1x2x3x4xf32>
+// PADRING: dit.all_gather %{{.*}} axis 1 degree 5 : tensor<1x3x8xf32> -> tensor<1x15x8xf32>
+// PADRING-NEXT: dit.slice %{{.*}} : tensor<1x15x8xf32> -> tensor<1x12x8xf32>
 func.func @block(%x: tensor<1x8x3x2x2xf32>, %cos: tensor<1x12x1x2xf32>, %sin: tensor<1x12x1x2xf32>, %ctx: tensor<1x5x8xf32>, %mod: tensor<1x1x8xf32>, %w: tensor<8x8xf32>, %g: tensor<8xf32>) -> tensor<1x3x2x2x8xf32> {
   %0 = dit.reshape %x : tensor<1x8x3x2x2xf32> -> tensor<1x8x12xf32>
   %1 = dit.transpose %0 [0, 2, 1] : tensor<1x8x12xf32> -> tensor<1x12x8xf32>

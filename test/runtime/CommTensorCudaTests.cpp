@@ -205,7 +205,7 @@ TEST(CommTensorCuda, RingAttentionMatchesCpu) {
       vsart_attention_args_t cpu = a;
       cpu.q = q.data(), cpu.k = k.data(), cpu.v = v.data(), cpu.out = want.data();
       local.k = kt.data(), local.v = vt.data();
-      ASSERT_EQ(vsart_cpu_ring_attention(c, n, &cpu, withLocal ? &local : nullptr,
+      ASSERT_EQ(vsart_cpu_ring_attention(c, n, &cpu, withLocal ? &local : nullptr, 0,
                                          nullptr, 0),
                 VSART_OK)
           << vsart_last_error();
@@ -220,7 +220,7 @@ TEST(CommTensorCuda, RingAttentionMatchesCpu) {
       put(kt, dkt.ptr), put(vt, dvt.ptr);
       a.q = dq.ptr, a.k = dk.ptr, a.v = dv.ptr, a.out = dout.ptr;
       local.k = dkt.ptr, local.v = dvt.ptr;
-      ASSERT_EQ(vsart_cuda_ring_attention(c, n, &a, withLocal ? &local : nullptr,
+      ASSERT_EQ(vsart_cuda_ring_attention(c, n, &a, withLocal ? &local : nullptr, 0,
                                           nullptr, 0, nullptr),
                 VSART_OK)
           << vsart_last_error();

@@ -79,7 +79,7 @@ void checkRing(int G, bool callerScratch) {
     auto a = bshdArgs(ql.data(), kl.data(), vl.data(), out.data(), B, H, Hkv,
                       s, D);
     std::vector<float> scratch(vsart_ring_attention_scratch_bytes(&a, 4) / 4 + 64);
-    ASSERT_EQ(vsart_cpu_ring_attention(G == 1 ? nullptr : c, G, &a, nullptr,
+    ASSERT_EQ(vsart_cpu_ring_attention(G == 1 ? nullptr : c, G, &a, nullptr, 0,
                                        callerScratch ? scratch.data() : nullptr,
                                        scratch.size() * 4),
               VSART_OK)
@@ -137,7 +137,43 @@ TEST(RingAttention, LocalKeysJoinTheRing) {
     const int64_t ts[3] = {H * T * D, T * D, D};
     for (int i = 0; i < 3; ++i)
       local.k_strides[i] = local.v_strides[i] = ts[i];
-    ASSERT_EQ(vsart_cpu_ring_attention(c, G, &a, &local, nullptr, 0), VSART_OK)
+    ASSERT_EQ(vsart_cpu_ring_attention(c, G, &a, &local, 0, nullptr, 0), VSART_OK)
+        << vsart_last_error();
+    auto expected = bshdChunk(want, B, H, S, D, r, G);
+    for (size_t i = 0; i < out.size(); ++i)
+      ASSERT_NEAR(out[i], expected[i], 2e-5) << "rank " << r << ", " << i;
+  });
+}
+
+/// A padded sequence: of 3 chunks of 4 keys only the first 10 are real;
+/// the ring ignores the 2 padded keys at the end (ring rank 2's tail).
+TEST(RingAttention, PaddedKeysAreIgnored) {
+  const int G = 3;
+  const int64_t B = 1, H = 2, s = 4, S = s * G, valid = 10, D = 8;
+  const auto q = randomVector(size_t(B * H * S * D), 12);
+  const auto k = randomVector(size_t(B * H * S * D), 13);
+  const auto v = randomVector(size_t(B * H * S * D), 14);
+  // Dense reference over the first `valid` keys.
+  std::vector<float> kv(size_t(B * H * valid * D)), vv(kv.size());
+  for (int64_t h = 0; h < H; ++h)
+    for (int64_t j = 0; j < valid * D; ++j) {
+      kv[size_t(h * valid * D + j)] = k[size_t(h * S * D + j)];
+      vv[size_t(h * valid * D + j)] = v[size_t(h * S * D + j)];
+    }
+  std::vector<float> want(q.size());
+  ASSERT_EQ(vsart_cpu_attention(q.data(), kv.data(), vv.data(), want.data(),
+                                B, H, H, S, valid, D, 0.35f, nullptr, nullptr),
+            VSART_OK);
+  runRanks(G, [&](vsart_comm_t c, int r) {
+    auto ql = bshdChunk(q, B, H, S, D, r, G);
+    auto kl = bshdChunk(k, B, H, S, D, r, G);
+    auto vl = bshdChunk(v, B, H, S, D, r, G);
+    std::vector<float> out(ql.size(), NAN);
+    auto a = bshdArgs(ql.data(), kl.data(), vl.data(), out.data(), B, H, H, s,
+                      D);
+    a.scale = 0.35f;
+    ASSERT_EQ(vsart_cpu_ring_attention(c, G, &a, nullptr, valid, nullptr, 0),
+              VSART_OK)
         << vsart_last_error();
     auto expected = bshdChunk(want, B, H, S, D, r, G);
     for (size_t i = 0; i < out.size(); ++i)
@@ -180,22 +216,22 @@ TEST(RingAttention, Errors) {
   auto a = bshdArgs(x, x, x, x, 1, 2, 2, 2, 4);
   a.out = x + 32;
   runRanks(2, [&](vsart_comm_t c, int) {
-    EXPECT_EQ(vsart_cpu_ring_attention(c, 4, &a, nullptr, nullptr, 0),
+    EXPECT_EQ(vsart_cpu_ring_attention(c, 4, &a, nullptr, 0, nullptr, 0),
               VSART_ERROR_INVALID_ARGUMENT);
     EXPECT_NE(std::string(vsart_last_error()).find("group size is 4"),
               std::string::npos)
         << vsart_last_error();
   });
-  EXPECT_EQ(vsart_cpu_ring_attention(nullptr, 2, &a, nullptr, nullptr, 0),
+  EXPECT_EQ(vsart_cpu_ring_attention(nullptr, 2, &a, nullptr, 0, nullptr, 0),
             VSART_ERROR_INVALID_ARGUMENT);
   EXPECT_NE(std::string(vsart_last_error()).find("--ranks 2"), std::string::npos);
   float scratch[16];
-  EXPECT_EQ(vsart_cpu_ring_attention(nullptr, 1, &a, nullptr, scratch, sizeof scratch),
+  EXPECT_EQ(vsart_cpu_ring_attention(nullptr, 1, &a, nullptr, 0, scratch, sizeof scratch),
             VSART_ERROR_INVALID_ARGUMENT);
   EXPECT_NE(std::string(vsart_last_error()).find("needs"), std::string::npos);
   a.mask = x;
   a.mask_dims[0] = a.mask_dims[1] = a.mask_dims[2] = a.mask_dims[3] = 1;
-  EXPECT_EQ(vsart_cpu_ring_attention(nullptr, 1, &a, nullptr, nullptr, 0),
+  EXPECT_EQ(vsart_cpu_ring_attention(nullptr, 1, &a, nullptr, 0, nullptr, 0),
             VSART_ERROR_INVALID_ARGUMENT);
   EXPECT_NE(std::string(vsart_last_error()).find("masks"), std::string::npos);
 }

@@ -134,7 +134,8 @@ struct CudaRing final : vsart::RingBackend {
 extern "C" vsart_status_t
 vsart_cuda_ring_attention(vsart_comm_t comm, int32_t group_size,
                           const vsart_attention_args_t *args,
-                          const vsart_attention_args_t *local, void *scratch,
+                          const vsart_attention_args_t *local,
+                          int64_t valid_keys, void *scratch,
                           size_t scratch_bytes, void *stream) {
   const char *what = "cuda_ring_attention";
   bool nothing = false;
@@ -161,7 +162,8 @@ vsart_cuda_ring_attention(vsart_comm_t comm, int32_t group_size,
                     std::to_string(scratch_bytes) + " bytes, needs " +
                     std::to_string(layout.total));
   }
-  vsart_status_t st = vsart::runRing(comm, group_size, *args, local, layout,
+  vsart_status_t st = vsart::runRing(comm, group_size, *args, local,
+                                     valid_keys, layout,
                                      static_cast<unsigned char *>(scratch),
                                      backend);
   if (owned && backend.threads) {
