@@ -83,18 +83,18 @@ LogicalResult checkSelfAttention(dit::AttentionOp a, dit::VideoGeometryAttr g,
   // sequences for its heads, so block lists stay valid.
   int64_t tokens = shapeOf(a.getQuery())[2], heads = shapeOf(a.getQuery())[1],
           kvHeads = shapeOf(a.getKey())[1];
-  // A key mask (broadcast over queries and heads) stays valid under
-  // Ulysses: each rank attends over the whole sequence in its order.
+  // A key mask (broadcast over queries and heads) stays valid: Ulysses
+  // attends over the whole sequence in its order, the ring takes each
+  // chunk's columns.
   if (Value mask = a.getMask()) {
     ArrayRef<int64_t> ms = shapeOf(mask);
     bool keyMask = ms.size() == 4 && ms[1] == 1 && ms[2] == 1;
     int64_t split = own.getPrefix() || own.getSuffix()
                         ? own.getNumVideoTokens()
                         : tokens;
-    if (!keyMask || m > 1 || split % n || heads % n || kvHeads % n)
+    if (!keyMask || split % (n * m) || heads % n || kvHeads % n)
       return a.emitOpError("context parallelism: a masked self-attention "
-                           "needs a key mask (B, 1, 1, S), ulysses alone and "
-                           "no padding");
+                           "needs a key mask (B, 1, 1, S) and no padding");
   }
   if (a.getIsCausal())
     return a.emitOpError("context parallelism: causal self-attention is not "
@@ -346,15 +346,16 @@ void jointAttention(OpBuilder &b, dit::AttentionOp a, dit::VideoGeometryAttr g,
                 chunk = video / m;
   Location loc = a.getLoc();
   // [prefix, video, suffix] parts of v along the tokens (axis 2).
-  auto parts = [&](Value v, int64_t mid) {
+  // [prefix, video, suffix] parts of v along `axis` (the tokens: 2).
+  auto parts = [&](Value v, int64_t mid, int64_t axis = 2) {
     SmallVector<std::pair<Value, bool>> out; // (part, is video)
     int64_t at = 0;
     for (auto [size, isVideo] : {std::pair(prefix, false),
                                  std::pair(mid, true), std::pair(suffix, false)}) {
       if (size) {
         SmallVector<int64_t> offsets(4, 0), strides(4, 1);
-        offsets[2] = at;
-        out.push_back({dit::SliceOp::create(b, loc, withDim(v, 2, size), v,
+        offsets[axis] = at;
+        out.push_back({dit::SliceOp::create(b, loc, withDim(v, axis, size), v,
                                             b.getDenseI64ArrayAttr(offsets),
                                             b.getDenseI64ArrayAttr(strides)),
                        isVideo});
@@ -363,16 +364,20 @@ void jointAttention(OpBuilder &b, dit::AttentionOp a, dit::VideoGeometryAttr g,
     }
     return out;
   };
-  auto concat = [&](ArrayRef<Value> values) -> Value {
+  auto concatAxis = [&](ArrayRef<Value> values, int64_t axis) -> Value {
     if (values.size() == 1)
       return values.front();
     SmallVector<int64_t> shape(shapeOf(values.front()));
-    shape[2] = 0;
+    shape[axis] = 0;
     for (Value v : values)
-      shape[2] += shapeOf(v)[2];
+      shape[axis] += shapeOf(v)[axis];
     auto type = cast<RankedTensorType>(values.front().getType()).clone(shape);
-    return dit::ConcatOp::create(b, loc, type, values, b.getI64IntegerAttr(2));
+    return dit::ConcatOp::create(b, loc, type, values,
+                                 b.getI64IntegerAttr(axis));
   };
+  auto concat = [&](ArrayRef<Value> values) { return concatAxis(values, 2); };
+  // A key mask (B or 1, 1, 1, tokens): its columns, whole on every rank.
+  auto maskParts = [&](Value m) { return parts(m, video, 3); };
   // This rank's heads: the video's through the all-to-all, the text's by
   // taking the same chunk of them.
   auto toHeads = [&](Value part, bool isVideo) -> Value {
@@ -403,9 +408,18 @@ void jointAttention(OpBuilder &b, dit::AttentionOp a, dit::VideoGeometryAttr g,
   result.setType(attendedType);
   Value attended = result;
   if (m > 1) {
+    // A key mask over [prefix, video, suffix]: the video's columns go with
+    // the ring, the text's with the local keys.
+    Value mask, localMask;
+    if (Value m = a.getMask()) {
+      SmallVector<Value> textCols;
+      for (auto [part, isVideo] : maskParts(m))
+        (isVideo ? mask : textCols.emplace_back()) = part;
+      localMask = concatAxis(textCols, 3);
+    }
     attended = dit::RingAttentionOp::create(
-        b, loc, attendedType, a.getQuery(), videoPart[1], videoPart[2],
-        concat(text[1]), concat(text[2]), a.getScaleAttr(),
+        b, loc, attendedType, a.getQuery(), videoPart[1], videoPart[2], mask,
+        concat(text[1]), concat(text[2]), localMask, a.getScaleAttr(),
         b.getI64IntegerAttr(m), b.getI64IntegerAttr(n), IntegerAttr());
     result.replaceAllUsesWith(attended);
     a.erase();
@@ -548,7 +562,8 @@ LogicalResult ContextParallelPass::run(func::FuncOp func, int64_t n,
       // Padded keys sit at the end of the sequence: the ring ignores them.
       attended = dit::RingAttentionOp::create(
           b, a.getLoc(), result.getType(), a.getQuery(), a.getKey(),
-          a.getValue(), Value(), Value(), a.getScaleAttr(),
+          a.getValue(), a.getMask(), Value(), Value(), Value(),
+          a.getScaleAttr(),
           b.getI64IntegerAttr(m), b.getI64IntegerAttr(n),
           padded > tokens ? b.getI64IntegerAttr(tokens) : IntegerAttr());
       result.replaceAllUsesWith(attended);

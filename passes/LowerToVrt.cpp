@@ -77,6 +77,10 @@ private:
   /// `v` as a library-call operand: model inputs are copied once because
   /// their storage type may differ from activations'.
   Value libraryOperand(Value v);
+  /// libraryOperand of an optional operand's mapping (null stays null).
+  Value optionalOperand(Value v) {
+    return v ? libraryOperand(lookup(v)) : Value();
+  }
 
   func::FuncOp func;
   OpBuilder b;
@@ -562,10 +566,9 @@ LogicalResult Lowering::lowerOp(Operation *op) {
             b, r.getLoc(), r.getType(),
             RankedTensorType::get({0}, b.getIntegerType(8)), q,
             libraryOperand(lookup(r.getKey())),
-            libraryOperand(lookup(r.getValue())),
-            r.getLocalKey() ? libraryOperand(lookup(r.getLocalKey())) : Value(),
-            r.getLocalValue() ? libraryOperand(lookup(r.getLocalValue()))
-                              : Value(),
+            libraryOperand(lookup(r.getValue())), optionalOperand(r.getMask()),
+            optionalOperand(r.getLocalKey()), optionalOperand(r.getLocalValue()),
+            optionalOperand(r.getLocalMask()),
             r.getScaleAttr(), r.getDegreeAttr(), r.getStrideAttr(),
             r.getValidKeysAttr(), nullptr, nullptr, nullptr, nullptr);
         // Sized for fp32 (the larger); vrt-plan-memory trims it.

@@ -275,8 +275,8 @@ def ContextParallelPass : Pass<"dit-context-parallel", "mlir::func::FuncOp"> {
     HunyuanVideo) splits only the video: the text stays whole on every
     rank, keeps this rank's heads at the attention and is gathered over
     the heads after it (on a ring its keys and values join as local keys
-    instead of travelling); a key mask (B, 1, 1, S) stays valid (Ulysses
-    only).
+    instead of travelling); a key mask (B, 1, 1, S) stays valid (on a ring
+    each chunk takes its columns, the local keys the text's).
     `ulysses` = `ring` = `cfg` = 1 leaves the IR unchanged.
   }];
   let options = [

@@ -454,8 +454,20 @@ LogicalResult RingAttentionOp::verify() {
            << ")";
   if (getType() != getQuery().getType())
     return emitOpError("result must have the query's type");
-  if (bool(getLocalKey()) != bool(getLocalValue()))
-    return emitOpError("takes local keys and values together");
+  if (bool(getLocalKey()) != bool(getLocalValue()) ||
+      (getLocalMask() && !getLocalKey()))
+    return emitOpError("takes local keys and values together (and a local "
+                       "mask only with them)");
+  auto keyMask = [&](Value m, int64_t keys) {
+    ArrayRef<int64_t> s = shapeOf(m);
+    return s.size() == 4 && (s[0] == 1 || s[0] == q[0]) && s[1] == 1 &&
+           s[2] == 1 && s[3] == keys;
+  };
+  if (getMask() && !keyMask(getMask(), getDegree() * k[2]))
+    return emitOpError("mask must be a key mask (B or 1, 1, 1, ")
+           << getDegree() * k[2] << ") over every rank's keys";
+  if (getLocalMask() && !keyMask(getLocalMask(), shapeOf(getLocalKey())[2]))
+    return emitOpError("local_mask must be a key mask over the local keys");
   if (Value lk = getLocalKey()) {
     ArrayRef<int64_t> l = shapeOf(lk);
     if (l.size() != 4 || shapeOf(getLocalValue()) != l || l[0] != k[0] ||

@@ -558,7 +558,9 @@ def Dit_RingAttentionOp : Dit_Op<"ring_attention",
     concatenated in rank order. K/V chunks travel around the ring and the
     partial outputs merge by log-sum-exp. With `local` keys and values
     (B, Hkv, T, D) (joint attention's text, whole on every rank) the
-    queries also attend to those, once. With `valid_keys`, only the first
+    queries also attend to those, once. `mask` is a key mask over the
+    whole ring's keys, (B or 1, 1, 1, degree x S), every rank holding all of
+    it; `local_mask` one over the local keys. With `valid_keys`, only the first
     that many keys of the whole (padded) sequence count. Made by
     `dit-context-parallel`
     with `ring` > 1 from an unmasked, non-causal dense self-attention.
@@ -568,14 +570,17 @@ def Dit_RingAttentionOp : Dit_Op<"ring_attention",
   }];
   let arguments = (ins Dit_FloatTensor:$query, Dit_FloatTensor:$key,
                        Dit_FloatTensor:$value,
+                       Optional<Dit_FloatTensor>:$mask,
                        Optional<Dit_FloatTensor>:$local_key,
-                       Optional<Dit_FloatTensor>:$local_value, F64Attr:$scale,
+                       Optional<Dit_FloatTensor>:$local_value,
+                       Optional<Dit_FloatTensor>:$local_mask, F64Attr:$scale,
                        I64Attr:$degree, DefaultValuedAttr<I64Attr, "1">:$stride,
                        OptionalAttr<I64Attr>:$valid_keys);
   let results = (outs Dit_FloatTensor:$result);
-  let assemblyFormat = "$query `,` $key `,` $value (`local` `(` $local_key^ "
-                       "`,` $local_value `)`)? `degree` $degree attr-dict "
-                       "`:` functional-type(operands, results)";
+  let assemblyFormat = "$query `,` $key `,` $value (`mask` $mask^)? "
+                       "(`local` `(` $local_key^ `,` $local_value `)`)? "
+                       "(`local_mask` $local_mask^)? `degree` $degree "
+                       "attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
 }
 

@@ -267,11 +267,12 @@ int64_t RingAttentionOp::scratchBytes(int64_t elemBytes) {
   auto k = AttentionOp::bhsdDims(getKey().getType(), getKvLayout());
   auto up = [](int64_t x) { return (x + 255) / 256 * 256; };
   // The layout of runtime/src/RingAttention.h: two (K, V) chunks, the
-  // partial output, two lse rows, the fp32 running output.
+  // partial output, two lse rows, the fp32 running output, the chunk's mask.
   int64_t kv = k[0] * k[1] * k[2] * k[3] * elemBytes;
   int64_t rows = q[0] * q[1] * q[2], out = rows * q[3];
+  int64_t mask = getMask() ? up(shapeOf(getMask())[0] * k[2] * elemBytes) : 0;
   return 2 * 2 * up(kv) + up(out * elemBytes) + 2 * up(rows * 4) +
-         up(out * 4);
+         up(out * 4) + mask;
 }
 
 LogicalResult RingAttentionOp::verify() {
@@ -281,8 +282,21 @@ LogicalResult RingAttentionOp::verify() {
     return failure();
   if (int64_t(getGroupSize()) < 1 || int64_t(getGroupStride()) < 1)
     return emitOpError("group_size and group_stride must be >= 1");
-  if (bool(getLocalKey()) != bool(getLocalValue()))
-    return emitOpError("takes local keys and values together");
+  if (bool(getLocalKey()) != bool(getLocalValue()) ||
+      (getLocalMask() && !getLocalKey()))
+    return emitOpError("takes local keys and values together (and a local "
+                       "mask only with them)");
+  auto q = AttentionOp::bhsdDims(getQuery().getType(), getQLayout());
+  auto kk = AttentionOp::bhsdDims(getKey().getType(), getKvLayout());
+  auto keyMask = [&](Value m, int64_t keys) {
+    ArrayRef<int64_t> s = shapeOf(m);
+    return s.size() == 4 && (s[0] == 1 || s[0] == q[0]) && s[1] == 1 &&
+           s[2] == 1 && s[3] == keys;
+  };
+  if (getMask() && !keyMask(getMask(), int64_t(getGroupSize()) * kk[2]))
+    return emitOpError("mask must be a key mask over every rank's keys");
+  if (getLocalMask() && !keyMask(getLocalMask(), shapeOf(getLocalKey())[2]))
+    return emitOpError("local_mask must be a key mask over the local keys");
   if (Value lk = getLocalKey()) {
     auto k = AttentionOp::bhsdDims(getKey().getType(), getKvLayout());
     ArrayRef<int64_t> l = shapeOf(lk);

@@ -321,15 +321,18 @@ def Vrt_RingAttentionOp : Vrt_Op<"ring_attention",
     it for fp32, vrt-plan-memory trims it to its target's). `offsets` are
     both results' arena offsets. `local` keys and values (bhsd; joint
     attention's text, whole on every rank) are attended once besides the
-    ring.
+    ring. `mask` / `local_mask`: key masks (B or 1, 1, 1, keys) over every
+    rank's keys / the local ones.
     ```mlir
     %o, %scratch = vrt.ring_attention %q, %k, %v group 2 {scale = 2.500000e-01 : f64} : (tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32>) -> (tensor<1x2x24x16xf32>, tensor<20480xi8>)
     ```
   }];
   let arguments = (ins Vrt_FloatTensor:$query, Vrt_FloatTensor:$key,
                        Vrt_FloatTensor:$value,
+                       Optional<Vrt_FloatTensor>:$mask,
                        Optional<Vrt_FloatTensor>:$local_key,
-                       Optional<Vrt_FloatTensor>:$local_value, F64Attr:$scale,
+                       Optional<Vrt_FloatTensor>:$local_value,
+                       Optional<Vrt_FloatTensor>:$local_mask, F64Attr:$scale,
                        I64Attr:$group_size,
                        DefaultValuedAttr<I64Attr, "1">:$group_stride,
                        OptionalAttr<I64Attr>:$valid_keys,
@@ -341,8 +344,9 @@ def Vrt_RingAttentionOp : Vrt_Op<"ring_attention",
                          "::vsa::vrt::Layout::bhsd">:$out_layout,
                        OptionalAttr<DenseI64ArrayAttr>:$offsets);
   let results = (outs Vrt_FloatTensor:$result, TensorOf<[I8]>:$scratch);
-  let assemblyFormat = "$query `,` $key `,` $value (`local` `(` $local_key^ "
-                       "`,` $local_value `)`)? `group` $group_size "
+  let assemblyFormat = "$query `,` $key `,` $value (`mask` $mask^)? "
+                       "(`local` `(` $local_key^ `,` $local_value `)`)? "
+                       "(`local_mask` $local_mask^)? `group` $group_size "
                        "attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
   let extraClassDeclaration = [{

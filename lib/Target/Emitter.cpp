@@ -81,6 +81,8 @@ private:
   /// `vsart_attention_args_t a` of a vrt.attention or
   /// vrt.semantic_attention.
   template <typename AttentionLike> void emitAttentionArgs(AttentionLike op);
+  /// `args`.mask and mask_dims for a 4-d additive mask.
+  void emitMask(StringRef args, Value mask);
   /// vrt.semantic_attention: the semantic kernel, or dense attention when
   /// the run context asks for it.
   void emitSemanticAttention(vrt::SemanticAttentionOp op);
@@ -313,15 +315,18 @@ void ModelEmitter::emitAttentionArgs(AttentionLike op) {
   set("out_strides", op.getResult(), op.getOutLayout());
   os << "    a.scale = " << floatLiteral(op.getScale().convertToDouble())
      << ";\n";
-  if constexpr (std::is_same_v<AttentionLike, vrt::AttentionOp>) {
-    if (Value mask = op.getMask()) {
-      ArrayRef<int64_t> m = shapeOf(mask);
-      os << llvm::formatv(
-          "    a.mask = {0}; a.mask_dims[0] = {1}; a.mask_dims[1] = {2}; "
-          "a.mask_dims[2] = {3}; a.mask_dims[3] = {4};\n",
-          ptr(mask), m[0], m[1], m[2], m[3]);
-    }
-  }
+  if constexpr (std::is_same_v<AttentionLike, vrt::AttentionOp> ||
+                std::is_same_v<AttentionLike, vrt::RingAttentionOp>)
+    if (Value mask = op.getMask())
+      emitMask("a", mask);
+}
+
+void ModelEmitter::emitMask(StringRef args, Value mask) {
+  ArrayRef<int64_t> m = shapeOf(mask);
+  os << llvm::formatv("    {0}.mask = {1}; {0}.mask_dims[0] = {2}; "
+                      "{0}.mask_dims[1] = {3}; {0}.mask_dims[2] = {4}; "
+                      "{0}.mask_dims[3] = {5};\n",
+                      args, ptr(mask), m[0], m[1], m[2], m[3]);
 }
 
 /// The largest block of constant block offsets `blocks` (0 when unknown).
@@ -447,6 +452,8 @@ void ModelEmitter::emitRingAttention(vrt::RingAttentionOp op) {
         "s, sizeof s); std::memcpy(local.v_strides, s, sizeof s); }\n",
         ptr(lk), ptr(op.getLocalValue()), l[2], l[1] * l[2] * l[3], l[2] * l[3],
         l[3]);
+    if (Value lm = op.getLocalMask())
+      emitMask("local", lm);
     local = "&local";
   }
   os << llvm::formatv("    VSA_CHECK(vsart_{0}_ring_attention(ctx && ctx->groups "

@@ -195,8 +195,8 @@ vsart_status_t vsart_cpu_shard_copy(vsart_comm_t comm, int32_t group_size,
                                     const void *in, void *out, int32_t rank,
                                     const int64_t *dims, int32_t axis,
                                     size_t elem_bytes);
-/* Ring attention: q, k, v and out as in vsart_attention_args_t (no mask),
- * each of the group_size ranks of comm holding its chunk of one sequence:
+/* Ring attention: q, k, v and out as in vsart_attention_args_t, each of
+ * the group_size ranks of comm holding its chunk of one sequence:
  * seq_q queries and seq_kv keys/values (chunk r = rank r's share). Every
  * rank gets the attention of its queries over the keys of all ranks, equal
  * to dense attention over the concatenated chunks up to rounding: the K/V
@@ -208,9 +208,13 @@ vsart_status_t vsart_cpu_shard_copy(vsart_comm_t comm, int32_t group_size,
  * Every rank must call it with the same sizes. */
 size_t vsart_ring_attention_scratch_bytes(const vsart_attention_args_t *args,
                                           size_t elem_bytes);
-/* local (may be NULL): keys every rank holds whole (joint attention's
- * text), attended once besides the ring: its k, v, seq_kv, k_strides and
- * v_strides are read (the rest comes from args). valid_keys (<= 0: all):
+/* args->mask (may be NULL): a key mask over the whole ring, (1 or batch,
+ * 1, 1, group_size * seq_kv), contiguous, every rank holding all of it
+ * (HunyuanVideo's text padding); each step uses the visiting chunk's
+ * columns. local (may be NULL): keys every rank holds whole (joint
+ * attention's text), attended once besides the ring: its k, v, seq_kv,
+ * k_strides, v_strides and mask (a key mask (1 or batch, 1, 1, seq_kv) or
+ * NULL) are read (the rest comes from args). valid_keys (<= 0: all):
  * only the first valid_keys of the group's concatenated keys are real (a
  * padded sequence; the rest are ignored). */
 vsart_status_t vsart_cpu_ring_attention(vsart_comm_t comm, int32_t group_size,

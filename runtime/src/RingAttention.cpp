@@ -85,6 +85,16 @@ struct CpuRing final : vsart::RingBackend {
     return VSART_OK;
   }
 
+  vsart_status_t maskColumns(const void *src, int64_t rows, int64_t total,
+                            int64_t offset, int64_t count,
+                            void *dst) override {
+    for (int64_t r = 0; r < rows; ++r)
+      std::memcpy(static_cast<float *>(dst) + r * count,
+                  static_cast<const float *>(src) + r * total + offset,
+                  size_t(count) * sizeof(float));
+    return VSART_OK;
+  }
+
   void *stream() override { return nullptr; }
 };
 

@@ -25,10 +25,12 @@ namespace vsart {
 /// buffers (K then V, contiguous (batch, kv heads, seq_kv, head_dim) of
 /// `elem` bytes), the partial output (contiguous (batch, heads, seq_q,
 /// head_dim), `elem` bytes), the partial and running lse (fp32, batch x
-/// heads x seq_q) and the running output (fp32, like the partial one).
+/// heads x seq_q), the running output (fp32, like the partial one) and,
+/// with a key mask, the visiting chunk's mask (mask_dims[0] x seq_kv).
 struct RingLayout {
   size_t kvBytes = 0; // one K or V chunk
   size_t kv[2] = {0, 0}, part = 0, lsePart = 0, lseAcc = 0, acc = 0;
+  size_t mask = 0;
   size_t total = 0;
   int64_t rows = 0; // batch * heads * seq_q
 };
@@ -48,6 +50,8 @@ inline RingLayout ringLayout(const vsart_attention_args_t &a, size_t elem) {
   l.lsePart = at, at += up(size_t(l.rows) * 4);
   l.lseAcc = at, at += up(size_t(l.rows) * 4);
   l.acc = at, at += up(outElems * 4);
+  if (a.mask)
+    l.mask = at, at += up(size_t(a.mask_dims[0] * a.seq_kv) * elem);
   l.total = at;
   return l;
 }
@@ -68,6 +72,11 @@ struct RingBackend {
   /// args.out (strided) = acc.
   virtual vsart_status_t writeOut(const vsart_attention_args_t &a,
                                   const float *acc) = 0;
+  /// dst (rows x count, contiguous) = columns [offset, offset + count) of
+  /// the key mask src (rows x total).
+  virtual vsart_status_t maskColumns(const void *src, int64_t rows,
+                                     int64_t total, int64_t offset,
+                                     int64_t count, void *dst) = 0;
   virtual void *stream() = 0;
   /// Before each sendrecv (CUDA with a host-side communicator: the stream's
   /// writes to the chunk must have landed).
@@ -102,6 +111,9 @@ inline vsart_attention_args_t localArgs(const vsart_attention_args_t &a,
                                         void *part) {
   vsart_attention_args_t c = a;
   c.k = local.k, c.v = local.v, c.seq_kv = local.seq_kv, c.out = part;
+  c.mask = local.mask;
+  for (int i = 0; i < 4; ++i)
+    c.mask_dims[i] = local.mask_dims[i];
   for (int i = 0; i < 3; ++i)
     c.k_strides[i] = local.k_strides[i], c.v_strides[i] = local.v_strides[i];
   contiguousStrides(a.num_heads, a.seq_q, a.head_dim, c.out_strides);
@@ -144,9 +156,15 @@ inline vsart_status_t runRing(vsart_comm_t comm, int32_t group,
       st = vsart_comm_sendrecv(comm, cur, 2 * l.kvBytes, next, nxt,
                                2 * l.kvBytes, prev, be.stream());
     // The chunk held now came from rank me - step.
+    const int32_t src = (me - step % group + group) % group;
     vsart_attention_args_t c = chunkArgs(a, cur, l.kvBytes, scratch + l.part);
-    c.seq_kv = validInChunk(validKeys, (me - step % group + group) % group,
-                            a.seq_kv);
+    c.seq_kv = validInChunk(validKeys, src, a.seq_kv);
+    if (a.mask && !st) { // this chunk's columns of the key mask
+      c.mask = scratch + l.mask;
+      c.mask_dims[3] = c.seq_kv;
+      st = be.maskColumns(a.mask, a.mask_dims[0], a.mask_dims[3],
+                          src * a.seq_kv, c.seq_kv, scratch + l.mask);
+    }
     if (!st)
       st = be.attend(c, lsePart);
     if (!st)
@@ -158,26 +176,40 @@ inline vsart_status_t runRing(vsart_comm_t comm, int32_t group,
   return st;
 }
 
-/// Checks shared by both targets: the attention arguments, no mask, one
-/// group of the right size. *nothing: no rank has work (a group of one
-/// without output), the call may return.
+/// A key mask of the ring: (1 or batch, 1, 1, total keys).
+inline bool isRingKeyMask(const vsart_attention_args_t &a, int64_t total) {
+  return (a.mask_dims[0] == 1 || a.mask_dims[0] == a.batch) &&
+         a.mask_dims[1] == 1 && a.mask_dims[2] == 1 &&
+         a.mask_dims[3] == total;
+}
+
+/// Checks shared by both targets: the attention arguments, a key mask
+/// over the group's keys at most, one group of the right size. *nothing:
+/// no rank has work (a group of one without output), the call may return.
 inline vsart_status_t checkRingArgs(vsart_comm_t comm, int32_t group,
                                     const vsart_attention_args_t *a,
                                     const vsart_attention_args_t *local,
                                     const char *what, bool *nothing) {
   if (!a)
     return fail(VSART_ERROR_INVALID_ARGUMENT, std::string(what) + ": null args");
-  if (a->mask)
+  if (a->mask && !isRingKeyMask(*a, group * a->seq_kv))
     return fail(VSART_ERROR_INVALID_ARGUMENT,
-                std::string(what) + ": masks are not supported");
+                std::string(what) + ": the mask must be a key mask (1 or "
+                                    "batch, 1, 1, group size x seq_kv)");
   if (vsart_status_t st = vsart_comm_check_group(comm, group, what))
     return st;
   int64_t ms[4];
   bool empty = false;
-  if (vsart_status_t st = checkAttentionArgs(what, a, ms, &empty))
+  vsart_attention_args_t unmasked = *a; // the mask spans the whole ring
+  unmasked.mask = nullptr;
+  if (vsart_status_t st = checkAttentionArgs(what, &unmasked, ms, &empty))
     return st;
   if (local) {
-    const vsart_attention_args_t c = localArgs(*a, *local, a->out);
+    vsart_attention_args_t c = localArgs(*a, *local, a->out);
+    if (c.mask && !isRingKeyMask(c, c.seq_kv))
+      return fail(VSART_ERROR_INVALID_ARGUMENT,
+                  std::string(what) + ": the local mask must be a key mask "
+                                      "(1 or batch, 1, 1, local seq_kv)");
     bool none = false;
     if (vsart_status_t st = checkAttentionArgs(what, &c, ms, &none))
       return st;

@@ -38,7 +38,7 @@ func.func @prefix(%q: tensor<1x2x16x4xf32>) -> tensor<1x2x16x4xf32> {
 
 // A mask that varies over the queries (here a full (1, 1, S, S) one).
 func.func @query_mask(%q: tensor<1x4x12x4xf32>, %m: tensor<1x1x12x12xf32>) -> tensor<1x4x12x4xf32> {
-  // expected-error@+1 {{context parallelism: a masked self-attention needs a key mask (B, 1, 1, S), ulysses alone and no padding}}
+  // expected-error@+1 {{context parallelism: a masked self-attention needs a key mask (B, 1, 1, S) and no padding}}
   %0 = dit.attention %q, %q, %q mask %m role self {geometry = #dit.video<t = 3, h = 2, w = 2, prefix = 0, suffix = 0>, scale = 0.5 : f64} : (tensor<1x4x12x4xf32>, tensor<1x4x12x4xf32>, tensor<1x4x12x4xf32>, tensor<1x1x12x12xf32>) -> tensor<1x4x12x4xf32>
   return %0 : tensor<1x4x12x4xf32>
 }

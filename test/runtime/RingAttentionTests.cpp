@@ -181,6 +181,76 @@ TEST(RingAttention, PaddedKeysAreIgnored) {
   });
 }
 
+/// Key masks on the ring (over every rank's keys, the visiting chunk's
+/// columns each step) and on local keys equal dense attention with the
+/// concatenated mask; batch 2 with a per-batch mask.
+TEST(RingAttention, KeyMasks) {
+  const int G = 2;
+  const int64_t B = 2, H = 2, s = 3, S = s * G, T = 2, D = 4;
+  const auto q = randomVector(size_t(B * H * S * D), 15);
+  const auto k = randomVector(size_t(B * H * S * D), 16);
+  const auto v = randomVector(size_t(B * H * S * D), 17);
+  const auto kt = randomVector(size_t(B * H * T * D), 18);
+  const auto vt = randomVector(size_t(B * H * T * D), 19);
+  const float inf = std::numeric_limits<float>::infinity();
+  // Per batch: ring keys (video) then local keys (text).
+  const std::vector<float> ringMask = {0, -inf, 0, 0, 0, -inf,
+                                       -inf, 0, 0, 0, 0, 0};
+  const std::vector<float> localMask = {0, -inf, 0, 0};
+  // Dense reference over [video, text] keys with the joined mask.
+  const int64_t K = S + T;
+  std::vector<float> kAll(size_t(B * H * K * D)), vAll(kAll.size()),
+      mAll(size_t(B * K));
+  for (int64_t b = 0; b < B; ++b) {
+    for (int64_t j = 0; j < K; ++j)
+      mAll[size_t(b * K + j)] =
+          j < S ? ringMask[size_t(b * S + j)] : localMask[size_t(b * T + j - S)];
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t j = 0; j < K; ++j)
+        for (int64_t d = 0; d < D; ++d) {
+          const size_t to = size_t(((b * H + h) * K + j) * D + d);
+          kAll[to] = j < S ? k[size_t(((b * H + h) * S + j) * D + d)]
+                           : kt[size_t(((b * H + h) * T + j - S) * D + d)];
+          vAll[to] = j < S ? v[size_t(((b * H + h) * S + j) * D + d)]
+                           : vt[size_t(((b * H + h) * T + j - S) * D + d)];
+        }
+  }
+  std::vector<float> want(q.size());
+  const int64_t md[4] = {B, 1, 1, K};
+  ASSERT_EQ(vsart_cpu_attention(q.data(), kAll.data(), vAll.data(),
+                                want.data(), B, H, H, S, K, D, 0.5f,
+                                mAll.data(), md),
+            VSART_OK);
+  runRanks(G, [&](vsart_comm_t c, int r) {
+    auto ql = bshdChunk(q, B, H, S, D, r, G);
+    auto kl = bshdChunk(k, B, H, S, D, r, G);
+    auto vl = bshdChunk(v, B, H, S, D, r, G);
+    std::vector<float> out(ql.size(), NAN);
+    auto a = bshdArgs(ql.data(), kl.data(), vl.data(), out.data(), B, H, H, s,
+                      D);
+    a.scale = 0.5f;
+    a.mask = ringMask.data();
+    a.mask_dims[0] = B, a.mask_dims[1] = a.mask_dims[2] = 1, a.mask_dims[3] = S;
+    vsart_attention_args_t local = {};
+    local.k = kt.data(), local.v = vt.data(), local.seq_kv = T;
+    const int64_t ts[3] = {H * T * D, T * D, D};
+    for (int i = 0; i < 3; ++i)
+      local.k_strides[i] = local.v_strides[i] = ts[i];
+    local.mask = localMask.data();
+    local.mask_dims[0] = B, local.mask_dims[1] = local.mask_dims[2] = 1;
+    local.mask_dims[3] = T;
+    ASSERT_EQ(vsart_cpu_ring_attention(c, G, &a, &local, 0, nullptr, 0),
+              VSART_OK)
+        << vsart_last_error();
+    auto expected = bshdChunk(want, B, H, S, D, r, G);
+    for (size_t i = 0; i < out.size(); ++i)
+      ASSERT_NEAR(out[i], expected[i], 2e-5) << "rank " << r << ", " << i;
+    a.mask_dims[3] = s; // a mask of one chunk only: rejected
+    EXPECT_EQ(vsart_cpu_ring_attention(c, G, &a, &local, 0, nullptr, 0),
+              VSART_ERROR_INVALID_ARGUMENT);
+  });
+}
+
 TEST(RingAttention, LseIsTheLogSumExpOfScaledLogits) {
   const int64_t H = 2, Sq = 3, Sk = 7, D = 4;
   const auto q = randomVector(size_t(H * Sq * D), 4);
@@ -233,7 +303,7 @@ TEST(RingAttention, Errors) {
   a.mask_dims[0] = a.mask_dims[1] = a.mask_dims[2] = a.mask_dims[3] = 1;
   EXPECT_EQ(vsart_cpu_ring_attention(nullptr, 1, &a, nullptr, 0, nullptr, 0),
             VSART_ERROR_INVALID_ARGUMENT);
-  EXPECT_NE(std::string(vsart_last_error()).find("masks"), std::string::npos);
+  EXPECT_NE(std::string(vsart_last_error()).find("key mask"), std::string::npos);
 }
 
 } // namespace

@@ -118,6 +118,20 @@ struct CudaRing final : vsart::RingBackend {
     return vsart::cuda::checkLaunch("ring_attention output");
   }
 
+  vsart_status_t maskColumns(const void *src, int64_t rows, int64_t total,
+                            int64_t offset, int64_t count,
+                            void *dst) override {
+    if (rows * count == 0)
+      return VSART_OK;
+    return vsart::cuda::check(
+        cudaMemcpy2DAsync(dst, size_t(count) * sizeof(bf16),
+                          static_cast<const bf16 *>(src) + offset,
+                          size_t(total) * sizeof(bf16),
+                          size_t(count) * sizeof(bf16), size_t(rows),
+                          cudaMemcpyDefault, s),
+        "ring_attention mask");
+  }
+
   // The thread backend takes no stream (it copies on the host at once).
   void *stream() override { return threads ? nullptr : s; }
 

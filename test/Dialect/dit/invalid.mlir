@@ -1488,3 +1488,11 @@ func.func @ring_local(%q: tensor<1x2x8x4xf32>, %t: tensor<1x2x3x2xf32>) -> tenso
   %0 = dit.ring_attention %q, %q, %q local(%t, %t) degree 2 {scale = 0.5 : f64} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x3x2xf32>, tensor<1x2x3x2xf32>) -> tensor<1x2x8x4xf32>
   return %0 : tensor<1x2x8x4xf32>
 }
+
+// -----
+
+func.func @ring_mask(%q: tensor<1x2x8x4xf32>, %m: tensor<1x1x1x8xf32>) -> tensor<1x2x8x4xf32> {
+  // expected-error@+1 {{'dit.ring_attention' op mask must be a key mask (B or 1, 1, 1, 16) over every rank's keys}}
+  %0 = dit.ring_attention %q, %q, %q mask %m degree 2 {scale = 0.5 : f64} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x1x1x8xf32>) -> tensor<1x2x8x4xf32>
+  return %0 : tensor<1x2x8x4xf32>
+}

@@ -376,12 +376,14 @@ func.func @context_parallel(%x: tensor<1x48x32xf32>, %q: tensor<1x2x24x16xf32>) 
 // Ring attention (context parallelism) and collectives of a group at a
 // stride (hybrid parallelism); the default stride 1 is not printed.
 // CHECK-LABEL: func.func @ring
-func.func @ring(%q: tensor<1x4x24x16xf32>, %k: tensor<1x2x24x16xf32>) -> tensor<1x4x24x16xf32> {
+func.func @ring(%q: tensor<1x4x24x16xf32>, %k: tensor<1x2x24x16xf32>, %mk: tensor<1x1x1x48xf32>, %ml: tensor<1x1x1x24xf32>) -> tensor<1x4x24x16xf32> {
   // CHECK: dit.ring_attention %{{.*}}, %{{.*}}, %{{.*}} degree 2 {scale = 2.500000e-01 : f64} : (tensor<1x4x24x16xf32>, tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32>) -> tensor<1x4x24x16xf32>
   %0 = dit.ring_attention %q, %k, %k degree 2 {scale = 0.25 : f64, stride = 1 : i64} : (tensor<1x4x24x16xf32>, tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32>) -> tensor<1x4x24x16xf32>
   // CHECK: dit.ring_attention %{{.*}} degree 4 {scale = 2.500000e-01 : f64, stride = 2 : i64}
   %1 = dit.ring_attention %0, %k, %k degree 4 {scale = 0.25 : f64, stride = 2 : i64} : (tensor<1x4x24x16xf32>, tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32>) -> tensor<1x4x24x16xf32>
+  // CHECK: dit.ring_attention %{{.*}}, %{{.*}}, %{{.*}} mask %{{.*}} local(%{{.*}}, %{{.*}}) local_mask %{{.*}} degree 2
   // CHECK: dit.ring_attention %{{.*}}, %{{.*}}, %{{.*}} local(%{{.*}}, %{{.*}}) degree 2
+  %tm = dit.ring_attention %1, %k, %k mask %mk local(%k, %k) local_mask %ml degree 2 {scale = 0.25 : f64} : (tensor<1x4x24x16xf32>, tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32>, tensor<1x1x1x48xf32>, tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32>, tensor<1x1x1x24xf32>) -> tensor<1x4x24x16xf32>
   %t = dit.ring_attention %1, %k, %k local(%k, %k) degree 2 {scale = 0.25 : f64} : (tensor<1x4x24x16xf32>, tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32>) -> tensor<1x4x24x16xf32>
   // CHECK: dit.shard %{{.*}} axis 2 degree 2 {stride = 4 : i64}
   %2 = dit.shard %1 axis 2 degree 2 {stride = 4 : i64} : tensor<1x4x24x16xf32> -> tensor<1x4x12x16xf32>
