@@ -174,7 +174,7 @@ TEST(CommTensorCuda, RingAttentionMatchesCpu) {
     GTEST_SKIP() << "no usable CUDA device";
   const int64_t B = 1, H = 4, Hkv = 2, s = 37, D = 64, T = 5;
   for (int n : {2, 3})
-    for (bool withLocal : {false, true}) // T text keys on every rank
+    for (int variant : {0, 1, 2}) // 1: T text keys on every rank; 2: masks too
     runRanks(n, [&](vsart_comm_t c, int r) {
       const int64_t qElems = B * s * H * D, kvElems = B * s * Hkv * D;
       std::vector<float> q(static_cast<size_t>(qElems)),
@@ -204,6 +204,21 @@ TEST(CommTensorCuda, RingAttentionMatchesCpu) {
         a.q_strides[i] = a.out_strides[i] = qs[i], a.k_strides[i] = a.v_strides[i] = ks[i];
       vsart_attention_args_t cpu = a;
       cpu.q = q.data(), cpu.k = k.data(), cpu.v = v.data(), cpu.out = want.data();
+      const bool withLocal = variant > 0;
+      // Key masks: the ring's over all n * s keys, the local one over T.
+      std::vector<float> ringMask(static_cast<size_t>(n * s)),
+          localMask(static_cast<size_t>(T));
+      for (size_t i = 0; i < ringMask.size(); ++i)
+        ringMask[i] = i % 5 == 1 ? -INFINITY : 0.0f;
+      localMask[1] = -INFINITY;
+      if (variant == 2) {
+        cpu.mask = ringMask.data();
+        cpu.mask_dims[0] = cpu.mask_dims[1] = cpu.mask_dims[2] = 1;
+        cpu.mask_dims[3] = n * s;
+        local.mask = localMask.data();
+        local.mask_dims[0] = local.mask_dims[1] = local.mask_dims[2] = 1;
+        local.mask_dims[3] = T;
+      }
       local.k = kt.data(), local.v = vt.data();
       ASSERT_EQ(vsart_cpu_ring_attention(c, n, &cpu, withLocal ? &local : nullptr, 0,
                                          nullptr, 0),
@@ -220,6 +235,13 @@ TEST(CommTensorCuda, RingAttentionMatchesCpu) {
       put(kt, dkt.ptr), put(vt, dvt.ptr);
       a.q = dq.ptr, a.k = dk.ptr, a.v = dv.ptr, a.out = dout.ptr;
       local.k = dkt.ptr, local.v = dvt.ptr;
+      Managed dmask(ringMask.size() * 2), dlmask(localMask.size() * 2);
+      if (variant == 2) {
+        put(ringMask, dmask.ptr), put(localMask, dlmask.ptr);
+        a.mask = dmask.ptr, local.mask = dlmask.ptr;
+        for (int i = 0; i < 4; ++i)
+          a.mask_dims[i] = cpu.mask_dims[i];
+      }
       ASSERT_EQ(vsart_cuda_ring_attention(c, n, &a, withLocal ? &local : nullptr, 0,
                                           nullptr, 0, nullptr),
                 VSART_OK)
@@ -233,7 +255,7 @@ TEST(CommTensorCuda, RingAttentionMatchesCpu) {
         maxRef = std::max(maxRef, double(std::fabs(want[i])));
       }
       EXPECT_LE(maxErr, 2e-2 * maxRef)
-          << "rank " << r << " of " << n << (withLocal ? ", local keys" : "");
+          << "rank " << r << " of " << n << ", variant " << variant;
     });
 }
 
