@@ -40,6 +40,23 @@ for dir in $pkg/fixtures/*/; do
   "$pkg/$name" --quiet --random-inputs --repeat 20 | grep median | sed "s/^/$name: /" >> "$OUT/fixtures.txt"
 done
 cat "$OUT/fixtures.txt"
+# Context parallelism on the local GPUs (NCCL), when there are enough.
+gpus=$(nvidia-smi -L | wc -l)
+: > "$OUT/cp.txt"
+if [ "$gpus" -ge 2 ]; then
+  [ -x $pkg/vsart-comm-nccl-tests ] && $pkg/vsart-comm-nccl-tests 2>&1 | tail -3 >> "$OUT/cp.txt"
+  for meta in $pkg/cp/*.ranks; do
+    name=$(basename "$meta" .ranks)
+    fx=$(cat $pkg/cp/$name.fixture)
+    dir=$pkg/fixtures/$fx
+    args=()
+    for f in "$dir"/in/*.npy; do args+=(--input "$(basename "$f" .npy)=$f"); done
+    timeout 120 "$pkg/$name" --quiet --ranks "$(cat "$meta")" "${args[@]}" --output "/tmp/$name.npy" >> "$OUT/cp.txt" 2>&1
+    python3 test/e2e/Inputs/compare_npy.py "/tmp/$name.npy" "$dir/out/sample.npy" \
+      --name "$name (cuda, $(cat "$meta") GPUs)" --l2 2e-2 >> "$OUT/cp.txt" 2>&1
+  done
+  cat "$OUT/cp.txt"
+fi
 # Sparse fixtures: CUDA vs the CPU executable (same pattern, same inputs),
 # and full density (--attn dense=1; vsa also sparsity=0) vs dense PyTorch.
 : > "$OUT/sparse.txt"
@@ -79,5 +96,6 @@ for exe in ${VSA_BENCH_EXES:-wan13b}; do
   [ -x "$pkg/$exe" ] || continue
   layers=$(cat "$pkg/$exe.layers" 2>/dev/null || echo 30)
   python3 bench/wan/run_gpu.py --exe "$pkg/$exe" --layers "$layers" ${VSA_BENCH_ARGS:-} \
+    ${VSA_BENCH_ALSO:-} \
     --out "$OUT/$exe.json" 2>&1 | tail -40
 done

@@ -4,7 +4,10 @@
 # every fixture (with inputs and PyTorch outputs) and for Wan models exported
 # by export_wan.py, and the CUDA kernel tests. Then run bench/wan/gpu_run.sh
 # there. Usage: make_gpu_package.sh [WAN_ONNX_DIR:NAME:LAYERS[:SPARSE] ...]
-# (SPARSE: a vsac --sparse value, e.g. vsa:sparsity=0.875).
+# (SPARSE: a vsac --sparse value, e.g. vsa:sparsity=0.875, or cp=ulysses=2
+# for --cp=ulysses:2).
+# Context-parallel tiny fixtures (CUDA, NCCL over local GPUs) are added as
+# gpu/cp/NAME with the rank count in NAME.ranks.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 pkg=gpu
@@ -12,6 +15,7 @@ rm -rf $pkg && mkdir -p $pkg/src $pkg/lib $pkg/fixtures
 cp -r runtime/include $pkg/include
 cp build/runtime/libvsart.a build/runtime/libvsart_cuda.a $pkg/lib/
 [ -x build/bin/vsart-cuda-tests ] && cp build/bin/vsart-cuda-tests $pkg/
+[ -x build/bin/vsart-comm-nccl-tests ] && cp build/bin/vsart-comm-nccl-tests $pkg/
 for fx in wan_t2v wan_i2v wan_t2v_opset23 wan_t2v_ts17 wan_t2v_cfg cogvideox hunyuanvideo; do
   build/bin/vsac test/fixtures/$fx.onnx --emit=cu -o $pkg/src/$fx.cu
   build/bin/vsac test/fixtures/$fx.onnx --target=cuda --emit=vrt -o /dev/null
@@ -42,10 +46,27 @@ for spec in "wan_t2v_vsa:wan_t2v:vsa:tile=1x2x2,sparsity=0.5" \
   /tmp/vsa-pkg-$name --quiet --vsab $pkg/$name.vsab "${args[@]}" --output $dir/cpu.npy
   rm -f /tmp/vsa-pkg-$name
 done
+mkdir -p $pkg/cp
+for spec in "wan_t2v_u2:wan_t2v:ulysses=2" "wan_t2v_r2:wan_t2v:ring=2" \
+            "wan_t2v_cfg_c2:wan_t2v_cfg:cfg=2" "wan_i2v_u2:wan_i2v:ulysses=2" \
+            "cogvideox_r2:cogvideox:ring=2" "hunyuanvideo_u2:hunyuanvideo:ulysses=2" \
+            "hunyuanvideo_r2:hunyuanvideo:ring=2"; do
+  IFS=: read -r name fx cp <<<"$spec"
+  build/bin/vsac test/fixtures/$fx.onnx --cp="${cp//=/:}" --emit=cu -o $pkg/src/$name.cu
+  build/bin/vsac test/fixtures/$fx.onnx --cp="${cp//=/:}" --target=cpu -o /tmp/vsa-pkg-$name
+  mv /tmp/vsa-pkg-$name.vsab $pkg/$name.vsab && rm -f /tmp/vsa-pkg-$name
+  echo "$fx" > $pkg/cp/$name.fixture
+  echo 2 > $pkg/cp/$name.ranks
+done
 for spec in "$@"; do
   IFS=: read -r dir name layers sparse_spec <<<"$spec"
   sparse=()
-  [ -n "$sparse_spec" ] && sparse=(--sparse="$sparse_spec")
+  if [[ "$sparse_spec" == cp=* ]]; then # cp=ulysses=2,ring=2: --cp=ulysses:2,ring:2
+    cp="${sparse_spec#cp=}"
+    sparse=(--cp="${cp//=/:}")
+  elif [ -n "$sparse_spec" ]; then
+    sparse=(--sparse="$sparse_spec")
+  fi
   build/bin/vsac "$dir/wan.onnx" --external-weights "${sparse[@]}" --emit=cu -o $pkg/src/$name.cu
   # Constants (the exporter's, and sparse block tables) travel in the .vsab.
   build/bin/vsac "$dir/wan.onnx" --external-weights "${sparse[@]}" --target=cpu -o /tmp/vsa-pkg-$name

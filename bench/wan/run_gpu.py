@@ -82,6 +82,10 @@ def main():
                     help="a variant of run-time attention parameters for the executable, "
                          "e.g. 'sparsity=0.875' or 'dense=1' or 'sparsity=0.9,dense_layers=1' "
                          "(repeatable; each runs and is compared separately)")
+    ap.add_argument("--also", action="append", default=[],
+                    help="another executable of the same model, EXE or EXE:RANKS (context "
+                         "parallel, run with --ranks RANKS), run on the same weights and "
+                         "inputs and compared alike (repeatable)")
     ap.add_argument("--out", default=None)
     ap.add_argument("--keep", default=None, help="write weights and inputs to this folder (kept)")
     ap.add_argument("--device", default="cuda", help="cuda, or cpu to check a CPU executable (no timings)")
@@ -150,6 +154,25 @@ def main():
 
 
 def run_exe(args, res, tmp, weights, ref, ref32):
+    if args.also:
+        base = dict(res)
+        run_variant(args, res, tmp, weights, ref, ref32, [], quiet=True)
+        res["also"] = {}
+        for spec in args.also:
+            exe, _, ranks = spec.partition(":")
+            one = dict(base)
+            run_variant(args, one, tmp, weights, ref, ref32, [], quiet=True, exe=exe,
+                        extra=["--ranks", ranks] if ranks else [])
+            entry = {k: v for k, v in one.items() if k not in base}
+            if entry.get("vsa_ms") and res.get("vsa_ms"):
+                entry["speedup_vs_main_exe"] = round(res["vsa_ms"] / entry["vsa_ms"], 3)
+            res["also"][os.path.basename(exe) + (f" --ranks {ranks}" if ranks else "")] = entry
+        text = json.dumps(res, indent=1)
+        print(text)
+        if args.out:
+            with open(args.out, "w") as fh:
+                fh.write(text)
+        return
     if not args.attn:
         return run_variant(args, res, tmp, weights, ref, ref32, [])
     base = dict(res)
@@ -166,9 +189,10 @@ def run_exe(args, res, tmp, weights, ref, ref32):
             fh.write(text)
 
 
-def run_variant(args, res, tmp, weights, ref, ref32, pairs, quiet=False):
+def run_variant(args, res, tmp, weights, ref, ref32, pairs, quiet=False, exe=None, extra=()):
     out = os.path.join(tmp, "out.npy")
-    cmd = [args.exe, "--weights", weights, "--output", out, "--repeat", str(args.repeat)]
+    cmd = [exe or args.exe, "--weights", weights, "--output", out, "--repeat", str(args.repeat)]
+    cmd += list(extra)
     for name in ("hidden_states", "timestep", "encoder_hidden_states"):
         cmd += ["--input", f"{name}={os.path.join(tmp, name + '.npy')}"]
     for kv in pairs:

@@ -9,9 +9,30 @@
 
 #include <array>
 #include <cstdint>
+#include <mutex>
 #include <string>
+#include <vector>
 
 namespace vsart::cuda {
+
+/// The T of the current device, made by create() with that device current
+/// on its first use there and never destroyed (at static destruction time
+/// CUDA may be torn down). Library handles and workspaces belong to one
+/// device: one process driving several GPUs (a thread each) needs one per
+/// device.
+template <class T> T &perDevice(T *(*create)()) {
+  static std::mutex mu;
+  static std::vector<T *> all;
+  int device = 0;
+  if (cudaGetDevice(&device) != cudaSuccess)
+    device = 0;
+  std::lock_guard<std::mutex> lock(mu);
+  if (size_t(device) >= all.size())
+    all.resize(size_t(device) + 1, nullptr);
+  if (!all[size_t(device)])
+    all[size_t(device)] = create();
+  return *all[size_t(device)];
+}
 
 inline cudaStream_t toStream(void *stream) {
   return static_cast<cudaStream_t>(stream);

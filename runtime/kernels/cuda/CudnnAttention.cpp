@@ -15,7 +15,7 @@
 // element strides, head_dim contiguous. An execution plan is built once per
 // shape/stride/scale key (heuristic mode A, the first engine config that
 // finalizes) and cached, a failed build too; one handle and one device
-// workspace (grown on demand) serve the process, guarded by one mutex.
+// workspace (grown on demand) serve each device, guarded by its mutex.
 #include "Common.h"
 #include "DynamicLibrary.h"
 
@@ -404,11 +404,8 @@ Context *createContext() {
   return ctx;
 }
 
-/// Never destroyed: at static destruction time CUDA may be torn down.
-Context &context() {
-  static Context *ctx = createContext();
-  return *ctx;
-}
+/// The current device's context (vsart::cuda::perDevice).
+Context &context() { return vsart::cuda::perDevice<Context>(createContext); }
 
 /// Why the fused engine can't take `a` by its shape or layout, "" if it may.
 std::string unsupported(const vsart_attention_args_t &a) {

@@ -5,7 +5,7 @@
 // and our A as its B, m and n swapped; the bias then runs along cuBLASLt's
 // rows, as its BIAS epilogues expect. Descriptors, layouts and the algorithm
 // the heuristic picked are cached per shape key; one handle and one 32 MiB
-// workspace serve the whole process.
+// workspace serve each device.
 #include "Common.h"
 
 #include <cublasLt.h>
@@ -46,8 +46,7 @@ void destroy(Plan &p) {
   p = Plan();
 }
 
-// Process-wide cuBLASLt state. Never destroyed: at static destruction time
-// the CUDA runtime may already be torn down.
+// cuBLASLt state of one device (vsart::cuda::perDevice).
 struct Context {
   std::mutex mutex;
   cublasLtHandle_t handle = nullptr;
@@ -79,11 +78,8 @@ Context *createContext() {
   return ctx;
 }
 
-/// The process context, created on first use (thread-safe static init).
-Context &context() {
-  static Context *ctx = createContext();
-  return *ctx;
-}
+/// The current device's context, created on first use there.
+Context &context() { return vsart::cuda::perDevice<Context>(createContext); }
 
 unsigned align(const void *p, int64_t ld, int64_t stride) {
   return vsart::cuda::alignmentBytes(p, ld, stride);
