@@ -2,8 +2,10 @@
 # Runs on the GPU machine over a package made by bench/wan/make_gpu_package.sh
 # (folder gpu/): builds the generated CUDA sources against the carried
 # runtime, runs the CUDA kernel tests, checks every fixture against PyTorch's
-# output, and compares the Wan 1.3B executable with diffusers (run_gpu.py).
-# Results go to $OUT.
+# output (with 2 or more GPUs also the NCCL tests and the context-parallel
+# fixtures on 2 GPUs), and compares the Wan executables with diffusers
+# (run_gpu.py; VSA_BENCH_ALSO="--also gpu/NAME:RANKS" adds context-parallel
+# builds of the same model). Results go to $OUT.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/out}
