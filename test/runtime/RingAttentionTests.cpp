@@ -61,40 +61,92 @@ vsart_attention_args_t bshdArgs(const float *q, const float *k, const float *v,
   return a;
 }
 
-void checkRing(int G, bool callerScratch) {
-  const int64_t B = 2, H = 4, Hkv = 2, s = 5, S = s * G, D = 8;
-  const auto q = randomVector(size_t(B * H * S * D), 1);
-  const auto k = randomVector(size_t(B * Hkv * S * D), 2);
-  const auto v = randomVector(size_t(B * Hkv * S * D), 3);
-  std::vector<float> want(q.size());
-  ASSERT_EQ(vsart_cpu_attention(q.data(), k.data(), v.data(), want.data(), B,
-                                H, Hkv, S, S, D, 1.0f / std::sqrt(float(D)),
-                                nullptr, nullptr),
-            VSART_OK);
+/// Global q (B, H, S, D) and k, v (B, Hkv, S, D) split over G ring ranks of
+/// s = S / G tokens each, in (batch, seq, heads, dim) layout.
+struct RingCase {
+  int G;
+  int64_t B, H, Hkv, s, D;
+  std::vector<float> q, k, v;
+  float scale;
+};
+
+/// Runs the ring on every rank (with `local` keys, `valid` real keys,
+/// `mask` over the ring's keys and caller scratch as asked) and expects
+/// each rank's rows of `want` (B, H, S, D).
+void expectRing(const RingCase &rc, const std::vector<float> &want,
+                const vsart_attention_args_t *local = nullptr,
+                int64_t valid = 0, const std::vector<float> *mask = nullptr,
+                bool callerScratch = false) {
+  const int G = rc.G;
+  const int64_t S = rc.s * G;
   runRanks(G, [&](vsart_comm_t c, int r) {
-    auto ql = bshdChunk(q, B, H, S, D, r, G);
-    auto kl = bshdChunk(k, B, Hkv, S, D, r, G);
-    auto vl = bshdChunk(v, B, Hkv, S, D, r, G);
+    auto ql = bshdChunk(rc.q, rc.B, rc.H, S, rc.D, r, G);
+    auto kl = bshdChunk(rc.k, rc.B, rc.Hkv, S, rc.D, r, G);
+    auto vl = bshdChunk(rc.v, rc.B, rc.Hkv, S, rc.D, r, G);
     std::vector<float> out(ql.size(), NAN);
-    auto a = bshdArgs(ql.data(), kl.data(), vl.data(), out.data(), B, H, Hkv,
-                      s, D);
-    std::vector<float> scratch(vsart_ring_attention_scratch_bytes(&a, 4) / 4 + 64);
-    ASSERT_EQ(vsart_cpu_ring_attention(G == 1 ? nullptr : c, G, &a, nullptr, 0,
-                                       callerScratch ? scratch.data() : nullptr,
-                                       scratch.size() * 4),
+    auto a = bshdArgs(ql.data(), kl.data(), vl.data(), out.data(), rc.B, rc.H,
+                      rc.Hkv, rc.s, rc.D);
+    a.scale = rc.scale;
+    if (mask) {
+      a.mask = mask->data();
+      a.mask_dims[0] = int64_t(mask->size()) / S;
+      a.mask_dims[1] = a.mask_dims[2] = 1, a.mask_dims[3] = S;
+    }
+    std::vector<float> scratch(vsart_ring_attention_scratch_bytes(&a, 4) / 4 +
+                               64);
+    ASSERT_EQ(vsart_cpu_ring_attention(
+                  G == 1 ? nullptr : c, G, &a, local, valid,
+                  callerScratch ? scratch.data() : nullptr,
+                  scratch.size() * 4),
               VSART_OK)
         << vsart_last_error();
-    auto expected = bshdChunk(want, B, H, S, D, r, G);
+    auto expected = bshdChunk(want, rc.B, rc.H, S, rc.D, r, G);
     for (size_t i = 0; i < out.size(); ++i)
-      ASSERT_NEAR(out[i], expected[i], 2e-5) << "rank " << r << " of " << G
-                                             << ", element " << i;
+      ASSERT_NEAR(out[i], expected[i], 2e-5)
+          << "rank " << r << " of " << G << ", element " << i;
   });
+}
+
+void checkRing(int G, bool callerScratch) {
+  const int64_t B = 2, H = 4, Hkv = 2, s = 5, S = s * G, D = 8;
+  const RingCase rc = {G, B, H, Hkv, s, D,
+                       randomVector(size_t(B * H * S * D), 1),
+                       randomVector(size_t(B * Hkv * S * D), 2),
+                       randomVector(size_t(B * Hkv * S * D), 3),
+                       1.0f / std::sqrt(float(D))};
+  std::vector<float> want(rc.q.size());
+  ASSERT_EQ(vsart_cpu_attention(rc.q.data(), rc.k.data(), rc.v.data(),
+                                want.data(), B, H, Hkv, S, S, D, rc.scale,
+                                nullptr, nullptr),
+            VSART_OK);
+  expectRing(rc, want, nullptr, 0, nullptr, callerScratch);
 }
 
 TEST(RingAttention, EqualsDenseOverTheWholeSequence) {
   for (int G : {1, 2, 3, 4})
     checkRing(G, false);
   checkRing(2, true);
+}
+
+/// Local keys (B, H, T, D contiguous) for the ring; kept in a static so a
+/// pointer to it can be passed on (one test at a time uses it).
+const vsart_attention_args_t &localKeys(const std::vector<float> &kt,
+                                        const std::vector<float> &vt,
+                                        int64_t H, int64_t T, int64_t D,
+                                        const std::vector<float> *mask = nullptr,
+                                        int64_t maskBatch = 1) {
+  static vsart_attention_args_t local;
+  local = {};
+  local.k = kt.data(), local.v = vt.data(), local.seq_kv = T;
+  const int64_t ts[3] = {H * T * D, T * D, D};
+  for (int i = 0; i < 3; ++i)
+    local.k_strides[i] = local.v_strides[i] = ts[i];
+  if (mask) {
+    local.mask = mask->data();
+    local.mask_dims[0] = maskBatch, local.mask_dims[1] = 1;
+    local.mask_dims[2] = 1, local.mask_dims[3] = T;
+  }
+  return local;
 }
 
 /// Joint attention under the ring: T text keys every rank holds whole
@@ -124,25 +176,8 @@ TEST(RingAttention, LocalKeysJoinTheRing) {
                                 want.data(), B, H, H, S, T + S, D, 0.35f,
                                 nullptr, nullptr),
             VSART_OK);
-  runRanks(G, [&](vsart_comm_t c, int r) {
-    auto ql = bshdChunk(q, B, H, S, D, r, G);
-    auto kl = bshdChunk(kv, B, H, S, D, r, G);
-    auto vl = bshdChunk(vv, B, H, S, D, r, G);
-    std::vector<float> out(ql.size(), NAN);
-    auto a = bshdArgs(ql.data(), kl.data(), vl.data(), out.data(), B, H, H, s,
-                      D);
-    a.scale = 0.35f;
-    vsart_attention_args_t local = {};
-    local.k = kt.data(), local.v = vt.data(), local.seq_kv = T;
-    const int64_t ts[3] = {H * T * D, T * D, D};
-    for (int i = 0; i < 3; ++i)
-      local.k_strides[i] = local.v_strides[i] = ts[i];
-    ASSERT_EQ(vsart_cpu_ring_attention(c, G, &a, &local, 0, nullptr, 0), VSART_OK)
-        << vsart_last_error();
-    auto expected = bshdChunk(want, B, H, S, D, r, G);
-    for (size_t i = 0; i < out.size(); ++i)
-      ASSERT_NEAR(out[i], expected[i], 2e-5) << "rank " << r << ", " << i;
-  });
+  expectRing({G, B, H, H, s, D, q, kv, vv, 0.35f}, want,
+             &localKeys(kt, vt, H, T, D));
 }
 
 /// A padded sequence: of 3 chunks of 4 keys only the first 10 are real;
@@ -164,21 +199,7 @@ TEST(RingAttention, PaddedKeysAreIgnored) {
   ASSERT_EQ(vsart_cpu_attention(q.data(), kv.data(), vv.data(), want.data(),
                                 B, H, H, S, valid, D, 0.35f, nullptr, nullptr),
             VSART_OK);
-  runRanks(G, [&](vsart_comm_t c, int r) {
-    auto ql = bshdChunk(q, B, H, S, D, r, G);
-    auto kl = bshdChunk(k, B, H, S, D, r, G);
-    auto vl = bshdChunk(v, B, H, S, D, r, G);
-    std::vector<float> out(ql.size(), NAN);
-    auto a = bshdArgs(ql.data(), kl.data(), vl.data(), out.data(), B, H, H, s,
-                      D);
-    a.scale = 0.35f;
-    ASSERT_EQ(vsart_cpu_ring_attention(c, G, &a, nullptr, valid, nullptr, 0),
-              VSART_OK)
-        << vsart_last_error();
-    auto expected = bshdChunk(want, B, H, S, D, r, G);
-    for (size_t i = 0; i < out.size(); ++i)
-      ASSERT_NEAR(out[i], expected[i], 2e-5) << "rank " << r << ", " << i;
-  });
+  expectRing({G, B, H, H, s, D, q, k, v, 0.35f}, want, nullptr, valid);
 }
 
 /// Key masks on the ring (over every rank's keys, the visiting chunk's
@@ -221,32 +242,15 @@ TEST(RingAttention, KeyMasks) {
                                 want.data(), B, H, H, S, K, D, 0.5f,
                                 mAll.data(), md),
             VSART_OK);
-  runRanks(G, [&](vsart_comm_t c, int r) {
-    auto ql = bshdChunk(q, B, H, S, D, r, G);
-    auto kl = bshdChunk(k, B, H, S, D, r, G);
-    auto vl = bshdChunk(v, B, H, S, D, r, G);
-    std::vector<float> out(ql.size(), NAN);
-    auto a = bshdArgs(ql.data(), kl.data(), vl.data(), out.data(), B, H, H, s,
-                      D);
-    a.scale = 0.5f;
-    a.mask = ringMask.data();
-    a.mask_dims[0] = B, a.mask_dims[1] = a.mask_dims[2] = 1, a.mask_dims[3] = S;
-    vsart_attention_args_t local = {};
-    local.k = kt.data(), local.v = vt.data(), local.seq_kv = T;
-    const int64_t ts[3] = {H * T * D, T * D, D};
-    for (int i = 0; i < 3; ++i)
-      local.k_strides[i] = local.v_strides[i] = ts[i];
-    local.mask = localMask.data();
-    local.mask_dims[0] = B, local.mask_dims[1] = local.mask_dims[2] = 1;
-    local.mask_dims[3] = T;
-    ASSERT_EQ(vsart_cpu_ring_attention(c, G, &a, &local, 0, nullptr, 0),
-              VSART_OK)
-        << vsart_last_error();
-    auto expected = bshdChunk(want, B, H, S, D, r, G);
-    for (size_t i = 0; i < out.size(); ++i)
-      ASSERT_NEAR(out[i], expected[i], 2e-5) << "rank " << r << ", " << i;
-    a.mask_dims[3] = s; // a mask of one chunk only: rejected
-    EXPECT_EQ(vsart_cpu_ring_attention(c, G, &a, &local, 0, nullptr, 0),
+  const auto &local = localKeys(kt, vt, H, T, D, &localMask, B);
+  expectRing({G, B, H, H, s, D, q, k, v, 0.5f}, want, &local, 0, &ringMask);
+  // A mask of one chunk only is rejected.
+  float x[64] = {};
+  auto a = bshdArgs(x, x, x, x + 32, 1, 1, 1, s, 4);
+  a.mask = ringMask.data();
+  a.mask_dims[0] = a.mask_dims[1] = a.mask_dims[2] = 1, a.mask_dims[3] = s;
+  runRanks(G, [&](vsart_comm_t c, int) {
+    EXPECT_EQ(vsart_cpu_ring_attention(c, G, &a, nullptr, 0, nullptr, 0),
               VSART_ERROR_INVALID_ARGUMENT);
   });
 }
