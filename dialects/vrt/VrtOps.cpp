@@ -9,6 +9,8 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <limits>
+
 using namespace mlir;
 using namespace vsa;
 using namespace vsa::vrt;
@@ -454,26 +456,30 @@ LogicalResult ViewOp::verify() {
 }
 
 namespace {
-/// Checks an axis and that `result` is `input` with `divided` split by the
-/// group and `multiplied` (may equal `divided`) scaled by it.
+/// Checks the axes and that `result` is `input` with `divided` split by the
+/// group and `multiplied` (may equal `divided`) scaled by it; either axis
+/// may be kNone.
+constexpr int64_t kNone = std::numeric_limits<int64_t>::min();
 LogicalResult verifyCollectiveShape(Operation *op, int64_t group,
                                     int64_t divided, int64_t multiplied) {
   ArrayRef<int64_t> in = shapeOf(op->getOperand(0));
   ArrayRef<int64_t> out = shapeOf(op->getResult(0));
   int64_t rank = in.size();
-  if (group < 1)
-    return op->emitOpError("group_size must be >= 1");
   for (int64_t axis : {divided, multiplied})
-    if (axis < 0 || axis >= rank)
+    if (axis != kNone && (axis < 0 || axis >= rank))
       return op->emitOpError("axis ") << axis << " out of range for rank "
                                       << rank;
-  if (divided >= 0 && in[divided] % group != 0)
+  if (group < 1)
+    return op->emitOpError("group_size must be >= 1");
+  if (divided != kNone && in[divided] % group != 0)
     return op->emitOpError("dim ") << divided << " (" << in[divided]
                                    << ") is not divisible by the group size "
                                    << group;
   SmallVector<int64_t> expected(in);
-  expected[divided] /= group;
-  expected[multiplied] *= group;
+  if (divided != kNone)
+    expected[divided] /= group;
+  if (multiplied != kNone)
+    expected[multiplied] *= group;
   if (out != ArrayRef<int64_t>(expected) ||
       getElementTypeOrSelf(op->getOperand(0)) !=
           getElementTypeOrSelf(op->getResult(0)))
@@ -513,42 +519,17 @@ LogicalResult AllToAllOp::verify() {
 }
 
 LogicalResult AllGatherOp::verify() {
-  if (failed(verifyGroupStride(*this, getGroupStride())))
+  if (failed(verifyGroupStride(*this, getGroupStride())) ||
+      failed(verifyCollectiveShape(*this, getGroupSize(), kNone,
+                                   static_cast<int64_t>(getAxis()))))
     return failure();
-  int64_t axis = static_cast<int64_t>(getAxis());
-  int64_t rank = shapeOf(getInput()).size();
-  if (axis < 0 || axis >= rank)
-    return emitOpError("axis ") << axis << " out of range for rank " << rank;
-  SmallVector<int64_t> expected(shapeOf(getInput()));
-  if (getGroupSize() < 1)
-    return emitOpError("group_size must be >= 1");
-  expected[axis] *= static_cast<int64_t>(getGroupSize());
-  if (shapeOf(getResult()) != ArrayRef<int64_t>(expected) ||
-      getElementTypeOrSelf(getInput()) != getElementTypeOrSelf(getResult()))
-    return emitOpError("result must be ")
-           << shapeString(expected) << " of the input element type";
   return verifyOffset(*this, getOffset());
 }
 
 LogicalResult ShardOp::verify() {
-  if (failed(verifyGroupStride(*this, getGroupStride())))
+  if (failed(verifyGroupStride(*this, getGroupStride())) ||
+      failed(verifyCollectiveShape(*this, getGroupSize(),
+                                   static_cast<int64_t>(getAxis()), kNone)))
     return failure();
-  int64_t axis = static_cast<int64_t>(getAxis());
-  int64_t rank = shapeOf(getInput()).size();
-  if (axis < 0 || axis >= rank)
-    return emitOpError("axis ") << axis << " out of range for rank " << rank;
-  int64_t group = static_cast<int64_t>(getGroupSize());
-  if (group < 1)
-    return emitOpError("group_size must be >= 1");
-  SmallVector<int64_t> expected(shapeOf(getInput()));
-  if (expected[axis] % group)
-    return emitOpError("dim ") << axis << " (" << expected[axis]
-                               << ") is not divisible by the group size "
-                               << group;
-  expected[axis] /= group;
-  if (shapeOf(getResult()) != ArrayRef<int64_t>(expected) ||
-      getElementTypeOrSelf(getInput()) != getElementTypeOrSelf(getResult()))
-    return emitOpError("result must be ")
-           << shapeString(expected) << " of the input element type";
   return verifyOffset(*this, getOffset());
 }

@@ -543,25 +543,6 @@ void ModelEmitter::emitKernelCall(vrt::KernelOp op) {
      << ", stream));\n  }\n";
 }
 
-/// Bytes of one element stored as `s`.
-int64_t storageBytes(Storage s) {
-  switch (s) {
-  case Storage::F64:
-  case Storage::I64:
-    return 8;
-  case Storage::F32:
-  case Storage::I32:
-    return 4;
-  case Storage::BF16:
-  case Storage::F16:
-    return 2;
-  case Storage::I8:
-  case Storage::U8:
-  case Storage::Bool:
-    return 1;
-  }
-  return 1;
-}
 
 /// (group_size, group_stride) of a collective, or (0, 0) for other ops.
 std::pair<int64_t, int64_t> collectiveGroup(Operation *op) {
@@ -700,11 +681,7 @@ LogicalResult ModelEmitter::emitOp(Operation *op) {
       .Case([&](func::ReturnOp ret) {
         for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
           auto type = cast<RankedTensorType>(v.getType());
-          int64_t bytes = type.getNumElements() *
-                          (storageOf(v) == Storage::BF16 ? 2
-                           : type.getElementType().isInteger(1)
-                               ? 1
-                               : (type.getElementTypeBitWidth() + 7) / 8);
+          int64_t bytes = type.getNumElements() * storageBytes(storageOf(v));
           if (cuda)
             os << llvm::formatv("  if (cudaMemcpyAsync(outputs[{0}], {1}, {2}, "
                                 "cudaMemcpyDeviceToDevice, "

@@ -36,6 +36,25 @@ using llvm::Twine;
 
 namespace vsa::target {
 
+int64_t storageBytes(Storage storage) {
+  switch (storage) {
+  case Storage::F64:
+  case Storage::I64:
+    return 8;
+  case Storage::F32:
+  case Storage::I32:
+    return 4;
+  case Storage::BF16:
+  case Storage::F16:
+    return 2;
+  case Storage::I8:
+  case Storage::U8:
+  case Storage::Bool:
+    return 1;
+  }
+  return 1;
+}
+
 StringRef storageCType(Storage storage) {
   switch (storage) {
   case Storage::F32:

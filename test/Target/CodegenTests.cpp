@@ -610,21 +610,7 @@ SmallVector<Storage> inputStorage(vsa::vrt::KernelOp k, const Case &c) {
   return s;
 }
 
-size_t sizeOf(Storage s) {
-  switch (s) {
-  case Storage::F64:
-  case Storage::I64:
-    return 8;
-  case Storage::F32:
-  case Storage::I32:
-    return 4;
-  case Storage::BF16:
-  case Storage::F16:
-    return 2;
-  default:
-    return 1;
-  }
-}
+size_t sizeOf(Storage s) { return size_t(vsa::target::storageBytes(s)); }
 
 uint16_t halfBits(double v, const llvm::fltSemantics &sem) {
   llvm::APFloat f(v);

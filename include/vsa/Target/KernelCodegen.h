@@ -25,6 +25,8 @@ enum class Storage { F32, F64, BF16, F16, I64, I32, I8, U8, Bool };
 /// The C++ type of one stored element ("float", "__nv_bfloat16",
 /// "int64_t", "uint8_t" for bool, ...).
 llvm::StringRef storageCType(Storage storage);
+/// Bytes of one element stored as `storage`.
+int64_t storageBytes(Storage storage);
 
 /// Emits, for kernel `op`, a function
 ///   static vsart_status_t <sym_name>(const void *const *inputs,
