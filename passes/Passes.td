@@ -346,6 +346,26 @@ def PackAllToAllPass : Pass<"vrt-pack-all-to-all", "mlir::func::FuncOp"> {
   let dependentDialects = ["::vsa::vrt::VrtDialect"];
 }
 
+def FuseUlyssesAttentionPass
+    : Pass<"vrt-fuse-ulysses-attention", "mlir::func::FuncOp"> {
+  let summary = "Turn Ulysses' all-to-alls and attention into one pipelined "
+                "call";
+  let description = [{
+    Matches `vrt.all_to_all` of q, k and v (rows → heads: scatter axis 1,
+    gather axis 2; packed or not), a plain `vrt.attention` of their results
+    (dense, no mask, no grouped heads, bhsd) and the `vrt.all_to_all` of
+    its output back (scatter 2, gather 1) over the same group, and replaces
+    them by one `vrt.ulysses_attention`: no pack or unpack copies, and the
+    exchanges of one head chunk overlap the attention of the next. Other
+    attentions (masked, sparse, joint, ring) keep their collectives. Must
+    run before `vrt-plan-memory` (the new op owns a scratch buffer).
+  }];
+  let options = [Option<"chunks", "chunks", "int64_t", "0",
+                        "head chunks per rank (0: the most, up to 4, that "
+                        "leave at least 2 heads each)">];
+  let dependentDialects = ["::vsa::vrt::VrtDialect"];
+}
+
 def PlanMemoryPass : Pass<"vrt-plan-memory", "mlir::func::FuncOp"> {
   let summary = "Place every activation in one arena by liveness";
   let description = [{

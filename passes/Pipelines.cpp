@@ -35,13 +35,19 @@ void vsa::buildRaisingPipeline(OpPassManager &pm) {
   pm.addPass(createCSEPass());
 }
 
-void vsa::buildLoweringPipeline(OpPassManager &pm, StringRef target) {
+void vsa::buildLoweringPipeline(OpPassManager &pm, StringRef target,
+                                int64_t ulyssesChunks) {
   OpPassManager &fn = pm.nest<func::FuncOp>();
   fn.addPass(createLowerPatchConvPass());
   fn.addPass(createCanonicalizerPass());
   fn.addPass(createLowerToVrtPass());
   fn.addPass(createFuseKernelsPass());
   fn.addPass(createPackAllToAllPass());
+  if (ulyssesChunks >= 0) {
+    FuseUlyssesAttentionPassOptions fuse;
+    fuse.chunks = ulyssesChunks;
+    fn.addPass(createFuseUlyssesAttentionPass(fuse));
+  }
   PlanMemoryPassOptions plan;
   plan.target = target.str();
   fn.addPass(createPlanMemoryPass(plan));
@@ -53,6 +59,11 @@ struct LoweringPipelineOptions
   Option<std::string> target{*this, "target",
                              llvm::cl::desc("cpu or cuda (storage sizes)"),
                              llvm::cl::init("cpu")};
+  Option<int64_t> ulyssesChunks{
+      *this, "ulysses-chunks",
+      llvm::cl::desc("head chunks of fused Ulysses attention (0: automatic, "
+                     "-1: keep the separate collectives)"),
+      llvm::cl::init(0)};
 };
 } // namespace
 
@@ -61,7 +72,7 @@ void vsa::registerPipelines() {
       "vrt-lowering",
       "Lower patch convolutions, lower dit to vrt, fuse kernels, plan memory",
       [](OpPassManager &pm, const LoweringPipelineOptions &options) {
-        buildLoweringPipeline(pm, options.target);
+        buildLoweringPipeline(pm, options.target, options.ulyssesChunks);
       });
   PassPipelineRegistration<>(
       "dit-import-cleanup",

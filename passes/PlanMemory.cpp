@@ -32,7 +32,7 @@ bool ownsBuffer(Operation *op) {
   return isa<vrt::GemmOp, vrt::AttentionOp, vrt::NormOp, vrt::SoftmaxOp,
              vrt::KernelOp, vrt::AllToAllOp, vrt::AllGatherOp,
              vrt::ShardOp, vrt::VsaSelectOp, vrt::SemanticAttentionOp,
-             vrt::RingAttentionOp>(op);
+             vrt::RingAttentionOp, vrt::UlyssesAttentionOp>(op);
 }
 
 /// Bytes per element in device memory: float activations are bf16 on CUDA.
@@ -145,6 +145,10 @@ struct PlanMemoryPass : vsa::impl::PlanMemoryPassBase<PlanMemoryPass> {
       op.getScratch().setType(RankedTensorType::get(
           {op.scratchBytes(cuda)}, op.getScratch().getType().getElementType()));
     for (auto op : func.getOps<vrt::RingAttentionOp>())
+      op.getScratch().setType(RankedTensorType::get(
+          {op.scratchBytes(cuda ? 2 : 4)},
+          op.getScratch().getType().getElementType()));
+    for (auto op : func.getOps<vrt::UlyssesAttentionOp>())
       op.getScratch().setType(RankedTensorType::get(
           {op.scratchBytes(cuda ? 2 : 4)},
           op.getScratch().getType().getElementType()));

@@ -5,7 +5,7 @@
 # by export_wan.py, and the CUDA kernel tests. Then run bench/wan/gpu_run.sh
 # there. Usage: make_gpu_package.sh [WAN_ONNX_DIR:NAME:LAYERS[:SPARSE] ...]
 # (SPARSE: a vsac --sparse value, e.g. vsa:sparsity=0.875, or cp=ulysses=2
-# for --cp=ulysses:2).
+# for --cp=ulysses:2; cp=ulysses=2,chunks=-1 adds --ulysses-chunks=-1).
 # Context-parallel tiny fixtures (CUDA, NCCL over local GPUs) are added as
 # gpu/cp/NAME with the rank count in NAME.ranks.
 set -euo pipefail
@@ -63,7 +63,11 @@ for spec in "$@"; do
   sparse=()
   if [[ "$sparse_spec" == cp=* ]]; then # cp=ulysses=2,ring=2: --cp=ulysses:2,ring:2
     cp="${sparse_spec#cp=}"
-    sparse=(--cp="${cp//=/:}")
+    if [[ "$cp" =~ (^|,)chunks=(-?[0-9]+) ]]; then # cp=ulysses=2,chunks=-1
+      sparse+=(--ulysses-chunks="${BASH_REMATCH[2]}")
+      cp=$(echo "$cp" | sed -E 's/(^|,)chunks=-?[0-9]+//; s/^,//')
+    fi
+    sparse+=(--cp="${cp//=/:}")
   elif [ -n "$sparse_spec" ]; then
     sparse=(--sparse="$sparse_spec")
   fi

@@ -316,6 +316,40 @@ LogicalResult RingAttentionOp::verify() {
   return success();
 }
 
+int64_t UlyssesAttentionOp::scratchBytes(int64_t elemBytes) {
+  ArrayRef<int64_t> q = shapeOf(getQuery());
+  auto up = [](int64_t x) { return (x + 255) / 256 * 256; };
+  // runtime/src/UlyssesAttention.h: q, k, v and output of this rank's
+  // heads over the whole sequence (the same element count as q).
+  return 4 * up(q[0] * q[1] * q[2] * q[3] * elemBytes);
+}
+
+LogicalResult UlyssesAttentionOp::verify() {
+  ArrayRef<int64_t> q = shapeOf(getQuery());
+  if (q.size() != 4 || shapeOf(getKey()) != q || shapeOf(getValue()) != q ||
+      shapeOf(getResult()) != q)
+    return emitOpError("query, key, value and result must be one "
+                       "(batch, heads, seq chunk, dim) shape, got ")
+           << shapeString(q);
+  const int64_t group = getGroupSize(), chunks = getChunks();
+  if (group < 1 || int64_t(getGroupStride()) < 1)
+    return emitOpError("group_size and group_stride must be >= 1");
+  if (q[1] % group != 0)
+    return emitOpError("heads (") << q[1] << ") must divide over the "
+                                  << group << " ranks of the group";
+  if (chunks < 1 || (q[1] / group) % chunks != 0)
+    return emitOpError("chunks (")
+           << chunks << ") must divide the " << q[1] / group
+           << " heads of each rank";
+  ArrayRef<int64_t> scratch = shapeOf(getScratch());
+  if (scratch.size() != 1 || scratch[0] < scratchBytes(2))
+    return emitOpError("scratch must be 1-D with at least ")
+           << scratchBytes(2) << " bytes, got " << shapeString(scratch);
+  if (failed(verifyOffsets(*this, getOffsets())))
+    return failure();
+  return success();
+}
+
 LogicalResult SemanticAttentionOp::verify() {
   if (failed(verifySelfAttentionOperands(*this, "seq")))
     return failure();

@@ -357,4 +357,41 @@ def Vrt_RingAttentionOp : Vrt_Op<"ring_attention",
   }];
 }
 
+def Vrt_UlyssesAttentionOp : Vrt_Op<"ulysses_attention"> {
+  let summary = "Ulysses all-to-all, attention and all-to-all back, pipelined";
+  let description = [{
+    What `vrt.all_to_all` (sequence shards → head shards) of q, k, v,
+    `vrt.attention` and `vrt.all_to_all` back compute, as one runtime call
+    (vsart_{cpu,cuda}_ulysses_attention): each rank holds all heads of its
+    chunk of the sequence, (batch, heads, seq chunk, dim) contiguous (bhsd),
+    and gets the attention over the whole sequence of the group's
+    `group_size` ranks in the same layout. Every head's rows travel straight
+    into place (no pack or unpack copy), and the heads go `chunks` at a
+    time so the next chunk's rows and the last chunk's output move while
+    one chunk attends. Results: the output and `scratch`, the received q,
+    k, v and the attention output of this rank's heads (`scratchBytes`;
+    vrt-lower sizes it for fp32, vrt-plan-memory trims it to its target's).
+    ```mlir
+    %o, %scratch = vrt.ulysses_attention %q, %k, %v group 2 chunks 1 {scale = 2.500000e-01 : f64} : (tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32>) -> (tensor<1x2x24x16xf32>, tensor<24576xi8>)
+    ```
+  }];
+  let arguments = (ins Vrt_FloatTensor:$query, Vrt_FloatTensor:$key,
+                       Vrt_FloatTensor:$value, F64Attr:$scale,
+                       I64Attr:$group_size,
+                       DefaultValuedAttr<I64Attr, "1">:$group_stride,
+                       I64Attr:$chunks,
+                       OptionalAttr<DenseI64ArrayAttr>:$offsets);
+  let results = (outs Vrt_FloatTensor:$result, TensorOf<[I8]>:$scratch);
+  let assemblyFormat = "$query `,` $key `,` $value `group` $group_size "
+                       "`chunks` $chunks attr-dict `:` "
+                       "functional-type(operands, results)";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Scratch bytes of vsart_ulysses_attention_scratch_bytes (runtime
+    /// src/UlyssesAttention.h) for elements of `elemBytes` (4 on the CPU, 2
+    /// on CUDA).
+    int64_t scratchBytes(int64_t elemBytes);
+  }];
+}
+
 #endif // VSA_VRT_OPS

@@ -180,9 +180,10 @@ OwningOpRef<ModuleOp> vsa::compileModel(StringRef path, MLIRContext &context,
   recordGeometry(*module);
   PassManager lowering(&context);
   lowering.enableVerifier(options.verifyEach);
-  buildLoweringPipeline(lowering, options.target == target::TargetKind::Cuda
-                                      ? "cuda"
-                                      : "cpu");
+  buildLoweringPipeline(lowering,
+                        options.target == target::TargetKind::Cuda ? "cuda"
+                                                                   : "cpu",
+                        options.ulyssesChunks);
   if (failed(lowering.run(*module)))
     return nullptr;
   return module;

@@ -87,6 +87,7 @@ private:
   /// the run context asks for it.
   void emitSemanticAttention(vrt::SemanticAttentionOp op);
   void emitRingAttention(vrt::RingAttentionOp op);
+  void emitUlyssesAttention(vrt::UlyssesAttentionOp op);
   void emitBlockSparseCall(vrt::AttentionOp op);
   void emitVsaSelect(vrt::VsaSelectOp op);
   /// `if (...) {` opening the sparse path of block-sparse attention
@@ -141,7 +142,8 @@ private:
 bool readByLibraryCall(Value v) {
   for (Operation *user : v.getUsers()) {
     if (isa<vrt::GemmOp, vrt::AttentionOp, vrt::SemanticAttentionOp,
-            vrt::RingAttentionOp, vrt::NormOp, vrt::SoftmaxOp,
+            vrt::RingAttentionOp, vrt::UlyssesAttentionOp, vrt::NormOp,
+            vrt::SoftmaxOp,
             vrt::AllToAllOp, vrt::AllGatherOp, vrt::ShardOp>(user))
       return true;
     if (auto view = dyn_cast<vrt::ViewOp>(user);
@@ -466,6 +468,31 @@ void ModelEmitter::emitRingAttention(vrt::RingAttentionOp op) {
   os << "  }\n";
 }
 
+void ModelEmitter::emitUlyssesAttention(vrt::UlyssesAttentionOp op) {
+  ArrayRef<int64_t> q = shapeOf(op.getQuery());
+  os << "  {\n";
+  os << "    vsart_attention_args_t a = {};\n";
+  os << llvm::formatv("    a.q = {0}; a.k = {1}; a.v = {2}; a.out = {3};\n",
+                      ptr(op.getQuery()), ptr(op.getKey()), ptr(op.getValue()),
+                      ptr(op.getResult()));
+  os << llvm::formatv("    a.batch = {0}; a.num_heads = a.num_kv_heads = {1}; "
+                      "a.seq_q = a.seq_kv = {2}; a.head_dim = {3};\n",
+                      q[0], q[1], q[2], q[3]);
+  os << llvm::formatv("    {{ const int64_t s[3] = {{{0}, {1}, {2}}; for (int i = "
+                      "0; i < 3; ++i) a.q_strides[i] = a.k_strides[i] = "
+                      "a.v_strides[i] = a.out_strides[i] = s[i]; }\n",
+                      q[1] * q[2] * q[3], q[2] * q[3], q[3]);
+  os << "    a.scale = " << floatLiteral(op.getScale().convertToDouble())
+     << ";\n";
+  os << llvm::formatv("    VSA_CHECK(vsart_{0}_ulysses_attention(ctx && "
+                      "ctx->groups ? ctx->groups[{1}] : nullptr, {2}, &a, {3}, "
+                      "{4}, {5}{6}));\n",
+                      cuda ? "cuda" : "cpu", groupIndex.lookup(op),
+                      op.getGroupSize(), op.getChunks(), ptr(op.getScratch()),
+                      shapeOf(op.getScratch())[0], cuda ? ", stream" : "");
+  os << "  }\n";
+}
+
 void ModelEmitter::emitSemanticAttention(vrt::SemanticAttentionOp op) {
   int64_t flag = semanticIndex.lookup(op);
   int64_t scratch = shapeOf(op.getScratch())[0];
@@ -563,6 +590,10 @@ std::pair<int64_t, int64_t> collectiveGroup(Operation *op) {
         return std::pair<int64_t, int64_t>(r.getGroupSize(),
                                            r.getGroupStride());
       })
+      .Case([](vrt::UlyssesAttentionOp u) {
+        return std::pair<int64_t, int64_t>(u.getGroupSize(),
+                                           u.getGroupStride());
+      })
       .Default([](Operation *) { return std::pair<int64_t, int64_t>(0, 0); });
 }
 
@@ -642,6 +673,16 @@ LogicalResult ModelEmitter::emitOp(Operation *op) {
                  << (cuda ? "cuda" : "cpu") << " kernel needs " << need
                  << ": plan memory for this target";
         emitRingAttention(r);
+        return success();
+      })
+      .Case([&](vrt::UlyssesAttentionOp u) -> LogicalResult {
+        int64_t need = u.scratchBytes(cuda ? 2 : 4);
+        if (shapeOf(u.getScratch())[0] < need)
+          return u.emitOpError("scratch of ")
+                 << shapeOf(u.getScratch())[0] << " bytes, the "
+                 << (cuda ? "cuda" : "cpu") << " kernel needs " << need
+                 << ": plan memory for this target";
+        emitUlyssesAttention(u);
         return success();
       })
       .Case([&](vrt::SemanticAttentionOp a) -> LogicalResult {
@@ -737,7 +778,7 @@ LogicalResult ModelEmitter::emitForward() {
          << "\", " << deviceOps() << ", stream, 1);\n";
       if (op.getNumResults() == 1 ||
           isa<vrt::SemanticAttentionOp, vrt::RingAttentionOp,
-              vrt::AllToAllOp>(op))
+              vrt::UlyssesAttentionOp, vrt::AllToAllOp>(op))
         emitDump(&op, numDumps++); // the (first) output, not the scratch
     }
   }

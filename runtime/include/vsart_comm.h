@@ -118,6 +118,26 @@ vsart_status_t vsart_comm_sendrecv(vsart_comm_t comm, const void *send,
                                    size_t recv_bytes, int32_t src,
                                    void *stream);
 
+/* One point-to-point transfer of vsart_comm_exchange. */
+typedef struct vsart_comm_transfer {
+  int32_t peer;  /* rank in comm; may be this rank */
+  int32_t recv;  /* 0: send buf's bytes to peer; 1: receive them into buf */
+  void *buf;     /* a send buffer is only read */
+  size_t bytes;
+} vsart_comm_transfer_t;
+
+/* A batch of point-to-point transfers that every rank of comm makes
+ * together (NCCL: one group of sends and receives; threads: copies out of
+ * the senders' buffers). The i-th send from rank a to rank b pairs with the
+ * i-th receive on b from a, and both name the same bytes (threads: a
+ * mismatch aborts the communicator; NCCL: undefined, as with NCCL). Ulysses attention places each head's rows straight where
+ * the attention reads them and writes them this way, so no pack or unpack
+ * copy is needed. No receive buffer may overlap another buffer of the
+ * call. count may be 0 (the call still synchronises the ranks). */
+vsart_status_t vsart_comm_exchange(vsart_comm_t comm, int32_t count,
+                                   const vsart_comm_transfer_t *transfers,
+                                   void *stream);
+
 /* Returns once every rank has entered the barrier (NCCL: a one-word
  * all-reduce on stream, then vsart_comm_synchronize). */
 vsart_status_t vsart_comm_barrier(vsart_comm_t comm, void *stream);
@@ -222,6 +242,28 @@ vsart_status_t vsart_cpu_ring_attention(vsart_comm_t comm, int32_t group_size,
                                         const vsart_attention_args_t *local,
                                         int64_t valid_keys, void *scratch,
                                         size_t scratch_bytes);
+
+/* Ulysses attention: on each of the group_size ranks of comm, q, k, v and
+ * out (args) hold all num_heads heads of this rank's chunk of one sequence
+ * (seq_q == seq_kv rows), contiguous (batch, heads, seq, head_dim); no mask,
+ * no grouped heads. Equal to all_to_all (rows -> heads), attention over the
+ * whole sequence for this rank's num_heads / group_size heads, all_to_all
+ * back, but with no pack or unpack copy: every head's rows travel straight
+ * into place (vsart_comm_exchange). The heads go `chunks` at a time (it
+ * must divide num_heads / group_size; VSART_ULYSSES_CHUNKS overrides it):
+ * chunk c + 1 arrives and chunk c - 1's output leaves while chunk c attends
+ * (CUDA with NCCL: on a second stream, hidden behind the attention).
+ * scratch: vsart_ulysses_attention_scratch_bytes(args, group_size, element
+ * bytes: 4 for the CPU, 2 for CUDA's bf16), 256-byte aligned, or NULL to
+ * allocate per call. Every rank must call it with the same sizes. */
+size_t vsart_ulysses_attention_scratch_bytes(const vsart_attention_args_t *args,
+                                             int32_t group_size,
+                                             size_t elem_bytes);
+vsart_status_t vsart_cpu_ulysses_attention(vsart_comm_t comm,
+                                           int32_t group_size,
+                                           const vsart_attention_args_t *args,
+                                           int32_t chunks, void *scratch,
+                                           size_t scratch_bytes);
 
 /* The check both make: comm's size is group_size (or comm is NULL and
  * group_size 1). `what` names the caller in the message. */

@@ -65,6 +65,21 @@ vsart_status_t vsart_cuda_ring_attention(vsart_comm_t comm, int32_t group_size,
                                          int64_t valid_keys, void *scratch,
                                          size_t scratch_bytes, void *stream);
 
+/* The twin of vsart_cpu_ulysses_attention (vsart_comm.h) on device memory:
+ * bf16 q/k/v/out, the attention as vsart_cuda_attention. With NCCL the
+ * exchanges run on a second stream of the device (events order them), so
+ * chunk c + 1's rows arrive and chunk c - 1's output leaves while chunk c
+ * attends; stream waits for all of it on return. With the thread backend
+ * (tests; managed memory) each exchange synchronises stream and copies on
+ * the host. scratch: device memory of
+ * vsart_ulysses_attention_scratch_bytes(args, group_size, 2) bytes, or NULL
+ * to allocate it on the stream. */
+vsart_status_t vsart_cuda_ulysses_attention(vsart_comm_t comm,
+                                            int32_t group_size,
+                                            const vsart_attention_args_t *args,
+                                            int32_t chunks, void *scratch,
+                                            size_t scratch_bytes, void *stream);
+
 /* Block-sparse attention, the twin of vsart_cpu_block_sparse_attention
  * (bf16 q/k/v/out, fp32 accumulation, tensor cores). q_block_offsets,
  * kv_block_offsets, list_offsets and lists are device pointers (lists may be

@@ -2,6 +2,7 @@
 // backend (vsart_comm's virtuals); vsart_comm_run_each / _run_threads.
 #include "Comm.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -237,6 +238,61 @@ extern "C" vsart_status_t vsart_comm_sendrecv(vsart_comm_t comm,
     return fail(VSART_ERROR_INVALID_ARGUMENT,
                 std::string(what) + ": send and recv overlap");
   return comm->sendRecv(send, send_bytes, dest, recv, recv_bytes, src, stream);
+}
+
+/// Whether a receive buffer of `t` overlaps another buffer (sorted by start,
+/// each receive is compared with its neighbours until they end before it).
+static bool receiveOverlaps(int32_t count, const vsart_comm_transfer_t *t,
+                     int32_t *a, int32_t *b) {
+  std::vector<int32_t> order;
+  for (int32_t i = 0; i < count; ++i)
+    if (t[i].bytes)
+      order.push_back(i);
+  auto start = [&](int32_t i) { return reinterpret_cast<uintptr_t>(t[i].buf); };
+  std::sort(order.begin(), order.end(),
+            [&](int32_t x, int32_t y) { return start(x) < start(y); });
+  for (size_t i = 0; i < order.size(); ++i)
+    for (size_t j = i + 1; j < order.size(); ++j) {
+      const vsart_comm_transfer_t &x = t[order[i]], &y = t[order[j]];
+      if (!overlap(x.buf, x.bytes, y.buf, y.bytes))
+        break; // y starts after x ends, and so do the later ones
+      if (x.recv || y.recv) {
+        *a = order[i], *b = order[j];
+        return true;
+      }
+    }
+  return false;
+}
+
+extern "C" vsart_status_t
+vsart_comm_exchange(vsart_comm_t comm, int32_t count,
+                    const vsart_comm_transfer_t *transfers, void *stream) {
+  const char *what = "comm_exchange";
+  if (!comm)
+    return nullComm(what);
+  if (count < 0 || (count > 0 && !transfers))
+    return fail(VSART_ERROR_INVALID_ARGUMENT,
+                std::string(what) + ": negative count or null transfers");
+  for (int32_t i = 0; i < count; ++i) {
+    const vsart_comm_transfer_t &t = transfers[i];
+    if (t.peer < 0 || t.peer >= comm->size() || (t.recv != 0 && t.recv != 1))
+      return fail(VSART_ERROR_INVALID_ARGUMENT,
+                  std::string(what) + ": transfer " + std::to_string(i) +
+                      " names peer " + std::to_string(t.peer) + " of " +
+                      std::to_string(comm->size()) + " ranks or recv " +
+                      std::to_string(t.recv) + " (not 0 or 1)");
+    if (t.bytes && !t.buf)
+      return fail(VSART_ERROR_INVALID_ARGUMENT,
+                  std::string(what) + ": transfer " + std::to_string(i) +
+                      " has a null buffer");
+  }
+  int32_t a = 0, b = 0;
+  if (receiveOverlaps(count, transfers, &a, &b))
+    return fail(VSART_ERROR_INVALID_ARGUMENT,
+                std::string(what) + ": buffers of transfers " +
+                    std::to_string(a) + " and " + std::to_string(b) +
+                    " overlap and one of them receives");
+  return comm->exchange(count, transfers, stream);
 }
 
 extern "C" vsart_status_t vsart_comm_barrier(vsart_comm_t comm, void *stream) {

@@ -35,6 +35,11 @@ struct vsart_comm {
   virtual vsart_status_t sendRecv(const void *send, size_t sendBytes,
                                   int32_t dest, void *recv, size_t recvBytes,
                                   int32_t src, void *stream) = 0;
+  /// vsart_comm_exchange (transfers checked: peers in range, buffers
+  /// non-null where bytes > 0, receives overlap nothing).
+  virtual vsart_status_t exchange(int32_t count,
+                                  const vsart_comm_transfer_t *transfers,
+                                  void *stream) = 0;
   virtual vsart_status_t barrier(void *stream) = 0;
   virtual vsart_status_t synchronize(void *stream) = 0;
   virtual vsart_status_t split(int32_t color, int32_t key,

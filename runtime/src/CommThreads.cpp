@@ -138,6 +138,23 @@ public:
         });
   }
 
+  // Posts the transfer list; each rank copies its receives out of the
+  // matching senders' buffers (the k-th send from p to me is my k-th
+  // receive from p).
+  vsart_status_t exchange(int32_t count, const vsart_comm_transfer_t *transfers,
+                          void *stream) override {
+    const ExchangeList mine{count, transfers};
+    std::string mismatch;
+    vsart_status_t st = groupCollective(
+        "exchange", &mine, nullptr, 0, stream, [&](const Post *posts) {
+          mismatch = copyReceives(mine, posts);
+        });
+    if (st || mismatch.empty())
+      return st;
+    abort("exchange mismatch: " + mismatch);
+    Lock lk(world().mu);
+    return abortedError();
+  }
   vsart_status_t barrier(void *stream) override {
     return groupCollective("barrier", nullptr, nullptr, 0, stream,
                            [](const Post *) {});
@@ -259,6 +276,41 @@ private:
     return vsart::ok();
   }
 
+  struct ExchangeList {
+    int32_t count;
+    const vsart_comm_transfer_t *transfers;
+  };
+  /// Copies every receive of `mine` from its sender's posted list; returns
+  /// what does not match ("" when all did).
+  std::string copyReceives(const ExchangeList &mine, const Post *posts) const {
+    std::vector<std::vector<const vsart_comm_transfer_t *>> sends(size());
+    for (int32_t p = 0; p < size(); ++p) {
+      auto peer = static_cast<const ExchangeList *>(posts[p].send);
+      for (int32_t i = 0; i < peer->count; ++i)
+        if (!peer->transfers[i].recv && peer->transfers[i].peer == rank_)
+          sends[p].push_back(&peer->transfers[i]);
+    }
+    std::vector<size_t> next(size(), 0);
+    for (int32_t i = 0; i < mine.count; ++i) {
+      const vsart_comm_transfer_t &r = mine.transfers[i];
+      if (!r.recv)
+        continue;
+      const size_t k = next[r.peer]++;
+      if (k >= sends[r.peer].size() || sends[r.peer][k]->bytes != r.bytes)
+        return "rank " + std::to_string(rank_) + "'s receive " +
+               std::to_string(k) + " from rank " + std::to_string(r.peer) +
+               " (" + std::to_string(r.bytes) + " bytes) has no send of that size";
+      if (r.bytes)
+        std::memcpy(r.buf, sends[r.peer][k]->buf, r.bytes);
+    }
+    for (int32_t p = 0; p < size(); ++p)
+      if (next[p] != sends[p].size())
+        return "rank " + std::to_string(p) + " sends " +
+               std::to_string(sends[p].size()) + " transfers to rank " +
+               std::to_string(rank_) + ", which receives " +
+               std::to_string(next[p]);
+    return "";
+  }
   std::shared_ptr<Group> g_;
   int32_t rank_;
   uint64_t calls_ = 0; // group collectives this rank has entered

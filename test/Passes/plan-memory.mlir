@@ -201,3 +201,21 @@ func.func @two_results(%q: tensor<1x2x8x4xf32>) -> tensor<1x2x8x4xf32> {
   }
   return %k : tensor<1x2x8x4xf32>
 }
+
+// -----
+
+// Ulysses attention: its output is placed apart from its inputs (the
+// exchanges write it while later head chunks still read them) and its
+// scratch is sized for the target: 4 x 384 B fp32 on the CPU, 4 x 256 B
+// bf16 on CUDA.
+// CHECK-LABEL: func.func @ulysses
+// CPU: vrt.ulysses_attention {{.*}} {offsets = array<i64: 512, 1024>, {{.*}} -> (tensor<1x4x6x4xf32>, tensor<2048xi8>)
+// CUDA: vrt.ulysses_attention {{.*}} {offsets = array<i64: 256, 512>, {{.*}} -> (tensor<1x4x6x4xf32>, tensor<1024xi8>)
+func.func @ulysses(%x: tensor<1x4x6x4xf32>) -> tensor<1x4x6x4xf32> {
+  %c = vrt.kernel "k0"(%x) : (tensor<1x4x6x4xf32>) -> tensor<1x4x6x4xf32> {
+  ^bb0(%a: tensor<1x4x6x4xf32>):
+    vrt.yield %a : tensor<1x4x6x4xf32>
+  }
+  %o, %s = vrt.ulysses_attention %c, %c, %c group 2 chunks 1 {scale = 5.000000e-01 : f64} : (tensor<1x4x6x4xf32>, tensor<1x4x6x4xf32>, tensor<1x4x6x4xf32>) -> (tensor<1x4x6x4xf32>, tensor<3072xi8>)
+  return %o : tensor<1x4x6x4xf32>
+}

@@ -25,3 +25,18 @@ func.func @dit_left(%x: tensor<4xf32>) -> tensor<4xf32> attributes {vrt.arena_by
   %y = dit.neg %x : tensor<4xf32>
   return %y : tensor<4xf32>
 }
+
+// -----
+
+// Ulysses attention's scratch planned for CUDA (bf16) is too small for the
+// CPU kernel (fp32).
+func.func @ulysses_small(%x: tensor<1x4x6x4xf32> {dit.name = "x"}) -> (tensor<1x4x6x4xf32> {dit.name = "y"}) attributes {vrt.arena_bytes = 4096 : i64, vrt.num_ranks = 2 : i64} {
+  %c = vrt.kernel "k0"(%x) {offset = 0 : i64} : (tensor<1x4x6x4xf32>) -> tensor<1x4x6x4xf32> {
+  ^bb0(%a: tensor<1x4x6x4xf32>):
+    vrt.yield %a : tensor<1x4x6x4xf32>
+  }
+  // expected-error@+1 {{'vrt.ulysses_attention' op scratch of 1024 bytes, the cpu kernel needs 2048: plan memory for this target}}
+  %o, %s = vrt.ulysses_attention %c, %c, %c group 2 chunks 1 {offsets = array<i64: 512, 1024>, scale = 5.000000e-01 : f64} : (tensor<1x4x6x4xf32>, tensor<1x4x6x4xf32>, tensor<1x4x6x4xf32>) -> (tensor<1x4x6x4xf32>, tensor<1024xi8>)
+  return %o : tensor<1x4x6x4xf32>
+}
+

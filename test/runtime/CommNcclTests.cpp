@@ -18,7 +18,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -167,6 +169,118 @@ int exerciseRank(vsart_comm_t c, void *) {
   vsart_comm_destroy(sub);
   cudaStreamDestroy(stream);
   return st;
+}
+
+/// vsart_comm_exchange (two messages to every rank, itself included) and
+/// Ulysses attention with 1 and 2 head chunks against dense attention over
+/// the whole sequence on this rank's GPU.
+int ulyssesRank(vsart_comm_t c, void *) {
+  const int r = vsart_comm_rank(c), n = vsart_comm_size(c);
+  cudaSetDevice(r);
+  cudaStream_t stream = nullptr;
+  cudaStreamCreate(&stream);
+  const size_t len = 1031;
+  std::vector<DeviceBytes *> bufs;
+  std::vector<vsart_comm_transfer_t> t;
+  for (int p = 0; p < n; ++p)
+    for (int k = 0; k < 2; ++k) {
+      std::vector<uint8_t> host(len + size_t(k));
+      for (size_t i = 0; i < host.size(); ++i)
+        host[i] = pattern(r, p + 7 * k, i);
+      bufs.push_back(new DeviceBytes(host.size(), host));
+      bufs.push_back(new DeviceBytes(host.size()));
+      vsart_comm_transfer_t send{p, 0, bufs[bufs.size() - 2]->ptr, host.size()};
+      vsart_comm_transfer_t recv{p, 1, bufs.back()->ptr, host.size()};
+      t.push_back(send), t.push_back(recv);
+    }
+  vsart_status_t st = vsart_comm_exchange(c, int32_t(t.size()), t.data(), stream);
+  if (!st)
+    st = vsart_comm_synchronize(c, stream);
+  for (int p = 0; p < n && !st; ++p)
+    for (int k = 0; k < 2; ++k) {
+      std::vector<uint8_t> got = bufs[size_t(4 * p + 2 * k + 1)]->get();
+      int bad = 0;
+      for (size_t i = 0; i < got.size(); ++i)
+        bad += got[i] != pattern(p, r + 7 * k, i);
+      EXPECT_EQ(bad, 0) << "exchange from " << p << " on rank " << r;
+    }
+  for (DeviceBytes *b : bufs)
+    delete b;
+
+  const int64_t B = 1, H = 4 * n, S = 96 * n, D = 64, s = S / n;
+  const size_t all = size_t(B * H * S * D), mine = all / size_t(n);
+  auto bf16s = [&](int salt, bool rowsOfThisRank) {
+    std::vector<uint8_t> bytes;
+    for (int64_t h = 0; h < B * H; ++h)
+      for (int64_t i = 0; i < S; ++i) {
+        if (rowsOfThisRank && i / s != r)
+          continue;
+        for (int64_t d = 0; d < D; ++d) {
+          const float x = std::sin(float((h * S + i) * D + d) * 0.013f * float(salt));
+          const uint32_t bits = [&] { uint32_t u; std::memcpy(&u, &x, 4); return u; }();
+          const uint16_t b = uint16_t((bits + 0x7fff + ((bits >> 16) & 1)) >> 16);
+          bytes.push_back(uint8_t(b & 0xff)), bytes.push_back(uint8_t(b >> 8));
+        }
+      }
+    return bytes;
+  };
+  auto args = [&](const void *q, const void *k, const void *v, void *out,
+                  int64_t seq) {
+    vsart_attention_args_t a = {};
+    a.q = q, a.k = k, a.v = v, a.out = out;
+    a.batch = B, a.num_heads = a.num_kv_heads = H, a.head_dim = D;
+    a.seq_q = a.seq_kv = seq, a.scale = 0.125f;
+    const int64_t strides[3] = {H * seq * D, seq * D, D};
+    for (int i = 0; i < 3; ++i)
+      a.q_strides[i] = a.k_strides[i] = a.v_strides[i] = a.out_strides[i] = strides[i];
+    return a;
+  };
+  DeviceBytes fq(all * 2, bf16s(1, false)), fk(all * 2, bf16s(2, false)),
+      fv(all * 2, bf16s(3, false)), fout(all * 2);
+  DeviceBytes lq(mine * 2, bf16s(1, true)), lk(mine * 2, bf16s(2, true)),
+      lv(mine * 2, bf16s(3, true)), lout(mine * 2);
+  vsart_attention_args_t dense = args(fq.ptr, fk.ptr, fv.ptr, fout.ptr, S);
+  if (!st)
+    st = vsart_cuda_attention(&dense, stream);
+  cudaStreamSynchronize(stream);
+  const std::vector<uint8_t> want = fout.get();
+  auto value = [](const std::vector<uint8_t> &b, size_t i) {
+    const uint32_t u = uint32_t(b[2 * i] | (b[2 * i + 1] << 8)) << 16;
+    float f;
+    std::memcpy(&f, &u, 4);
+    return f;
+  };
+  for (int chunks : {1, 2}) {
+    vsart_attention_args_t a = args(lq.ptr, lk.ptr, lv.ptr, lout.ptr, s);
+    if (!st)
+      st = vsart_cuda_ulysses_attention(c, n, &a, chunks, nullptr, 0, stream);
+    if (!st)
+      st = vsart_comm_synchronize(c, stream);
+    if (st)
+      break;
+    const std::vector<uint8_t> got = lout.get();
+    double maxErr = 0, maxRef = 0;
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t i = 0; i < s * D; ++i) {
+        const float g = value(got, size_t(h * s * D + i));
+        const float w = value(want, size_t((h * S + r * s) * D + i));
+        maxErr = std::max(maxErr, double(std::fabs(g - w)));
+        maxRef = std::max(maxRef, double(std::fabs(w)));
+      }
+    EXPECT_LE(maxErr, 1e-2 * maxRef) << "rank " << r << ", " << chunks << " chunks";
+  }
+  cudaStreamDestroy(stream);
+  return st;
+}
+
+TEST(CommNccl, ExchangeAndUlyssesAttention) {
+  std::vector<vsart_comm_t> comms;
+  const int n = std::min(visibleGpus(), 4);
+  CREATE_LOCAL_OR_SKIP(n, 60, comms);
+  EXPECT_EQ(vsart_comm_run_each(n, comms.data(), ulyssesRank, nullptr), VSART_OK)
+      << vsart_last_error();
+  for (vsart_comm_t c : comms)
+    vsart_comm_destroy(c);
 }
 
 TEST(CommNccl, ArgumentErrorsWithoutGpus) {

@@ -259,4 +259,60 @@ TEST(CommTensorCuda, RingAttentionMatchesCpu) {
     });
 }
 
+/// Ulysses attention over 1 (no communicator) and 2 thread ranks (managed
+/// bf16 buffers, 1 and 2 head chunks) equals the CPU one on the same
+/// bf16-rounded values.
+TEST(CommTensorCuda, UlyssesAttentionMatchesCpu) {
+  if (!vsart_cuda_available())
+    GTEST_SKIP() << "no usable CUDA device";
+  const int64_t B = 2, H = 4, s = 45, D = 64;
+  for (int n : {1, 2})
+    for (int chunks : {1, 2}) {
+      auto body = [&](vsart_comm_t c, int r) {
+        const size_t elems = size_t(B * H * s * D);
+        std::vector<float> q(elems), k(elems), v(elems), want(elems);
+        auto fill = [&](std::vector<float> &x, int salt) {
+          for (size_t i = 0; i < x.size(); ++i)
+            x[i] = __bfloat162float(__float2bfloat16(
+                std::sin(float(i * 7 + size_t(r) * 131 + size_t(salt) * 17))));
+        };
+        fill(q, 1), fill(k, 2), fill(v, 3);
+        vsart_attention_args_t a = {};
+        a.batch = B, a.num_heads = a.num_kv_heads = H;
+        a.seq_q = a.seq_kv = s, a.head_dim = D, a.scale = 0.125f;
+        const int64_t st[3] = {H * s * D, s * D, D};
+        for (int i = 0; i < 3; ++i)
+          a.q_strides[i] = a.k_strides[i] = a.v_strides[i] = a.out_strides[i] = st[i];
+        vsart_attention_args_t cpu = a;
+        cpu.q = q.data(), cpu.k = k.data(), cpu.v = v.data(), cpu.out = want.data();
+        ASSERT_EQ(vsart_cpu_ulysses_attention(c, n, &cpu, chunks, nullptr, 0), VSART_OK)
+            << vsart_last_error();
+        Managed dq(elems * 2), dk(elems * 2), dv(elems * 2), dout(elems * 2);
+        auto put = [](const std::vector<float> &x, void *p) {
+          for (size_t i = 0; i < x.size(); ++i)
+            static_cast<__nv_bfloat16 *>(p)[i] = __float2bfloat16(x[i]);
+        };
+        put(q, dq.ptr), put(k, dk.ptr), put(v, dv.ptr);
+        a.q = dq.ptr, a.k = dk.ptr, a.v = dv.ptr, a.out = dout.ptr;
+        ASSERT_EQ(vsart_cuda_ulysses_attention(c, n, &a, chunks, nullptr, 0, nullptr),
+                  VSART_OK)
+            << vsart_last_error();
+        ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+        double maxErr = 0, maxRef = 0;
+        for (size_t i = 0; i < want.size(); ++i) {
+          const float got = __bfloat162float(static_cast<__nv_bfloat16 *>(dout.ptr)[i]);
+          ASSERT_TRUE(std::isfinite(got)) << i;
+          maxErr = std::max(maxErr, double(std::fabs(got - want[i])));
+          maxRef = std::max(maxRef, double(std::fabs(want[i])));
+        }
+        EXPECT_LE(maxErr, 2e-2 * maxRef)
+            << "rank " << r << " of " << n << ", " << chunks << " chunks";
+      };
+      if (n == 1)
+        body(nullptr, 0);
+      else
+        runRanks(n, body);
+    }
+}
+
 } // namespace

@@ -78,6 +78,13 @@ static cl::opt<std::string> contextParallel(
              "batch over C groups) or a combination, ulysses:N,ring:M,cfg:C "
              "(run the executable with --ranks C*N*M)"),
     cl::value_desc("ulysses:N[,ring:M][,cfg:C]"), cl::init(""), cl::cat(vsacCategory));
+static cl::opt<int64_t> ulyssesChunks(
+    "ulysses-chunks",
+    cl::desc("With --cp=ulysses: each rank's heads attend this many at a time "
+             "while the next chunk's rows and the last chunk's output move "
+             "(0: automatic; -1: separate all-to-all, attention, all-to-all; "
+             "VSART_ULYSSES_CHUNKS overrides it at run time)"),
+    cl::init(0), cl::cat(vsacCategory));
 static cl::list<std::string> shapes(
     "shape",
     cl::desc("Static shape of a graph input with dynamic dimensions: "
@@ -135,6 +142,12 @@ int main(int argc, char **argv) {
       return 1;
     }
   }
+  if (ulyssesChunks < -1) {
+    llvm::errs() << "vsac: error: --ulysses-chunks must be >= -1, got "
+                 << ulyssesChunks << "\n";
+    return 1;
+  }
+  options.ulyssesChunks = ulyssesChunks;
   bool binary =
       options.emit == vsa::EmitKind::Exe || options.emit == vsa::EmitKind::Lib;
   if (binary && outputFile == "-") {

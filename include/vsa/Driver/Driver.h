@@ -43,6 +43,9 @@ struct DriverOptions {
   /// `--cp=ulysses:N`, as dit-context-parallel options ("ulysses=2");
   /// empty: one rank.
   std::string contextParallel;
+  /// Head chunks of each fused Ulysses attention (vrt-fuse-ulysses-attention;
+  /// 0: automatic, -1: keep all-to-all, attention, all-to-all separate).
+  int64_t ulyssesChunks = 0;
 };
 
 /// Turns `ulysses:N` into dit-context-parallel options in `out`; returns an

@@ -18,9 +18,12 @@ void printSummary(mlir::ModuleOp module, llvm::raw_ostream &os);
 void buildImportCleanupPipeline(mlir::OpPassManager &pm);
 /// Clean-up, then raise compound ops (attention with role and geometry).
 void buildRaisingPipeline(mlir::OpPassManager &pm);
-/// Patch convolutions to linears, then vrt: lowering, kernel fusion and the
-/// memory plan for `target` ("cpu" or "cuda").
-void buildLoweringPipeline(mlir::OpPassManager &pm, llvm::StringRef target);
+/// Patch convolutions to linears, then vrt: lowering, kernel fusion, Ulysses
+/// attention fusion (`ulyssesChunks` head chunks, 0: automatic; negative:
+/// keep the separate collectives) and the memory plan for `target` ("cpu"
+/// or "cuda").
+void buildLoweringPipeline(mlir::OpPassManager &pm, llvm::StringRef target,
+                           int64_t ulyssesChunks = 0);
 /// Registers the named pipelines above with vsa-opt.
 void registerPipelines();
 

@@ -271,6 +271,21 @@ public:
     }, stream);
   }
 
+  vsart_status_t exchange(int32_t count, const vsart_comm_transfer_t *transfers,
+                          void *stream) override {
+    return enqueue("exchange", allRanks(), [&](cudaStream_t s) {
+      for (int32_t i = 0; i < count; ++i) {
+        const vsart_comm_transfer_t &t = transfers[i];
+        ncclResult_t e =
+            t.recv ? api().recv(t.buf, t.bytes, ncclUint8, t.peer, comm_, s)
+                   : api().send(t.buf, t.bytes, ncclUint8, t.peer, comm_, s);
+        if (!inProgressOrOk(e))
+          return e;
+      }
+      return ncclSuccess;
+    }, stream);
+  }
+
   vsart_status_t allGather(const void *send, void *recv, size_t bytes,
                            void *stream) override {
     return enqueue("all_gather", allRanks(), [&](cudaStream_t s) {

@@ -813,3 +813,44 @@ func.func @packed_count(%q: tensor<1x2x24x16xf32>) {
   %0 = vrt.all_to_all %q, %q {scatter_axis = 1 : i64, gather_axis = 2 : i64, group_size = 2 : i64} : tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32> -> tensor<1x1x48x16xf32>
   return
 }
+
+// -----
+
+func.func @ulysses_shapes(%q: tensor<1x4x6x4xf32>, %k: tensor<1x4x6x2xf32>) -> tensor<1x4x6x4xf32> {
+  // expected-error@+1 {{'vrt.ulysses_attention' op query, key, value and result must be one (batch, heads, seq chunk, dim) shape, got 1x4x6x4}}
+  %o, %s = vrt.ulysses_attention %q, %k, %k group 2 chunks 1 {scale = 5.000000e-01 : f64} : (tensor<1x4x6x4xf32>, tensor<1x4x6x2xf32>, tensor<1x4x6x2xf32>) -> (tensor<1x4x6x4xf32>, tensor<2048xi8>)
+  return %o : tensor<1x4x6x4xf32>
+}
+
+// -----
+
+func.func @ulysses_heads(%q: tensor<1x3x6x4xf32>) -> tensor<1x3x6x4xf32> {
+  // expected-error@+1 {{'vrt.ulysses_attention' op heads (3) must divide over the 2 ranks of the group}}
+  %o, %s = vrt.ulysses_attention %q, %q, %q group 2 chunks 1 {scale = 5.000000e-01 : f64} : (tensor<1x3x6x4xf32>, tensor<1x3x6x4xf32>, tensor<1x3x6x4xf32>) -> (tensor<1x3x6x4xf32>, tensor<2048xi8>)
+  return %o : tensor<1x3x6x4xf32>
+}
+
+// -----
+
+func.func @ulysses_chunks(%q: tensor<1x4x6x4xf32>) -> tensor<1x4x6x4xf32> {
+  // expected-error@+1 {{'vrt.ulysses_attention' op chunks (3) must divide the 2 heads of each rank}}
+  %o, %s = vrt.ulysses_attention %q, %q, %q group 2 chunks 3 {scale = 5.000000e-01 : f64} : (tensor<1x4x6x4xf32>, tensor<1x4x6x4xf32>, tensor<1x4x6x4xf32>) -> (tensor<1x4x6x4xf32>, tensor<2048xi8>)
+  return %o : tensor<1x4x6x4xf32>
+}
+
+// -----
+
+func.func @ulysses_group(%q: tensor<1x4x6x4xf32>) -> tensor<1x4x6x4xf32> {
+  // expected-error@+1 {{'vrt.ulysses_attention' op group_size and group_stride must be >= 1}}
+  %o, %s = vrt.ulysses_attention %q, %q, %q group 0 chunks 1 {scale = 5.000000e-01 : f64} : (tensor<1x4x6x4xf32>, tensor<1x4x6x4xf32>, tensor<1x4x6x4xf32>) -> (tensor<1x4x6x4xf32>, tensor<2048xi8>)
+  return %o : tensor<1x4x6x4xf32>
+}
+
+// -----
+
+func.func @ulysses_scratch(%q: tensor<1x4x6x4xf32>) -> tensor<1x4x6x4xf32> {
+  // expected-error@+1 {{'vrt.ulysses_attention' op scratch must be 1-D with at least 1024 bytes, got 512}}
+  %o, %s = vrt.ulysses_attention %q, %q, %q group 2 chunks 1 {scale = 5.000000e-01 : f64} : (tensor<1x4x6x4xf32>, tensor<1x4x6x4xf32>, tensor<1x4x6x4xf32>) -> (tensor<1x4x6x4xf32>, tensor<512xi8>)
+  return %o : tensor<1x4x6x4xf32>
+}
+

@@ -258,3 +258,13 @@ func.func @packed(%q: tensor<1x2x24x16xf32>) -> tensor<1x1x48x16xf32> {
   %0:3 = vrt.all_to_all %q, %q, %q {scatter_axis = 1 : i64, gather_axis = 2 : i64, group_size = 2 : i64, offsets = array<i64: 0, 256, 512>} : tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32>, tensor<1x2x24x16xf32> -> tensor<1x1x48x16xf32>, tensor<1x1x48x16xf32>, tensor<1x1x48x16xf32>
   return %0#2 : tensor<1x1x48x16xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @ulysses
+func.func @ulysses(%q: tensor<1x4x6x4xf32>) -> tensor<1x4x6x4xf32> {
+  // CHECK: vrt.ulysses_attention %{{.*}}, %{{.*}}, %{{.*}} group 2 chunks 2 {group_stride = 2 : i64, offsets = array<i64: 512, 1024>, scale = 5.000000e-01 : f64} : (tensor<1x4x6x4xf32>, tensor<1x4x6x4xf32>, tensor<1x4x6x4xf32>) -> (tensor<1x4x6x4xf32>, tensor<2048xi8>)
+  %o, %s = vrt.ulysses_attention %q, %q, %q group 2 chunks 2 {group_stride = 2 : i64, offsets = array<i64: 512, 1024>, scale = 5.000000e-01 : f64} : (tensor<1x4x6x4xf32>, tensor<1x4x6x4xf32>, tensor<1x4x6x4xf32>) -> (tensor<1x4x6x4xf32>, tensor<2048xi8>)
+  return %o : tensor<1x4x6x4xf32>
+}
+

@@ -1,0 +1,169 @@
+// Ulysses attention on device memory: the CUDA backend of the loop in
+// src/UlyssesAttention.h. The attention runs on the caller's stream; with
+// NCCL the exchanges run on a second stream of the device, ordered by
+// events, so they overlap the attention of the neighbouring head chunks.
+#include "../../src/UlyssesAttention.h"
+#include "Common.h"
+#include "vsart_cuda.h"
+
+#include <cuda_runtime.h>
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+using vsart::fail;
+
+namespace {
+
+/// The exchange stream and a pool of events of one device (perDevice).
+struct Streams {
+  cudaStream_t comm = nullptr;
+  std::vector<cudaEvent_t> events;
+  cudaError_t error = cudaSuccess;
+};
+
+Streams *createStreams() {
+  auto *s = new Streams;
+  s->error = cudaStreamCreateWithFlags(&s->comm, cudaStreamNonBlocking);
+  return s;
+}
+
+/// Events 0 .. n-1 of the device's pool (created on first need).
+vsart_status_t events(Streams &s, size_t n) {
+  while (s.events.size() < n) {
+    cudaEvent_t e = nullptr;
+    if (vsart_status_t st = vsart::cuda::check(
+            cudaEventCreateWithFlags(&e, cudaEventDisableTiming),
+            "ulysses_attention event"))
+      return st;
+    s.events.push_back(e);
+  }
+  return VSART_OK;
+}
+
+struct CudaUlysses final : vsart::UlyssesBackend {
+  cudaStream_t s;
+  bool threads; // the thread backend copies on the host, synchronously
+  Streams *streams = nullptr;
+  int64_t chunks;
+  // Event roles: exchange slots 0 .. 2·chunks-1, then "inputs ready",
+  // "attention done" and "all exchanges done".
+  cudaEvent_t ev(int64_t i) const { return streams->events[size_t(i)]; }
+  int64_t ready() const { return 2 * chunks; }
+
+  CudaUlysses(cudaStream_t s, vsart_comm_t comm, int64_t chunks)
+      : s(s), threads(comm && std::string(vsart_comm_backend(comm)) ==
+                                  "threads"),
+        chunks(chunks) {}
+
+  vsart_status_t begin() override {
+    if (threads)
+      return VSART_OK;
+    static std::mutex mu; // the pool is per device; threads drive devices
+    streams = &vsart::cuda::perDevice<Streams>(createStreams);
+    if (streams->error != cudaSuccess)
+      return vsart::cuda::check(streams->error, "ulysses_attention stream");
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (vsart_status_t st = events(*streams, size_t(ready() + 3)))
+        return st;
+    }
+    return record(s, ready(), streams->comm);
+  }
+  /// Records event i on `from` and makes `to` wait for it.
+  vsart_status_t record(cudaStream_t from, int64_t i, cudaStream_t to) {
+    if (vsart_status_t st = vsart::cuda::check(cudaEventRecord(ev(i), from),
+                                               "ulysses_attention record"))
+      return st;
+    if (!to)
+      return VSART_OK;
+    return vsart::cuda::check(cudaStreamWaitEvent(to, ev(i), 0),
+                              "ulysses_attention wait");
+  }
+  vsart_status_t exchange(vsart_comm_t comm,
+                          const std::vector<vsart_comm_transfer_t> &t,
+                          int32_t slot) override {
+    if (!comm) // a group of one: device copies on the caller's stream
+      return vsart::copyPairs(t, [&](void *dst, const void *src, size_t n) {
+        return vsart::cuda::check(
+            cudaMemcpyAsync(dst, src, n, cudaMemcpyDeviceToDevice, s),
+            "ulysses_attention copy");
+      });
+    if (threads) {
+      if (vsart_status_t st = vsart::cuda::check(
+              cudaStreamSynchronize(s), "ulysses_attention synchronize"))
+        return st;
+      return vsart_comm_exchange(comm, int32_t(t.size()), t.data(), nullptr);
+    }
+    if (vsart_status_t st = vsart_comm_exchange(comm, int32_t(t.size()),
+                                                t.data(), streams->comm))
+      return st;
+    return record(streams->comm, slot, nullptr);
+  }
+  vsart_status_t waitExchange(int32_t slot) override {
+    if (threads || !streams)
+      return VSART_OK;
+    return vsart::cuda::check(cudaStreamWaitEvent(s, ev(slot), 0),
+                              "ulysses_attention wait");
+  }
+  vsart_status_t attend(const vsart_attention_args_t &c) override {
+    if (vsart_status_t st = vsart_cuda_attention(&c, s))
+      return st;
+    if (threads || !streams)
+      return VSART_OK;
+    return record(s, ready() + 1, streams->comm);
+  }
+  vsart_status_t end() override {
+    if (threads || !streams)
+      return VSART_OK;
+    return record(streams->comm, ready() + 2, s);
+  }
+};
+
+} // namespace
+
+extern "C" vsart_status_t
+vsart_cuda_ulysses_attention(vsart_comm_t comm, int32_t group_size,
+                             const vsart_attention_args_t *args,
+                             int32_t chunks, void *scratch,
+                             size_t scratch_bytes, void *stream) {
+  const char *what = "cuda_ulysses_attention";
+  bool nothing = false;
+  if (vsart_status_t st =
+          vsart::checkUlyssesArgs(comm, group_size, args, what, &nothing))
+    return st;
+  int64_t c = 0;
+  if (vsart_status_t st = vsart::ulyssesChunks(
+          chunks, args->num_heads / group_size, what, &c))
+    return st;
+  if (nothing)
+    return vsart::ok();
+  const vsart::UlyssesLayout layout =
+      vsart::ulyssesLayout(*args, group_size, c, 2);
+  if (vsart_status_t st =
+          vsart::checkUlyssesScratch(layout, scratch, scratch_bytes, what))
+    return st;
+  cudaStream_t s = vsart::cuda::toStream(stream);
+  CudaUlysses backend(s, comm, c);
+  void *owned = nullptr;
+  if (!scratch) {
+    // The thread backend exchanges on the host: managed memory.
+    if (vsart_status_t st = vsart::cuda::check(
+            backend.threads ? cudaMallocManaged(&owned, layout.total)
+                            : cudaMallocAsync(&owned, layout.total, s),
+            "ulysses_attention scratch"))
+      return st;
+    scratch = owned;
+  }
+  vsart_status_t st =
+      vsart::runUlysses(comm, group_size, *args, layout,
+                        static_cast<unsigned char *>(scratch), backend);
+  if (owned && backend.threads) {
+    cudaStreamSynchronize(s); // the last kernels read it
+    cudaFree(owned);
+  } else if (owned) {
+    cudaFreeAsync(owned, s);
+  }
+  return st ? st : vsart::ok();
+}
