@@ -50,7 +50,9 @@ vsart_status_t vsart_cuda_gemm(int trans_a, int trans_b, int64_t m, int64_t n,
 vsart_status_t vsart_cuda_attention(const vsart_attention_args_t *args,
                                     void *stream);
 
-/* The twin of vsart_cpu_attention_lse (our kernel, never cuDNN): lse is a
+/* The twin of vsart_cpu_attention_lse (cuDNN's fused attention with its
+ * softmax statistics where vsart_cuda_attention would use it, else our
+ * kernel): lse is a
  * device array of batch x num_heads x seq_q floats. */
 vsart_status_t vsart_cuda_attention_lse(const vsart_attention_args_t *args,
                                         float *lse, void *stream);

@@ -95,7 +95,10 @@ struct CpuRing final : vsart::RingBackend {
     return VSART_OK;
   }
 
-  void *stream() override { return nullptr; }
+  vsart_status_t beforeExchange(vsart_comm_t, void **stream) override {
+    *stream = nullptr; // the thread backend copies at once
+    return VSART_OK;
+  }
 };
 
 } // namespace

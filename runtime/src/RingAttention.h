@@ -77,10 +77,16 @@ struct RingBackend {
   virtual vsart_status_t maskColumns(const void *src, int64_t rows,
                                      int64_t total, int64_t offset,
                                      int64_t count, void *dst) = 0;
-  virtual void *stream() = 0;
-  /// Before each sendrecv (CUDA with a host-side communicator: the stream's
-  /// writes to the chunk must have landed).
-  virtual vsart_status_t beforeExchange(vsart_comm_t) { return VSART_OK; }
+  /// Before each sendrecv: the stream to queue it on (CUDA with NCCL: a
+  /// side stream that first waits for this stream's work, so the exchange
+  /// overlaps the attention of the chunk held; with a host-side
+  /// communicator: NULL, once the stream's writes have landed).
+  virtual vsart_status_t beforeExchange(vsart_comm_t, void **stream) = 0;
+  /// After it: the next step's attention waits for the exchange (see
+  /// waitExchange).
+  virtual vsart_status_t afterExchange() { return VSART_OK; }
+  /// Before attending a chunk received by the last exchange.
+  virtual vsart_status_t waitExchange() { return VSART_OK; }
 };
 
 /// Contiguous (b, h, s, d) element strides for `heads` heads of `seq` rows.
@@ -151,10 +157,17 @@ inline vsart_status_t runRing(vsart_comm_t comm, int32_t group,
   for (int32_t step = 0; step < group && !st; ++step) {
     unsigned char *cur = scratch + l.kv[step % 2];
     unsigned char *nxt = scratch + l.kv[(step + 1) % 2];
-    // The next chunk is in flight (NCCL) while this one is attended to.
-    if (step + 1 < group && !(st = be.beforeExchange(comm)))
+    if (step > 0 && !st) // cur arrived by the last exchange
+      st = be.waitExchange();
+    // The next chunk is in flight (NCCL, side stream) while this one is
+    // attended to.
+    void *exchangeStream = nullptr;
+    if (step + 1 < group && !st &&
+        !(st = be.beforeExchange(comm, &exchangeStream)))
       st = vsart_comm_sendrecv(comm, cur, 2 * l.kvBytes, next, nxt,
-                               2 * l.kvBytes, prev, be.stream());
+                               2 * l.kvBytes, prev, exchangeStream);
+    if (step + 1 < group && !st)
+      st = be.afterExchange();
     // The chunk held now came from rank me - step.
     const int32_t src = (me - step % group + group) % group;
     vsart_attention_args_t c = chunkArgs(a, cur, l.kvBytes, scratch + l.part);

@@ -154,6 +154,30 @@ static vsart_status_t ownAttention(const vsart_attention_args_t &a,
   return st ? st : vsart::ok();
 }
 
+/// cuDNN where the path allows and it takes the case, else our kernel;
+/// with `lse` both also write the rows' log-sum-exp.
+static vsart_status_t attentionOnPath(const vsart_attention_args_t &a,
+                                      const int64_t ms[4], float *lse,
+                                      cudaStream_t s, const char *what) {
+  vsart_attention_path_t path;
+  if (vsart_status_t st = vsart::cuda::attentionPath(&path))
+    return st;
+  if (path != VSART_ATTENTION_OWN) {
+    bool ran = false;
+    std::string why;
+    if (vsart_status_t st = vsart::cuda::cudnnAttention(a, s, &ran, &why, lse))
+      return st;
+    if (ran)
+      return vsart::ok();
+    if (path == VSART_ATTENTION_CUDNN)
+      return vsart::fail(VSART_ERROR_INVALID_ARGUMENT,
+                         std::string(what) +
+                             ": the cuDNN path was asked for "
+                             "(VSART_ATTENTION=cudnn) but cannot run: " + why);
+  }
+  return ownAttention(a, ms, lse, s);
+}
+
 extern "C" vsart_status_t vsart_cuda_attention(const vsart_attention_args_t *args,
                                                void *stream) {
   int64_t ms[4];
@@ -163,23 +187,8 @@ extern "C" vsart_status_t vsart_cuda_attention(const vsart_attention_args_t *arg
     return st;
   if (empty)
     return vsart::ok();
-  cudaStream_t s = vsart::cuda::toStream(stream);
-  vsart_attention_path_t path;
-  if (vsart_status_t st = vsart::cuda::attentionPath(&path))
-    return st;
-  if (path != VSART_ATTENTION_OWN) {
-    bool ran = false;
-    std::string why;
-    if (vsart_status_t st = vsart::cuda::cudnnAttention(*args, s, &ran, &why))
-      return st;
-    if (ran)
-      return vsart::ok();
-    if (path == VSART_ATTENTION_CUDNN)
-      return vsart::fail(VSART_ERROR_INVALID_ARGUMENT,
-                         "cuda_attention: the cuDNN path was asked for "
-                         "(VSART_ATTENTION=cudnn) but cannot run: " + why);
-  }
-  return ownAttention(*args, ms, nullptr, s);
+  return attentionOnPath(*args, ms, nullptr, vsart::cuda::toStream(stream),
+                         "cuda_attention");
 }
 
 extern "C" vsart_status_t
@@ -195,5 +204,6 @@ vsart_cuda_attention_lse(const vsart_attention_args_t *args, float *lse,
                        "cuda_attention_lse: null lse");
   if (empty)
     return vsart::ok();
-  return ownAttention(*args, ms, lse, vsart::cuda::toStream(stream));
+  return attentionOnPath(*args, ms, lse, vsart::cuda::toStream(stream),
+                         "cuda_attention_lse");
 }

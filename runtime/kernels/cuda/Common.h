@@ -60,11 +60,24 @@ vsart_status_t matrixEpilogue(void *c, int64_t m, int64_t n, int64_t ldc,
                               cudaStream_t stream);
 
 /// cuDNN's fused flash attention (CudnnAttention.cpp) on checked, non-empty
-/// arguments. Sets *ran once the attention is queued; when cuDNN is missing
-/// or can't take the case it leaves *ran false, says why in *why and
-/// returns VSART_OK; an error status means cuDNN failed to run it.
+/// arguments; with `lse` it also writes each query row's log-sum-exp (fp32,
+/// batch x heads x seq_q: the softmax statistics). Sets *ran once the
+/// attention is queued; when cuDNN is missing or can't take the case it
+/// leaves *ran false, says why in *why and returns VSART_OK; an error status
+/// means cuDNN failed to run it.
 vsart_status_t cudnnAttention(const vsart_attention_args_t &args,
-                              cudaStream_t stream, bool *ran, std::string *why);
+                              cudaStream_t stream, bool *ran, std::string *why,
+                              float *lse = nullptr);
+
+/// The current device's second stream, for collectives that overlap the
+/// compute stream's kernels (Ulysses and ring attention), with a pool of
+/// events; made on first use, never destroyed.
+struct SideStream {
+  cudaStream_t stream = nullptr;
+  std::vector<cudaEvent_t> events;
+};
+/// The device's side stream with at least `events` events.
+vsart_status_t sideStream(size_t events, SideStream **out);
 
 /// The path VSART_ATTENTION or vsart_cuda_set_attention_path selected.
 vsart_status_t attentionPath(vsart_attention_path_t *path);

@@ -8,8 +8,10 @@
 //
 // The operation graph is the one the fused engine recognises:
 //   S = Q K^T (fp32) ; S *= scale (by-value) ; M = max_j S ; E = exp(S - M) ;
-//   L = sum_j E ; stats = M + log L (virtual, unused) ; P = E / L (bf16) ;
-//   O = P V
+//   L = sum_j E ; stats = M + log L ; P = E / L (bf16) ; O = P V
+// where stats (each query row's log-sum-exp) is an output when the caller
+// asks for it (ring attention merges partial outputs with it) and virtual
+// otherwise,
 // with Q (b, h, s_q, d), K^T (b, h_kv, d, s_kv) (K's strides swapped), V
 // (b, h_kv, s_kv, d) and O (b, h, s_q, d) addressed with the caller's
 // element strides, head_dim contiguous. An execution plan is built once per
@@ -134,11 +136,11 @@ std::string describe(cudnnStatus_t st) {
 // ---- plans -----------------------------------------------------------------
 
 enum Uid : int64_t {
-  kQ = 1, kK, kV, kO, kScale, // in the variant pack
-  kS = 100, kScaled, kMax, kSub, kExp, kSum, kLog, kStats, kP // virtual
+  kQ = 1, kK, kV, kO, kScale, kStats, // in the variant pack (kStats: asked)
+  kS = 100, kScaled, kMax, kSub, kExp, kSum, kLog, kP // virtual
 };
 
-using Key = std::array<int64_t, 19>;
+using Key = std::array<int64_t, 20>;
 using KeyHash = vsart::cuda::ArrayHash;
 
 /// Owns backend descriptors (the plan keeps those it was built from).
@@ -280,8 +282,8 @@ private:
 
 /// The operation graph of `a`, then the first engine config of heuristic
 /// mode A whose execution plan finalizes.
-void buildPlan(const vsart_attention_args_t &a, cudnnHandle_t handle,
-               Plan &p) {
+void buildPlan(const vsart_attention_args_t &a, bool withStats,
+               cudnnHandle_t handle, Plan &p) {
   Builder g(p.descs, handle);
   const int64_t b = a.batch, h = a.num_heads, hkv = a.num_kv_heads,
                 sq = a.seq_q, skv = a.seq_kv, d = a.head_dim;
@@ -307,7 +309,7 @@ void buildPlan(const vsart_attention_args_t &a, cudnnHandle_t handle,
   auto ex = g.tensor(kExp, f32, sDims, sStrides, true);
   auto sum = g.tensor(kSum, f32, rDims, rStrides, true);
   auto lg = g.tensor(kLog, f32, rDims, rStrides, true);
-  auto stats = g.tensor(kStats, f32, rDims, rStrides, true);
+  auto stats = g.tensor(kStats, f32, rDims, rStrides, !withStats);
   auto prob = g.tensor(kP, bf16, sDims, sStrides, true); // bmm2's A: bf16
 
   cudnnBackendDescriptor_t ops[] = {
@@ -433,14 +435,15 @@ std::string unsupported(const vsart_attention_args_t &a) {
   return "";
 }
 
-Key keyOf(const vsart_attention_args_t &a) {
+Key keyOf(const vsart_attention_args_t &a, bool withStats) {
   uint32_t scaleBits;
   std::memcpy(&scaleBits, &a.scale, 4);
   return {a.batch,          a.num_heads,      a.num_kv_heads,   a.seq_q,
           a.seq_kv,         a.head_dim,       a.q_strides[0],   a.q_strides[1],
           a.q_strides[2],   a.k_strides[0],   a.k_strides[1],   a.k_strides[2],
           a.v_strides[0],   a.v_strides[1],   a.v_strides[2],   a.out_strides[0],
-          a.out_strides[1], a.out_strides[2], int64_t(scaleBits)};
+          a.out_strides[1], a.out_strides[2], int64_t(scaleBits),
+          int64_t(withStats)};
 }
 
 vsart_status_t failCudnn(const std::string &what) {
@@ -453,7 +456,7 @@ namespace vsart::cuda {
 
 vsart_status_t cudnnAttention(const vsart_attention_args_t &a,
                               cudaStream_t stream, bool *ran,
-                              std::string *why) {
+                              std::string *why, float *lse) {
   *ran = false;
   if (std::string no = unsupported(a); !no.empty()) {
     *why = "cuDNN's fused attention does not take " + no;
@@ -465,10 +468,10 @@ vsart_status_t cudnnAttention(const vsart_attention_args_t &a,
     return VSART_OK;
   }
   std::lock_guard<std::mutex> lock(ctx.mutex);
-  auto &slot = ctx.plans[keyOf(a)];
+  auto &slot = ctx.plans[keyOf(a, lse != nullptr)];
   if (!slot) {
     slot = std::make_unique<Plan>();
-    buildPlan(a, ctx.handle, *slot);
+    buildPlan(a, lse != nullptr, ctx.handle, *slot);
     cudaGetLastError(); // a failed build must not poison later launches
   }
   Plan &p = *slot;
@@ -498,14 +501,16 @@ vsart_status_t cudnnAttention(const vsart_attention_args_t &a,
     return failCudnn("cudnnSetStream: " + describe(st));
 
   float scale = a.scale; // by value: read from host memory at execution
-  int64_t uids[] = {kQ, kK, kV, kO, kScale};
+  int64_t uids[] = {kQ, kK, kV, kO, kScale, kStats};
   void *ptrs[] = {const_cast<void *>(a.q), const_cast<void *>(a.k),
-                  const_cast<void *>(a.v), a.out, &scale};
+                  const_cast<void *>(a.v), a.out, &scale, lse};
+  const int64_t used = lse ? 6 : 5;
   Descs pack;
   Builder g(pack, ctx.handle);
   auto vp = g.make(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR);
-  g.set(vp, CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS, CUDNN_TYPE_INT64, 5, uids);
-  g.set(vp, CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS, CUDNN_TYPE_VOID_PTR, 5, ptrs);
+  g.set(vp, CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS, CUDNN_TYPE_INT64, used, uids);
+  g.set(vp, CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS, CUDNN_TYPE_VOID_PTR, used,
+        ptrs);
   g.set(vp, CUDNN_ATTR_VARIANT_PACK_WORKSPACE, CUDNN_TYPE_VOID_PTR, 1,
         &ctx.workspace);
   g.finalize(vp, "variant pack");
@@ -532,7 +537,7 @@ int cudnnVersion() {
 namespace vsart::cuda {
 
 vsart_status_t cudnnAttention(const vsart_attention_args_t &, cudaStream_t,
-                              bool *ran, std::string *why) {
+                              bool *ran, std::string *why, float *) {
   *ran = false;
   *why = "this build has no cuDNN support (cudnn_graph.h was not found)";
   return VSART_OK;

@@ -132,14 +132,41 @@ struct CudaRing final : vsart::RingBackend {
         "ring_attention mask");
   }
 
-  // The thread backend takes no stream (it copies on the host at once).
-  void *stream() override { return threads ? nullptr : s; }
-
-  vsart_status_t beforeExchange(vsart_comm_t comm) override {
-    if (!threads || !comm)
-      return VSART_OK; // NCCL orders the exchange on the stream
-    return vsart::cuda::check(cudaStreamSynchronize(s),
-                              "ring_attention synchronize");
+  vsart::cuda::SideStream *side = nullptr;
+  // Events of the side stream's pool: 0 "this stream's work so far", 1 "the
+  // exchange landed".
+  vsart_status_t beforeExchange(vsart_comm_t comm, void **stream) override {
+    *stream = nullptr;
+    if (threads) // the thread backend copies on the host at once
+      return comm ? vsart::cuda::check(cudaStreamSynchronize(s),
+                                       "ring_attention synchronize")
+                  : VSART_OK;
+    if (!side)
+      if (vsart_status_t st = vsart::cuda::sideStream(2, &side))
+        return st;
+    // The chunk sent was written, and the one received into last read, by
+    // this stream's work so far.
+    if (vsart_status_t st = vsart::cuda::check(
+            cudaEventRecord(side->events[0], s), "ring_attention record"))
+      return st;
+    if (vsart_status_t st = vsart::cuda::check(
+            cudaStreamWaitEvent(side->stream, side->events[0], 0),
+            "ring_attention wait"))
+      return st;
+    *stream = side->stream;
+    return VSART_OK;
+  }
+  vsart_status_t afterExchange() override {
+    if (!side)
+      return VSART_OK;
+    return vsart::cuda::check(cudaEventRecord(side->events[1], side->stream),
+                              "ring_attention record");
+  }
+  vsart_status_t waitExchange() override {
+    if (!side)
+      return VSART_OK;
+    return vsart::cuda::check(cudaStreamWaitEvent(s, side->events[1], 0),
+                              "ring_attention wait");
   }
 };
 

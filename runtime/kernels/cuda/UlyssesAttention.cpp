@@ -8,7 +8,6 @@
 
 #include <cuda_runtime.h>
 
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -16,36 +15,10 @@ using vsart::fail;
 
 namespace {
 
-/// The exchange stream and a pool of events of one device (perDevice).
-struct Streams {
-  cudaStream_t comm = nullptr;
-  std::vector<cudaEvent_t> events;
-  cudaError_t error = cudaSuccess;
-};
-
-Streams *createStreams() {
-  auto *s = new Streams;
-  s->error = cudaStreamCreateWithFlags(&s->comm, cudaStreamNonBlocking);
-  return s;
-}
-
-/// Events 0 .. n-1 of the device's pool (created on first need).
-vsart_status_t events(Streams &s, size_t n) {
-  while (s.events.size() < n) {
-    cudaEvent_t e = nullptr;
-    if (vsart_status_t st = vsart::cuda::check(
-            cudaEventCreateWithFlags(&e, cudaEventDisableTiming),
-            "ulysses_attention event"))
-      return st;
-    s.events.push_back(e);
-  }
-  return VSART_OK;
-}
-
 struct CudaUlysses final : vsart::UlyssesBackend {
   cudaStream_t s;
   bool threads; // the thread backend copies on the host, synchronously
-  Streams *streams = nullptr;
+  vsart::cuda::SideStream *streams = nullptr;
   int64_t chunks;
   // Event roles: exchange slots 0 .. 2·chunks-1, then "inputs ready",
   // "attention done" and "all exchanges done".
@@ -60,16 +33,9 @@ struct CudaUlysses final : vsart::UlyssesBackend {
   vsart_status_t begin() override {
     if (threads)
       return VSART_OK;
-    static std::mutex mu; // the pool is per device; threads drive devices
-    streams = &vsart::cuda::perDevice<Streams>(createStreams);
-    if (streams->error != cudaSuccess)
-      return vsart::cuda::check(streams->error, "ulysses_attention stream");
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      if (vsart_status_t st = events(*streams, size_t(ready() + 3)))
-        return st;
-    }
-    return record(s, ready(), streams->comm);
+    if (vsart_status_t st = vsart::cuda::sideStream(size_t(ready() + 3), &streams))
+      return st;
+    return record(s, ready(), streams->stream);
   }
   /// Records event i on `from` and makes `to` wait for it.
   vsart_status_t record(cudaStream_t from, int64_t i, cudaStream_t to) {
@@ -97,9 +63,9 @@ struct CudaUlysses final : vsart::UlyssesBackend {
       return vsart_comm_exchange(comm, int32_t(t.size()), t.data(), nullptr);
     }
     if (vsart_status_t st = vsart_comm_exchange(comm, int32_t(t.size()),
-                                                t.data(), streams->comm))
+                                                t.data(), streams->stream))
       return st;
-    return record(streams->comm, slot, nullptr);
+    return record(streams->stream, slot, nullptr);
   }
   vsart_status_t waitExchange(int32_t slot) override {
     if (threads || !streams)
@@ -112,12 +78,12 @@ struct CudaUlysses final : vsart::UlyssesBackend {
       return st;
     if (threads || !streams)
       return VSART_OK;
-    return record(s, ready() + 1, streams->comm);
+    return record(s, ready() + 1, streams->stream);
   }
   vsart_status_t end() override {
     if (threads || !streams)
       return VSART_OK;
-    return record(streams->comm, ready() + 2, s);
+    return record(streams->stream, ready() + 2, s);
   }
 };
 
