@@ -221,21 +221,21 @@ __device__ __forceinline__ float quadMax(float x) {
 }
 
 /// Online softmax over one tile for one 16-row query tile: turns the scores
-/// s into p = exp2(x - m), x = s * scaleLog2 (+ mask * log2(e)), and
-/// rescales l (row sums) and o for the new running max m. The tile's keys
-/// are kv0 + 0 .. BN - 1; keys at or past keyEnd score -inf. With MASK, row
-/// r's additive mask is maskRow[r][key * maskStride] (maskRow[r] NULL: none).
-/// Thread rows are r = 0 (lane / 4) and r = 1 (lane / 4 + 8). (Measured on
-/// H100: folding the scale into an FFMA, split max/sum chains or packing P
-/// here all ran slower, through extra register spills.) maskStride and
-/// keyEnd are references so that kernel parameters passed here stay in the
+/// s into p = exp2(x - m), x = s * scaleLog2 (+ mask * log2(e)), updates the
+/// running max m and rescales the row sums l; corr is the factor o must be
+/// rescaled by for the new max (rescaleRows). The tile's keys are kv0 + 0 ..
+/// BN - 1; keys at or past keyEnd score -inf. With MASK, row r's additive
+/// mask is maskRow[r][key * maskStride] (maskRow[r] NULL: none). Thread rows
+/// are r = 0 (lane / 4) and r = 1 (lane / 4 + 8). (Measured on H100:
+/// folding the scale into an FFMA, split max/sum chains or packing P here
+/// all ran slower, through extra register spills.) maskStride and keyEnd
+/// are references so that kernel parameters passed here stay in the
 /// parameter bank: by value, ptxas spilled more in the masked dense kernels.
 template <class C, bool MASK>
-__device__ void onlineSoftmax(float (&s)[C::BN / 8][4], float (&o)[C::D / 8][4],
-                              float (&m)[2], float (&l)[2], float scaleLog2,
-                              const bf16 *const (&maskRow)[2],
-                              const int64_t &maskStride, int kv0,
-                              const int &keyEnd, int lane) {
+__device__ __forceinline__ void
+softmaxTile(float (&s)[C::BN / 8][4], float (&m)[2], float (&l)[2],
+            float (&corr)[2], float scaleLog2, const bf16 *const (&maskRow)[2],
+            const int64_t &maskStride, int kv0, const int &keyEnd, int lane) {
   const int key0 = kv0 + (lane & 3) * 2;
   const bool tail = kv0 + C::BN > keyEnd;
 #pragma unroll
@@ -257,7 +257,7 @@ __device__ void onlineSoftmax(float (&s)[C::BN / 8][4], float (&o)[C::D / 8][4],
     mx = quadMax(mx);
     // No finite score yet: subtract 0 so p = exp2(-inf) = 0, never NaN.
     const float base = mx == -INFINITY ? 0.0f : mx;
-    const float corr = exp2Fast(m[r] - base); // m = -inf: 0
+    corr[r] = exp2Fast(m[r] - base); // m = -inf: 0
     m[r] = mx;
     float sum = 0.0f;
 #pragma unroll
@@ -268,11 +268,32 @@ __device__ void onlineSoftmax(float (&s)[C::BN / 8][4], float (&o)[C::D / 8][4],
         s[nt][2 * r + e] = pe;
         sum += pe;
       }
-    l[r] = l[r] * corr + sum; // per-thread partial, summed over the quad last
-#pragma unroll
-    for (int dt = 0; dt < C::D / 8; ++dt)
-      o[dt][2 * r] *= corr, o[dt][2 * r + 1] *= corr;
+    l[r] = l[r] * corr[r] + sum; // per-thread partial, summed over the quad last
   }
+}
+
+/// o's two thread rows times corr (softmaxTile's factors).
+template <int DT>
+__device__ __forceinline__ void rescaleRows(float (&o)[DT][4],
+                                            const float (&corr)[2]) {
+#pragma unroll
+  for (int r = 0; r < 2; ++r)
+#pragma unroll
+    for (int dt = 0; dt < DT; ++dt)
+      o[dt][2 * r] *= corr[r], o[dt][2 * r + 1] *= corr[r];
+}
+
+/// softmaxTile, then o rescaled for the new max.
+template <class C, bool MASK>
+__device__ void onlineSoftmax(float (&s)[C::BN / 8][4], float (&o)[C::D / 8][4],
+                              float (&m)[2], float (&l)[2], float scaleLog2,
+                              const bf16 *const (&maskRow)[2],
+                              const int64_t &maskStride, int kv0,
+                              const int &keyEnd, int lane) {
+  float corr[2];
+  softmaxTile<C, MASK>(s, m, l, corr, scaleLog2, maskRow, maskStride, kv0,
+                       keyEnd, lane);
+  rescaleRows(o, corr);
 }
 
 /// o += P V: the accumulator layout of two adjacent n8 tiles of s is the A

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# On a machine with 2 or more GPUs, over a package made by
+# bench/wan/make_gpu_package.sh (folder gpu/) with the Wan builds named in
+# STEPS' commands below: context parallelism against one GPU and against
+# diffusers' Ulysses, in one call per step so each stays under the device
+# tool's time limit. Results go to $OUT.
+#   STEP=1: build, NCCL tests, CP fixtures on 2 GPUs, Wan 1.3B 480p (one GPU,
+#           Ulysses 2 fused, ring 2) vs diffusers eager, and diffusers'
+#           Ulysses 2.
+#   STEP=2: Wan 14B 720p, 40 layers (one GPU, Ulysses 2 fused and unfused)
+#           vs diffusers eager, head-chunk sweep, diffusers' Ulysses 2.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+OUT=${OUT:-/tmp/out}
+mkdir -p "$OUT"
+pkg=gpu
+cudnn=$(python3 -c "import nvidia.cudnn, os; print(os.path.join(os.path.dirname(nvidia.cudnn.__file__), 'lib'))" 2>/dev/null || true)
+[ -n "$cudnn" ] && export LD_LIBRARY_PATH="$cudnn:$(dirname "$cudnn")/../cu13/lib:${LD_LIBRARY_PATH:-}"
+python3 -c "import diffusers" 2>/dev/null ||
+  python3 -m pip install -q --no-index --no-deps bench/wheels/diffusers-*.whl
+nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
+build() { # NAME
+  [ -x "$pkg/$1" ] && [ "$pkg/$1" -nt "$pkg/src/$1.cu" ] && return 0
+  nvcc -O2 -std=c++17 -gencode=arch=compute_90a,code=sm_90a -I$pkg/include "$pkg/src/$1.cu" \
+    -o "$pkg/$1" $pkg/lib/libvsart_cuda.a $pkg/lib/libvsart.a -lcublasLt -lpthread
+}
+bench() { # EXE LAYERS CONFIG EXTRA...
+  local exe=$1 layers=$2 config=$3
+  shift 3
+  python3 bench/wan/run_gpu.py --exe "$pkg/$exe" --config "$config" --layers "$layers" "$@" \
+    --out "$OUT/$exe.json" 2>&1 | tail -45
+}
+if [ "${STEP:-1}" = 1 ]; then
+  for n in wan13b wan13b_u2 wan13b_r2 wan14b wan14b_u2 wan14b_u2a; do
+    [ -f "$pkg/src/$n.cu" ] && build $n &
+  done
+  wait
+  [ -x $pkg/vsart-comm-nccl-tests ] && $pkg/vsart-comm-nccl-tests 2>&1 | tail -4 | tee "$OUT/nccl-tests.txt"
+  : > "$OUT/cp.txt"
+  for meta in $pkg/cp/*.ranks; do
+    name=$(basename "$meta" .ranks)
+    fx=$(cat $pkg/cp/$name.fixture)
+    dir=$pkg/fixtures/$fx
+    build "$name"
+    args=()
+    for f in "$dir"/in/*.npy; do args+=(--input "$(basename "$f" .npy)=$f"); done
+    timeout 120 "$pkg/$name" --quiet --ranks "$(cat "$meta")" "${args[@]}" --output "/tmp/$name.npy" >> "$OUT/cp.txt" 2>&1
+    python3 test/e2e/Inputs/compare_npy.py "/tmp/$name.npy" "$dir/out/sample.npy" \
+      --name "$name (cuda, $(cat "$meta") GPUs)" --l2 2e-2 >> "$OUT/cp.txt" 2>&1
+  done
+  cat "$OUT/cp.txt"
+  bench wan13b 30 1.3b --repeat 5 --also $pkg/wan13b_u2:2 --also $pkg/wan13b_r2:2
+  torchrun --nproc_per_node=2 bench/cp/diffusers_cp.py --config 1.3b 2>&1 | grep median
+else
+  bench wan14b 40 14b --height 90 --width 160 --repeat 3 --also $pkg/wan14b_u2:2 \
+    --also $pkg/wan14b_u2a:2
+  for c in 1 2 5; do
+    echo "VSART_ULYSSES_CHUNKS=$c: $(VSART_ULYSSES_CHUNKS=$c $pkg/wan14b_u2 --ranks 2 --random-inputs \
+      --random-weights --repeat 3 --quiet | grep median)" | tee -a "$OUT/chunks.txt"
+  done
+  torchrun --nproc_per_node=2 bench/cp/diffusers_cp.py --config 14b 2>&1 | grep median
+fi
