@@ -8,7 +8,9 @@
 #           Ulysses 2 fused, ring 2) vs diffusers eager, and diffusers'
 #           Ulysses 2.
 #   STEP=2: Wan 14B 720p, 40 layers (one GPU, Ulysses 2 fused and unfused)
-#           vs diffusers eager, head-chunk sweep, diffusers' Ulysses 2.
+#           vs diffusers eager (weights and inputs kept in /tmp/w14).
+#   STEP=3: Ulysses 2 with one head chunk (no overlap) on STEP 2's weights,
+#           and diffusers' Ulysses 2 on the 14B model.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/out}
@@ -31,7 +33,8 @@ bench() { # EXE LAYERS CONFIG EXTRA...
     --out "$OUT/$exe.json" 2>&1 | tail -45
 }
 if [ "${STEP:-1}" = 1 ]; then
-  for n in wan13b wan13b_u2 wan13b_r2 wan14b wan14b_u2 wan14b_u2a; do
+  for n in wan13b wan13b_u2 wan13b_r2 wan14b wan14b_u2 wan14b_u2a \
+           $(ls $pkg/cp/*.ranks | xargs -n1 basename | sed 's/.ranks$//'); do
     [ -f "$pkg/src/$n.cu" ] && build $n &
   done
   wait
@@ -51,12 +54,19 @@ if [ "${STEP:-1}" = 1 ]; then
   cat "$OUT/cp.txt"
   bench wan13b 30 1.3b --repeat 5 --also $pkg/wan13b_u2:2 --also $pkg/wan13b_r2:2
   torchrun --nproc_per_node=2 bench/cp/diffusers_cp.py --config 1.3b 2>&1 | grep median
+elif [ "$STEP" = 2 ]; then
+  for n in wan14b wan14b_u2 wan14b_u2a; do build $n & done
+  wait
+  bench wan14b 40 14b --height 90 --width 160 --repeat 3 --keep /tmp/w14 \
+    --also $pkg/wan14b_u2:2 --also $pkg/wan14b_u2a:2
 else
-  bench wan14b 40 14b --height 90 --width 160 --repeat 3 --also $pkg/wan14b_u2:2 \
-    --also $pkg/wan14b_u2a:2
-  for c in 1 2 5; do
-    echo "VSART_ULYSSES_CHUNKS=$c: $(VSART_ULYSSES_CHUNKS=$c $pkg/wan14b_u2 --ranks 2 --random-inputs \
-      --random-weights --repeat 3 --quiet | grep median)" | tee -a "$OUT/chunks.txt"
+  build wan14b_u2
+  args=(--weights /tmp/w14/weights.safetensors)
+  for n in hidden_states timestep encoder_hidden_states; do args+=(--input $n=/tmp/w14/$n.npy); done
+  [ -f /tmp/w14/weights.safetensors ] || args=(--random-weights --random-inputs)
+  for c in 1 4; do
+    echo "VSART_ULYSSES_CHUNKS=$c: $(VSART_ULYSSES_CHUNKS=$c $pkg/wan14b_u2 --ranks 2 "${args[@]}" \
+      --repeat 3 --quiet | grep median)" | tee -a "$OUT/chunks.txt"
   done
   torchrun --nproc_per_node=2 bench/cp/diffusers_cp.py --config 14b 2>&1 | grep median
 fi

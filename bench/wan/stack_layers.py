@@ -67,20 +67,23 @@ def depends_on(nodes, source):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("src", help="folder with wan.onnx (+ wan.onnx.data), at least 2 blocks")
-    ap.add_argument("out", help="output folder")
+    ap.add_argument("src", help="an exported graph with at least 2 blocks: MODEL.onnx, or a "
+                                "folder holding wan.onnx (+ its external data file)")
+    ap.add_argument("out", help="output folder (gets wan.onnx and the data file)")
     ap.add_argument("--layers", type=int, required=True)
     ap.add_argument("--copy-weights", action="store_true",
                     help="write the copied block's weights into the new blocks (to check the "
                          "graph against PyTorch) instead of leaving zeros")
     args = ap.parse_args()
-    model = onnx.load(os.path.join(args.src, "wan.onnx"), load_external_data=False)
+    src = args.src if args.src.endswith(".onnx") else os.path.join(args.src, "wan.onnx")
+    model = onnx.load(src, load_external_data=False)
     g = model.graph
     nodes = list(g.node)  # one wrapper per node: blocks are keyed by id()
     blocks = assign_blocks(nodes)
     last = max(blocks.values())
     if last < 1:
-        raise SystemExit("the source graph needs at least 2 blocks")
+        raise SystemExit("the source graph needs at least 2 blocks: no node metadata names "
+                         "module blocks.1 (a dynamo export of a model with blocks.N)")
     if args.layers <= last + 1:
         raise SystemExit(f"the source already has {last + 1} blocks")
     body = [n for n in nodes if blocks[id(n)] == last]
@@ -103,10 +106,17 @@ def main():
     (stream_in,), (stream_out,) = stream_in, stream_out
 
     os.makedirs(args.out, exist_ok=True)
-    data_src = os.path.join(args.src, "wan.onnx.data")
-    data_out = os.path.join(args.out, "wan.onnx.data")
-    if os.path.abspath(data_src) != os.path.abspath(data_out):
+    locations = {kv.value for t in g.initializer if t.data_location == onnx.TensorProto.EXTERNAL
+                 for kv in t.external_data if kv.key == "location"}
+    if len(locations) > 1:
+        raise SystemExit(f"expected one external data file, got {sorted(locations)}")
+    data_name = locations.pop() if locations else "wan.onnx.data"
+    data_src = os.path.join(os.path.dirname(src), data_name)
+    data_out = os.path.join(args.out, data_name)
+    if os.path.exists(data_src) and os.path.abspath(data_src) != os.path.abspath(data_out):
         shutil.copyfile(data_src, data_out)  # never a hard link: the source stays as it was
+    elif not os.path.exists(data_out):
+        open(data_out, "wb").close()
     end = os.path.getsize(data_out)
 
     def ext(t):
@@ -143,7 +153,7 @@ def main():
                 if args.copy_weights:
                     copies.append((int(ext(inits[name]).get("offset", 0)), end, length))
                 del t.external_data[:]
-                for key, value in (("location", "wan.onnx.data"), ("offset", str(end)), ("length", str(length))):
+                for key, value in (("location", data_name), ("offset", str(end)), ("length", str(length))):
                     e = t.external_data.add()
                     e.key, e.value = key, value
                 end += length
