@@ -7,9 +7,9 @@
 //   seed      (first call) centroid c = token c * seq / clusters.
 //   per k-means iteration:
 //     prep      |c|^2 of every centroid; zero the sums and counts.
-//     assign    a CTA per (64 tokens, slice): tokens and 64 centroids at a
-//               time in shared memory (fp32, d-major), 4 x 8 distances per
-//               thread (|c|^2 - 2 x.c), argmin with the lower index on ties.
+//     assign    a CTA per (64 tokens, slice) on tensor cores: the tokens
+//               (bf16) against 64 centroids at a time split into bf16 hi +
+//               lo, |c|^2 - 2 x.c, argmin with the lower index on ties.
 //     update    a CTA per (256 tokens, slice): per-CTA sums and counts in
 //               shared memory (global atomics for the sums when clusters x
 //               head_dim floats don't fit), flushed with atomics; the CTA's
@@ -33,6 +33,7 @@
 // The fp32 atomics make the centroids (and, on near-ties, the clusters) vary
 // from run to run at rounding level.
 #include "Common.h"
+#include "FlashCommon.cuh"
 #include "../ScratchCarver.h"
 #include "../SparseArgs.h"
 
@@ -47,8 +48,6 @@
 namespace {
 
 using bf16 = __nv_bfloat16;
-constexpr int kTok = 64;       // tokens per assign CTA
-constexpr int kCent = 64;      // centroids per shared-memory chunk
 constexpr int kChunk = 256;    // tokens per update / scatter CTA
 constexpr int kBlockRows = 64; // query rows per block-sparse block
 constexpr int kMaxHeadDim = 256;
@@ -125,84 +124,93 @@ __global__ void prepKernel(const float *cent, float *norm, float *sum,
     sum[bh * C * D + i] = 0.0f;
 }
 
-size_t assignSmem(int D) {
-  return (size_t(2) * kTok * D + kCent) * 4 + size_t(8) * kTok * 8;
+/// The k-means assignment on tensor cores (mma.sync, bf16): 4 warps, 64 tokens per
+/// CTA, the attention kernels' Q-tile machinery (FlashCommon.cuh) with the
+/// tokens as queries and 64 centroids at a time as keys. The tokens are bf16
+/// already; each fp32 centroid is split into bf16 hi + lo (c = hi + lo to
+/// ~16 bits), so x.c = x.hi + x.lo keeps the fp32 kernel's resolution of
+/// near-equal distances: argmin_c |c|^2 - 2 x.c, the lower index on ties.
+template <int DP>
+__global__ void __launch_bounds__(128)
+    assignMmaKernel(Tensor t, int S, int C, int D, const float *cent,
+                    const float *norm, int32_t *labels, bool vec) {
+  using C64 = vsart::cuda::flash::Config<DP, 64, 4, 1, true, 2>;
+  namespace fl = vsart::cuda::flash;
+  extern __shared__ __align__(128) unsigned char smem[];
+  bf16 *sX = reinterpret_cast<bf16 *>(smem);
+  bf16 *sHi = sX + 64 * DP, *sLo = sHi + 64 * DP;
+  float *sN = reinterpret_cast<float *>(sLo + 64 * DP);
+  const int bh = blockIdx.y, s0 = blockIdx.x * 64;
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  fl::loadTile<C64, 64>(sX, t.row(bh, 0), t.st[2], s0, S, D, vec);
+  fl::cpAsyncCommit();
+  fl::cpAsyncWait<0>();
+  __syncthreads();
+  uint32_t qf[1][DP / 16][4];
+  fl::loadQFragments<C64>(qf, sX, warp, lane);
+  float best[2] = {INFINITY, INFINITY};
+  int bestI[2] = {0, 0};
+  const float *cb = cent + int64_t(bh) * C * D;
+  for (int c0 = 0; c0 < C; c0 += 64) {
+    __syncthreads(); // the previous chunk is consumed
+    for (int i = threadIdx.x; i < 64 * DP; i += 128) {
+      const int c = i / DP, d = i % DP;
+      const float x = c0 + c < C && d < D ? cb[int64_t(c0 + c) * D + d] : 0.0f;
+      const bf16 hi = __float2bfloat16(x);
+      const int at = fl::swz<DP>(c, d >> 3) + (d & 7);
+      sHi[at] = hi;
+      sLo[at] = __float2bfloat16(x - __bfloat162float(hi));
+    }
+    for (int c = threadIdx.x; c < 64; c += 128)
+      sN[c] = c0 + c < C ? norm[int64_t(bh) * C + c0 + c] : INFINITY;
+    __syncthreads();
+    float hi[1][8][4], lo[1][8][4];
+    fl::scores<C64>(hi, qf, sX, sHi, warp, lane);
+    fl::scores<C64>(lo, qf, sX, sLo, warp, lane);
+#pragma unroll
+    for (int nt = 0; nt < 8; ++nt)
+#pragma unroll
+      for (int e = 0; e < 2; ++e) {
+        const int c = nt * 8 + (lane & 3) * 2 + e; // ascending per thread
+#pragma unroll
+        for (int r = 0; r < 2; ++r) {
+          const float dist =
+              sN[c] - 2.0f * (hi[0][nt][2 * r + e] + lo[0][nt][2 * r + e]);
+          if (dist < best[r])
+            best[r] = dist, bestI[r] = c0 + c;
+        }
+      }
+  }
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+#pragma unroll
+    for (int off = 1; off < 4; off <<= 1) { // over the quad sharing the row
+      const float d = __shfl_xor_sync(0xffffffffu, best[r], off);
+      const int i = __shfl_xor_sync(0xffffffffu, bestI[r], off);
+      if (d < best[r] || (d == best[r] && i < bestI[r]))
+        best[r] = d, bestI[r] = i;
+    }
+    const int row = s0 + warp * 16 + (lane >> 2) + 8 * r;
+    if ((lane & 3) == 0 && row < S)
+      labels[int64_t(bh) * S + row] = bestI[r];
+  }
 }
 
-/// 128 threads: thread (tg = tid % 16, cg = tid / 16) owns tokens tg*4..+3
-/// and centroids cg*8..+7 of each chunk.
-__global__ void __launch_bounds__(128)
-    assignKernel(Tensor t, int S, int C, int D, const float *cent,
-                 const float *norm, int32_t *labels) {
-  extern __shared__ float4 smem4[];
-  float *sX = reinterpret_cast<float *>(smem4); // [D][kTok]
-  float *sC = sX + kTok * D;                    // [D][kCent]
-  float *sN = sC + kCent * D;                   // [kCent]
-  float *sBD = sN + kCent;                      // [8][kTok]
-  int *sBI = reinterpret_cast<int *>(sBD + 8 * kTok);
-  const int bh = blockIdx.y, s0 = blockIdx.x * kTok, tid = threadIdx.x;
-  for (int i = tid; i < kTok * D; i += blockDim.x) {
-    const int tok = i % kTok, d = i / kTok;
-    sX[d * kTok + tok] =
-        s0 + tok < S ? __bfloat162float(t.row(bh, s0 + tok)[d]) : 0.0f;
-  }
-  const int tg = tid % 16, cg = tid / 16;
-  float best[4];
-  int bestI[4];
-  for (int i = 0; i < 4; ++i)
-    best[i] = INFINITY, bestI[i] = 0;
-  const float *cb = cent + int64_t(bh) * C * D;
-  for (int c0 = 0; c0 < C; c0 += kCent) {
-    __syncthreads(); // the previous chunk is consumed
-    for (int i = tid; i < kCent * D; i += blockDim.x) {
-      const int c = i % kCent, d = i / kCent;
-      sC[d * kCent + c] = c0 + c < C ? cb[int64_t(c0 + c) * D + d] : 0.0f;
-    }
-    for (int c = tid; c < kCent; c += blockDim.x)
-      sN[c] = c0 + c < C ? norm[int64_t(bh) * C + c0 + c] : 0.0f;
-    __syncthreads();
-    float acc[4][8] = {};
-    for (int d = 0; d < D; ++d) {
-      const float4 xv = *reinterpret_cast<const float4 *>(sX + d * kTok + tg * 4);
-      const float4 ca =
-          *reinterpret_cast<const float4 *>(sC + d * kCent + cg * 8);
-      const float4 cb4 =
-          *reinterpret_cast<const float4 *>(sC + d * kCent + cg * 8 + 4);
-      const float xs[4] = {xv.x, xv.y, xv.z, xv.w};
-      const float cs[8] = {ca.x, ca.y, ca.z, ca.w, cb4.x, cb4.y, cb4.z, cb4.w};
-#pragma unroll
-      for (int i = 0; i < 4; ++i)
-#pragma unroll
-        for (int j = 0; j < 8; ++j)
-          acc[i][j] = fmaf(xs[i], cs[j], acc[i][j]);
-    }
-#pragma unroll
-    for (int j = 0; j < 8; ++j) {
-      const int c = c0 + cg * 8 + j;
-      if (c >= C)
-        break;
-#pragma unroll
-      for (int i = 0; i < 4; ++i) {
-        const float dist = sN[cg * 8 + j] - 2.0f * acc[i][j];
-        if (dist < best[i])
-          best[i] = dist, bestI[i] = c;
-      }
-    }
-  }
-  for (int i = 0; i < 4; ++i)
-    sBD[cg * kTok + tg * 4 + i] = best[i], sBI[cg * kTok + tg * 4 + i] = bestI[i];
-  __syncthreads();
-  if (tid < kTok && s0 + tid < S) {
-    float bd = sBD[tid];
-    int bi = sBI[tid];
-    for (int g = 1; g < 8; ++g) {
-      const float d = sBD[g * kTok + tid];
-      const int i = sBI[g * kTok + tid];
-      if (d < bd || (d == bd && i < bi))
-        bd = d, bi = i;
-    }
-    labels[int64_t(bh) * S + s0 + tid] = bi;
-  }
+/// Launches assignMmaKernel for head_dim <= 256.
+template <int DP>
+vsart_status_t launchAssignMma(const Tensor &t, int slices, int S, int C,
+                               int D, const float *cent, const float *norm,
+                               int32_t *labels, bool vec, cudaStream_t stream) {
+  const int smem = 3 * 64 * DP * 2 + 64 * 4;
+  if (vsart_status_t st = vsart::cuda::check(
+          cudaFuncSetAttribute(assignMmaKernel<DP>,
+                               cudaFuncAttributeMaxDynamicSharedMemorySize,
+                               smem),
+          "semantic assign: shared memory"))
+    return st;
+  assignMmaKernel<DP><<<dim3((S + 63) / 64, slices), 128, smem, stream>>>(
+      t, S, C, D, cent, norm, labels, vec);
+  return VSART_OK;
 }
 
 __global__ void updateKernel(Tensor t, int S, int C, int D,
@@ -491,13 +499,8 @@ vsart_status_t clusterAndPermute(const Tensor &t, const Tensor *v, int slices,
     if (vsart_status_t st = checkLaunch("semantic seed"))
       return st;
   }
-  const size_t aSmem = assignSmem(D);
-  if (vsart_status_t st =
-          check(cudaFuncSetAttribute(assignKernel,
-                                     cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                     int(aSmem)),
-                "semantic assign: shared memory"))
-    return st;
+  const bool vecX = D % 8 == 0 && reinterpret_cast<uintptr_t>(t.x) % 16 == 0 &&
+                    t.st[0] % 8 == 0 && t.st[1] % 8 == 0 && t.st[2] % 8 == 0;
   const bool smemSums = size_t(C) * (D + 1) * 4 <= 96 * 1024;
   const size_t uSmem = size_t(C) * 4 + (smemSums ? size_t(C) * D * 4 : 0);
   if (uSmem > size_t(smemLimit))
@@ -511,8 +514,15 @@ vsart_status_t clusterAndPermute(const Tensor &t, const Tensor *v, int slices,
     return st;
   for (int64_t it = 0; it < iters; ++it) {
     prepKernel<<<slices, 256, 0, stream>>>(cent, norm, sum, cnt, C, D);
-    assignKernel<<<dim3((S + kTok - 1) / kTok, slices), 128, aSmem, stream>>>(
-        t, S, C, D, cent, norm, labels);
+    vsart_status_t st = VSART_OK;
+    if (D <= 64)
+      st = launchAssignMma<64>(t, slices, S, C, D, cent, norm, labels, vecX, stream);
+    else if (D <= 128)
+      st = launchAssignMma<128>(t, slices, S, C, D, cent, norm, labels, vecX, stream);
+    else
+      st = launchAssignMma<256>(t, slices, S, C, D, cent, norm, labels, vecX, stream);
+    if (st)
+      return st;
     updateKernel<<<dim3(chunks, slices), 256, uSmem, stream>>>(
         t, S, C, D, labels, sum, cnt, w.chunkCnt, chunks, smemSums);
     finalizeKernel<<<slices, 256, 0, stream>>>(cent, sum, cnt, C, D);
