@@ -639,6 +639,10 @@ struct KernelState {
   DenseMap<Operation *, std::string> tableOf;
   DenseMap<Value, unsigned> ids;
   unsigned values = 0, indices = 0;
+  /// C type of the loop and index locals: int32_t on CUDA where every
+  /// offset fits (32-bit division by constants is several times cheaper than
+  /// 64-bit on the GPU), else int64_t.
+  std::string indexType = "int64_t";
 
   bool cuda() const { return target == TargetKind::Cuda; }
   unsigned idOf(Value v) { return ids.try_emplace(v, ids.size()).first->second; }
@@ -716,7 +720,7 @@ std::string BodyGen::index(const std::string &expr) {
   if (auto hit = lookup(key))
     return *hit;
   std::string name = "j" + std::to_string(k.indices++);
-  w->line("const int64_t " + name + " = " + expr + ";");
+  w->line("const " + k.indexType + " " + name + " = " + expr + ";");
   scopes.back()[key] = name;
   return name;
 }
@@ -1205,7 +1209,8 @@ FailureOr<std::string> KernelEmitter::loopBody(ArrayRef<int64_t> shape,
   Index exprs = delinearize("i", shape);
   for (size_t d = 0; d < shape.size(); ++d)
     if (shape[d] != 1)
-      decls.line("const int64_t " + root[d] + " = " + exprs[d] + ";");
+      decls.line("const " + k.indexType + " " + root[d] + " = " + exprs[d] +
+                 ";");
   return pruneUnused(decls.text + body.text);
 }
 
@@ -1466,8 +1471,9 @@ std::string KernelEmitter::cudaKernel(StringRef fn, int64_t n, StringRef body) {
     s += "const " + storageType(st, k.target) + " *__restrict__ in" +
          std::to_string(i) + ", ";
   s += storageType(k.outputStorage, k.target) + " *out) {\n";
-  s += "  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; "
-       "i < " + std::to_string(n) + ";\n       i += int64_t(blockDim.x) * "
+  const std::string &t = k.indexType;
+  s += "  for (" + t + " i = " + t + "(blockIdx.x) * blockDim.x + threadIdx.x; "
+       "i < " + std::to_string(n) + ";\n       i += " + t + "(blockDim.x) * "
        "gridDim.x) {\n" + body.str() + "  }\n}\n";
   return s;
 }
@@ -1584,6 +1590,33 @@ LogicalResult KernelEmitter::emit(raw_ostream &os) {
 
 } // namespace
 
+namespace {
+
+/// Whether 32-bit index arithmetic is exact for `op`'s CUDA kernel: every
+/// tensor of the region (so every coordinate and offset) has at most 2^30
+/// elements, which also keeps the grid-stride loop's `i + stride` in range,
+/// and no index comes from data (gather, scatter).
+bool narrowIndicesFit(vrt::KernelOp op) {
+  constexpr int64_t kLimit = int64_t(1) << 30;
+  auto fits = [&](Type t) {
+    auto r = dyn_cast<RankedTensorType>(t);
+    return !r || (r.hasStaticShape() && r.getNumElements() <= kLimit);
+  };
+  for (Value v : op.getInputs())
+    if (!fits(v.getType()))
+      return false;
+  bool ok = true;
+  op.getBody().walk([&](Operation *inner) {
+    if (isa<dit::GatherOp, dit::ScatterNdOp, dit::ScatterElementsOp>(inner))
+      ok = false;
+    for (Type t : inner->getResultTypes())
+      ok = ok && fits(t);
+  });
+  return ok;
+}
+
+} // namespace
+
 LogicalResult emitKernel(vrt::KernelOp op, TargetKind target,
                          ArrayRef<Storage> inputStorage, Storage outputStorage,
                          raw_ostream &os) {
@@ -1599,6 +1632,8 @@ LogicalResult emitKernel(vrt::KernelOp op, TargetKind target,
   KernelState state;
   state.op = op;
   state.target = target;
+  if (target == TargetKind::Cuda && narrowIndicesFit(op))
+    state.indexType = "int32_t";
   state.inputStorage = inputStorage;
   state.outputStorage = outputStorage;
   state.name = name.str();
