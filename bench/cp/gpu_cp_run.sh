@@ -10,7 +10,8 @@
 #   STEP=2: Wan 14B 720p, 40 layers (one GPU, Ulysses 2 fused and unfused)
 #           vs diffusers eager (weights and inputs kept in /tmp/w14).
 #   STEP=3: Ulysses 2 with one head chunk (no overlap) on STEP 2's weights,
-#           and diffusers' Ulysses 2 on the 14B model.
+#           per-op profiles of the fused and unfused builds (collective
+#           time), and diffusers' Ulysses 2 on the 14B model.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/out}
@@ -64,9 +65,15 @@ else
   args=(--weights /tmp/w14/weights.safetensors)
   for n in hidden_states timestep encoder_hidden_states; do args+=(--input $n=/tmp/w14/$n.npy); done
   [ -f /tmp/w14/weights.safetensors ] || args=(--random-weights --random-inputs)
-  for c in 1 4; do
-    echo "VSART_ULYSSES_CHUNKS=$c: $(VSART_ULYSSES_CHUNKS=$c $pkg/wan14b_u2 --ranks 2 "${args[@]}" \
-      --repeat 3 --quiet | grep median)" | tee -a "$OUT/chunks.txt"
+  build wan14b_u2a
+  echo "VSART_ULYSSES_CHUNKS=1: $(VSART_ULYSSES_CHUNKS=1 $pkg/wan14b_u2 --ranks 2 "${args[@]}" \
+    --repeat 3 --quiet | grep median)" | tee -a "$OUT/chunks.txt"
+  # Where the time goes per forward, ops timed one by one (the unfused build
+  # shows the all-to-alls apart from the attention).
+  for n in wan14b_u2 wan14b_u2a; do
+    echo "== $n" >> "$OUT/profile.txt"
+    VSART_PROFILE=1 $pkg/$n --ranks 2 "${args[@]}" --repeat 2 --quiet 2>&1 | grep -v "^sample" >> "$OUT/profile.txt"
   done
+  cat "$OUT/profile.txt"
   torchrun --nproc_per_node=2 bench/cp/diffusers_cp.py --config 14b 2>&1 | grep median
 fi
