@@ -17,6 +17,7 @@ namespace {
 
 struct CudaUlysses final : vsart::UlyssesBackend {
   cudaStream_t s;
+  vsart_comm_t comm;
   bool threads; // the thread backend copies on the host, synchronously
   vsart::cuda::SideStream *streams = nullptr;
   int64_t chunks;
@@ -26,13 +27,13 @@ struct CudaUlysses final : vsart::UlyssesBackend {
   int64_t ready() const { return 2 * chunks; }
 
   CudaUlysses(cudaStream_t s, vsart_comm_t comm, int64_t chunks)
-      : s(s), threads(comm && std::string(vsart_comm_backend(comm)) ==
-                                  "threads"),
+      : s(s), comm(comm),
+        threads(comm && std::string(vsart_comm_backend(comm)) == "threads"),
         chunks(chunks) {}
 
   vsart_status_t begin() override {
-    if (threads)
-      return VSART_OK;
+    if (threads || !comm)
+      return VSART_OK; // host copies, or device copies on this stream
     if (vsart_status_t st = vsart::cuda::sideStream(size_t(ready() + 3), &streams))
       return st;
     return record(s, ready(), streams->stream);
