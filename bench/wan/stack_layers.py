@@ -7,7 +7,9 @@ is identical from block 1 on, so this copies the last exported block's nodes
 (renamed, with their provenance metadata saying `blocks.K`, so the importer
 names the weights `blocks.K.…`) and its private initializers until the graph
 has LAYERS blocks. New weights point into the external data file at new
-offsets; the file is extended as a sparse file (zeros, no disk space): the
+offsets; the file is extended as a sparse file: tensors up to 1 MiB (the
+exporter's own constants among them, e.g. LayerNorm's ones) get the copied
+block's bytes, the big weight matrices stay zero (no disk space) — the
 benchmark binds real weights by name (safetensors) or draws random ones.
 
   python3 bench/wan/export_wan.py --config 14b --layers 2 --frames 21 --height 90 \
@@ -25,6 +27,7 @@ import shutil
 import onnx
 
 BLOCK = re.compile(r"/blocks\.(\d+):")
+SMALL_BYTES = 1 << 20  # cloned external tensors up to this size get their data
 
 
 def block_of(node):
@@ -73,7 +76,8 @@ def main():
     ap.add_argument("--layers", type=int, required=True)
     ap.add_argument("--copy-weights", action="store_true",
                     help="write the copied block's weights into the new blocks (to check the "
-                         "graph against PyTorch) instead of leaving zeros")
+                         "graph against PyTorch) instead of leaving zeros; tensors up to 1 MiB "
+                         "are always copied")
     args = ap.parse_args()
     src = args.src if args.src.endswith(".onnx") else os.path.join(args.src, "wan.onnx")
     model = onnx.load(src, load_external_data=False)
@@ -150,7 +154,11 @@ def main():
             if t.data_location == onnx.TensorProto.EXTERNAL:
                 length = int(ext(t)["length"])
                 end = (end + 4095) // 4096 * 4096
-                if args.copy_weights:
+                # Small tensors are copied: among them are the exporter's own
+                # constants (LayerNorm's ones, ...), which the importer embeds
+                # instead of binding by name. The big weight matrices are
+                # bound by name at run time, so zeros (a sparse file) do.
+                if args.copy_weights or length <= SMALL_BYTES:
                     copies.append((int(ext(inits[name]).get("offset", 0)), end, length))
                 del t.external_data[:]
                 for key, value in (("location", data_name), ("offset", str(end)), ("length", str(length))):
