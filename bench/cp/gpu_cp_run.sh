@@ -9,9 +9,9 @@
 #           Ulysses 2.
 #   STEP=2: Wan 14B 720p, 40 layers (one GPU, Ulysses 2 fused and unfused)
 #           vs diffusers eager (weights and inputs kept in /tmp/w14).
-#   STEP=3: Ulysses 2 with one head chunk (no overlap) on STEP 2's weights,
-#           per-op profiles of the fused and unfused builds (collective
-#           time), and diffusers' Ulysses 2 on the 14B model.
+#   STEP=3: diffusers' Ulysses 2 on the 14B model, Ulysses 2 with one head
+#           chunk (no overlap) on STEP 2's weights, per-op profiles of the
+#           fused and unfused builds (collective time).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/out}
@@ -58,22 +58,22 @@ if [ "${STEP:-1}" = 1 ]; then
 elif [ "$STEP" = 2 ]; then
   for n in wan14b wan14b_u2 wan14b_u2a; do build $n & done
   wait
-  bench wan14b 40 14b --height 90 --width 160 --repeat 3 --keep /tmp/w14 \
+  bench wan14b 40 14b --height 90 --width 160 --repeat 2 --keep /tmp/w14 \
     --also $pkg/wan14b_u2:2 --also $pkg/wan14b_u2a:2
 else
+  torchrun --nproc_per_node=2 bench/cp/diffusers_cp.py --config 14b 2>&1 | grep median
   build wan14b_u2
+  build wan14b_u2a
   args=(--weights /tmp/w14/weights.safetensors)
   for n in hidden_states timestep encoder_hidden_states; do args+=(--input $n=/tmp/w14/$n.npy); done
   [ -f /tmp/w14/weights.safetensors ] || args=(--random-weights --random-inputs)
-  build wan14b_u2a
   echo "VSART_ULYSSES_CHUNKS=1: $(VSART_ULYSSES_CHUNKS=1 $pkg/wan14b_u2 --ranks 2 "${args[@]}" \
-    --repeat 3 --quiet | grep median)" | tee -a "$OUT/chunks.txt"
+    --repeat 2 --quiet | grep median)" | tee -a "$OUT/chunks.txt"
   # Where the time goes per forward, ops timed one by one (the unfused build
   # shows the all-to-alls apart from the attention).
   for n in wan14b_u2 wan14b_u2a; do
     echo "== $n" >> "$OUT/profile.txt"
-    VSART_PROFILE=1 $pkg/$n --ranks 2 "${args[@]}" --repeat 2 --quiet 2>&1 | grep -v "^sample" >> "$OUT/profile.txt"
+    VSART_PROFILE=1 $pkg/$n --ranks 2 "${args[@]}" --repeat 1 --quiet 2>&1 | grep -v "^sample" >> "$OUT/profile.txt"
   done
   cat "$OUT/profile.txt"
-  torchrun --nproc_per_node=2 bench/cp/diffusers_cp.py --config 14b 2>&1 | grep median
 fi
