@@ -47,20 +47,13 @@ vsart_cpu_ulysses_attention(vsart_comm_t comm, int32_t group_size,
                             void *scratch, size_t scratch_bytes) {
   const char *what = "cpu_ulysses_attention";
   bool nothing = false;
-  if (vsart_status_t st =
-          vsart::checkUlyssesArgs(comm, group_size, args, what, &nothing))
-    return st;
-  int64_t c = 0;
-  if (vsart_status_t st = vsart::ulyssesChunks(
-          chunks, args->num_heads / group_size, what, &c))
+  vsart::UlyssesLayout layout;
+  if (vsart_status_t st = vsart::prepareUlysses(
+          comm, group_size, args, chunks, sizeof(float), scratch,
+          scratch_bytes, what, &layout, &nothing))
     return st;
   if (nothing)
     return vsart::ok();
-  const vsart::UlyssesLayout layout =
-      vsart::ulyssesLayout(*args, group_size, c, sizeof(float));
-  if (vsart_status_t st =
-          vsart::checkUlyssesScratch(layout, scratch, scratch_bytes, what))
-    return st;
   std::unique_ptr<unsigned char[]> owned;
   if (!scratch) {
     owned.reset(new (std::nothrow) unsigned char[layout.total + 256]);

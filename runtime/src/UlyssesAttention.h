@@ -183,6 +183,24 @@ inline vsart_status_t checkUlyssesScratch(const UlyssesLayout &l,
   return VSART_OK;
 }
 
+/// What both targets do before the loop: check the arguments, settle the
+/// chunk count, lay out the scratch (elements of `elem` bytes) and check a
+/// caller's scratch against it. *nothing: no rank has work.
+inline vsart_status_t prepareUlysses(vsart_comm_t comm, int32_t group,
+                                     const vsart_attention_args_t *a,
+                                     int64_t chunks, size_t elem,
+                                     const void *scratch, size_t bytes,
+                                     const char *what, UlyssesLayout *layout,
+                                     bool *nothing) {
+  if (vsart_status_t st = checkUlyssesArgs(comm, group, a, what, nothing))
+    return st;
+  int64_t c = 0;
+  if (vsart_status_t st = ulyssesChunks(chunks, a->num_heads / group, what, &c))
+    return st;
+  *layout = ulyssesLayout(*a, group, c, elem);
+  return *nothing ? VSART_OK : checkUlyssesScratch(*layout, scratch, bytes, what);
+}
+
 /// Attention args of head chunk `c` over the received q, k, v in scratch.
 inline vsart_attention_args_t chunkAttention(const vsart_attention_args_t &a,
                                              const UlyssesLayout &l,

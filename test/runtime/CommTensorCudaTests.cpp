@@ -33,6 +33,25 @@ struct Managed {
   ~Managed() { cudaFree(ptr); }
 };
 
+/// x rounded to bf16 into managed memory p.
+void putBf16(const std::vector<float> &x, void *p) {
+  for (size_t i = 0; i < x.size(); ++i)
+    static_cast<__nv_bfloat16 *>(p)[i] = __float2bfloat16(x[i]);
+}
+
+/// max |got - want| / max |want| of bf16 results in managed memory (every
+/// value finite).
+double bf16ErrorRatio(const void *got, const std::vector<float> &want) {
+  double maxErr = 0, maxRef = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    const float g = __bfloat162float(static_cast<const __nv_bfloat16 *>(got)[i]);
+    EXPECT_TRUE(std::isfinite(g)) << i;
+    maxErr = std::max(maxErr, double(std::fabs(g - want[i])));
+    maxRef = std::max(maxRef, double(std::fabs(want[i])));
+  }
+  return maxRef > 0 ? maxErr / maxRef : maxErr;
+}
+
 /// Every rank: the CUDA call on managed copies of its input equals the CPU
 /// call (element size elem, dims (B, S, H, D) per rank).
 void compare(int n, size_t elem, bool gather, int a, int b) {
@@ -226,10 +245,7 @@ TEST(CommTensorCuda, RingAttentionMatchesCpu) {
           << vsart_last_error();
       Managed dq(size_t(qElems) * 2), dk(size_t(kvElems) * 2),
           dv(size_t(kvElems) * 2), dout(size_t(qElems) * 2);
-      auto put = [](const std::vector<float> &x, void *p) {
-        for (size_t i = 0; i < x.size(); ++i)
-          static_cast<__nv_bfloat16 *>(p)[i] = __float2bfloat16(x[i]);
-      };
+      const auto put = putBf16;
       Managed dkt(kt.size() * 2), dvt(vt.size() * 2);
       put(q, dq.ptr), put(k, dk.ptr), put(v, dv.ptr);
       put(kt, dkt.ptr), put(vt, dvt.ptr);
@@ -247,14 +263,7 @@ TEST(CommTensorCuda, RingAttentionMatchesCpu) {
                 VSART_OK)
           << vsart_last_error();
       ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
-      double maxErr = 0, maxRef = 0;
-      for (size_t i = 0; i < want.size(); ++i) {
-        const float got = __bfloat162float(static_cast<__nv_bfloat16 *>(dout.ptr)[i]);
-        ASSERT_TRUE(std::isfinite(got)) << i;
-        maxErr = std::max(maxErr, double(std::fabs(got - want[i])));
-        maxRef = std::max(maxRef, double(std::fabs(want[i])));
-      }
-      EXPECT_LE(maxErr, 2e-2 * maxRef)
+      EXPECT_LE(bf16ErrorRatio(dout.ptr, want), 2e-2)
           << "rank " << r << " of " << n << ", variant " << variant;
     });
 }
@@ -288,24 +297,14 @@ TEST(CommTensorCuda, UlyssesAttentionMatchesCpu) {
         ASSERT_EQ(vsart_cpu_ulysses_attention(c, n, &cpu, chunks, nullptr, 0), VSART_OK)
             << vsart_last_error();
         Managed dq(elems * 2), dk(elems * 2), dv(elems * 2), dout(elems * 2);
-        auto put = [](const std::vector<float> &x, void *p) {
-          for (size_t i = 0; i < x.size(); ++i)
-            static_cast<__nv_bfloat16 *>(p)[i] = __float2bfloat16(x[i]);
-        };
+        const auto put = putBf16;
         put(q, dq.ptr), put(k, dk.ptr), put(v, dv.ptr);
         a.q = dq.ptr, a.k = dk.ptr, a.v = dv.ptr, a.out = dout.ptr;
         ASSERT_EQ(vsart_cuda_ulysses_attention(c, n, &a, chunks, nullptr, 0, nullptr),
                   VSART_OK)
             << vsart_last_error();
         ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
-        double maxErr = 0, maxRef = 0;
-        for (size_t i = 0; i < want.size(); ++i) {
-          const float got = __bfloat162float(static_cast<__nv_bfloat16 *>(dout.ptr)[i]);
-          ASSERT_TRUE(std::isfinite(got)) << i;
-          maxErr = std::max(maxErr, double(std::fabs(got - want[i])));
-          maxRef = std::max(maxRef, double(std::fabs(want[i])));
-        }
-        EXPECT_LE(maxErr, 2e-2 * maxRef)
+        EXPECT_LE(bf16ErrorRatio(dout.ptr, want), 2e-2)
             << "rank " << r << " of " << n << ", " << chunks << " chunks";
       };
       if (n == 1)

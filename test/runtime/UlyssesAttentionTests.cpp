@@ -8,16 +8,17 @@
 
 #include <gtest/gtest.h>
 
+#include "TestUtil.h"
 #include "ThreadRanks.h"
 
 #include <cmath>
 #include <cstdlib>
-#include <random>
 #include <string>
 #include <vector>
 
 namespace {
 
+using vsart_test::randomVec;
 using vsart_test::runRanks;
 
 vsart_comm_transfer_t transfer(int32_t peer, bool recv, void *buf,
@@ -93,14 +94,6 @@ TEST(CommExchange, MismatchAbortsTheWorld) {
   });
 }
 
-std::vector<float> randomVector(size_t n, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<float> dist;
-  std::vector<float> v(n);
-  for (float &x : v)
-    x = dist(gen);
-  return v;
-}
 
 /// Rows [r·s, (r+1)·s) of every head of x (B, H, S, D): (B, H, s, D).
 std::vector<float> rowsOf(const std::vector<float> &x, int64_t B, int64_t H,
@@ -131,8 +124,9 @@ vsart_attention_args_t bhsdArgs(const float *q, const float *k, const float *v,
 /// all S rows, for every chunk count dividing H / G and caller or own scratch.
 void expectUlysses(int G, int64_t B, int64_t H, int64_t S, int64_t D) {
   const size_t n = size_t(B * H * S * D);
-  const std::vector<float> q = randomVector(n, 1), k = randomVector(n, 2),
-                           v = randomVector(n, 3);
+  const std::vector<float> q = randomVec(n, 1, -2.0f, 2.0f),
+                           k = randomVec(n, 2, -2.0f, 2.0f),
+                           v = randomVec(n, 3, -2.0f, 2.0f);
   std::vector<float> dense(n);
   vsart_attention_args_t all = bhsdArgs(q.data(), k.data(), v.data(),
                                         dense.data(), B, H, S, D);

@@ -105,6 +105,25 @@ __device__ bool nextTile(Cursor &c, int2 *sList, const SparseParams &p,
   return true;
 }
 
+/// This CTA's query rows [q0, qEnd) (`rows` per sub-tile of its query
+/// block) and its list's entries [e0, e1); false when the rows start past
+/// the block's end.
+__device__ __forceinline__ bool queryTile(const SparseParams &p, int rows,
+                                          int &q0, int &qEnd, int64_t &e0,
+                                          int64_t &e1) {
+  const int qb = int(blockIdx.x) / p.subTiles;
+  q0 = int(p.qOffsets[qb]) + int(blockIdx.x) % p.subTiles * rows;
+  qEnd = int(p.qOffsets[qb + 1]);
+  int64_t list = qb;
+  if (p.scope != VSART_LISTS_SHARED)
+    list += int64_t(blockIdx.y) * p.numQBlocks;
+  if (p.scope == VSART_LISTS_PER_BATCH_HEAD)
+    list += int64_t(blockIdx.z) * p.a.heads * p.numQBlocks;
+  e0 = p.listOffsets[list];
+  e1 = p.lists ? p.listOffsets[list + 1] : e0;
+  return q0 < qEnd;
+}
+
 /// Issues the cp.async copies of the K/V tile at key rows [row0, row0 + BN)
 /// (zero at or past rowEnd) into stage `slot` and records its valid keys.
 template <class C>
@@ -133,21 +152,12 @@ __global__ void __launch_bounds__(C::THREADS, MINB)
   int2 *sList = reinterpret_cast<int2 *>(smem + L::LIST);
   int *sValid = reinterpret_cast<int *>(sList + kListChunk);
   const Params &a = p.a;
-  const int qb = int(blockIdx.x) / p.subTiles;
-  const int sub = int(blockIdx.x) % p.subTiles;
-  const int q0 = int(p.qOffsets[qb]) + sub * C::BM;
-  const int qEnd = int(p.qOffsets[qb + 1]);
-  if (q0 >= qEnd)
+  int q0, qEnd;
+  int64_t e0, e1;
+  if (!queryTile(p, C::BM, q0, qEnd, e0, e1))
     return;
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
   const int h = blockIdx.y, b = blockIdx.z, g = h / a.group;
-  int64_t list = qb;
-  if (p.scope != VSART_LISTS_SHARED)
-    list += int64_t(h) * p.numQBlocks;
-  if (p.scope == VSART_LISTS_PER_BATCH_HEAD)
-    list += int64_t(b) * a.heads * p.numQBlocks;
-  const int64_t e0 = p.listOffsets[list];
-  const int64_t e1 = p.lists ? p.listOffsets[list + 1] : e0;
   const bf16 *qBase = a.q + b * a.qs[0] + h * a.qs[1];
   const bf16 *kBase = a.k + b * a.ks[0] + g * a.ks[1];
   const bf16 *vBase = a.v + b * a.vs[0] + g * a.vs[1];
@@ -244,21 +254,12 @@ __global__ void __launch_bounds__(128, MINB)
   int2 *sList = reinterpret_cast<int2 *>(smem + WL::LIST);
   int *sValid = reinterpret_cast<int *>(sList + kListChunk);
   const Params &a = p.a;
-  const int qb = int(blockIdx.x) / p.subTiles;
-  const int sub = int(blockIdx.x) % p.subTiles;
-  const int q0 = int(p.qOffsets[qb]) + sub * 64;
-  const int qEnd = int(p.qOffsets[qb + 1]);
-  if (q0 >= qEnd)
+  int q0, qEnd;
+  int64_t e0, e1;
+  if (!queryTile(p, 64, q0, qEnd, e0, e1))
     return;
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
   const int h = blockIdx.y, b = blockIdx.z, g = h / a.group;
-  int64_t list = qb;
-  if (p.scope != VSART_LISTS_SHARED)
-    list += int64_t(h) * p.numQBlocks;
-  if (p.scope == VSART_LISTS_PER_BATCH_HEAD)
-    list += int64_t(b) * a.heads * p.numQBlocks;
-  const int64_t e0 = p.listOffsets[list];
-  const int64_t e1 = p.lists ? p.listOffsets[list + 1] : e0;
   const bf16 *kBase = a.k + b * a.ks[0] + g * a.ks[1];
   const bf16 *vBase = a.v + b * a.vs[0] + g * a.vs[1];
   auto loadKv = [&](int slot, int row0, int rowEnd) {

@@ -69,6 +69,40 @@ vsart_status_t cudnnAttention(const vsart_attention_args_t &args,
                               cudaStream_t stream, bool *ran, std::string *why,
                               float *lse = nullptr);
 
+/// Scratch a collective attention allocates for one call when the caller
+/// passes none: managed memory when a host-side (thread) communicator
+/// copies it, else stream-ordered device memory; freed when it goes out of
+/// scope, after the stream's last use.
+class CallScratch {
+public:
+  CallScratch(bool managed, cudaStream_t s) : managed_(managed), s_(s) {}
+  CallScratch(const CallScratch &) = delete;
+  CallScratch &operator=(const CallScratch &) = delete;
+  vsart_status_t allocate(size_t bytes, const char *what, void **out) {
+    if (vsart_status_t st = check(managed_ ? cudaMallocManaged(&p_, bytes)
+                                           : cudaMallocAsync(&p_, bytes, s_),
+                                  what))
+      return st;
+    *out = p_;
+    return VSART_OK;
+  }
+  ~CallScratch() {
+    if (!p_)
+      return;
+    if (managed_) {
+      cudaStreamSynchronize(s_); // the last kernels read it
+      cudaFree(p_);
+    } else {
+      cudaFreeAsync(p_, s_);
+    }
+  }
+
+private:
+  bool managed_;
+  cudaStream_t s_;
+  void *p_ = nullptr;
+};
+
 /// The current device's second stream, for collectives that overlap the
 /// compute stream's kernels (Ulysses and ring attention), with a pool of
 /// events; made on first use, never destroyed.

@@ -188,15 +188,11 @@ vsart_cuda_ring_attention(vsart_comm_t comm, int32_t group_size,
   cudaStream_t s = vsart::cuda::toStream(stream);
   const vsart::RingLayout layout = vsart::ringLayout(*args, sizeof(bf16));
   CudaRing backend(s, comm);
-  void *owned = nullptr;
+  vsart::cuda::CallScratch owned(backend.threads, s);
   if (!scratch) {
-    // The thread backend exchanges chunks on the host: managed memory.
-    if (vsart_status_t st = vsart::cuda::check(
-            backend.threads ? cudaMallocManaged(&owned, layout.total)
-                            : cudaMallocAsync(&owned, layout.total, s),
-            "ring_attention scratch"))
+    if (vsart_status_t st =
+            owned.allocate(layout.total, "ring_attention scratch", &scratch))
       return st;
-    scratch = owned;
   } else if (scratch_bytes < layout.total) {
     return fail(VSART_ERROR_INVALID_ARGUMENT,
                 std::string(what) + ": scratch of " +
@@ -207,11 +203,5 @@ vsart_cuda_ring_attention(vsart_comm_t comm, int32_t group_size,
                                      valid_keys, layout,
                                      static_cast<unsigned char *>(scratch),
                                      backend);
-  if (owned && backend.threads) {
-    cudaStreamSynchronize(s); // the last kernels read it
-    cudaFree(owned);
-  } else if (owned) {
-    cudaFreeAsync(owned, s);
-  }
   return st ? st : vsart::ok();
 }

@@ -97,40 +97,22 @@ vsart_cuda_ulysses_attention(vsart_comm_t comm, int32_t group_size,
                              size_t scratch_bytes, void *stream) {
   const char *what = "cuda_ulysses_attention";
   bool nothing = false;
+  vsart::UlyssesLayout layout;
   if (vsart_status_t st =
-          vsart::checkUlyssesArgs(comm, group_size, args, what, &nothing))
-    return st;
-  int64_t c = 0;
-  if (vsart_status_t st = vsart::ulyssesChunks(
-          chunks, args->num_heads / group_size, what, &c))
+          vsart::prepareUlysses(comm, group_size, args, chunks, 2, scratch,
+                                scratch_bytes, what, &layout, &nothing))
     return st;
   if (nothing)
     return vsart::ok();
-  const vsart::UlyssesLayout layout =
-      vsart::ulyssesLayout(*args, group_size, c, 2);
-  if (vsart_status_t st =
-          vsart::checkUlyssesScratch(layout, scratch, scratch_bytes, what))
-    return st;
   cudaStream_t s = vsart::cuda::toStream(stream);
-  CudaUlysses backend(s, comm, c);
-  void *owned = nullptr;
-  if (!scratch) {
-    // The thread backend exchanges on the host: managed memory.
-    if (vsart_status_t st = vsart::cuda::check(
-            backend.threads ? cudaMallocManaged(&owned, layout.total)
-                            : cudaMallocAsync(&owned, layout.total, s),
-            "ulysses_attention scratch"))
+  CudaUlysses backend(s, comm, layout.chunks);
+  vsart::cuda::CallScratch owned(backend.threads, s);
+  if (!scratch)
+    if (vsart_status_t st =
+            owned.allocate(layout.total, "ulysses_attention scratch", &scratch))
       return st;
-    scratch = owned;
-  }
   vsart_status_t st =
       vsart::runUlysses(comm, group_size, *args, layout,
                         static_cast<unsigned char *>(scratch), backend);
-  if (owned && backend.threads) {
-    cudaStreamSynchronize(s); // the last kernels read it
-    cudaFree(owned);
-  } else if (owned) {
-    cudaFreeAsync(owned, s);
-  }
   return st ? st : vsart::ok();
 }
