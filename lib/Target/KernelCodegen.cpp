@@ -86,6 +86,9 @@ constexpr int64_t kMaxTableElements = 65536;
 constexpr int64_t kCpuGrain = 4096;
 constexpr int64_t kCudaBlock = 256;
 constexpr int64_t kCudaMaxGrid = 1 << 20;
+/// Elements per thread and step of an elementwise CUDA kernel: their loads
+/// are all issued before the first store, so more bytes are in flight.
+constexpr int64_t kCudaUnroll = 4;
 
 //===----------------------------------------------------------------------===//
 // Helpers every generated translation unit gets once.
@@ -1183,14 +1186,19 @@ private:
   std::string cpuChunk(StringRef fn, StringRef body);
   std::string cpuSerial(StringRef fn, StringRef body);
   std::string cudaKernel(StringRef fn, int64_t count, StringRef body);
-  std::string cudaLaunch(StringRef fn, int64_t count);
+  std::string cudaUnrolledKernel(StringRef fn, StringRef body);
+  std::string cudaLaunch(StringRef fn, int64_t count, int64_t perBlock);
   std::string outPointer();
   int64_t grain() const;
+  /// CUDA elementwise kernels (no reduce or scatter root) unroll.
+  bool unrolled() const { return k.cuda() && !reduce && !scatter; }
   void emitCpu(raw_ostream &os, StringRef pass1, StringRef pass2);
   void emitCuda(raw_ostream &os, StringRef pass1, StringRef pass2);
 
   KernelState &k;
   int64_t count = 0, updates = 0;
+  /// Where storeValue puts element i: `vsa_r[u]` in an unrolled kernel.
+  std::string storeTarget = "out[i]";
   Operation *scatter = nullptr;
   dit::ReduceOp reduce;
 };
@@ -1219,8 +1227,8 @@ LogicalResult KernelEmitter::storeValue(BodyGen &g, Value v, const Index &idx) {
   FailureOr<std::string> e = g.value(v, idx);
   if (failed(e))
     return failure();
-  g.out().line("out[i] = " + toStorage(*e, *n, k.outputStorage, k.target) +
-               ";");
+  g.out().line(storeTarget + " = " +
+               toStorage(*e, *n, k.outputStorage, k.target) + ";");
   return success();
 }
 
@@ -1478,8 +1486,36 @@ std::string KernelEmitter::cudaKernel(StringRef fn, int64_t n, StringRef body) {
   return s;
 }
 
-std::string KernelEmitter::cudaLaunch(StringRef fn, int64_t n) {
-  int64_t grid = std::min<int64_t>((n + kCudaBlock - 1) / kCudaBlock, kCudaMaxGrid);
+/// Elementwise form: each block step covers kCudaUnroll * kCudaBlock
+/// elements, thread t the ones at t + u * kCudaBlock (coalesced for each u);
+/// the results wait in registers until every element's loads were issued.
+std::string KernelEmitter::cudaUnrolledKernel(StringRef fn, StringRef body) {
+  const std::string &t = k.indexType;
+  std::string n = std::to_string(count), step = std::to_string(kCudaUnroll * kCudaBlock);
+  std::string u = std::to_string(kCudaUnroll), block = std::to_string(kCudaBlock);
+  std::string st = storageType(k.outputStorage, k.target);
+  std::string s = "__global__ void __launch_bounds__(" + block + ") " +
+                  fn.str() + "(";
+  for (auto [i, inSt] : llvm::enumerate(k.inputStorage))
+    s += "const " + storageType(inSt, k.target) + " *__restrict__ in" +
+         std::to_string(i) + ", ";
+  s += st + " *out) {\n";
+  s += "  for (" + t + " b = " + t + "(blockIdx.x) * " + step + "; b < " + n +
+       "; b += " + t + "(gridDim.x) * " + step + ") {\n";
+  s += "    " + st + " vsa_r[" + u + "];\n";
+  s += "#pragma unroll\n    for (int u = 0; u < " + u + "; ++u) {\n";
+  s += "      const " + t + " i = b + u * " + block + " + " + t +
+       "(threadIdx.x);\n      if (i >= " + n + ")\n        break;\n";
+  s += body.str();
+  s += "    }\n#pragma unroll\n    for (int u = 0; u < " + u + "; ++u) {\n";
+  s += "      const " + t + " i = b + u * " + block + " + " + t +
+       "(threadIdx.x);\n      if (i < " + n + ")\n        out[i] = vsa_r[u];\n";
+  s += "    }\n  }\n}\n";
+  return s;
+}
+
+std::string KernelEmitter::cudaLaunch(StringRef fn, int64_t n, int64_t perBlock) {
+  int64_t grid = std::min<int64_t>((n + perBlock - 1) / perBlock, kCudaMaxGrid);
   std::string s = "  " + fn.str() + "<<<" + std::to_string(grid) + ", " +
                   std::to_string(kCudaBlock) + ", 0, s>>>(";
   for (auto [i, st] : llvm::enumerate(k.inputStorage))
@@ -1517,7 +1553,8 @@ void KernelEmitter::emitCuda(raw_ostream &os, StringRef pass1,
                              StringRef pass2) {
   const std::string &n = k.name;
   if (!pass1.empty())
-    os << cudaKernel(n + "_kernel", count, pass1);
+    os << (unrolled() ? cudaUnrolledKernel(n + "_kernel", pass1)
+                      : cudaKernel(n + "_kernel", count, pass1));
   if (!pass2.empty())
     os << cudaKernel(n + "_scatter_kernel", updates, pass2);
   os << "static vsart_status_t " << n
@@ -1531,10 +1568,11 @@ void KernelEmitter::emitCuda(raw_ostream &os, StringRef pass1,
     os << "  (void)inputs;\n";
   os << "  cudaStream_t s = static_cast<cudaStream_t>(stream);\n";
   if (!pass1.empty())
-    os << cudaLaunch(n + "_kernel", count);
+    os << cudaLaunch(n + "_kernel", count,
+                     unrolled() ? kCudaUnroll * kCudaBlock : kCudaBlock);
   if (!pass2.empty())
     os << "  // Same stream: the updates see all of the data.\n"
-       << cudaLaunch(n + "_scatter_kernel", updates);
+       << cudaLaunch(n + "_scatter_kernel", updates, kCudaBlock);
   os << "  if (cudaGetLastError() != cudaSuccess)\n"
      << "    return VSART_ERROR_INVALID_ARGUMENT;\n  return VSART_OK;\n}\n";
 }
@@ -1558,10 +1596,12 @@ LogicalResult KernelEmitter::emit(raw_ostream &os) {
   // Pass 1 writes every output element (a scatter's data); pass 2 applies
   // a scatter's updates.
   std::string pass1, pass2;
+  if (unrolled())
+    storeTarget = "vsa_r[u]";
   if (count > 0) {
     Value first = scatter ? scatter->getOperand(0) : y;
     FailureOr<std::string> body =
-        loopBody(shape, "o", 2, [&](BodyGen &g, const Index &idx) {
+        loopBody(shape, "o", unrolled() ? 3 : 2, [&](BodyGen &g, const Index &idx) {
           return reduce ? reduceElement(g, reduce, idx)
                         : storeValue(g, first, idx);
         });

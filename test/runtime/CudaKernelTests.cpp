@@ -816,6 +816,8 @@ const RowCase kRowCases[] = {
     {"100x64_vec_plain", 100, 64, 0, false},
     {"50x5120_vec_inplace", 50, 5120, 2, true},
     {"9x31_inplace", 9, 31, 1, true},
+    {"5x1544_vec_partial_chunk", 5, 1544, 1, false},
+    {"3x6400_vec_beyond_registers", 3, 6400, 2, false},
 };
 
 class CudaLayerNorm : public CudaParamTest<RowCase> {};

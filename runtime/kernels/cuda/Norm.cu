@@ -1,7 +1,9 @@
 // layer_norm, rms_norm and softmax over the last dim: one warp per row, bf16
-// in and out, fp32 math. A row is read from global memory once per pass
-// (later passes mostly hit L1/L2); rows whose length is a multiple of 8 with
-// 16-byte aligned data move in 16-byte vectors.
+// in and out, fp32 math. Rows of up to kMaxRegChunks * 256 elements whose
+// length is a multiple of 8 with 16-byte aligned data are loaded once into
+// registers in 16-byte vectors, every load issued before the first use;
+// other rows are read from global memory once per pass (later passes mostly
+// hit L1/L2).
 #include "Common.h"
 
 #include <cuda_bf16.h>
@@ -114,6 +116,124 @@ __global__ void __launch_bounds__(kWarps * 32)
     normRow<VEC>(xr, yr, dim, scale, bias, eps, OP == RowOp::LayerNorm);
 }
 
+/// A row held in registers as bf16 (4 registers per 8 elements): lane l
+/// has elements (c * 32 + l) * 8 + e.
+template <int N> struct RegRow {
+  uint4 raw[N];
+  int64_t dim;
+  __device__ int64_t at(int c) const {
+    return (int64_t(c) * 32 + (threadIdx.x & 31)) * 8;
+  }
+  __device__ bool has(int c) const { return at(c) < dim; }
+  __device__ float get(int c, int e) const {
+    return __bfloat162float(reinterpret_cast<const bf16 *>(&raw[c])[e]);
+  }
+  __device__ void load(const bf16 *x) {
+#pragma unroll
+    for (int c = 0; c < N; ++c)
+      if (has(c))
+        raw[c] = *reinterpret_cast<const uint4 *>(x + at(c));
+  }
+  /// This lane's fold of f(acc, x) over its part of the row.
+  template <class F> __device__ float fold(float init, F &&f) const {
+    float acc = init;
+#pragma unroll
+    for (int c = 0; c < N; ++c)
+      if (has(c)) {
+#pragma unroll
+        for (int e = 0; e < 8; ++e)
+          acc = f(acc, get(c, e));
+      }
+    return acc;
+  }
+  /// y[i] = g(i, x[i]).
+  template <class G> __device__ void store(bf16 *y, G &&g) const {
+#pragma unroll
+    for (int c = 0; c < N; ++c)
+      if (has(c)) {
+        uint4 out;
+        bf16 *b = reinterpret_cast<bf16 *>(&out);
+#pragma unroll
+        for (int e = 0; e < 8; ++e)
+          b[e] = __float2bfloat16(g(at(c) + e, get(c, e)));
+        *reinterpret_cast<uint4 *>(y + at(c)) = out;
+      }
+  }
+};
+
+template <int N, RowOp OP>
+__global__ void __launch_bounds__(kWarps * 32)
+    regRowKernel(const bf16 *x, bf16 *out, int64_t rows, int64_t dim,
+                 const bf16 *scale, const bf16 *bias, float eps) {
+  const int64_t r = int64_t(blockIdx.x) * kWarps + threadIdx.x / 32;
+  if (r >= rows)
+    return;
+  RegRow<N> row;
+  row.dim = dim;
+  row.load(x + r * dim);
+  bf16 *yr = out + r * dim;
+  if constexpr (OP == RowOp::Softmax) {
+    const float mx = warpMax(
+        row.fold(-INFINITY, [](float a, float v) { return fmaxf(a, v); }));
+    if (mx == -INFINITY) { // an all -inf row yields 0 (the attention rule)
+      row.store(yr, [](int64_t, float) { return 0.0f; });
+      return;
+    }
+    const float inv = 1.0f / warpSum(row.fold(
+        0.0f, [&](float a, float v) { return a + expf(v - mx); }));
+    row.store(yr, [&](int64_t, float v) { return expf(v - mx) * inv; });
+  } else {
+    float mean = 0.0f;
+    if constexpr (OP == RowOp::LayerNorm)
+      mean = warpSum(row.fold(0.0f, [](float a, float v) { return a + v; })) /
+             float(dim);
+    const float var = warpSum(row.fold(0.0f, [&](float a, float v) {
+      return a + (v - mean) * (v - mean);
+    }));
+    const float inv = rsqrtf(var / float(dim) + eps);
+    row.store(yr, [&](int64_t i, float v) {
+      float y = (v - mean) * inv;
+      if (scale)
+        y *= __bfloat162float(scale[i]);
+      if (bias)
+        y += __bfloat162float(bias[i]);
+      return y;
+    });
+  }
+}
+
+/// Register chunks (256 elements each) a row of `dim` needs, rounded up to
+/// an instantiated size; 0 when the row does not fit.
+constexpr int kRegChunkSizes[] = {1, 2, 4, 6, 8, 12, 16, 20, 24};
+constexpr int kMaxRegChunks = 24;
+
+int regChunks(int64_t dim) {
+  for (int n : kRegChunkSizes)
+    if (dim <= int64_t(n) * 256)
+      return n;
+  return 0;
+}
+
+template <RowOp OP>
+void launchRegRows(int chunks, unsigned blocks, cudaStream_t s, const bf16 *x,
+                   bf16 *out, int64_t rows, int64_t dim, const bf16 *scale,
+                   const bf16 *bias, float eps) {
+  auto go = [&](auto kernel) {
+    kernel<<<blocks, kWarps * 32, 0, s>>>(x, out, rows, dim, scale, bias, eps);
+  };
+  switch (chunks) {
+  case 1: return go(regRowKernel<1, OP>);
+  case 2: return go(regRowKernel<2, OP>);
+  case 4: return go(regRowKernel<4, OP>);
+  case 6: return go(regRowKernel<6, OP>);
+  case 8: return go(regRowKernel<8, OP>);
+  case 12: return go(regRowKernel<12, OP>);
+  case 16: return go(regRowKernel<16, OP>);
+  case 20: return go(regRowKernel<20, OP>);
+  default: return go(regRowKernel<kMaxRegChunks, OP>);
+  }
+}
+
 template <RowOp OP>
 vsart_status_t launchRows(const char *name, const void *x, void *out,
                           int64_t rows, int64_t dim, const void *scale,
@@ -136,7 +256,10 @@ vsart_status_t launchRows(const char *name, const void *x, void *out,
   const auto *sp = static_cast<const bf16 *>(scale);
   const auto *bp = static_cast<const bf16 *>(bias);
   cudaStream_t s = vsart::cuda::toStream(stream);
-  if (vec)
+  if (vec && regChunks(dim) > 0)
+    launchRegRows<OP>(regChunks(dim), unsigned(blocks), s, xp, op, rows, dim,
+                      sp, bp, eps);
+  else if (vec)
     rowKernel<8, OP><<<unsigned(blocks), kWarps * 32, 0, s>>>(xp, op, rows, dim,
                                                              sp, bp, eps);
   else
