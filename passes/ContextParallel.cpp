@@ -99,6 +99,9 @@ LogicalResult checkSelfAttention(dit::AttentionOp a, dit::VideoGeometryAttr g,
   if (a.getIsCausal())
     return a.emitOpError("context parallelism: causal self-attention is not "
                          "supported");
+  if (a.getGate())
+    return a.emitOpError("context parallelism: VSA's gated coarse output "
+                         "(gate=1) is not supported yet; run it on one GPU");
   if (m > 1 && a.getSparsity())
     return a.emitOpError("context parallelism: ring attention over a sparse "
                          "pattern ('")

@@ -53,6 +53,8 @@ private:
   LogicalResult lowerMatmul(dit::MatmulOp op);
   void lowerGemm(dit::GemmOp op);
   LogicalResult lowerAttention(dit::AttentionOp op);
+  /// VSA's gated output: fine + coarse * gate, one generated kernel.
+  Value addGatedCoarse(Location loc, Value fine, Value coarse, Value gate);
   void lowerNorm(Operation *op, vrt::NormKind kind, Value input, Value scale,
                  Value bias, int64_t axis, double eps);
   LogicalResult lowerReturn(func::ReturnOp op);
@@ -376,19 +378,22 @@ LogicalResult Lowering::lowerAttention(dit::AttentionOp op) {
   Value q = libraryOperand(permuted(lookup(op.getQuery()), blocks.order));
   Value k = libraryOperand(permuted(lookup(op.getKey()), blocks.order));
   Value v = libraryOperand(permuted(lookup(op.getValue()), blocks.order));
-  Value listOffsets = blocks.listOffsets, lists = blocks.lists;
+  Value listOffsets = blocks.listOffsets, lists = blocks.lists, coarse;
   if (blocks.offsets && !lists) {
-    // VSA: the lists are chosen at run time from the pooled q and k.
+    // VSA: the lists are chosen at run time from the pooled q and k; with
+    // a gate the same call returns the coarse output.
     ArrayRef<int64_t> qs = shapeOf(q);
     int64_t n = shapeOf(blocks.offsets)[0] - 1, numLists = qs[0] * qs[1] * n;
+    Type coarseType = op.getGate() ? op.getType() : Type();
     auto select = vrt::VsaSelectOp::create(
         b, op.getLoc(), RankedTensorType::get({numLists + 1}, b.getI64Type()),
-        RankedTensorType::get({numLists * n}, b.getI32Type()), q, k,
-        blocks.offsets, op.getScaleAttr(),
+        RankedTensorType::get({numLists * n}, b.getI32Type()), coarseType, q,
+        k, op.getGate() ? v : Value(), blocks.offsets, op.getScaleAttr(),
         b.getF64FloatAttr(op.getSparsityAttr().getFloat("sparsity")), bhsd,
         bhsd, DenseI64ArrayAttr());
     listOffsets = select.getListOffsets();
     lists = select.getLists();
+    coarse = select.getCoarse();
   }
   int64_t rotations =
       op.getSparsityAttr() ? numRotations(op.getSparsityAttr()) : 1;
@@ -397,8 +402,22 @@ LogicalResult Lowering::lowerAttention(dit::AttentionOp op) {
       lists, op.getScaleAttr(), bhsd, bhsd, bhsd,
       rotations > 1 ? b.getI64IntegerAttr(rotations) : IntegerAttr(),
       IntegerAttr());
+  if (coarse)
+    out = addGatedCoarse(op.getLoc(), out, coarse,
+                         permuted(lookup(op.getGate()), blocks.order));
   map.map(op.getResult(), permuted(out, blocks.inverse));
   return success();
+}
+
+Value Lowering::addGatedCoarse(Location loc, Value fine, Value coarse,
+                               Value gate) {
+  Type type = fine.getType();
+  return kernel(loc, ValueRange{fine, coarse, gate}, type,
+                [&](OpBuilder &ib, Location l, ValueRange args) {
+                  Value gated =
+                      dit::MulOp::create(ib, l, type, args[1], args[2]);
+                  return dit::AddOp::create(ib, l, type, args[0], gated);
+                });
 }
 
 Lowering::SparseWeights

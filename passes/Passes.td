@@ -154,8 +154,16 @@ def SparsifyAttentionPass : Pass<"dit-sparsify-attention", "mlir::func::FuncOp">
     and each (head, query tile) keeps the top-k key tiles, k = max(1,
     min(ceil((1 - sparsity) * tiles), tiles)), for block-sparse attention;
     `sparsity` is the default the executable's `--attn sparsity=` overrides.
-    `gate=1` asks for VSA's gated coarse output (`to_gate_compress`), an
-    error on a model without that weight. `pattern=semantic` (Sparse
+    `gate=1` adds VSA's gated coarse output, as VSA-trained checkpoints
+    compute it: gate = to_gate_compress(x), x the input of the query
+    projection, and the attention returns fine + coarse · gate. The
+    parameters are named after the query projection's block
+    (`blocks.N.attn1.to_q.weight` -> `blocks.N.to_gate_compress.weight` and
+    `.bias`, FastVideo's keys); a model that has them keeps them, otherwise
+    they are external and bound at run time from the VSA checkpoint, and a
+    checkpoint without them fails to bind, naming them (never a silent
+    fine-only fallback). An attention whose queries do not come from a
+    Linear with such a weight is an error. `pattern=semantic` (Sparse
     VideoGen2): per head, k-means clusters q (`q-clusters`) and k
     (`kv-clusters`) at run time, `iterations` on a video's first forward and
     `warm-iterations` from the previous forward's centroids (per-layer state
@@ -183,7 +191,8 @@ def SparsifyAttentionPass : Pass<"dit-sparsify-attention", "mlir::func::FuncOp">
            "vsa: default fraction of key tiles each query tile drops, in "
            "[0, 1)">,
     Option<"gate", "gate", "bool", /*default=*/"false",
-           "vsa: add the gated coarse output (needs to_gate_compress)">,
+           "vsa: add the gated coarse output (to_gate_compress, bound at "
+           "run time from a VSA-trained checkpoint)">,
     Option<"keyframeOffset", "keyframe-offset", "int64_t", /*default=*/"0",
            "frame-window: keyframes are the frames this modulo the interval">,
     Option<"rotate", "rotate", "bool", /*default=*/"false",

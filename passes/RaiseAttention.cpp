@@ -107,7 +107,8 @@ struct RaiseSoftmaxAttention : OpRewritePattern<dit::MatmulOp> {
           rewriter, pv.getLoc(),
           RankedTensorType::get(kShape, srcType.getElementType()), k, kPerm);
     rewriter.replaceOpWithNewOp<dit::AttentionOp>(
-        pv, pv.getType(), q, k, v, mask, rewriter.getF64FloatAttr(scale),
+        pv, pv.getType(), q, k, v, mask, /*gate=*/Value(),
+        rewriter.getF64FloatAttr(scale),
         rewriter.getBoolAttr(false), dit::AttentionRoleAttr(),
         dit::VideoGeometryAttr(), dit::SparsityAttr());
     return success();

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "vsa/Support/Matchers.h"
 #include "vsa/dialects/dit/DitOps.h"
 #include "vsa/passes/Passes.h"
 
@@ -148,20 +149,108 @@ struct SparsifyAttentionPass
     if (!(sparsity >= 0.0 && sparsity < 1.0))
       return fail("option sparsity must be in [0, 1), got " +
                   printed(sparsity));
-    if (gate) {
-      // A VSA-trained checkpoint carries to_gate_compress; others have no
-      // gate to apply, and a silent fine-only fallback would be a lie.
-      bool found = false;
-      anchor->walk([&](dit::ParamOp p) {
-        found |= StringRef(p.getName()).contains("to_gate_compress");
-      });
-      if (!found)
-        return fail("option gate: the model has no to_gate_compress weight "
-                    "(not a VSA-trained checkpoint); run without gate for "
-                    "fine-only VSA");
-      return fail("option gate: the gated coarse output is not implemented "
-                  "yet");
+    (void)anchor;
+    return success();
+  }
+
+  /// The Linear the queries of `op` are projected by: back through the
+  /// reshapes, transposes, RoPE, norms and casts between them.
+  static dit::LinearOp queryProjection(dit::AttentionOp op) {
+    Value v = op.getQuery();
+    for (int depth = 0; depth < 16; ++depth) {
+      Operation *def = v.getDefiningOp();
+      if (auto linear = dyn_cast_or_null<dit::LinearOp>(def))
+        return linear;
+      if (!isa_and_nonnull<dit::ReshapeOp, dit::TransposeOp, dit::RopeOp,
+                           dit::RmsNormOp, dit::LayerNormOp, dit::CastOp>(def))
+        return {};
+      v = def->getOperand(0);
     }
+    return {};
+  }
+
+  /// FastVideo's name for the gate of the block whose query weight is
+  /// `queryWeight` (`blocks.N.attn1.to_q.weight` -> `blocks.N.
+  /// to_gate_compress`), or "" when it is not a diffusers name.
+  static std::string gatePrefix(StringRef queryWeight) {
+    StringRef block = queryWeight;
+    if (!block.consume_back("to_q.weight"))
+      return "";
+    block.consume_back("attn1.");
+    return (block + "to_gate_compress").str();
+  }
+
+  /// The model's parameter `name`, else an external one (bound at run time)
+  /// of `type` with the checkpoint's layout transposed by `perm`.
+  Value gateParam(OpBuilder &b, func::FuncOp func, StringRef name,
+                  RankedTensorType type, DenseI64ArrayAttr perm) {
+    dit::ParamOp found;
+    func.walk([&](dit::ParamOp p) {
+      if (p.getName() == name)
+        found = p;
+    });
+    if (found)
+      return found.getResult();
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&func.getBody().front());
+    return dit::ParamOp::create(b, func.getLoc(), type, name, StringAttr(),
+                                perm, ElementsAttr());
+  }
+
+  /// Sets `op`'s gate: to_gate_compress of the query projection's input,
+  /// in the result's (B, H, S, D) layout. Fails with `error` set.
+  LogicalResult addGate(func::FuncOp func, dit::AttentionOp op,
+                        std::string &error) {
+    dit::LinearOp proj = queryProjection(op);
+    auto weight = proj ? proj.getWeight().getDefiningOp<dit::ParamOp>()
+                       : dit::ParamOp();
+    if (!weight) {
+      error = "option gate: the queries do not come from a Linear with a "
+              "named weight, so the gate (to_gate_compress) has no input";
+      return failure();
+    }
+    std::string prefix = gatePrefix(weight.getName());
+    if (prefix.empty()) {
+      error = ("option gate: the query weight '" + weight.getName() +
+               "' is not a diffusers '...to_q.weight', so the gate's "
+               "parameters have no name")
+                  .str();
+      return failure();
+    }
+    Value x = proj.getInput();
+    auto xType = cast<RankedTensorType>(x.getType());
+    ArrayRef<int64_t> out = shapeOf(op.getResult());
+    if (xType.getRank() != 3 || xType.getDimSize(0) != out[0] ||
+        xType.getDimSize(1) != out[2]) {
+      error = "option gate: the query projection's input is not (batch, "
+              "tokens, channels)";
+      return failure();
+    }
+    Type element = xType.getElementType();
+    int64_t in = xType.getDimSize(2), channels = out[1] * out[3];
+    OpBuilder b(op);
+    Value w = gateParam(b, func, prefix + ".weight",
+                        RankedTensorType::get({in, channels}, element),
+                        b.getDenseI64ArrayAttr({1, 0}));
+    Value bias = gateParam(b, func, prefix + ".bias",
+                           RankedTensorType::get({channels}, element),
+                           DenseI64ArrayAttr());
+    if (shapeOf(w) != ArrayRef<int64_t>{in, channels} ||
+        shapeOf(bias) != ArrayRef<int64_t>{channels}) {
+      error = ("option gate: the model's " + prefix +
+               " parameters do not fit a Linear(" + Twine(in) + ", " +
+               Twine(channels) + ")")
+                  .str();
+      return failure();
+    }
+    Location loc = op.getLoc();
+    auto bsc = RankedTensorType::get({out[0], out[2], channels}, element);
+    auto bshd = RankedTensorType::get({out[0], out[2], out[1], out[3]}, element);
+    Value g = dit::LinearOp::create(b, loc, bsc, x, w, bias);
+    g = dit::ReshapeOp::create(b, loc, bshd, g);
+    g = dit::TransposeOp::create(b, loc, op.getResult().getType(), g,
+                                 b.getDenseI64ArrayAttr({0, 2, 1, 3}));
+    op.getGateMutable().assign(g);
     return success();
   }
 
@@ -285,6 +374,10 @@ struct SparsifyAttentionPass
       }
       op.setSparsityAttr(
           dit::SparsityAttr::get(b.getContext(), pattern, params));
+      if (pattern == "vsa" && gate && failed(addGate(func, op, error))) {
+        op.emitError("dit-sparsify-attention: ") << error;
+        return WalkResult::interrupt();
+      }
       return WalkResult::advance();
     });
     if (result.wasInterrupted())

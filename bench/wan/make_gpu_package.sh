@@ -30,6 +30,7 @@ done
 for spec in "wan_t2v_vsa:wan_t2v:vsa:tile=1x2x2,sparsity=0.5" \
             "wan_t2v_fw:wan_t2v:frame-window:window=0,keyframe-interval=2" \
             "wan_t2v_sta:wan_t2v:sliding-tile:tile=2x2x3,window=1x1x3" \
+            "wan_t2v_vsag:wan_t2v:vsa:tile=1x2x2,sparsity=0.5,gate=1" \
             "cogvideox_vsa:cogvideox:vsa:tile=1x2x2,sparsity=0.5" \
             "wan_t2v_sem:wan_t2v:semantic:q-clusters=8,kv-clusters=8,top-p=0.5" \
             "cogvideox_sem:cogvideox:semantic:q-clusters=8,kv-clusters=8,top-p=0.5"; do
@@ -43,6 +44,11 @@ for spec in "wan_t2v_vsa:wan_t2v:vsa:tile=1x2x2,sparsity=0.5" \
   python3 test/e2e/Inputs/npz_to_npy.py test/fixtures/$fx.outputs.npz $dir/dense
   args=()
   for f in $dir/in/*.npy; do args+=(--input "$(basename "$f" .npy)=$f"); done
+  if [[ "$params" == *gate=1* ]]; then # VSA's gate: external, bound from a file
+    build/bin/vsac test/fixtures/$fx.onnx --sparse="$pattern:$params" --emit=transformed -o /tmp/vsa-pkg-$name.mlir
+    python3 test/e2e/Inputs/vsa_gate.py weights /tmp/vsa-pkg-$name.mlir $dir/weights.safetensors --seed 3
+    args+=(--weights $dir/weights.safetensors)
+  fi
   /tmp/vsa-pkg-$name --quiet --vsab $pkg/$name.vsab "${args[@]}" --output $dir/cpu.npy
   rm -f /tmp/vsa-pkg-$name
 done

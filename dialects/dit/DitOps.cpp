@@ -273,6 +273,13 @@ LogicalResult AttentionOp::verify() {
                         getMask() || getIsCausal()))
     return emitOpError("sparsity applies to self-attention with a video "
                        "geometry and no mask");
+  if (Value gate = getGate()) {
+    if (!getSparsity() || getSparsity()->getPattern() != "vsa")
+      return emitOpError("gate needs the vsa sparsity");
+    if (gate.getType() != getResult().getType())
+      return emitOpError("gate must have the result's type ")
+             << getResult().getType() << ", got " << gate.getType();
+  }
   if (getSparsity() && shapeOf(getKey())[2] != shapeOf(getQuery())[2])
     return emitOpError("sparsity needs as many keys as queries");
   if (getSparsity() && getSparsity()->getPattern() == "semantic")

@@ -321,7 +321,7 @@ def Dit_ReduceOp : Dit_Op<"reduce", [Pure, SameOperandsAndResultElementType]> {
   let hasVerifier = 1;
 }
 
-def Dit_AttentionOp : Dit_Op<"attention", [Pure]> {
+def Dit_AttentionOp : Dit_Op<"attention", [Pure, AttrSizedOperandSegments]> {
   let summary = "scaled dot-product attention over (batch, heads, seq, dim)";
   let description = [{
     softmax(scale * q kᵀ + mask) v. q: (B, Hq, Sq, D); k: (B, Hkv, Skv, D);
@@ -332,10 +332,15 @@ def Dit_AttentionOp : Dit_Op<"attention", [Pure]> {
     `tile_ordered` (tile patterns only, set by `dit-hoist-tile-order`): the
     sequence axis of q, k, v and the result is already in the pattern's tile
     order, so the lowering does not permute around this attention.
+    `gate` (vsa only; `dit-sparsify-attention` with `gate=1`): VSA's learned
+    gate (`to_gate_compress`), shaped like the result, which then is
+    fine + coarse · gate — fine: the block-sparse attention; coarse: for
+    each query, the attention of its tile's mean-pooled query over the
+    mean-pooled key and value tiles (all tiles).
   }];
   let arguments = (ins Dit_FloatTensor:$query, Dit_FloatTensor:$key,
                        Dit_FloatTensor:$value, Optional<Dit_Tensor>:$mask,
-                       F64Attr:$scale,
+                       Optional<Dit_FloatTensor>:$gate, F64Attr:$scale,
                        DefaultValuedAttr<BoolAttr, "false">:$is_causal,
                        OptionalAttr<Dit_AttentionRole>:$role,
                        OptionalAttr<Dit_VideoGeometryAttr>:$geometry,
@@ -343,7 +348,7 @@ def Dit_AttentionOp : Dit_Op<"attention", [Pure]> {
                        UnitAttr:$tile_ordered);
   let results = (outs Dit_FloatTensor:$result);
   let assemblyFormat = "$query `,` $key `,` $value (`mask` $mask^)? "
-                       "(`role` $role^)? attr-dict "
+                       "(`gate` $gate^)? (`role` $role^)? attr-dict "
                        "`:` functional-type(operands, results)";
   let hasVerifier = 1;
 }

@@ -180,6 +180,21 @@ LogicalResult VsaSelectOp::verify() {
   double sparsity = getSparsity().convertToDouble();
   if (!(sparsity >= 0.0 && sparsity < 1.0))
     return emitOpError("sparsity must be in [0, 1), got ") << sparsity;
+  if (bool(getValue()) != bool(getCoarse()))
+    return emitOpError("value and the coarse result come together");
+  if (Value v = getValue()) {
+    if (shapeOf(v).size() != 4)
+      return emitOpError("value must have rank 4");
+    auto vd = AttentionOp::bhsdDims(v.getType(), getKvLayout());
+    if (vd[0] != k[0] || vd[1] != k[1] || vd[2] != k[2])
+      return emitOpError("value must agree with the key in batch, heads and "
+                         "length");
+    SmallVector<int64_t> coarse = {q[0], q[1], q[2], vd[3]};
+    if (shapeOf(getCoarse()) != ArrayRef<int64_t>(coarse))
+      return emitOpError("coarse result must be (")
+             << dit::shapeToString(coarse) << ") (bhsd), got ("
+             << dit::shapeToString(shapeOf(getCoarse())) << ")";
+  }
   if (failed(verifyOffsets(*this, getOffsets())))
     return failure();
   return success();

@@ -177,12 +177,18 @@ def Vrt_VsaSelectOp : Vrt_Op<"vsa_select", [Pure]> {
     session's `--attn sparsity` or else the compiled `sparsity`. Results:
     per-(batch, head) CSR lists for block-sparse `vrt.attention`:
     `list_offsets` (B·Hq·n + 1) and `lists` (room for B·Hq·n·n; the first
-    B·Hq·n·k entries are used). `offsets` are the results' arena offsets.
+    B·Hq·n·k entries are used). With `value` (in the key's layout) it also
+    returns `coarse` (B, Hq, S, Dv), bhsd: each query row gets its tile's
+    attention over all pooled key tiles, softmaxᵢ(scores) · v̄ — VSA's coarse
+    output, which the gate multiplies; it is needed on the dense path too,
+    so that call always runs. `offsets` are the results' arena offsets.
     ```mlir
     %lo, %l = vrt.vsa_select %q, %k tiles(%t) {scale = 0.35 : f64, sparsity = 0.875 : f64} : (tensor<1x2x48x8xf32>, tensor<1x2x48x8xf32>, tensor<13xi64>) -> (tensor<49xi64>, tensor<288xi32>)
+    %lo2, %l2, %c = vrt.vsa_select %q, %k value %v tiles(%t) {scale = 0.35 : f64, sparsity = 0.875 : f64} : (tensor<1x2x48x8xf32>, tensor<1x2x48x8xf32>, tensor<1x2x48x8xf32>, tensor<13xi64>) -> (tensor<49xi64>, tensor<288xi32>, tensor<1x2x48x8xf32>)
     ```
   }];
   let arguments = (ins Vrt_FloatTensor:$query, Vrt_FloatTensor:$key,
+                       Optional<Vrt_FloatTensor>:$value,
                        TensorOf<[I64]>:$tile_offsets, F64Attr:$scale,
                        F64Attr:$sparsity,
                        DefaultValuedAttr<Vrt_Layout,
@@ -191,9 +197,11 @@ def Vrt_VsaSelectOp : Vrt_Op<"vsa_select", [Pure]> {
                          "::vsa::vrt::Layout::bhsd">:$kv_layout,
                        OptionalAttr<DenseI64ArrayAttr>:$offsets);
   let results = (outs TensorOf<[I64]>:$list_offsets,
-                      TensorOf<[I32]>:$lists);
-  let assemblyFormat = "$query `,` $key `tiles` `(` $tile_offsets `)` "
-                       "attr-dict `:` functional-type(operands, results)";
+                      TensorOf<[I32]>:$lists,
+                      Optional<Vrt_FloatTensor>:$coarse);
+  let assemblyFormat = "$query `,` $key (`value` $value^)? `tiles` `(` "
+                       "$tile_offsets `)` attr-dict `:` "
+                       "functional-type(operands, results)";
   let hasVerifier = 1;
 }
 

@@ -573,7 +573,7 @@ Results convertAttention(NodeContext &n) {
   if (failed(shape))
     return failure();
   auto out = n.create<dit::AttentionOp>(
-      tensorType(*shape, elementOf(q)), q, k, v, mask,
+      tensorType(*shape, elementOf(q)), q, k, v, mask, /*gate=*/Value(),
       n.b.getF64FloatAttr(*scale), n.b.getBoolAttr(*causal),
       dit::AttentionRoleAttr(), dit::VideoGeometryAttr(), dit::SparsityAttr());
   if (failed(out) || !threeD)

@@ -486,36 +486,61 @@ LogicalResult Evaluator::evalReduce(dit::ReduceOp op) {
   return set(op.getResult(), std::move(r));
 }
 
-/// VSA's choice for one (batch, head): mean-pool q and k over each block,
-/// score block pairs (scale * q_i . k_j) and keep, per query block, the
-/// top-k key blocks (equal scores: the lower block wins).
+/// Per-block means of x (tokens x dim) over the blocks of `lists`.
+static std::vector<double> poolBlocks(const BlockLists &lists,
+                                      ArrayRef<int64_t> blockOf,
+                                      const double *x, int64_t dim) {
+  const int64_t n = lists.numBlocks();
+  std::vector<double> pooled(n * dim, 0.0);
+  for (size_t t = 0; t < blockOf.size(); ++t)
+    for (int64_t d = 0; d < dim; ++d)
+      pooled[blockOf[t] * dim + d] += x[t * dim + d];
+  for (int64_t b = 0; b < n; ++b) {
+    double count = double(lists.blockOffsets[b + 1] - lists.blockOffsets[b]);
+    for (int64_t d = 0; d < dim; ++d)
+      pooled[b * dim + d] /= count;
+  }
+  return pooled;
+}
+
+/// VSA's coarse stage for one (batch, head): mean-pool q, k (and v) over
+/// each block and score block pairs (scale * q_i . k_j). Keeps, per query
+/// block, the top-k key blocks (equal scores: the lower block wins); with
+/// `v`, `coarse` gets each query block's softmax of its scores times the
+/// pooled v (a block's row, dv values).
 static std::vector<std::vector<bool>>
 selectVsaBlocks(const BlockLists &lists, ArrayRef<int64_t> blockOf,
                 const double *q, const double *k, int64_t dim, double scale,
-                double sparsity) {
+                double sparsity, const double *v, int64_t dv,
+                std::vector<double> &coarse) {
   const int64_t n = lists.numBlocks();
-  std::vector<double> pq(n * dim, 0.0), pk(n * dim, 0.0);
-  for (size_t t = 0; t < blockOf.size(); ++t)
-    for (int64_t d = 0; d < dim; ++d) {
-      pq[blockOf[t] * dim + d] += q[t * dim + d];
-      pk[blockOf[t] * dim + d] += k[t * dim + d];
-    }
-  for (int64_t b = 0; b < n; ++b) {
-    double count = double(lists.blockOffsets[b + 1] - lists.blockOffsets[b]);
-    for (int64_t d = 0; d < dim; ++d) {
-      pq[b * dim + d] /= count;
-      pk[b * dim + d] /= count;
-    }
+  std::vector<double> pq = poolBlocks(lists, blockOf, q, dim),
+                      pk = poolBlocks(lists, blockOf, k, dim), pv;
+  if (v) {
+    pv = poolBlocks(lists, blockOf, v, dv);
+    coarse.assign(n * dv, 0.0);
   }
   const int64_t topK = vsaTopK(n, sparsity);
   std::vector<std::vector<bool>> kept(n, std::vector<bool>(n, false));
   std::vector<std::pair<double, int64_t>> scored(n);
+  std::vector<double> score(n);
   for (int64_t i = 0; i < n; ++i) {
+    double top = -kInf;
     for (int64_t j = 0; j < n; ++j) {
       double acc = 0;
       for (int64_t d = 0; d < dim; ++d)
         acc += pq[i * dim + d] * pk[j * dim + d];
-      scored[j] = {-acc * scale, j};
+      score[j] = acc * scale;
+      top = std::max(top, score[j]);
+      scored[j] = {-score[j], j};
+    }
+    if (v) {
+      double sum = 0;
+      for (int64_t j = 0; j < n; ++j)
+        sum += (score[j] = std::exp(score[j] - top));
+      for (int64_t j = 0; j < n; ++j)
+        for (int64_t d = 0; d < dv; ++d)
+          coarse[i * dv + d] += score[j] / sum * pv[j * dv + d];
     }
     std::sort(scored.begin(), scored.end());
     for (int64_t r = 0; r < topK; ++r)
@@ -653,6 +678,9 @@ LogicalResult Evaluator::evalAttention(dit::AttentionOp op) {
         blockOf[identity ? p : lists.order[p]] = b;
   }
   bool dynamic = sparsity && sparsity.getPattern() == "vsa";
+  // VSA's gate: fine + coarse * gate (coarse: per query block).
+  const Tensor *gate = op.getGate() ? &get(op.getGate()) : nullptr;
+  std::vector<double> coarse;
   Tensor r = make(op.getResult());
   std::vector<double> s(Skv);
   for (int64_t b = 0; b < B; ++b)
@@ -663,7 +691,8 @@ LogicalResult Evaluator::evalAttention(dit::AttentionOp op) {
       if (dynamic)
         kept = selectVsaBlocks(lists, blockOf,
                                q.data.data() + (b * Hq + h) * Sq * D, kp, D,
-                               scale, sparsity.getFloat("sparsity"));
+                               scale, sparsity.getFloat("sparsity"),
+                               gate ? vp : nullptr, Dv, coarse);
       if (semantic) {
         std::vector<double> qc, kc;
         std::vector<int64_t> qCounts, kCounts;
@@ -703,6 +732,10 @@ LogicalResult Evaluator::evalAttention(dit::AttentionOp op) {
           mx = std::max(mx, acc);
         }
         double *rp = r.data.data() + ((b * Hq + h) * Sq + i) * Dv;
+        if (gate)
+          for (int64_t d = 0; d < Dv; ++d)
+            rp[d] = coarse[blockOf[i] * Dv + d] *
+                    gate->data[((b * Hq + h) * Sq + i) * Dv + d];
         if (mx == -kInf)
           continue; // every key masked: the row is zero
         double sum = 0;

@@ -164,17 +164,23 @@ public:
               (a.getSparsity() && !hoisted.contains(a)) ||
               (hoisted.contains(a) && kind != kFullSequence))
             return failure();
-          if (known == a.getQuery() || known == a.getResult()) {
+          if (known == a.getQuery() || known == a.getResult() ||
+              known == a.getGate()) {
             out.push_back({a.getQuery(), 2, kind});
             out.push_back({a.getResult(), 2, kind});
+            if (Value gate = a.getGate())
+              out.push_back({gate, 2, kind});
           } else {
             out.push_back({a.getKey(), 2, kind});
             out.push_back({a.getValue(), 2, kind});
           }
-          if (hoisted.contains(a)) // all four are in the stream anyway
+          if (hoisted.contains(a)) { // all of them are in the stream anyway
             for (Value v : {a.getQuery(), a.getKey(), a.getValue(),
                             a.getResult()})
               out.push_back({v, 2, kind});
+            if (Value gate = a.getGate())
+              out.push_back({gate, 2, kind});
+          }
           return success();
         })
         .Default([](Operation *) { return failure(); });
@@ -198,7 +204,11 @@ private:
                           SmallVectorImpl<TokenLink> &out) {
     if (axis != 0)
       return failure();
-    for (Value v : {a.getQuery(), a.getKey(), a.getValue(), a.getResult()}) {
+    SmallVector<Value, 5> sides = {a.getQuery(), a.getKey(), a.getValue(),
+                                   a.getResult()};
+    if (Value gate = a.getGate())
+      sides.push_back(gate);
+    for (Value v : sides) {
       if (shapeOf(v)[0] != tokens)
         return failure();
       out.push_back({v, 0, kind});

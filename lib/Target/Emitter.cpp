@@ -405,9 +405,10 @@ void ModelEmitter::emitVsaSelect(vrt::VsaSelectOp op) {
   auto qs = attentionStrides(op.getQuery(), op.getQLayout());
   auto ks = attentionStrides(op.getKey(), op.getKvLayout());
   int64_t numTiles = shapeOf(op.getTileOffsets())[0] - 1;
-  // Its lists feed one attention, whose dense path needs no selection.
+  // Its lists feed one attention, whose dense path needs no selection; the
+  // coarse output (a gated VSA model) is needed on both paths.
   Operation *attention = *op.getLists().getUsers().begin();
-  os << "  " << sparsePathGuard(attention) << "\n";
+  os << "  " << (op.getCoarse() ? "{" : sparsePathGuard(attention)) << "\n";
   os << "    vsart_vsa_select_args_t s = {};\n";
   os << llvm::formatv("    s.attn.q = {0}; s.attn.k = s.attn.v = {1};\n",
                       ptr(op.getQuery()), ptr(op.getKey()));
@@ -420,6 +421,17 @@ void ModelEmitter::emitVsaSelect(vrt::VsaSelectOp op) {
                       "sizeof qs); std::memcpy(s.attn.k_strides, ks, sizeof "
                       "ks); std::memcpy(s.attn.v_strides, ks, sizeof ks); }\n",
                       qs[0], qs[1], qs[2], ks[0], ks[1], ks[2]);
+  if (Value coarse = op.getCoarse()) {
+    auto vs = attentionStrides(op.getValue(), op.getKvLayout());
+    auto cs = attentionStrides(coarse, vrt::Layout::bhsd);
+    os << llvm::formatv("    s.attn.v = {0}; s.attn.out = {1};\n"
+                        "    {{ const int64_t vs[3] = {{{2}, {3}, {4}}, os[3] "
+                        "= {{{5}, {6}, {7}}; std::memcpy(s.attn.v_strides, "
+                        "vs, sizeof vs); std::memcpy(s.attn.out_strides, os, "
+                        "sizeof os); }\n",
+                        ptr(op.getValue()), ptr(coarse), vs[0], vs[1], vs[2],
+                        cs[0], cs[1], cs[2]);
+  }
   os << "    s.attn.scale = " << floatLiteral(op.getScale().convertToDouble())
      << ";\n";
   os << llvm::formatv(

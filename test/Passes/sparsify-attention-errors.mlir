@@ -8,7 +8,7 @@
 // RUN: not vsa-opt %s --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=semantic q-clusters=many}))' 2>&1 | FileCheck %s --check-prefix=QPARSE
 // RUN: not vsa-opt %s --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=vsa sparsity=1.0}))' 2>&1 | FileCheck %s --check-prefix=SPARSITY
 // RUN: not vsa-opt %s --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=vsa sparsity=-0.5}))' 2>&1 | FileCheck %s --check-prefix=NEGSPARSITY
-// RUN: not vsa-opt %s --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=vsa gate=1}))' 2>&1 | FileCheck %s --check-prefix=GATE
+// RUN: not vsa-opt %s --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=vsa tile=1x2x2 gate=1}))' 2>&1 | FileCheck %s --check-prefix=GATE
 // RUN: not vsa-opt %s --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=vsa tile=1x4x4}))' 2>&1 | FileCheck %s --check-prefix=VSATILE
 // RUN: not vsa-opt %s --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=vsa tile=1x0x4}))' 2>&1 | FileCheck %s --check-prefix=VSAZERO
 // RUN: not vsa-opt %s --pass-pipeline='builtin.module(func.func(dit-sparsify-attention{pattern=blocky}))' 2>&1 | FileCheck %s --check-prefix=UNKNOWN
@@ -29,7 +29,7 @@
 // QPARSE: for the --q-clusters option: 'many' value invalid
 // SPARSITY: error: dit-sparsify-attention: option sparsity must be in [0, 1), got 1
 // NEGSPARSITY: error: dit-sparsify-attention: option sparsity must be in [0, 1), got -0.5
-// GATE: error: dit-sparsify-attention: option gate: the model has no to_gate_compress weight (not a VSA-trained checkpoint); run without gate for fine-only VSA
+// GATE: error: dit-sparsify-attention: option gate: the queries do not come from a Linear with a named weight, so the gate (to_gate_compress) has no input
 // VSATILE: error: dit-sparsify-attention: option tile: 4 along h is larger than the grid (2)
 // VSAZERO: error: dit-sparsify-attention: option tile must be TxHxW with integers >= 1, got '1x0x4'
 // UNKNOWN: error: dit-sparsify-attention: unknown pattern 'blocky' (option pattern: frame-window, sliding-tile, vsa, semantic)

@@ -151,3 +151,29 @@ func.func @semantic_iterations(%q: tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32>
   %0 = dit.attention %q, %q, %q role self {geometry = #dit.video<t = 3, h = 2, w = 2, prefix = 0, suffix = 0>, scale = 0.35 : f64, sparsity = #dit.sparsity<"semantic", {q_clusters = 4 : i64, kv_clusters = 4 : i64, iterations = 0 : i64, warm_iterations = 2 : i64, top_p = 0.9 : f64, min_kept = 0.1 : f64}>} : (tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32>
   return %0 : tensor<1x2x12x8xf32>
 }
+
+// -----
+
+// VSA's gate: shaped like the result.
+// CHECK-LABEL: func.func @gate
+// CHECK: dit.attention %{{.*}}, %{{.*}}, %{{.*}} gate %{{.*}} role self
+func.func @gate(%q: tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32> {
+  %0 = dit.attention %q, %q, %q gate %q role self {geometry = #dit.video<t = 3, h = 2, w = 2, prefix = 0, suffix = 0>, scale = 0.35 : f64, sparsity = #dit.sparsity<"vsa", {sparsity = 0.5 : f64, tile_t = 1 : i64, tile_h = 2 : i64, tile_w = 2 : i64}>} : (tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32>
+  return %0 : tensor<1x2x12x8xf32>
+}
+
+// -----
+
+func.func @gate_without_vsa(%q: tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32> {
+  // expected-error @below {{gate needs the vsa sparsity}}
+  %0 = dit.attention %q, %q, %q gate %q role self {geometry = #dit.video<t = 3, h = 2, w = 2, prefix = 0, suffix = 0>, scale = 0.35 : f64} : (tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>) -> tensor<1x2x12x8xf32>
+  return %0 : tensor<1x2x12x8xf32>
+}
+
+// -----
+
+func.func @gate_shape(%q: tensor<1x2x12x8xf32>, %g: tensor<1x12x2x8xf32>) -> tensor<1x2x12x8xf32> {
+  // expected-error @below {{gate must have the result's type 'tensor<1x2x12x8xf32>', got 'tensor<1x12x2x8xf32>'}}
+  %0 = dit.attention %q, %q, %q gate %g role self {geometry = #dit.video<t = 3, h = 2, w = 2, prefix = 0, suffix = 0>, scale = 0.35 : f64, sparsity = #dit.sparsity<"vsa", {sparsity = 0.5 : f64, tile_t = 1 : i64, tile_h = 2 : i64, tile_w = 2 : i64}>} : (tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>, tensor<1x12x2x8xf32>) -> tensor<1x2x12x8xf32>
+  return %0 : tensor<1x2x12x8xf32>
+}

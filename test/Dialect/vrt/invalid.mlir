@@ -854,3 +854,27 @@ func.func @ulysses_scratch(%q: tensor<1x4x6x4xf32>) -> tensor<1x4x6x4xf32> {
   return %o : tensor<1x4x6x4xf32>
 }
 
+
+// -----
+
+func.func @vsa_select_coarse_needs_value(%q: tensor<1x2x8x4xf32>, %t: tensor<3xi64>) {
+  // expected-error @below {{value and the coarse result come together}}
+  %lo, %l = vrt.vsa_select %q, %q value %q tiles(%t) {scale = 0.5 : f64, sparsity = 0.5 : f64} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<3xi64>) -> (tensor<5xi64>, tensor<8xi32>)
+  return
+}
+
+// -----
+
+func.func @vsa_select_coarse_shape(%q: tensor<1x2x8x4xf32>, %t: tensor<3xi64>) {
+  // expected-error @below {{coarse result must be (1x2x8x4) (bhsd), got (1x8x2x4)}}
+  %lo, %l, %c = vrt.vsa_select %q, %q value %q tiles(%t) {scale = 0.5 : f64, sparsity = 0.5 : f64} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<3xi64>) -> (tensor<5xi64>, tensor<8xi32>, tensor<1x8x2x4xf32>)
+  return
+}
+
+// -----
+
+func.func @vsa_select_value_length(%q: tensor<1x2x8x4xf32>, %v: tensor<1x2x6x4xf32>, %t: tensor<3xi64>) {
+  // expected-error @below {{value must agree with the key in batch, heads and length}}
+  %lo, %l, %c = vrt.vsa_select %q, %q value %v tiles(%t) {scale = 0.5 : f64, sparsity = 0.5 : f64} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x6x4xf32>, tensor<3xi64>) -> (tensor<5xi64>, tensor<8xi32>, tensor<1x2x8x4xf32>)
+  return
+}

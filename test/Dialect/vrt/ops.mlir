@@ -268,3 +268,11 @@ func.func @ulysses(%q: tensor<1x4x6x4xf32>) -> tensor<1x4x6x4xf32> {
   return %o : tensor<1x4x6x4xf32>
 }
 
+
+// VSA with the gate: the selection also returns the coarse output (bhsd).
+// CHECK-LABEL: func.func @vsa_coarse
+// CHECK: %{{.*}}, %{{.*}}, %{{.*}} = vrt.vsa_select %{{.*}}, %{{.*}} value %{{.*}} tiles(%{{.*}}) {scale = 5.000000e-01 : f64, sparsity = 8.750000e-01 : f64} : (tensor<2x2x8x4xf32>, tensor<2x2x8x4xf32>, tensor<2x2x8x4xf32>, tensor<3xi64>) -> (tensor<9xi64>, tensor<16xi32>, tensor<2x2x8x4xf32>)
+func.func @vsa_coarse(%q: tensor<2x2x8x4xf32>, %t: tensor<3xi64>) -> tensor<2x2x8x4xf32> {
+  %lo, %l, %c = vrt.vsa_select %q, %q value %q tiles(%t) {scale = 0.5 : f64, sparsity = 0.875 : f64} : (tensor<2x2x8x4xf32>, tensor<2x2x8x4xf32>, tensor<2x2x8x4xf32>, tensor<3xi64>) -> (tensor<9xi64>, tensor<16xi32>, tensor<2x2x8x4xf32>)
+  return %c : tensor<2x2x8x4xf32>
+}
