@@ -1187,11 +1187,23 @@ private:
   std::string cpuSerial(StringRef fn, StringRef body);
   std::string cudaKernel(StringRef fn, int64_t count, StringRef body);
   std::string cudaUnrolledKernel(StringRef fn, StringRef body);
+  std::string cudaVectorKernel(StringRef fn, StringRef body);
+  FailureOr<std::string> vectorLoopBody(ArrayRef<int64_t> shape, ElementFn fn);
   std::string cudaLaunch(StringRef fn, int64_t count, int64_t perBlock);
   std::string outPointer();
   int64_t grain() const;
   /// CUDA elementwise kernels (no reduce or scatter root) unroll.
   bool unrolled() const { return k.cuda() && !reduce && !scatter; }
+  /// Elements per 16-byte vector store when an unrolled kernel's innermost
+  /// dimension holds whole vectors (0 otherwise): a thread then computes
+  /// that many consecutive elements and stores them at once.
+  int64_t vectorWidth(ArrayRef<int64_t> shape) const {
+    int64_t bytes = storageBytes(k.outputStorage);
+    if (!unrolled() || shape.empty() || (bytes != 2 && bytes != 4))
+      return 0;
+    int64_t width = 16 / bytes;
+    return shape.back() % width == 0 ? width : 0;
+  }
   void emitCpu(raw_ostream &os, StringRef pass1, StringRef pass2);
   void emitCuda(raw_ostream &os, StringRef pass1, StringRef pass2);
 
@@ -1220,6 +1232,41 @@ FailureOr<std::string> KernelEmitter::loopBody(ArrayRef<int64_t> shape,
       decls.line("const " + k.indexType + " " + root[d] + " = " + exprs[d] +
                  ";");
   return pruneUnused(decls.text + body.text);
+}
+
+/// The vector form's loop body for vector `g`: the outer index locals, then
+/// a loop over its `width` elements whose innermost index is the vector's
+/// base plus `u`, computing each into vsa_r[u], then one 16-byte store.
+FailureOr<std::string> KernelEmitter::vectorLoopBody(ArrayRef<int64_t> shape,
+                                                     ElementFn fn) {
+  const int64_t width = vectorWidth(shape);
+  const std::string &t = k.indexType;
+  size_t last = shape.size() - 1;
+  Writer body(3);
+  BodyGen g(k, body);
+  Index root;
+  for (size_t d = 0; d < shape.size(); ++d)
+    root.push_back(shape[d] == 1 ? "0" : "o" + std::to_string(d));
+  if (failed(fn(g, root)))
+    return failure();
+  SmallVector<int64_t, 6> vectors(shape);
+  vectors.back() /= width;
+  Index exprs = delinearize("g", vectors);
+  Writer loop(2);
+  for (size_t d = 0; d < last; ++d)
+    if (shape[d] != 1)
+      loop.line("const " + t + " " + root[d] + " = " + exprs[d] + ";");
+  loop.line("const " + t + " vsa_base = " + idxMul(exprs[last], width) + ";");
+  loop.line("alignas(16) " + storageType(k.outputStorage, k.target) +
+            " vsa_r[" + std::to_string(width) + "];");
+  loop.line("#pragma unroll");
+  loop.open("for (int u = 0; u < " + std::to_string(width) + "; ++u)");
+  loop.line("const " + t + " " + root[last] + " = vsa_base + u;");
+  loop.text += body.text;
+  loop.close();
+  loop.line("*reinterpret_cast<uint4 *>(out + g * " + std::to_string(width) +
+            ") = *reinterpret_cast<const uint4 *>(vsa_r);");
+  return pruneUnused(loop.text);
 }
 
 LogicalResult KernelEmitter::storeValue(BodyGen &g, Value v, const Index &idx) {
@@ -1514,6 +1561,22 @@ std::string KernelEmitter::cudaUnrolledKernel(StringRef fn, StringRef body) {
   return s;
 }
 
+/// Vector form: thread-stride loop over 16-byte vectors of the output (the
+/// body from vectorLoopBody); arena tensors are 256-byte aligned.
+std::string KernelEmitter::cudaVectorKernel(StringRef fn, StringRef body) {
+  const std::string &t = k.indexType;
+  std::string vectors = std::to_string(count / vectorWidth(shapeOf(k.op.getYielded())));
+  std::string s = "__global__ void __launch_bounds__(" +
+                  std::to_string(kCudaBlock) + ") " + fn.str() + "(";
+  for (auto [i, inSt] : llvm::enumerate(k.inputStorage))
+    s += "const " + storageType(inSt, k.target) + " *__restrict__ in" +
+         std::to_string(i) + ", ";
+  s += storageType(k.outputStorage, k.target) + " *out) {\n";
+  s += "  for (" + t + " g = " + t + "(blockIdx.x) * blockDim.x + threadIdx.x; "
+       "g < " + vectors + ";\n       g += " + t + "(blockDim.x) * gridDim.x) {\n";
+  return s + body.str() + "  }\n}\n";
+}
+
 std::string KernelEmitter::cudaLaunch(StringRef fn, int64_t n, int64_t perBlock) {
   int64_t grid = std::min<int64_t>((n + perBlock - 1) / perBlock, kCudaMaxGrid);
   std::string s = "  " + fn.str() + "<<<" + std::to_string(grid) + ", " +
@@ -1552,9 +1615,11 @@ void KernelEmitter::emitCpu(raw_ostream &os, StringRef pass1,
 void KernelEmitter::emitCuda(raw_ostream &os, StringRef pass1,
                              StringRef pass2) {
   const std::string &n = k.name;
+  const int64_t width = vectorWidth(shapeOf(k.op.getYielded()));
   if (!pass1.empty())
-    os << (unrolled() ? cudaUnrolledKernel(n + "_kernel", pass1)
-                      : cudaKernel(n + "_kernel", count, pass1));
+    os << (width      ? cudaVectorKernel(n + "_kernel", pass1)
+           : unrolled() ? cudaUnrolledKernel(n + "_kernel", pass1)
+                        : cudaKernel(n + "_kernel", count, pass1));
   if (!pass2.empty())
     os << cudaKernel(n + "_scatter_kernel", updates, pass2);
   os << "static vsart_status_t " << n
@@ -1569,7 +1634,9 @@ void KernelEmitter::emitCuda(raw_ostream &os, StringRef pass1,
   os << "  cudaStream_t s = static_cast<cudaStream_t>(stream);\n";
   if (!pass1.empty())
     os << cudaLaunch(n + "_kernel", count,
-                     unrolled() ? kCudaUnroll * kCudaBlock : kCudaBlock);
+                     width        ? width * kCudaBlock
+                     : unrolled() ? kCudaUnroll * kCudaBlock
+                                  : kCudaBlock);
   if (!pass2.empty())
     os << "  // Same stream: the updates see all of the data.\n"
        << cudaLaunch(n + "_scatter_kernel", updates, kCudaBlock);
@@ -1600,11 +1667,12 @@ LogicalResult KernelEmitter::emit(raw_ostream &os) {
     storeTarget = "vsa_r[u]";
   if (count > 0) {
     Value first = scatter ? scatter->getOperand(0) : y;
+    auto element = [&](BodyGen &g, const Index &idx) {
+      return reduce ? reduceElement(g, reduce, idx) : storeValue(g, first, idx);
+    };
     FailureOr<std::string> body =
-        loopBody(shape, "o", unrolled() ? 3 : 2, [&](BodyGen &g, const Index &idx) {
-          return reduce ? reduceElement(g, reduce, idx)
-                        : storeValue(g, first, idx);
-        });
+        vectorWidth(shape) ? vectorLoopBody(shape, element)
+                           : loopBody(shape, "o", unrolled() ? 3 : 2, element);
     if (failed(body))
       return failure();
     pass1 = *body;

@@ -12,7 +12,7 @@
 // CHECK-LABEL: vrt.kernel "k1"
 // CHECK: for (int64_t b = int64_t(blockIdx.x) * 1024; b < 8; b += int64_t(gridDim.x) * 1024) {
 // CHECK-LABEL: vrt.kernel "k2"
-// CHECK: for (int64_t b = int64_t(blockIdx.x) * 1024; b < 2147483648; b += int64_t(gridDim.x) * 1024) {
+// CHECK: for (int64_t g = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; g < 268435456;
 // CPP-NOT: int32_t i
 func.func @main(%x: tensor<6x4xf32> {dit.name = "x"}, %t: tensor<2x4xf32> {dit.name = "t"}, %j: tensor<2x1xi64> {dit.name = "j"}, %big: tensor<2147483648xf32> {dit.name = "big"}) -> (tensor<6x4xf32> {dit.name = "y"}, tensor<2x1x4xf32> {dit.name = "g"}, tensor<2147483648xf32> {dit.name = "z"}) attributes {vrt.arena_bytes = 17179869184 : i64} {
   // Transpose-free elementwise: 32-bit.
