@@ -55,8 +55,17 @@ private:
   LogicalResult lowerAttention(dit::AttentionOp op);
   /// VSA's gated output: fine + coarse * gate, one generated kernel.
   Value addGatedCoarse(Location loc, Value fine, Value coarse, Value gate);
-  void lowerNorm(Operation *op, vrt::NormKind kind, Value input, Value scale,
-                 Value bias, int64_t axis, double eps);
+  /// A norm over `axis` (to the end) of `input`, then `mod` (a modulation
+  /// with one shift/scale row per group) when given.
+  Value norm(Location loc, vrt::NormKind kind, Value input, Value scale,
+             Value bias, int64_t axis, double eps,
+             dit::ModulateOp mod = {}, int64_t groups = 0);
+  /// Lowers the norm `op` (layer or RMS).
+  Value norm(Operation *op, dit::ModulateOp mod = {}, int64_t groups = 0);
+  /// `m` inside the norm it follows (one vrt.norm, no kernel), when that
+  /// norm feeds only `m` and the shift and scale hold one row per batch
+  /// entry (or one row).
+  LogicalResult fuseNormModulate(dit::ModulateOp m);
   LogicalResult lowerReturn(func::ReturnOp op);
   /// The constants of a sparse pattern over a geometry, shared by every
   /// attention using them; `order`/`inverse` are null without permutation.
@@ -465,14 +474,14 @@ Lowering::blockListWeights(Location loc, dit::SparsityAttr sparsity,
   return cached;
 }
 
-void Lowering::lowerNorm(Operation *op, vrt::NormKind kind, Value input,
-                         Value scale, Value bias, int64_t axis, double eps) {
+Value Lowering::norm(Location loc, vrt::NormKind kind, Value input,
+                     Value scale, Value bias, int64_t axis, double eps,
+                     dit::ModulateOp mod, int64_t groups) {
   ArrayRef<int64_t> shape = shapeOf(input);
   if (axis < 0)
     axis += shape.size();
   int64_t rows = dit::numElements(shape.take_front(axis));
   int64_t dim = dit::numElements(shape.drop_front(axis));
-  Location loc = op->getLoc();
   auto param = [&](Value p) -> Value {
     if (!p)
       return Value();
@@ -481,13 +490,69 @@ void Lowering::lowerNorm(Operation *op, vrt::NormKind kind, Value input,
       v = broadcastTo(loc, v, shape.drop_front(axis));
     return libraryOperand(view(loc, v, {dim}));
   };
+  auto modRows = [&](Value v) -> Value {
+    return v ? libraryOperand(view(loc, lookup(v), {groups, dim})) : Value();
+  };
   Value x = view(loc, libraryOperand(lookup(input)), {rows, dim});
   Value s = param(scale), bb = param(bias);
   Value y = vrt::NormOp::create(
       b, loc, withShape(input, {rows, dim}),
       vrt::NormKindAttr::get(b.getContext(), kind), x, s, bb,
-      b.getF64FloatAttr(eps), IntegerAttr());
-  map.map(op->getResult(0), view(loc, y, shape));
+      modRows(mod ? mod.getShift() : Value()),
+      modRows(mod ? mod.getScale() : Value()), b.getF64FloatAttr(eps),
+      IntegerAttr());
+  return view(loc, y, shape);
+}
+
+Value Lowering::norm(Operation *op, dit::ModulateOp mod, int64_t groups) {
+  if (auto n = dyn_cast<dit::LayerNormOp>(op))
+    return norm(op->getLoc(), vrt::NormKind::layer, n.getInput(), n.getScale(),
+                n.getBias(), n.getAxis(), n.getEpsilon().convertToDouble(), mod,
+                groups);
+  auto n = cast<dit::RmsNormOp>(op);
+  return norm(op->getLoc(), vrt::NormKind::rms, n.getInput(), n.getScale(),
+              Value(), n.getAxis(), n.getEpsilon().convertToDouble(), mod,
+              groups);
+}
+
+/// Rows of a modulation operand `v` that broadcasts to `shape` (B, ..., C):
+/// B or 1 when it varies along the first axis and the channels only, else
+/// 0 (per token: not a norm epilogue).
+static int64_t modulationRows(Value v, ArrayRef<int64_t> shape) {
+  ArrayRef<int64_t> s = shapeOf(v);
+  size_t rank = shape.size();
+  if (s.size() > rank || rank < 2)
+    return 0;
+  SmallVector<int64_t> full(rank - s.size(), 1);
+  full.append(s.begin(), s.end());
+  if (full.back() != shape.back())
+    return 0;
+  for (size_t d = 1; d + 1 < rank; ++d)
+    if (full[d] != 1)
+      return 0;
+  if (full[0] == 1)
+    return 1;
+  return rank > 2 && full[0] == shape[0] ? shape[0] : 0;
+}
+
+LogicalResult Lowering::fuseNormModulate(dit::ModulateOp m) {
+  Operation *def = m.getInput().getDefiningOp();
+  if (!isa_and_nonnull<dit::LayerNormOp, dit::RmsNormOp>(def) ||
+      !def->hasOneUse())
+    return failure();
+  ArrayRef<int64_t> shape = shapeOf(m.getInput());
+  int64_t axis = isa<dit::LayerNormOp>(def)
+                     ? cast<dit::LayerNormOp>(def).getAxis()
+                     : cast<dit::RmsNormOp>(def).getAxis();
+  if (axis < 0)
+    axis += shape.size();
+  int64_t groups = modulationRows(m.getShift(), shape);
+  if (axis + 1 != int64_t(shape.size()) || groups == 0 ||
+      modulationRows(m.getScale(), shape) != groups)
+    return failure();
+  // The norm's own vrt.norm (lowered before) is left unused and erased.
+  map.map(m.getResult(), norm(def, m, groups));
+  return success();
 }
 
 LogicalResult Lowering::lowerReturn(func::ReturnOp op) {
@@ -504,6 +569,8 @@ LogicalResult Lowering::lowerReturn(func::ReturnOp op) {
 
 LogicalResult Lowering::lowerOp(Operation *op) {
   b.setInsertionPoint(op);
+  if (auto m = dyn_cast<dit::ModulateOp>(op); m && succeeded(fuseNormModulate(m)))
+    return success();
   if (vrt::isElementwiseKernelOp(op) && !isa<dit::ConstantOp>(op))
     if (!isa<dit::ReshapeOp>(op)) {
       map.map(op->getResult(0), cloneAsKernel(op));
@@ -534,14 +601,8 @@ LogicalResult Lowering::lowerOp(Operation *op) {
         return success();
       })
       .Case([&](dit::AttentionOp a) { return lowerAttention(a); })
-      .Case([&](dit::LayerNormOp n) {
-        lowerNorm(n, vrt::NormKind::layer, n.getInput(), n.getScale(),
-                  n.getBias(), n.getAxis(), n.getEpsilon().convertToDouble());
-        return success();
-      })
-      .Case([&](dit::RmsNormOp n) {
-        lowerNorm(n, vrt::NormKind::rms, n.getInput(), n.getScale(), Value(),
-                  n.getAxis(), n.getEpsilon().convertToDouble());
+      .Case<dit::LayerNormOp, dit::RmsNormOp>([&](Operation *n) {
+        map.map(n->getResult(0), norm(n));
         return success();
       })
       .Case([&](dit::SoftmaxOp s) -> LogicalResult {

@@ -441,6 +441,16 @@ LogicalResult NormOp::verify() {
       return emitOpError("scale and bias must have shape ") << x.back();
   if (getKind() == NormKind::rms && getBias())
     return emitOpError("rms norm takes no bias");
+  if (bool(getModShift()) != bool(getModScale()))
+    return emitOpError("modulate needs both shift and scale");
+  if (Value shift = getModShift()) {
+    ArrayRef<int64_t> m = shapeOf(shift);
+    int64_t rows = x.size() == 2 ? x[0] : -1;
+    if (rows < 0 || m.size() != 2 || m[1] != x.back() || m[0] < 1 ||
+        rows % m[0] != 0 || shapeOf(getModScale()) != m)
+      return emitOpError("modulate needs a (rows, dim) input and shift and "
+                         "scale of one shape (G, dim), G dividing the rows");
+  }
   if (getType() != getInput().getType())
     return emitOpError("result type must equal the input type");
   if (!(getEpsilon().convertToDouble() >= 0))

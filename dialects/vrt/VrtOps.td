@@ -105,12 +105,25 @@ def Vrt_AttentionOp : Vrt_Op<"attention", [Pure, AttrSizedOperandSegments]> {
 
 def Vrt_NormOp : Vrt_Op<"norm", [Pure, AttrSizedOperandSegments]> {
   let summary = "layer or RMS normalisation over the last axis";
+  let description = [{
+    Normalises each row of `input` (rows, dim), then applies `scale` and
+    `bias` (dim). With `modulate` (a DiT's AdaLN modulation after its norm,
+    fused by the lowering) the result is then y · (1 + mod_scale[g]) +
+    mod_shift[g], both (G, dim) with G dividing rows: row r takes group
+    r / (rows / G) (the batch entry).
+    ```mlir
+    %y = vrt.norm layer %x modulate %shift, %scale {epsilon = 1.0e-06 : f64} : (tensor<96x32xf32>, tensor<2x32xf32>, tensor<2x32xf32>) -> tensor<96x32xf32>
+    ```
+  }];
   let arguments = (ins Vrt_NormKind:$kind, Vrt_FloatTensor:$input,
                        Optional<Vrt_FloatTensor>:$scale,
-                       Optional<Vrt_FloatTensor>:$bias, F64Attr:$epsilon,
-                       OptionalAttr<I64Attr>:$offset);
+                       Optional<Vrt_FloatTensor>:$bias,
+                       Optional<Vrt_FloatTensor>:$mod_shift,
+                       Optional<Vrt_FloatTensor>:$mod_scale,
+                       F64Attr:$epsilon, OptionalAttr<I64Attr>:$offset);
   let results = (outs Vrt_FloatTensor:$result);
   let assemblyFormat = "$kind $input (`scale` $scale^)? (`bias` $bias^)? "
+                       "(`modulate` $mod_shift^ `,` $mod_scale)? "
                        "attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
 }

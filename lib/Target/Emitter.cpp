@@ -551,16 +551,27 @@ void ModelEmitter::emitSemanticAttention(vrt::SemanticAttentionOp op) {
 void ModelEmitter::emitNorm(vrt::NormOp op) {
   ArrayRef<int64_t> s = shapeOf(op.getInput());
   int64_t dim = s.back(), rows = dit::numElements(s) / std::max<int64_t>(dim, 1);
+  Value shift = op.getModShift();
   std::string fn = (Twine(cuda ? "vsart_cuda_" : "vsart_cpu_") +
                     (op.getKind() == vrt::NormKind::layer ? "layer_norm"
-                                                          : "rms_norm"))
+                                                          : "rms_norm") +
+                    (shift ? "_modulate" : ""))
                        .str();
+  // The modulated form takes (batch, seq) rows, one modulation row a batch.
+  std::string sizes =
+      shift ? llvm::formatv("{0}, {1}, {2}", shapeOf(shift)[0],
+                            rows / shapeOf(shift)[0], dim)
+                  .str()
+            : llvm::formatv("{0}, {1}", rows, dim).str();
+  std::string modulation =
+      shift ? ", " + typed(shift) + ", " + typed(op.getModScale()) : "";
   os << llvm::formatv(
-      "  VSA_CHECK({0}({1}, {2}, {3}, {4}, {5}, {6}, {7}{8}));\n", fn,
+      "  VSA_CHECK({0}({1}, {2}, {3}, {4}, {5}, {6}{7}{8}));\n", fn,
       typed(op.getInput()), cuda ? ptr(op.getResult()) : typed(op.getResult(), false),
-      rows, dim, op.getScale() ? typed(op.getScale()) : "nullptr",
+      sizes, op.getScale() ? typed(op.getScale()) : "nullptr",
       op.getBias() ? typed(op.getBias()) : "nullptr",
-      floatLiteral(op.getEpsilon().convertToDouble()), cuda ? ", stream" : "");
+      floatLiteral(op.getEpsilon().convertToDouble()), modulation,
+      cuda ? ", stream" : "");
 }
 
 void ModelEmitter::emitSoftmax(vrt::SoftmaxOp op) {

@@ -282,6 +282,22 @@ vsart_status_t vsart_cpu_layer_norm(const float *x, float *out, int64_t rows,
 vsart_status_t vsart_cpu_rms_norm(const float *x, float *out, int64_t rows,
                                   int64_t dim, const float *scale,
                                   const float *bias, float eps);
+/* A norm followed by the AdaLN modulation (vsart_cpu_modulate) in one pass:
+ * x, out: (batch, seq, dim); scale, bias (dim) and mod_shift, mod_scale
+ * (batch, dim) may be NULL; out = norm(x) * (1 + mod_scale[b]) +
+ * mod_shift[b], norm(x) as vsart_cpu_layer_norm / vsart_cpu_rms_norm. */
+vsart_status_t vsart_cpu_layer_norm_modulate(const float *x, float *out,
+                                             int64_t batch, int64_t seq,
+                                             int64_t dim, const float *scale,
+                                             const float *bias, float eps,
+                                             const float *mod_shift,
+                                             const float *mod_scale);
+vsart_status_t vsart_cpu_rms_norm_modulate(const float *x, float *out,
+                                           int64_t batch, int64_t seq,
+                                           int64_t dim, const float *scale,
+                                           const float *bias, float eps,
+                                           const float *mod_shift,
+                                           const float *mod_scale);
 /* Over the last dim; a row that is entirely -inf yields 0. */
 vsart_status_t vsart_cpu_softmax(const float *x, float *out, int64_t rows,
                                  int64_t dim);

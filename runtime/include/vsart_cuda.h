@@ -136,6 +136,15 @@ vsart_status_t vsart_cuda_rms_norm(const void *x, void *out, int64_t rows,
                                    const void *bias, float eps, void *stream);
 vsart_status_t vsart_cuda_softmax(const void *x, void *out, int64_t rows,
                                   int64_t dim, void *stream);
+/* The twins of vsart_cpu_*_norm_modulate (bf16; one pass over x). */
+vsart_status_t vsart_cuda_layer_norm_modulate(
+    const void *x, void *out, int64_t batch, int64_t seq, int64_t dim,
+    const void *scale, const void *bias, float eps, const void *mod_shift,
+    const void *mod_scale, void *stream);
+vsart_status_t vsart_cuda_rms_norm_modulate(
+    const void *x, void *out, int64_t batch, int64_t seq, int64_t dim,
+    const void *scale, const void *bias, float eps, const void *mod_shift,
+    const void *mod_scale, void *stream);
 
 /* Tensor collectives on device memory (NCCL communicators): the twins of
  * vsart_cpu_all_to_all / vsart_cpu_all_gather (vsart_comm.h), the pack and

@@ -414,3 +414,37 @@ func.func @vsa(%q: tensor<1x2x8x4xf32>, %k: tensor<1x2x8x4xf32>) -> tensor<1x2x8
   %0 = dit.attention %q, %k, %k role self {geometry = #dit.video<t = 2, h = 2, w = 2, prefix = 0, suffix = 0>, scale = 0.5 : f64, sparsity = #dit.sparsity<"vsa", {tile_t = 1 : i64, tile_h = 1 : i64, tile_w = 2 : i64, sparsity = 0.75 : f64}>} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>) -> tensor<1x2x8x4xf32>
   return %0 : tensor<1x2x8x4xf32>
 }
+
+// -----
+
+// A norm over the last axis that feeds only an AdaLN modulation with one
+// shift/scale row per batch entry takes it in: one vrt.norm, no kernel.
+// CHECK-LABEL: func.func @norm_modulate
+// CHECK-DAG:  %[[CSH:.*]] = vrt.kernel "{{k[0-9]+}}"(%arg1)
+// CHECK-DAG:  %[[CSC:.*]] = vrt.kernel "{{k[0-9]+}}"(%arg2)
+// CHECK-DAG:  %[[SH:.*]] = vrt.view %[[CSH]] : tensor<2x1x8xf32> -> tensor<2x8xf32>
+// CHECK-DAG:  %[[SC:.*]] = vrt.view %[[CSC]] : tensor<2x1x8xf32> -> tensor<2x8xf32>
+// CHECK:      vrt.norm layer %{{.*}} modulate %[[SH]], %[[SC]] {epsilon = 9.9999999999999995E-7 : f64} : (tensor<12x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<12x8xf32>
+// CHECK-NOT:  dit.modulate
+// CHECK:      return
+func.func @norm_modulate(%x: tensor<2x6x8xf32>, %sh: tensor<2x1x8xf32>, %sc: tensor<2x1x8xf32>) -> tensor<2x6x8xf32> {
+  %n = dit.layer_norm %x {axis = 2 : i64, epsilon = 1.0e-6 : f64} : (tensor<2x6x8xf32>) -> tensor<2x6x8xf32>
+  %y = dit.modulate %n, %sh, %sc : (tensor<2x6x8xf32>, tensor<2x1x8xf32>, tensor<2x1x8xf32>) -> tensor<2x6x8xf32>
+  return %y : tensor<2x6x8xf32>
+}
+
+// -----
+
+// Not fused: the norm has another user, or the shift varies per token.
+// CHECK-LABEL: func.func @norm_modulate_kept
+// CHECK-NOT:  vrt.norm {{.*}}modulate
+// CHECK:      dit.modulate
+// CHECK-NOT:  vrt.norm {{.*}}modulate
+// CHECK:      dit.modulate
+func.func @norm_modulate_kept(%x: tensor<2x6x8xf32>, %sh: tensor<2x1x8xf32>, %tok: tensor<2x6x8xf32>) -> (tensor<2x6x8xf32>, tensor<2x6x8xf32>, tensor<2x6x8xf32>) {
+  %n = dit.rms_norm %x {axis = 2 : i64, epsilon = 1.0e-6 : f64} : (tensor<2x6x8xf32>) -> tensor<2x6x8xf32>
+  %y = dit.modulate %n, %sh, %sh : (tensor<2x6x8xf32>, tensor<2x1x8xf32>, tensor<2x1x8xf32>) -> tensor<2x6x8xf32>
+  %m = dit.rms_norm %x {axis = 2 : i64, epsilon = 1.0e-6 : f64} : (tensor<2x6x8xf32>) -> tensor<2x6x8xf32>
+  %z = dit.modulate %m, %tok, %sh : (tensor<2x6x8xf32>, tensor<2x6x8xf32>, tensor<2x1x8xf32>) -> tensor<2x6x8xf32>
+  return %y, %z, %n : tensor<2x6x8xf32>, tensor<2x6x8xf32>, tensor<2x6x8xf32>
+}

@@ -820,7 +820,42 @@ const RowCase kRowCases[] = {
     {"3x6400_vec_beyond_registers", 3, 6400, 2, false},
 };
 
+/// The modulated norms: rows in `batch` groups, one shift/scale row each.
+void runNormModulate(RowKind kind, const RowCase &c, int64_t batch) {
+  const int64_t seq = c.rows / batch;
+  auto x = randomVec(size_t(c.rows * c.dim), 81, -3, 5);
+  auto scale = randomVec(size_t(c.dim), 82), bias = randomVec(size_t(c.dim), 83);
+  auto shift = randomVec(size_t(batch * c.dim), 84),
+       mscale = randomVec(size_t(batch * c.dim), 85);
+  const float *bp = kind == RowKind::LayerNorm && c.variant >= 2 ? bias.data() : nullptr;
+  std::vector<float> ref(x.size());
+  auto cpu = kind == RowKind::LayerNorm ? vsart_cpu_layer_norm_modulate
+                                        : vsart_cpu_rms_norm_modulate;
+  auto gpu = kind == RowKind::LayerNorm ? vsart_cuda_layer_norm_modulate
+                                        : vsart_cuda_rms_norm_modulate;
+  ASSERT_EQ(cpu(x.data(), ref.data(), batch, seq, c.dim, scale.data(), bp, 1e-5f,
+                shift.data(), mscale.data()),
+            VSART_OK);
+  DeviceBuffer dx(x), ds(scale), db(bias), dsh(shift), dsc(mscale), dout(x.size());
+  dout.poison();
+  DeviceBuffer &dst = c.inPlace ? dx : dout;
+  ASSERT_EQ(gpu(dx.data(), dst.data(), batch, seq, c.dim, ds.data(),
+                bp ? db.data() : nullptr, 1e-5f, dsh.data(), dsc.data(), nullptr),
+            VSART_OK)
+      << vsart_last_error();
+  expectNear(dst.download(), ref, "norm_modulate");
+}
+
 class CudaLayerNorm : public CudaParamTest<RowCase> {};
+class CudaNormModulate : public CudaParamTest<RowCase> {};
+
+TEST_P(CudaNormModulate, MatchesCpu) {
+  const RowCase &c = GetParam();
+  for (int64_t batch : {int64_t(1), c.rows % 3 == 0 ? int64_t(3) : int64_t(1)}) {
+    runNormModulate(RowKind::LayerNorm, c, batch);
+    runNormModulate(RowKind::RmsNorm, c, batch);
+  }
+}
 class CudaRmsNorm : public CudaParamTest<RowCase> {};
 class CudaSoftmax : public CudaParamTest<RowCase> {};
 
@@ -855,6 +890,8 @@ INSTANTIATE_TEST_SUITE_P(, CudaLayerNorm, testing::ValuesIn(kRowCases),
 INSTANTIATE_TEST_SUITE_P(, CudaRmsNorm, testing::ValuesIn(kRowCases),
                          rowName);
 INSTANTIATE_TEST_SUITE_P(, CudaSoftmax, testing::ValuesIn(kRowCases),
+                         rowName);
+INSTANTIATE_TEST_SUITE_P(, CudaNormModulate, testing::ValuesIn(kRowCases),
                          rowName);
 
 // ---- VSA coarse stage (vsart_cuda_vsa_select) ------------------------------

@@ -455,6 +455,40 @@ TEST(Elementwise, ModulateMatchesReference) {
   }
 }
 
+// A norm with the modulation fused equals the norm, then the modulation,
+// for every combination of affine and modulation operands (bitwise: the
+// same fp32 operations in the same order).
+TEST(Norm, NormModulateEqualsNormThenModulate) {
+  const int64_t b = 3, s = 5, d = 24;
+  auto x = randomVec(size_t(b * s * d), 71, -3, 3);
+  auto scale = randomVec(size_t(d), 72), bias = randomVec(size_t(d), 73);
+  auto shift = randomVec(size_t(b * d), 74), mscale = randomVec(size_t(b * d), 75);
+  for (bool layer : {true, false})
+    for (int variant = 0; variant < 4; ++variant) {
+      const float *sh = variant & 1 ? shift.data() : nullptr;
+      const float *sc = variant & 2 ? mscale.data() : nullptr;
+      const float *bp = layer ? bias.data() : nullptr;
+      std::vector<float> normed(x.size()), ref(x.size()), out(x.size());
+      auto norm = layer ? vsart_cpu_layer_norm : vsart_cpu_rms_norm;
+      auto fused = layer ? vsart_cpu_layer_norm_modulate : vsart_cpu_rms_norm_modulate;
+      ASSERT_EQ(norm(x.data(), normed.data(), b * s, d, scale.data(), bp, 1e-6f),
+                VSART_OK);
+      ASSERT_EQ(vsart_cpu_modulate(normed.data(), sh, sc, ref.data(), b, s, d),
+                VSART_OK);
+      ASSERT_EQ(fused(x.data(), out.data(), b, s, d, scale.data(), bp, 1e-6f, sh, sc),
+                VSART_OK);
+      EXPECT_EQ(0, std::memcmp(out.data(), ref.data(), out.size() * sizeof(float)))
+          << (layer ? "layer" : "rms") << " variant " << variant;
+    }
+  float y = 0;
+  EXPECT_EQ(vsart_cpu_layer_norm_modulate(&y, &y, -1, 1, 1, nullptr, nullptr,
+                                          1e-6f, nullptr, nullptr),
+            VSART_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(vsart_cpu_rms_norm_modulate(nullptr, &y, 1, 1, 1, nullptr, nullptr,
+                                        1e-6f, nullptr, nullptr),
+            VSART_ERROR_INVALID_ARGUMENT);
+}
+
 TEST(Elementwise, GeluMatchesReference) {
   auto x = randomVec(10001, 61, -6, 6);
   for (auto kind : {VSART_EPILOGUE_GELU_TANH, VSART_EPILOGUE_GELU_ERF}) {

@@ -17,11 +17,19 @@ vsart_status_t check(const char *name, const float *x, float *out,
                        std::string(name) + ": null pointer");
   return VSART_OK;
 }
+/// The AdaLN modulation after a norm: row r of batch entry r / seq.
+struct Modulation {
+  int64_t seq = 1;
+  const float *shift = nullptr, *scale = nullptr; // (batch, dim)
+};
+
 /// Normalises each row by its root mean square about the row mean
-/// (`centered`: layer norm) or about zero (RMS norm), then scales and shifts.
+/// (`centered`: layer norm) or about zero (RMS norm), then scales and shifts,
+/// then modulates.
 vsart_status_t normalizeRows(const char *name, const float *x, float *out,
                              int64_t rows, int64_t dim, const float *scale,
-                             const float *bias, float eps, bool centered) {
+                             const float *bias, float eps, bool centered,
+                             Modulation mod = {}) {
   if (vsart_status_t st = check(name, x, out, rows, dim))
     return st;
   if (dim == 0)
@@ -41,12 +49,17 @@ vsart_status_t normalizeRows(const char *name, const float *x, float *out,
         var += (xr[i] - mean) * (xr[i] - mean);
       var /= static_cast<float>(dim);
       const float inv = 1.0f / std::sqrt(var + eps);
+      const int64_t m = r / mod.seq * dim;
       for (int64_t i = 0; i < dim; ++i) {
         float y = (xr[i] - mean) * inv;
         if (scale)
           y *= scale[i];
         if (bias)
           y += bias[i];
+        if (mod.scale)
+          y *= 1.0f + mod.scale[m + i];
+        if (mod.shift)
+          y += mod.shift[m + i];
         yr[i] = y;
       }
     }
@@ -69,4 +82,38 @@ extern "C" vsart_status_t vsart_cpu_rms_norm(const float *x, float *out,
                                              const float *bias, float eps) {
   return normalizeRows("rms_norm", x, out, rows, dim, scale, bias, eps,
                        /*centered=*/false);
+}
+
+namespace {
+vsart_status_t normModulate(const char *name, const float *x, float *out,
+                            int64_t batch, int64_t seq, int64_t dim,
+                            const float *scale, const float *bias, float eps,
+                            bool centered, const float *shift,
+                            const float *modScale) {
+  if (batch < 0 || seq < 0)
+    return vsart::fail(VSART_ERROR_INVALID_ARGUMENT,
+                       std::string(name) + ": negative size");
+  Modulation mod;
+  mod.seq = seq > 0 ? seq : 1;
+  mod.shift = shift;
+  mod.scale = modScale;
+  return normalizeRows(name, x, out, batch * seq, dim, scale, bias, eps,
+                       centered, mod);
+}
+} // namespace
+
+extern "C" vsart_status_t vsart_cpu_layer_norm_modulate(
+    const float *x, float *out, int64_t batch, int64_t seq, int64_t dim,
+    const float *scale, const float *bias, float eps, const float *mod_shift,
+    const float *mod_scale) {
+  return normModulate("layer_norm_modulate", x, out, batch, seq, dim, scale,
+                      bias, eps, /*centered=*/true, mod_shift, mod_scale);
+}
+
+extern "C" vsart_status_t vsart_cpu_rms_norm_modulate(
+    const float *x, float *out, int64_t batch, int64_t seq, int64_t dim,
+    const float *scale, const float *bias, float eps, const float *mod_shift,
+    const float *mod_scale) {
+  return normModulate("rms_norm_modulate", x, out, batch, seq, dim, scale,
+                      bias, eps, /*centered=*/false, mod_shift, mod_scale);
 }

@@ -1,9 +1,9 @@
-// layer_norm, rms_norm and softmax over the last dim: one warp per row, bf16
-// in and out, fp32 math. Rows of up to kMaxRegChunks * 256 elements whose
-// length is a multiple of 8 with 16-byte aligned data are loaded once into
-// registers in 16-byte vectors, every load issued before the first use;
-// other rows are read from global memory once per pass (later passes mostly
-// hit L1/L2).
+// layer_norm, rms_norm (optionally followed by the AdaLN modulation) and
+// softmax over the last dim: one warp per row, bf16 in and out, fp32 math.
+// Rows of up to 6144 elements whose length is a multiple of 8 with 16-byte
+// aligned data are loaded once into registers in 16-byte vectors, every
+// load issued before the first use; other rows are read from global memory
+// once per pass (later passes mostly hit L1/L2).
 #include "Common.h"
 
 #include <cuda_bf16.h>
@@ -62,25 +62,51 @@ __device__ void mapRow(const bf16 *x, bf16 *y, int64_t dim, G &&g) {
   }
 }
 
+/// One call's rows: x and out are (rows, dim); scale, bias (dim) and the
+/// AdaLN modulation mod_shift, mod_scale ((rows / seq, dim): row r takes
+/// row r / seq) may be null.
+struct RowParams {
+  const bf16 *x;
+  bf16 *out;
+  int64_t rows, dim;
+  const bf16 *scale, *bias;
+  float eps;
+  const bf16 *modShift, *modScale;
+  int64_t seq;
+};
+
+/// Element i of row r after the norm's statistics: affine, then modulation.
+__device__ __forceinline__ float normOut(const RowParams &p, int64_t r,
+                                        int64_t i, float v, float mean,
+                                        float inv) {
+  float y = (v - mean) * inv;
+  if (p.scale)
+    y *= __bfloat162float(p.scale[i]);
+  if (p.bias)
+    y += __bfloat162float(p.bias[i]);
+  const int64_t m = r / p.seq * p.dim + i;
+  if (p.modScale)
+    y *= 1.0f + __bfloat162float(p.modScale[m]);
+  if (p.modShift)
+    y += __bfloat162float(p.modShift[m]);
+  return y;
+}
+
 template <int VEC>
-__device__ void normRow(const bf16 *x, bf16 *y, int64_t dim, const bf16 *scale,
-                        const bf16 *bias, float eps, bool centered) {
+__device__ void normRow(const RowParams &p, int64_t r, bool centered) {
+  const bf16 *x = p.x + r * p.dim;
   float mean = 0.0f;
   if (centered) {
     float sum = 0.0f;
-    forRow<VEC>(x, dim, [&](int64_t, float v) { sum += v; });
-    mean = warpSum(sum) / float(dim);
+    forRow<VEC>(x, p.dim, [&](int64_t, float v) { sum += v; });
+    mean = warpSum(sum) / float(p.dim);
   }
   float var = 0.0f;
-  forRow<VEC>(x, dim, [&](int64_t, float v) { var += (v - mean) * (v - mean); });
-  const float inv = rsqrtf(warpSum(var) / float(dim) + eps);
-  mapRow<VEC>(x, y, dim, [&](int64_t i, float v) {
-    float r = (v - mean) * inv;
-    if (scale)
-      r *= __bfloat162float(scale[i]);
-    if (bias)
-      r += __bfloat162float(bias[i]);
-    return r;
+  forRow<VEC>(x, p.dim,
+              [&](int64_t, float v) { var += (v - mean) * (v - mean); });
+  const float inv = rsqrtf(warpSum(var) / float(p.dim) + p.eps);
+  mapRow<VEC>(x, p.out + r * p.dim, p.dim, [&](int64_t i, float v) {
+    return normOut(p, r, i, v, mean, inv);
   });
 }
 
@@ -102,18 +128,14 @@ __device__ void softmaxRow(const bf16 *x, bf16 *y, int64_t dim) {
 }
 
 template <int VEC, RowOp OP>
-__global__ void __launch_bounds__(kWarps * 32)
-    rowKernel(const bf16 *x, bf16 *out, int64_t rows, int64_t dim,
-              const bf16 *scale, const bf16 *bias, float eps) {
+__global__ void __launch_bounds__(kWarps * 32) rowKernel(RowParams p) {
   const int64_t r = int64_t(blockIdx.x) * kWarps + threadIdx.x / 32;
-  if (r >= rows) // whole warps leave together
+  if (r >= p.rows) // whole warps leave together
     return;
-  const bf16 *xr = x + r * dim;
-  bf16 *yr = out + r * dim;
   if constexpr (OP == RowOp::Softmax)
-    softmaxRow<VEC>(xr, yr, dim);
+    softmaxRow<VEC>(p.x + r * p.dim, p.out + r * p.dim, p.dim);
   else
-    normRow<VEC>(xr, yr, dim, scale, bias, eps, OP == RowOp::LayerNorm);
+    normRow<VEC>(p, r, OP == RowOp::LayerNorm);
 }
 
 /// A row held in registers as bf16 (4 registers per 8 elements): lane l
@@ -162,16 +184,14 @@ template <int N> struct RegRow {
 };
 
 template <int N, RowOp OP>
-__global__ void __launch_bounds__(kWarps * 32)
-    regRowKernel(const bf16 *x, bf16 *out, int64_t rows, int64_t dim,
-                 const bf16 *scale, const bf16 *bias, float eps) {
+__global__ void __launch_bounds__(kWarps * 32) regRowKernel(RowParams p) {
   const int64_t r = int64_t(blockIdx.x) * kWarps + threadIdx.x / 32;
-  if (r >= rows)
+  if (r >= p.rows)
     return;
   RegRow<N> row;
-  row.dim = dim;
-  row.load(x + r * dim);
-  bf16 *yr = out + r * dim;
+  row.dim = p.dim;
+  row.load(p.x + r * p.dim);
+  bf16 *yr = p.out + r * p.dim;
   if constexpr (OP == RowOp::Softmax) {
     const float mx = warpMax(
         row.fold(-INFINITY, [](float a, float v) { return fmaxf(a, v); }));
@@ -186,18 +206,13 @@ __global__ void __launch_bounds__(kWarps * 32)
     float mean = 0.0f;
     if constexpr (OP == RowOp::LayerNorm)
       mean = warpSum(row.fold(0.0f, [](float a, float v) { return a + v; })) /
-             float(dim);
+             float(p.dim);
     const float var = warpSum(row.fold(0.0f, [&](float a, float v) {
       return a + (v - mean) * (v - mean);
     }));
-    const float inv = rsqrtf(var / float(dim) + eps);
+    const float inv = rsqrtf(var / float(p.dim) + p.eps);
     row.store(yr, [&](int64_t i, float v) {
-      float y = (v - mean) * inv;
-      if (scale)
-        y *= __bfloat162float(scale[i]);
-      if (bias)
-        y += __bfloat162float(bias[i]);
-      return y;
+      return normOut(p, r, i, v, mean, inv);
     });
   }
 }
@@ -205,7 +220,6 @@ __global__ void __launch_bounds__(kWarps * 32)
 /// Register chunks (256 elements each) a row of `dim` needs, rounded up to
 /// an instantiated size; 0 when the row does not fit.
 constexpr int kRegChunkSizes[] = {1, 2, 4, 6, 8, 12, 16, 20, 24};
-constexpr int kMaxRegChunks = 24;
 
 int regChunks(int64_t dim) {
   for (int n : kRegChunkSizes)
@@ -215,12 +229,9 @@ int regChunks(int64_t dim) {
 }
 
 template <RowOp OP>
-void launchRegRows(int chunks, unsigned blocks, cudaStream_t s, const bf16 *x,
-                   bf16 *out, int64_t rows, int64_t dim, const bf16 *scale,
-                   const bf16 *bias, float eps) {
-  auto go = [&](auto kernel) {
-    kernel<<<blocks, kWarps * 32, 0, s>>>(x, out, rows, dim, scale, bias, eps);
-  };
+void launchRegRows(int chunks, unsigned blocks, cudaStream_t s,
+                   const RowParams &p) {
+  auto go = [&](auto kernel) { kernel<<<blocks, kWarps * 32, 0, s>>>(p); };
   switch (chunks) {
   case 1: return go(regRowKernel<1, OP>);
   case 2: return go(regRowKernel<2, OP>);
@@ -230,44 +241,59 @@ void launchRegRows(int chunks, unsigned blocks, cudaStream_t s, const bf16 *x,
   case 12: return go(regRowKernel<12, OP>);
   case 16: return go(regRowKernel<16, OP>);
   case 20: return go(regRowKernel<20, OP>);
-  default: return go(regRowKernel<kMaxRegChunks, OP>);
+  default: return go(regRowKernel<24, OP>);
   }
 }
 
 template <RowOp OP>
-vsart_status_t launchRows(const char *name, const void *x, void *out,
-                          int64_t rows, int64_t dim, const void *scale,
-                          const void *bias, float eps, void *stream) {
+vsart_status_t launchRows(const char *name, RowParams p, void *stream) {
   using vsart::fail;
-  if (rows < 0 || dim < 0)
+  if (p.rows < 0 || p.dim < 0 || p.seq < 1)
     return fail(VSART_ERROR_INVALID_ARGUMENT, std::string(name) + ": negative size");
-  if (rows * dim == 0)
+  if (p.rows * p.dim == 0)
     return vsart::ok();
-  if (!x || !out)
+  if (!p.x || !p.out)
     return fail(VSART_ERROR_INVALID_ARGUMENT, std::string(name) + ": null pointer");
-  const int64_t blocks = (rows + kWarps - 1) / kWarps;
+  const int64_t blocks = (p.rows + kWarps - 1) / kWarps;
   if (blocks > INT32_MAX)
     return fail(VSART_ERROR_INVALID_ARGUMENT, std::string(name) + ": too many rows");
-  const bool vec = dim % 8 == 0 &&
-                   (reinterpret_cast<uintptr_t>(x) |
-                    reinterpret_cast<uintptr_t>(out)) % 16 == 0;
-  const auto *xp = static_cast<const bf16 *>(x);
-  auto *op = static_cast<bf16 *>(out);
-  const auto *sp = static_cast<const bf16 *>(scale);
-  const auto *bp = static_cast<const bf16 *>(bias);
+  const bool vec = p.dim % 8 == 0 &&
+                   (reinterpret_cast<uintptr_t>(p.x) |
+                    reinterpret_cast<uintptr_t>(p.out)) % 16 == 0;
   cudaStream_t s = vsart::cuda::toStream(stream);
-  if (vec && regChunks(dim) > 0)
-    launchRegRows<OP>(regChunks(dim), unsigned(blocks), s, xp, op, rows, dim,
-                      sp, bp, eps);
+  if (vec && regChunks(p.dim) > 0)
+    launchRegRows<OP>(regChunks(p.dim), unsigned(blocks), s, p);
   else if (vec)
-    rowKernel<8, OP><<<unsigned(blocks), kWarps * 32, 0, s>>>(xp, op, rows, dim,
-                                                             sp, bp, eps);
+    rowKernel<8, OP><<<unsigned(blocks), kWarps * 32, 0, s>>>(p);
   else
-    rowKernel<1, OP><<<unsigned(blocks), kWarps * 32, 0, s>>>(xp, op, rows, dim,
-                                                             sp, bp, eps);
+    rowKernel<1, OP><<<unsigned(blocks), kWarps * 32, 0, s>>>(p);
   if (vsart_status_t st = vsart::cuda::checkLaunch(name))
     return st;
   return vsart::ok();
+}
+
+RowParams rowParams(const void *x, void *out, int64_t rows, int64_t dim,
+                    const void *scale, const void *bias, float eps) {
+  return {static_cast<const bf16 *>(x), static_cast<bf16 *>(out), rows, dim,
+          static_cast<const bf16 *>(scale), static_cast<const bf16 *>(bias),
+          eps, nullptr, nullptr, 1};
+}
+
+/// The modulated form: (batch, seq) rows, modulation rows per batch entry.
+template <RowOp OP>
+vsart_status_t launchModulated(const char *name, const void *x, void *out,
+                               int64_t batch, int64_t seq, int64_t dim,
+                               const void *scale, const void *bias, float eps,
+                               const void *shift, const void *modScale,
+                               void *stream) {
+  if (batch < 0 || seq < 0)
+    return vsart::fail(VSART_ERROR_INVALID_ARGUMENT,
+                       std::string(name) + ": negative size");
+  RowParams p = rowParams(x, out, batch * seq, dim, scale, bias, eps);
+  p.modShift = static_cast<const bf16 *>(shift);
+  p.modScale = static_cast<const bf16 *>(modScale);
+  p.seq = seq > 0 ? seq : 1;
+  return launchRows<OP>(name, p, stream);
 }
 
 } // namespace
@@ -277,8 +303,8 @@ extern "C" vsart_status_t vsart_cuda_layer_norm(const void *x, void *out,
                                                 const void *scale,
                                                 const void *bias, float eps,
                                                 void *stream) {
-  return launchRows<RowOp::LayerNorm>("cuda_layer_norm", x, out, rows, dim,
-                                      scale, bias, eps, stream);
+  return launchRows<RowOp::LayerNorm>(
+      "cuda_layer_norm", rowParams(x, out, rows, dim, scale, bias, eps), stream);
 }
 
 extern "C" vsart_status_t vsart_cuda_rms_norm(const void *x, void *out,
@@ -286,13 +312,32 @@ extern "C" vsart_status_t vsart_cuda_rms_norm(const void *x, void *out,
                                               const void *scale,
                                               const void *bias, float eps,
                                               void *stream) {
-  return launchRows<RowOp::RmsNorm>("cuda_rms_norm", x, out, rows, dim, scale,
-                                    bias, eps, stream);
+  return launchRows<RowOp::RmsNorm>(
+      "cuda_rms_norm", rowParams(x, out, rows, dim, scale, bias, eps), stream);
 }
 
 extern "C" vsart_status_t vsart_cuda_softmax(const void *x, void *out,
                                              int64_t rows, int64_t dim,
                                              void *stream) {
-  return launchRows<RowOp::Softmax>("cuda_softmax", x, out, rows, dim, nullptr,
-                                    nullptr, 0.0f, stream);
+  return launchRows<RowOp::Softmax>(
+      "cuda_softmax", rowParams(x, out, rows, dim, nullptr, nullptr, 0.0f),
+      stream);
+}
+
+extern "C" vsart_status_t vsart_cuda_layer_norm_modulate(
+    const void *x, void *out, int64_t batch, int64_t seq, int64_t dim,
+    const void *scale, const void *bias, float eps, const void *mod_shift,
+    const void *mod_scale, void *stream) {
+  return launchModulated<RowOp::LayerNorm>("cuda_layer_norm_modulate", x, out,
+                                           batch, seq, dim, scale, bias, eps,
+                                           mod_shift, mod_scale, stream);
+}
+
+extern "C" vsart_status_t vsart_cuda_rms_norm_modulate(
+    const void *x, void *out, int64_t batch, int64_t seq, int64_t dim,
+    const void *scale, const void *bias, float eps, const void *mod_shift,
+    const void *mod_scale, void *stream) {
+  return launchModulated<RowOp::RmsNorm>("cuda_rms_norm_modulate", x, out,
+                                         batch, seq, dim, scale, bias, eps,
+                                         mod_shift, mod_scale, stream);
 }

@@ -878,3 +878,19 @@ func.func @vsa_select_value_length(%q: tensor<1x2x8x4xf32>, %v: tensor<1x2x6x4xf
   %lo, %l, %c = vrt.vsa_select %q, %q value %v tiles(%t) {scale = 0.5 : f64, sparsity = 0.5 : f64} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x6x4xf32>, tensor<3xi64>) -> (tensor<5xi64>, tensor<8xi32>, tensor<1x2x8x4xf32>)
   return
 }
+
+// -----
+
+func.func @norm_modulate_groups(%x: tensor<12x8xf32>, %m: tensor<5x8xf32>) -> tensor<12x8xf32> {
+  // expected-error @below {{modulate needs a (rows, dim) input and shift and scale of one shape (G, dim), G dividing the rows}}
+  %0 = vrt.norm layer %x modulate %m, %m {epsilon = 1.0e-6 : f64} : (tensor<12x8xf32>, tensor<5x8xf32>, tensor<5x8xf32>) -> tensor<12x8xf32>
+  return %0 : tensor<12x8xf32>
+}
+
+// -----
+
+func.func @norm_modulate_rank(%x: tensor<2x6x8xf32>, %m: tensor<2x8xf32>) -> tensor<2x6x8xf32> {
+  // expected-error @below {{modulate needs a (rows, dim) input and shift and scale of one shape (G, dim), G dividing the rows}}
+  %0 = vrt.norm layer %x modulate %m, %m {epsilon = 1.0e-6 : f64} : (tensor<2x6x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x6x8xf32>
+  return %0 : tensor<2x6x8xf32>
+}

@@ -276,3 +276,11 @@ func.func @vsa_coarse(%q: tensor<2x2x8x4xf32>, %t: tensor<3xi64>) -> tensor<2x2x
   %lo, %l, %c = vrt.vsa_select %q, %q value %q tiles(%t) {scale = 0.5 : f64, sparsity = 0.875 : f64} : (tensor<2x2x8x4xf32>, tensor<2x2x8x4xf32>, tensor<2x2x8x4xf32>, tensor<3xi64>) -> (tensor<9xi64>, tensor<16xi32>, tensor<2x2x8x4xf32>)
   return %c : tensor<2x2x8x4xf32>
 }
+
+// A norm with the AdaLN modulation fused (one row per batch entry).
+// CHECK-LABEL: func.func @norm_modulate
+// CHECK: vrt.norm rms %{{.*}} scale %{{.*}} modulate %{{.*}}, %{{.*}} {epsilon = 9.9999999999999995E-7 : f64} : (tensor<12x8xf32>, tensor<8xf32>, tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<12x8xf32>
+func.func @norm_modulate(%x: tensor<12x8xf32>, %s: tensor<8xf32>, %m: tensor<2x8xf32>) -> tensor<12x8xf32> {
+  %0 = vrt.norm rms %x scale %s modulate %m, %m {epsilon = 1.0e-6 : f64} : (tensor<12x8xf32>, tensor<8xf32>, tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<12x8xf32>
+  return %0 : tensor<12x8xf32>
+}
