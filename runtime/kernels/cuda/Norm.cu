@@ -75,22 +75,67 @@ struct RowParams {
   int64_t seq;
 };
 
-/// Element i of row r after the norm's statistics: affine, then modulation.
-__device__ __forceinline__ float normOut(const RowParams &p, int64_t r,
-                                        int64_t i, float v, float mean,
-                                        float inv) {
-  float y = (v - mean) * inv;
-  if (p.scale)
-    y *= __bfloat162float(p.scale[i]);
-  if (p.bias)
-    y += __bfloat162float(p.bias[i]);
-  const int64_t m = r / p.seq * p.dim + i;
-  if (p.modScale)
-    y *= 1.0f + __bfloat162float(p.modScale[m]);
-  if (p.modShift)
-    y += __bfloat162float(p.modShift[m]);
-  return y;
-}
+/// Row r's epilogue: affine, then modulation (its row found once).
+struct RowEpilogue {
+  const bf16 *scale, *bias, *shift, *modScale;
+  float mean, inv;
+  __device__ RowEpilogue(const RowParams &p, int64_t r, float mean, float inv)
+      : scale(p.scale), bias(p.bias),
+        shift(p.modShift ? p.modShift + r / p.seq * p.dim : nullptr),
+        modScale(p.modScale ? p.modScale + r / p.seq * p.dim : nullptr),
+        mean(mean), inv(inv) {}
+  __device__ __forceinline__ float operator()(int64_t i, float v) const {
+    float y = (v - mean) * inv;
+    if (scale)
+      y *= __bfloat162float(scale[i]);
+    if (bias)
+      y += __bfloat162float(bias[i]);
+    if (modScale)
+      y *= 1.0f + __bfloat162float(modScale[i]);
+    if (shift)
+      y += __bfloat162float(shift[i]);
+    return y;
+  }
+  /// Elements i .. i + 7 (i a multiple of 8, the operands 16-byte aligned):
+  /// each operand read as one vector.
+  __device__ __forceinline__ void apply8(int64_t i, float (&v)[8]) const {
+    auto load = [&](const bf16 *p, float (&f)[8]) {
+      const uint4 raw = *reinterpret_cast<const uint4 *>(p + i);
+      const bf16 *b = reinterpret_cast<const bf16 *>(&raw);
+#pragma unroll
+      for (int e = 0; e < 8; ++e)
+        f[e] = __bfloat162float(b[e]);
+    };
+    float a[8];
+#pragma unroll
+    for (int e = 0; e < 8; ++e)
+      v[e] = (v[e] - mean) * inv;
+    if (scale) {
+      load(scale, a);
+#pragma unroll
+      for (int e = 0; e < 8; ++e)
+        v[e] *= a[e];
+    }
+    if (bias) {
+      load(bias, a);
+#pragma unroll
+      for (int e = 0; e < 8; ++e)
+        v[e] += a[e];
+    }
+    if (modScale) {
+      load(modScale, a);
+#pragma unroll
+      for (int e = 0; e < 8; ++e)
+        v[e] *= 1.0f + a[e];
+    }
+    if (shift) {
+      load(shift, a);
+#pragma unroll
+      for (int e = 0; e < 8; ++e)
+        v[e] += a[e];
+    }
+  }
+};
 
 template <int VEC>
 __device__ void normRow(const RowParams &p, int64_t r, bool centered) {
@@ -104,10 +149,9 @@ __device__ void normRow(const RowParams &p, int64_t r, bool centered) {
   float var = 0.0f;
   forRow<VEC>(x, p.dim,
               [&](int64_t, float v) { var += (v - mean) * (v - mean); });
-  const float inv = rsqrtf(warpSum(var) / float(p.dim) + p.eps);
-  mapRow<VEC>(x, p.out + r * p.dim, p.dim, [&](int64_t i, float v) {
-    return normOut(p, r, i, v, mean, inv);
-  });
+  const RowEpilogue epilogue(p, r, mean,
+                            rsqrtf(warpSum(var) / float(p.dim) + p.eps));
+  mapRow<VEC>(x, p.out + r * p.dim, p.dim, epilogue);
 }
 
 /// An all -inf row yields 0 (the attention rule).
@@ -168,6 +212,24 @@ template <int N> struct RegRow {
       }
     return acc;
   }
+  /// y = the epilogue of x, 8 elements at a time.
+  __device__ void storeNorm(bf16 *y, const RowEpilogue &epilogue) const {
+#pragma unroll
+    for (int c = 0; c < N; ++c)
+      if (has(c)) {
+        float v[8];
+#pragma unroll
+        for (int e = 0; e < 8; ++e)
+          v[e] = get(c, e);
+        epilogue.apply8(at(c), v);
+        uint4 out;
+        bf16 *b = reinterpret_cast<bf16 *>(&out);
+#pragma unroll
+        for (int e = 0; e < 8; ++e)
+          b[e] = __float2bfloat16(v[e]);
+        *reinterpret_cast<uint4 *>(y + at(c)) = out;
+      }
+  }
   /// y[i] = g(i, x[i]).
   template <class G> __device__ void store(bf16 *y, G &&g) const {
 #pragma unroll
@@ -210,10 +272,7 @@ __global__ void __launch_bounds__(kWarps * 32) regRowKernel(RowParams p) {
     const float var = warpSum(row.fold(0.0f, [&](float a, float v) {
       return a + (v - mean) * (v - mean);
     }));
-    const float inv = rsqrtf(var / float(p.dim) + p.eps);
-    row.store(yr, [&](int64_t i, float v) {
-      return normOut(p, r, i, v, mean, inv);
-    });
+    row.storeNorm(yr, RowEpilogue(p, r, mean, rsqrtf(var / float(p.dim) + p.eps)));
   }
 }
 
@@ -257,9 +316,14 @@ vsart_status_t launchRows(const char *name, RowParams p, void *stream) {
   const int64_t blocks = (p.rows + kWarps - 1) / kWarps;
   if (blocks > INT32_MAX)
     return fail(VSART_ERROR_INVALID_ARGUMENT, std::string(name) + ": too many rows");
+  // 16-byte vectors need every row operand aligned (arena and weights are).
   const bool vec = p.dim % 8 == 0 &&
                    (reinterpret_cast<uintptr_t>(p.x) |
-                    reinterpret_cast<uintptr_t>(p.out)) % 16 == 0;
+                    reinterpret_cast<uintptr_t>(p.out) |
+                    reinterpret_cast<uintptr_t>(p.scale) |
+                    reinterpret_cast<uintptr_t>(p.bias) |
+                    reinterpret_cast<uintptr_t>(p.modShift) |
+                    reinterpret_cast<uintptr_t>(p.modScale)) % 16 == 0;
   cudaStream_t s = vsart::cuda::toStream(stream);
   if (vec && regChunks(p.dim) > 0)
     launchRegRows<OP>(regChunks(p.dim), unsigned(blocks), s, p);
