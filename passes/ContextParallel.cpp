@@ -99,9 +99,10 @@ LogicalResult checkSelfAttention(dit::AttentionOp a, dit::VideoGeometryAttr g,
   if (a.getIsCausal())
     return a.emitOpError("context parallelism: causal self-attention is not "
                          "supported");
-  if (a.getGate())
+  if (a.getGate() && (own.getPrefix() || own.getSuffix()))
     return a.emitOpError("context parallelism: VSA's gated coarse output "
-                         "(gate=1) is not supported yet; run it on one GPU");
+                         "(gate=1) with joint text+video attention is not "
+                         "supported");
   if (m > 1 && a.getSparsity())
     return a.emitOpError("context parallelism: ring attention over a sparse "
                          "pattern ('")
@@ -542,14 +543,18 @@ LogicalResult ContextParallelPass::run(func::FuncOp func, int64_t n,
     int64_t paddedHeads = llvm::divideCeil(heads, n) * n;
     if (n > 1) {
       b.setInsertionPoint(a);
-      for (OpOperand &operand : a->getOpOperands().take_front(3)) {
-        Value v = operand.get();
+      auto toHeadShards = [&](Value v) -> Value {
         // Zero heads attend uniformly to zero values: finite, sliced away.
         if (paddedHeads > heads)
           v = padAxis(b, a.getLoc(), v, 1, paddedHeads);
-        operand.set(dit::AllToAllOp::create(b, a.getLoc(), headShards(v, n), v,
-                                            1, 2, n, 1));
-      }
+        return dit::AllToAllOp::create(b, a.getLoc(), headShards(v, n), v, 1,
+                                       2, n, 1);
+      };
+      for (OpOperand &operand : a->getOpOperands().take_front(3))
+        operand.set(toHeadShards(operand.get()));
+      // VSA's gate is shaped like the queries.
+      if (Value gate = a.getGate())
+        a.getGateMutable().assign(toHeadShards(gate));
       ArrayRef<int64_t> r = sharded.getShape();
       result.setType(sharded.clone(
           SmallVector<int64_t>{r[0], paddedHeads / n, r[2] * n, r[3]}));

@@ -41,16 +41,11 @@ if [ "${STEP:-1}" = 1 ]; then
   wait
   [ -x $pkg/vsart-comm-nccl-tests ] && $pkg/vsart-comm-nccl-tests 2>&1 | tail -4 | tee "$OUT/nccl-tests.txt"
   : > "$OUT/cp.txt"
+  source bench/cp/cp_fixture.sh
   for meta in $pkg/cp/*.ranks; do
     name=$(basename "$meta" .ranks)
-    fx=$(cat $pkg/cp/$name.fixture)
-    dir=$pkg/fixtures/$fx
     build "$name"
-    args=()
-    for f in "$dir"/in/*.npy; do args+=(--input "$(basename "$f" .npy)=$f"); done
-    timeout 120 "$pkg/$name" --quiet --ranks "$(cat "$meta")" "${args[@]}" --output "/tmp/$name.npy" >> "$OUT/cp.txt" 2>&1
-    python3 test/e2e/Inputs/compare_npy.py "/tmp/$name.npy" "$dir/out/sample.npy" \
-      --name "$name (cuda, $(cat "$meta") GPUs)" --l2 2e-2 >> "$OUT/cp.txt" 2>&1
+    cp_fixture "$name"
   done
   cat "$OUT/cp.txt"
   bench wan13b 30 1.3b --repeat 5 --also $pkg/wan13b_u2:2 --also $pkg/wan13b_r2:2

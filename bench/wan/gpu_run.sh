@@ -52,15 +52,9 @@ gpus=$(nvidia-smi -L | wc -l)
 : > "$OUT/cp.txt"
 if [ "$gpus" -ge 2 ]; then
   [ -x $pkg/vsart-comm-nccl-tests ] && $pkg/vsart-comm-nccl-tests 2>&1 | tail -3 >> "$OUT/cp.txt"
+  source bench/cp/cp_fixture.sh
   for meta in $pkg/cp/*.ranks; do
-    name=$(basename "$meta" .ranks)
-    fx=$(cat $pkg/cp/$name.fixture)
-    dir=$pkg/fixtures/$fx
-    args=()
-    for f in "$dir"/in/*.npy; do args+=(--input "$(basename "$f" .npy)=$f"); done
-    timeout 120 "$pkg/$name" --quiet --ranks "$(cat "$meta")" "${args[@]}" --output "/tmp/$name.npy" >> "$OUT/cp.txt" 2>&1
-    python3 test/e2e/Inputs/compare_npy.py "/tmp/$name.npy" "$dir/out/sample.npy" \
-      --name "$name (cuda, $(cat "$meta") GPUs)" --l2 2e-2 >> "$OUT/cp.txt" 2>&1
+    cp_fixture "$(basename "$meta" .ranks)"
   done
   cat "$OUT/cp.txt"
 fi

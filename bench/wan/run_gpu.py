@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import re
-import struct
 import subprocess
 import sys
 import tempfile
@@ -25,27 +24,20 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
 from export_wan import CONFIGS  # noqa: E402
+import safetensors_io  # noqa: E402
 
 
 def write_safetensors(path, tensors):
-    """Minimal safetensors writer (bf16/f32 tensors, contiguous)."""
+    """torch tensors (bf16/f32/f16/i64, made contiguous) to safetensors."""
     names = {torch.bfloat16: "BF16", torch.float32: "F32", torch.float16: "F16", torch.int64: "I64"}
-    header, blobs, offset = {}, [], 0
+    entries = {}
     for name, t in tensors.items():
         t = t.detach().contiguous().cpu()
         raw = t.view(torch.uint8).numpy().tobytes() if t.numel() else b""
-        header[name] = {"dtype": names[t.dtype], "shape": list(t.shape),
-                        "data_offsets": [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    h = json.dumps(header).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
+        entries[name] = (names[t.dtype], list(t.shape), raw)
+    safetensors_io.write(path, entries)
 
 
 def bench(fn, iters, warm=1):

@@ -57,6 +57,18 @@ LogicalResult verifyOffsets(Operation *op,
   return success();
 }
 
+/// A 1-D byte `scratch` of at least `least` bytes, and the results' arena
+/// offsets.
+LogicalResult verifyScratchAndOffsets(Operation *op, Value scratch,
+                                      int64_t least,
+                                      std::optional<ArrayRef<int64_t>> offsets) {
+  ArrayRef<int64_t> shape = shapeOf(scratch);
+  if (shape.size() != 1 || shape[0] < least)
+    return op->emitOpError("scratch must be 1-D with at least ")
+           << least << " bytes, got " << shapeString(shape);
+  return verifyOffsets(op, offsets);
+}
+
 } // namespace
 
 bool vsa::vrt::isElementwiseKernelOp(Operation *op) {
@@ -322,13 +334,8 @@ LogicalResult RingAttentionOp::verify() {
       return emitOpError("local keys and values must be bhsd (batch, kv "
                          "heads, tokens, dim) like the keys");
   }
-  ArrayRef<int64_t> scratch = shapeOf(getScratch());
-  if (scratch.size() != 1 || scratch[0] < scratchBytes(2))
-    return emitOpError("scratch must be 1-D with at least ")
-           << scratchBytes(2) << " bytes, got " << shapeString(scratch);
-  if (failed(verifyOffsets(*this, getOffsets())))
-    return failure();
-  return success();
+  return verifyScratchAndOffsets(*this, getScratch(), scratchBytes(2),
+                                 getOffsets());
 }
 
 int64_t UlyssesAttentionOp::scratchBytes(int64_t elemBytes) {
@@ -356,13 +363,8 @@ LogicalResult UlyssesAttentionOp::verify() {
     return emitOpError("chunks (")
            << chunks << ") must divide the " << q[1] / group
            << " heads of each rank";
-  ArrayRef<int64_t> scratch = shapeOf(getScratch());
-  if (scratch.size() != 1 || scratch[0] < scratchBytes(2))
-    return emitOpError("scratch must be 1-D with at least ")
-           << scratchBytes(2) << " bytes, got " << shapeString(scratch);
-  if (failed(verifyOffsets(*this, getOffsets())))
-    return failure();
-  return success();
+  return verifyScratchAndOffsets(*this, getScratch(), scratchBytes(2),
+                                 getOffsets());
 }
 
 LogicalResult SemanticAttentionOp::verify() {
@@ -383,12 +385,9 @@ LogicalResult SemanticAttentionOp::verify() {
     return emitOpError("top_p must be in (0, 1], got ") << topP;
   if (!(minKept >= 0.0 && minKept <= 1.0))
     return emitOpError("min_kept must be in [0, 1], got ") << minKept;
-  ArrayRef<int64_t> scratch = shapeOf(getScratch());
-  int64_t least = std::min(scratchBytes(false), scratchBytes(true));
-  if (scratch.size() != 1 || scratch[0] < least)
-    return emitOpError("scratch must be 1-D with at least ")
-           << least << " bytes, got " << shapeString(scratch);
-  if (failed(verifyOffsets(*this, getOffsets())))
+  if (failed(verifyScratchAndOffsets(
+          *this, getScratch(),
+          std::min(scratchBytes(false), scratchBytes(true)), getOffsets())))
     return failure();
   if (auto state = getStateOffset())
     if (int64_t(*state) < 0 || int64_t(*state) % kArenaAlignment != 0)

@@ -430,39 +430,42 @@ Results convertSoftmax(NodeContext &n) {
                                       n.b.getI64IntegerAttr(*norm)));
 }
 
+/// The normalised axis and epsilon of a LayerNormalization or
+/// RMSNormalization node (X and scale required, X a float tensor).
+FailureOr<std::pair<int64_t, double>> normAttributes(NodeContext &n) {
+  if (failed(requireInputs(n, 2)) || failed(requireFloat(n, n.inputs[0], "X")))
+    return failure();
+  auto axis = n.intAttr("axis", -1);
+  auto eps = n.floatAttr("epsilon", 1e-5);
+  if (failed(axis) || failed(eps))
+    return failure();
+  auto norm = dit::normalizeAxis(*axis, shapeOf(n.inputs[0]).size(), n.errorFn());
+  if (failed(norm))
+    return failure();
+  return std::make_pair(*norm, *eps);
+}
+
 /// Outputs other than the first (LayerNorm's Mean/InvStdDev) are not
 /// computed; a node that names them is fine as long as nothing reads them.
 Results convertLayerNorm(NodeContext &n) {
-  if (failed(requireInputs(n, 2)) || failed(requireFloat(n, n.inputs[0], "X")))
-    return failure();
-  auto axis = n.intAttr("axis", -1);
-  auto eps = n.floatAttr("epsilon", 1e-5);
-  if (failed(axis) || failed(eps))
+  auto attrs = normAttributes(n);
+  if (failed(attrs))
     return failure();
   Value x = n.inputs[0];
-  auto norm = dit::normalizeAxis(*axis, shapeOf(x).size(), n.errorFn());
-  if (failed(norm))
-    return failure();
   Value bias = n.hasInput(2) ? n.inputs[2] : Value();
   return one(n.create<dit::LayerNormOp>(x.getType(), x, n.inputs[1], bias,
-                                        n.b.getI64IntegerAttr(*norm),
-                                        n.b.getF64FloatAttr(*eps)));
+                                        n.b.getI64IntegerAttr(attrs->first),
+                                        n.b.getF64FloatAttr(attrs->second)));
 }
 
 Results convertRmsNorm(NodeContext &n) {
-  if (failed(requireInputs(n, 2)) || failed(requireFloat(n, n.inputs[0], "X")))
-    return failure();
-  auto axis = n.intAttr("axis", -1);
-  auto eps = n.floatAttr("epsilon", 1e-5);
-  if (failed(axis) || failed(eps))
+  auto attrs = normAttributes(n);
+  if (failed(attrs))
     return failure();
   Value x = n.inputs[0];
-  auto norm = dit::normalizeAxis(*axis, shapeOf(x).size(), n.errorFn());
-  if (failed(norm))
-    return failure();
   return one(n.create<dit::RmsNormOp>(x.getType(), x, n.inputs[1],
-                                      n.b.getI64IntegerAttr(*norm),
-                                      n.b.getF64FloatAttr(*eps)));
+                                      n.b.getI64IntegerAttr(attrs->first),
+                                      n.b.getF64FloatAttr(attrs->second)));
 }
 
 Results convertReduce(NodeContext &n) {

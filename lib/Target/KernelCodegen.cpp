@@ -1185,9 +1185,10 @@ private:
   LogicalResult checkCudaScatter(Operation *op);
   std::string cpuChunk(StringRef fn, StringRef body);
   std::string cpuSerial(StringRef fn, StringRef body);
-  std::string cudaKernel(StringRef fn, int64_t count, StringRef body);
+  std::string cudaSignature(StringRef fn);
+  std::string cudaKernel(StringRef fn, int64_t count, StringRef body,
+                         StringRef var = "i");
   std::string cudaUnrolledKernel(StringRef fn, StringRef body);
-  std::string cudaVectorKernel(StringRef fn, StringRef body);
   FailureOr<std::string> vectorLoopBody(ArrayRef<int64_t> shape, ElementFn fn);
   std::string cudaLaunch(StringRef fn, int64_t count, int64_t perBlock);
   std::string outPointer();
@@ -1519,18 +1520,25 @@ std::string KernelEmitter::cpuSerial(StringRef fn, StringRef body) {
   return s;
 }
 
-std::string KernelEmitter::cudaKernel(StringRef fn, int64_t n, StringRef body) {
+/// `__global__ void fn(const T *__restrict__ in0, ..., T *out) {`.
+std::string KernelEmitter::cudaSignature(StringRef fn) {
   std::string s = "__global__ void __launch_bounds__(" +
                   std::to_string(kCudaBlock) + ") " + fn.str() + "(";
   for (auto [i, st] : llvm::enumerate(k.inputStorage))
     s += "const " + storageType(st, k.target) + " *__restrict__ in" +
          std::to_string(i) + ", ";
-  s += storageType(k.outputStorage, k.target) + " *out) {\n";
+  return s + storageType(k.outputStorage, k.target) + " *out) {\n";
+}
+
+/// One thread per `var` in [0, n), grid-stride.
+std::string KernelEmitter::cudaKernel(StringRef fn, int64_t n, StringRef body,
+                                      StringRef var) {
   const std::string &t = k.indexType;
-  s += "  for (" + t + " i = " + t + "(blockIdx.x) * blockDim.x + threadIdx.x; "
-       "i < " + std::to_string(n) + ";\n       i += " + t + "(blockDim.x) * "
-       "gridDim.x) {\n" + body.str() + "  }\n}\n";
-  return s;
+  std::string v = var.str();
+  return cudaSignature(fn) + "  for (" + t + " " + v + " = " + t +
+         "(blockIdx.x) * blockDim.x + threadIdx.x; " + v + " < " +
+         std::to_string(n) + ";\n       " + v + " += " + t +
+         "(blockDim.x) * gridDim.x) {\n" + body.str() + "  }\n}\n";
 }
 
 /// Elementwise form: each block step covers kCudaUnroll * kCudaBlock
@@ -1540,16 +1548,10 @@ std::string KernelEmitter::cudaUnrolledKernel(StringRef fn, StringRef body) {
   const std::string &t = k.indexType;
   std::string n = std::to_string(count), step = std::to_string(kCudaUnroll * kCudaBlock);
   std::string u = std::to_string(kCudaUnroll), block = std::to_string(kCudaBlock);
-  std::string st = storageType(k.outputStorage, k.target);
-  std::string s = "__global__ void __launch_bounds__(" + block + ") " +
-                  fn.str() + "(";
-  for (auto [i, inSt] : llvm::enumerate(k.inputStorage))
-    s += "const " + storageType(inSt, k.target) + " *__restrict__ in" +
-         std::to_string(i) + ", ";
-  s += st + " *out) {\n";
+  std::string s = cudaSignature(fn);
   s += "  for (" + t + " b = " + t + "(blockIdx.x) * " + step + "; b < " + n +
        "; b += " + t + "(gridDim.x) * " + step + ") {\n";
-  s += "    " + st + " vsa_r[" + u + "];\n";
+  s += "    " + storageType(k.outputStorage, k.target) + " vsa_r[" + u + "];\n";
   s += "#pragma unroll\n    for (int u = 0; u < " + u + "; ++u) {\n";
   s += "      const " + t + " i = b + u * " + block + " + " + t +
        "(threadIdx.x);\n      if (i >= " + n + ")\n        break;\n";
@@ -1559,22 +1561,6 @@ std::string KernelEmitter::cudaUnrolledKernel(StringRef fn, StringRef body) {
        "(threadIdx.x);\n      if (i < " + n + ")\n        out[i] = vsa_r[u];\n";
   s += "    }\n  }\n}\n";
   return s;
-}
-
-/// Vector form: thread-stride loop over 16-byte vectors of the output (the
-/// body from vectorLoopBody); arena tensors are 256-byte aligned.
-std::string KernelEmitter::cudaVectorKernel(StringRef fn, StringRef body) {
-  const std::string &t = k.indexType;
-  std::string vectors = std::to_string(count / vectorWidth(shapeOf(k.op.getYielded())));
-  std::string s = "__global__ void __launch_bounds__(" +
-                  std::to_string(kCudaBlock) + ") " + fn.str() + "(";
-  for (auto [i, inSt] : llvm::enumerate(k.inputStorage))
-    s += "const " + storageType(inSt, k.target) + " *__restrict__ in" +
-         std::to_string(i) + ", ";
-  s += storageType(k.outputStorage, k.target) + " *out) {\n";
-  s += "  for (" + t + " g = " + t + "(blockIdx.x) * blockDim.x + threadIdx.x; "
-       "g < " + vectors + ";\n       g += " + t + "(blockDim.x) * gridDim.x) {\n";
-  return s + body.str() + "  }\n}\n";
 }
 
 std::string KernelEmitter::cudaLaunch(StringRef fn, int64_t n, int64_t perBlock) {
@@ -1617,7 +1603,8 @@ void KernelEmitter::emitCuda(raw_ostream &os, StringRef pass1,
   const std::string &n = k.name;
   const int64_t width = vectorWidth(shapeOf(k.op.getYielded()));
   if (!pass1.empty())
-    os << (width      ? cudaVectorKernel(n + "_kernel", pass1)
+    // The vector form: one thread per 16-byte vector `g` of the output.
+    os << (width      ? cudaKernel(n + "_kernel", count / width, pass1, "g")
            : unrolled() ? cudaUnrolledKernel(n + "_kernel", pass1)
                         : cudaKernel(n + "_kernel", count, pass1));
   if (!pass2.empty())

@@ -64,9 +64,9 @@ func.func @no_video(%x: tensor<1x12x8xf32>) -> tensor<1x12x8xf32> {
 
 // -----
 
-// VSA's gate would need its own all-to-all; not supported yet.
-func.func @vsa_gate(%q: tensor<1x4x16x4xf32>) -> tensor<1x4x16x4xf32> {
-  // expected-error@+1 {{context parallelism: VSA's gated coarse output (gate=1) is not supported yet; run it on one GPU}}
-  %0 = dit.attention %q, %q, %q gate %q role self {geometry = #dit.video<t = 4, h = 2, w = 2, prefix = 0, suffix = 0>, scale = 0.5 : f64, sparsity = #dit.sparsity<"vsa", {sparsity = 0.5 : f64, tile_h = 2 : i64, tile_t = 1 : i64, tile_w = 2 : i64}>} : (tensor<1x4x16x4xf32>, tensor<1x4x16x4xf32>, tensor<1x4x16x4xf32>, tensor<1x4x16x4xf32>) -> tensor<1x4x16x4xf32>
-  return %0 : tensor<1x4x16x4xf32>
+// VSA's gate with joint text+video attention (text whole on every rank).
+func.func @vsa_gate_joint(%q: tensor<1x4x18x4xf32>) -> tensor<1x4x18x4xf32> {
+  // expected-error@+1 {{context parallelism: VSA's gated coarse output (gate=1) with joint text+video attention is not supported}}
+  %0 = dit.attention %q, %q, %q gate %q role self {geometry = #dit.video<t = 4, h = 2, w = 2, prefix = 2, suffix = 0>, scale = 0.5 : f64, sparsity = #dit.sparsity<"vsa", {sparsity = 0.5 : f64, tile_h = 2 : i64, tile_t = 1 : i64, tile_w = 2 : i64}>} : (tensor<1x4x18x4xf32>, tensor<1x4x18x4xf32>, tensor<1x4x18x4xf32>, tensor<1x4x18x4xf32>) -> tensor<1x4x18x4xf32>
+  return %0 : tensor<1x4x18x4xf32>
 }

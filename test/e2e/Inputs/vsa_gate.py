@@ -10,11 +10,15 @@ vsa_gate.py bind MODEL.mlir WEIGHTS.safetensors OUT.mlir
     by `perm`), so the reference interpreter can run it.
 """
 import argparse
-import json
+import os
 import re
-import struct
+import sys
 
 import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "..", "scripts"))
+import safetensors_io  # noqa: E402
 
 # dit.param "NAME" {perm = array<i64: 1, 0>} : tensor<AxBxf32>  (no value)
 PARAM = re.compile(r'^(\s*%\S+ = dit\.param "([^"]*to_gate_compress[^"]*)"'
@@ -39,52 +43,20 @@ def checkpoint_shape(shape, perm):
     return out
 
 
-def write_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for name, a in tensors.items():
-        raw = np.ascontiguousarray(a, dtype=np.float32).tobytes()
-        header[name] = {"dtype": "F32", "shape": list(a.shape),
-                        "data_offsets": [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    h = json.dumps(header).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
-
-
-def read_safetensors(path):
-    data = open(path, "rb").read()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + n])
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        assert info["dtype"] == "F32", name
-        lo, hi = info["data_offsets"]
-        out[name] = np.frombuffer(data[8 + n + lo:8 + n + hi],
-                                  dtype=np.float32).reshape(info["shape"])
-    return out
-
-
 def weights(args):
     rng = np.random.default_rng(args.seed)
     tensors = {}
     for _, name, shape, perm in external_params(args.model):
         ckpt = checkpoint_shape(shape, perm)
         fan_in = ckpt[-1] if len(ckpt) > 1 else 1
-        a = rng.standard_normal(ckpt).astype(np.float32) / np.sqrt(fan_in)
+        a = (rng.standard_normal(ckpt) / np.sqrt(fan_in)).astype(np.float32)
         tensors[name] = np.zeros(ckpt, np.float32) if args.zero else a
     assert tensors, "no external to_gate_compress parameters in " + args.model
-    write_safetensors(args.out, tensors)
+    safetensors_io.write_numpy(args.out, tensors)
 
 
 def bind(args):
-    tensors = read_safetensors(args.weights)
+    tensors = safetensors_io.read_numpy(args.weights)
     lines = open(args.model).read().split("\n")
     found = {m.group(0): (name, perm) for m, name, _, perm in external_params(args.model)}
     out = []
