@@ -120,15 +120,33 @@ dit::TransposeOp finalHeadsTranspose(vrt::KernelOp k) {
                                                            : dit::TransposeOp();
 }
 
-/// Whether `operand` comes from a kernel used once that ends in that
-/// transpose.
-bool isFinalTransposeAbsorbable(Value operand) {
-  auto k = operand.getDefiningOp<vrt::KernelOp>();
-  return k && k->hasOneUse() && finalHeadsTranspose(k);
+/// A vrt.norm_rope writing (B, H, S, D) that could write (B, S, H, D).
+vrt::NormRopeOp headsMajorNormRope(Value v) {
+  auto n = v.getDefiningOp<vrt::NormRopeOp>();
+  return n && n.getHeadsMajor() ? n : vrt::NormRopeOp();
 }
 
-/// Makes kernel `k`, which ends in transpose(x, 0 2 1 3), yield x.
-void dropFinalTranspose(vrt::KernelOp k) {
+/// Whether `operand` comes, used once, from a kernel that ends in that
+/// transpose or from a heads-major vrt.norm_rope.
+bool isFinalTransposeAbsorbable(Value operand) {
+  if (!operand.hasOneUse())
+    return false;
+  auto k = operand.getDefiningOp<vrt::KernelOp>();
+  return finalHeadsTranspose(k) || headsMajorNormRope(operand);
+}
+
+/// Makes the producer of `v` write (B, S, H, D): a kernel ending in
+/// transpose(x, 0 2 1 3) yields x, a vrt.norm_rope drops heads_major.
+void dropFinalTranspose(Value v) {
+  if (vrt::NormRopeOp n = headsMajorNormRope(v)) {
+    ArrayRef<int64_t> s = cast<RankedTensorType>(v.getType()).getShape();
+    n.setHeadsMajor(false);
+    v.setType(RankedTensorType::get({s[0], s[2], s[1], s[3]},
+                                    cast<RankedTensorType>(v.getType())
+                                        .getElementType()));
+    return;
+  }
+  auto k = v.getDefiningOp<vrt::KernelOp>();
   dit::TransposeOp t = finalHeadsTranspose(k);
   k.getBody().front().getTerminator()->setOperand(0, t.getInput());
   k.getResult().setType(t.getInput().getType());
@@ -166,9 +184,9 @@ bool absorbOutputTranspose(AttentionLike attn) {
 /// them reads it as bshd.
 bool absorbQueryTranspose(Value query) {
   auto k = query.getDefiningOp<vrt::KernelOp>();
-  if (!finalHeadsTranspose(k))
+  if (!finalHeadsTranspose(k) && !headsMajorNormRope(query))
     return false;
-  for (OpOperand &use : k->getUses()) {
+  for (OpOperand &use : query.getUses()) {
     Operation *user = use.getOwner();
     auto dense = dyn_cast<vrt::AttentionOp>(user);
     auto semantic = dyn_cast<vrt::SemanticAttentionOp>(user);
@@ -177,8 +195,8 @@ bool absorbQueryTranspose(Value query) {
             vrt::Layout::bhsd)
       return false;
   }
-  dropFinalTranspose(k);
-  for (Operation *user : k->getUsers()) {
+  dropFinalTranspose(query);
+  for (Operation *user : query.getUsers()) {
     if (auto dense = dyn_cast<vrt::AttentionOp>(user))
       dense.setQLayout(vrt::Layout::bshd);
     else
@@ -194,8 +212,8 @@ template <typename AttentionLike> void absorbLayouts(AttentionLike attn) {
       attn.getKey() != attn.getValue() &&
       isFinalTransposeAbsorbable(attn.getKey()) &&
       isFinalTransposeAbsorbable(attn.getValue())) {
-    dropFinalTranspose(attn.getKey().template getDefiningOp<vrt::KernelOp>());
-    dropFinalTranspose(attn.getValue().template getDefiningOp<vrt::KernelOp>());
+    dropFinalTranspose(attn.getKey());
+    dropFinalTranspose(attn.getValue());
     attn.setKvLayout(vrt::Layout::bshd);
   }
   if (attn.getOutLayout() == vrt::Layout::bhsd)

@@ -66,6 +66,9 @@ private:
   /// norm feeds only `m` and the shift and scale hold one row per batch
   /// entry (or one row).
   LogicalResult fuseNormModulate(dit::ModulateOp m);
+  /// `r` (interleaved RoPE on a norm's output split into heads) and the
+  /// transpose to (B, H, S, D) after it as one vrt.norm_rope.
+  LogicalResult fuseNormRope(dit::RopeOp r);
   LogicalResult lowerReturn(func::ReturnOp op);
   /// The constants of a sparse pattern over a geometry, shared by every
   /// attention using them; `order`/`inverse` are null without permutation.
@@ -493,14 +496,16 @@ Value Lowering::norm(Location loc, vrt::NormKind kind, Value input,
   auto modRows = [&](Value v) -> Value {
     return v ? libraryOperand(view(loc, lookup(v), {groups, dim})) : Value();
   };
+  // One statement each: the views' order in the IR is fixed.
   Value x = view(loc, libraryOperand(lookup(input)), {rows, dim});
-  Value s = param(scale), bb = param(bias);
+  Value s = param(scale);
+  Value bb = param(bias);
+  Value shift = modRows(mod ? mod.getShift() : Value());
+  Value modScale = modRows(mod ? mod.getScale() : Value());
   Value y = vrt::NormOp::create(
       b, loc, withShape(input, {rows, dim}),
-      vrt::NormKindAttr::get(b.getContext(), kind), x, s, bb,
-      modRows(mod ? mod.getShift() : Value()),
-      modRows(mod ? mod.getScale() : Value()), b.getF64FloatAttr(eps),
-      IntegerAttr());
+      vrt::NormKindAttr::get(b.getContext(), kind), x, s, bb, shift, modScale,
+      b.getF64FloatAttr(eps), IntegerAttr());
   return view(loc, y, shape);
 }
 
@@ -555,6 +560,76 @@ LogicalResult Lowering::fuseNormModulate(dit::ModulateOp m) {
   return success();
 }
 
+/// Whether a RoPE table, broadcast to the pairs (B, S, H, D/2), varies only
+/// along the tokens and the pairs (so it is viewed as (S, D/2)).
+static bool isTokenTable(Value table, ArrayRef<int64_t> pairs) {
+  ArrayRef<int64_t> t = shapeOf(table);
+  if (t.size() > pairs.size())
+    return false;
+  SmallVector<int64_t> full(pairs.size() - t.size(), 1);
+  full.append(t.begin(), t.end());
+  return full[0] == 1 && full[1] == pairs[1] && full[2] == 1 &&
+         full[3] == pairs[3];
+}
+
+LogicalResult Lowering::fuseNormRope(dit::RopeOp r) {
+  auto reshape = r.getInput().getDefiningOp<dit::ReshapeOp>();
+  Operation *normOp = reshape ? reshape.getInput().getDefiningOp() : nullptr;
+  if (!r.getInterleaved() || !reshape || !reshape->hasOneUse() ||
+      !isa_and_nonnull<dit::LayerNormOp, dit::RmsNormOp>(normOp) ||
+      !normOp->hasOneUse())
+    return failure();
+  auto layer = dyn_cast<dit::LayerNormOp>(normOp);
+  auto rms = dyn_cast<dit::RmsNormOp>(normOp);
+  Value x = layer ? layer.getInput() : rms.getInput();
+  int64_t axis = layer ? layer.getAxis() : rms.getAxis();
+  ArrayRef<int64_t> xs = shapeOf(x), heads = shapeOf(r.getInput());
+  // (B, S, C) -> (B, S, H, D), the norm over C; sizes the CUDA kernel takes.
+  if (xs.size() != 3 || (axis != 2 && axis != -1) || heads.size() != 4 ||
+      heads[0] != xs[0] || heads[1] != xs[1] || heads[2] * heads[3] != xs[2] ||
+      heads[3] % 8 != 0 || xs[2] > 6144)
+    return failure();
+  SmallVector<int64_t> pairs = {heads[0], heads[1], heads[2], heads[3] / 2};
+  if (!isTokenTable(r.getCos(), pairs) || !isTokenTable(r.getSin(), pairs))
+    return failure();
+  auto transpose = r->hasOneUse()
+                       ? dyn_cast<dit::TransposeOp>(*r->getUsers().begin())
+                       : dit::TransposeOp();
+  bool headsMajor =
+      transpose && transpose.getPerm() == ArrayRef<int64_t>{0, 2, 1, 3};
+  Value out = headsMajor ? transpose.getResult() : r.getResult();
+  Location loc = r.getLoc();
+  auto param = [&](Value p) {
+    return p ? libraryOperand(view(loc, lookup(p), {xs[2]})) : Value();
+  };
+  auto table = [&](Value t) {
+    return libraryOperand(view(loc, lookup(t), {xs[1], heads[3] / 2}));
+  };
+  Value scale = layer ? layer.getScale() : rms.getScale();
+  if (scale && dit::numElements(shapeOf(scale)) != xs[2])
+    return failure();
+  Value bias = layer ? layer.getBias() : Value();
+  if (bias && dit::numElements(shapeOf(bias)) != xs[2])
+    return failure();
+  double eps = (layer ? layer.getEpsilon() : rms.getEpsilon()).convertToDouble();
+  // One statement each: the views' order in the IR is fixed.
+  Value input = libraryOperand(lookup(x));
+  Value s = param(scale);
+  Value bb = param(bias);
+  Value cosT = table(r.getCos());
+  Value sinT = table(r.getSin());
+  Value y = vrt::NormRopeOp::create(
+      b, loc, cast<RankedTensorType>(out.getType()),
+      vrt::NormKindAttr::get(b.getContext(),
+                             layer ? vrt::NormKind::layer : vrt::NormKind::rms),
+      input, s, bb, cosT, sinT, b.getF64FloatAttr(eps),
+      headsMajor ? b.getUnitAttr() : UnitAttr(), IntegerAttr());
+  // The norm's own vrt.norm (lowered before) is left unused and erased; the
+  // transpose, lowered next, finds its result mapped.
+  map.map(out, y);
+  return success();
+}
+
 LogicalResult Lowering::lowerReturn(func::ReturnOp op) {
   for (OpOperand &operand : op->getOpOperands()) {
     Value v = lookup(operand.get()), root = vrt::viewSource(v);
@@ -569,7 +644,12 @@ LogicalResult Lowering::lowerReturn(func::ReturnOp op) {
 
 LogicalResult Lowering::lowerOp(Operation *op) {
   b.setInsertionPoint(op);
+  // Already lowered inside a fusion (the transpose after a fused RoPE).
+  if (op->getNumResults() == 1 && map.contains(op->getResult(0)))
+    return success();
   if (auto m = dyn_cast<dit::ModulateOp>(op); m && succeeded(fuseNormModulate(m)))
+    return success();
+  if (auto r = dyn_cast<dit::RopeOp>(op); r && succeeded(fuseNormRope(r)))
     return success();
   if (vrt::isElementwiseKernelOp(op) && !isa<dit::ConstantOp>(op))
     if (!isa<dit::ReshapeOp>(op)) {

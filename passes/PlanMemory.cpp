@@ -29,7 +29,8 @@ using namespace vsa;
 namespace {
 
 bool ownsBuffer(Operation *op) {
-  return isa<vrt::GemmOp, vrt::AttentionOp, vrt::NormOp, vrt::SoftmaxOp,
+  return isa<vrt::GemmOp, vrt::AttentionOp, vrt::NormOp, vrt::NormRopeOp,
+             vrt::SoftmaxOp,
              vrt::KernelOp, vrt::AllToAllOp, vrt::AllGatherOp,
              vrt::ShardOp, vrt::VsaSelectOp, vrt::SemanticAttentionOp,
              vrt::RingAttentionOp, vrt::UlyssesAttentionOp>(op);

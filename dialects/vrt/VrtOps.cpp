@@ -457,6 +457,30 @@ LogicalResult NormOp::verify() {
   return verifyOffset(*this, getOffset());
 }
 
+LogicalResult NormRopeOp::verify() {
+  ArrayRef<int64_t> x = shapeOf(getInput()), c = shapeOf(getCos());
+  if (x.size() != 3 || c.size() != 2 || shapeOf(getSin()) != c ||
+      c[0] != x[1] || c[1] < 1 || x[2] % (2 * c[1]) != 0)
+    return emitOpError("needs input (B, S, H*D) and cos, sin (S, D/2) with "
+                       "D dividing the channels");
+  for (Value p : {getScale(), getBias()})
+    if (p && shapeOf(p) != ArrayRef<int64_t>{x[2]})
+      return emitOpError("scale and bias must have shape ") << x[2];
+  if (getKind() == NormKind::rms && getBias())
+    return emitOpError("rms norm takes no bias");
+  const int64_t d = 2 * c[1], h = x[2] / d;
+  SmallVector<int64_t> out = getHeadsMajor()
+                                 ? SmallVector<int64_t>{x[0], h, x[1], d}
+                                 : SmallVector<int64_t>{x[0], x[1], h, d};
+  if (shapeOf(getResult()) != ArrayRef<int64_t>(out))
+    return emitOpError("result must be (")
+           << shapeString(out) << "), got (" << shapeString(shapeOf(getResult()))
+           << ")";
+  if (!(getEpsilon().convertToDouble() >= 0))
+    return emitOpError("epsilon must be >= 0");
+  return verifyOffset(*this, getOffset());
+}
+
 LogicalResult SoftmaxOp::verify() {
   if (getType() != getInput().getType())
     return emitOpError("result type must equal the input type");

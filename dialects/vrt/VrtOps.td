@@ -128,6 +128,32 @@ def Vrt_NormOp : Vrt_Op<"norm", [Pure, AttrSizedOperandSegments]> {
   let hasVerifier = 1;
 }
 
+def Vrt_NormRopeOp : Vrt_Op<"norm_rope", [Pure, AttrSizedOperandSegments]> {
+  let summary = "normalisation over the last axis, then interleaved RoPE";
+  let description = [{
+    `input` (B, S, H·D) is normalised per row like `vrt.norm` (with `scale`
+    and `bias`), then each head's pairs (2i, 2i + 1) are rotated by `cos`
+    and `sin` (S, D/2) of the row's token (`dit.rope` with `interleaved`).
+    The result is (B, H, S, D) with `heads_major` (the attention's layout),
+    else (B, S, H, D). The lowering fuses a norm, the reshape to heads, the
+    RoPE and the transpose into it (runtime `vsart_*_norm_rope`).
+    ```mlir
+    %y = vrt.norm_rope rms %x scale %s rope %cos, %sin {epsilon = 1.0e-06 : f64, heads_major} : (tensor<1x48x32xf32>, tensor<32xf32>, tensor<48x8xf32>, tensor<48x8xf32>) -> tensor<1x2x48x16xf32>
+    ```
+  }];
+  let arguments = (ins Vrt_NormKind:$kind, Vrt_FloatTensor:$input,
+                       Optional<Vrt_FloatTensor>:$scale,
+                       Optional<Vrt_FloatTensor>:$bias,
+                       Vrt_FloatTensor:$cos, Vrt_FloatTensor:$sin,
+                       F64Attr:$epsilon, UnitAttr:$heads_major,
+                       OptionalAttr<I64Attr>:$offset);
+  let results = (outs Vrt_FloatTensor:$result);
+  let assemblyFormat = "$kind $input (`scale` $scale^)? (`bias` $bias^)? "
+                       "`rope` $cos `,` $sin attr-dict `:` "
+                       "functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 def Vrt_SoftmaxOp : Vrt_Op<"softmax", [Pure]> {
   let summary = "softmax over the last axis";
   let arguments = (ins Vrt_FloatTensor:$input, OptionalAttr<I64Attr>:$offset);

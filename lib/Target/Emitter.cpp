@@ -94,6 +94,7 @@ private:
   /// `index`, which the run context may send down the dense path.
   std::string sparsePathGuard(Operation *attention);
   void emitNorm(vrt::NormOp op);
+  void emitNormRope(vrt::NormRopeOp op);
   void emitSoftmax(vrt::SoftmaxOp op);
   void emitKernelCall(vrt::KernelOp op);
   /// vrt.all_to_all / vrt.all_gather / vrt.shard: a runtime call through
@@ -143,7 +144,7 @@ bool readByLibraryCall(Value v) {
   for (Operation *user : v.getUsers()) {
     if (isa<vrt::GemmOp, vrt::AttentionOp, vrt::SemanticAttentionOp,
             vrt::RingAttentionOp, vrt::UlyssesAttentionOp, vrt::NormOp,
-            vrt::SoftmaxOp,
+            vrt::NormRopeOp, vrt::SoftmaxOp,
             vrt::AllToAllOp, vrt::AllGatherOp, vrt::ShardOp>(user))
       return true;
     if (auto view = dyn_cast<vrt::ViewOp>(user);
@@ -574,6 +575,28 @@ void ModelEmitter::emitNorm(vrt::NormOp op) {
       cuda ? ", stream" : "");
 }
 
+void ModelEmitter::emitNormRope(vrt::NormRopeOp op) {
+  ArrayRef<int64_t> x = shapeOf(op.getInput());
+  const int64_t d = 2 * shapeOf(op.getCos())[1];
+  auto opt = [&](Value v) { return v ? ptr(v) : std::string("nullptr"); };
+  os << "  {\n    vsart_norm_rope_args_t r = {};\n";
+  os << llvm::formatv("    r.x = {0}; r.out = {1};\n"
+                      "    r.batch = {2}; r.seq = {3}; r.heads = {4}; "
+                      "r.head_dim = {5};\n"
+                      "    r.centered = {6}; r.scale = {7}; r.bias = {8}; "
+                      "r.eps = {9};\n"
+                      "    r.cos = {10}; r.sin = {11}; r.heads_major = {12};\n",
+                      ptr(op.getInput()), ptr(op.getResult()), x[0], x[1],
+                      x[2] / d, d, op.getKind() == vrt::NormKind::layer ? 1 : 0,
+                      opt(op.getScale()), opt(op.getBias()),
+                      floatLiteral(op.getEpsilon().convertToDouble()),
+                      ptr(op.getCos()), ptr(op.getSin()),
+                      op.getHeadsMajor() ? 1 : 0);
+  os << (cuda ? "    VSA_CHECK(vsart_cuda_norm_rope(&r, stream));\n"
+              : "    VSA_CHECK(vsart_cpu_norm_rope(&r));\n");
+  os << "  }\n";
+}
+
 void ModelEmitter::emitSoftmax(vrt::SoftmaxOp op) {
   ArrayRef<int64_t> s = shapeOf(op.getInput());
   int64_t dim = s.back(), rows = dit::numElements(s) / std::max<int64_t>(dim, 1);
@@ -730,6 +753,10 @@ LogicalResult ModelEmitter::emitOp(Operation *op) {
       })
       .Case([&](vrt::NormOp n) {
         emitNorm(n);
+        return success();
+      })
+      .Case([&](vrt::NormRopeOp n) {
+        emitNormRope(n);
         return success();
       })
       .Case([&](vrt::SoftmaxOp s) {

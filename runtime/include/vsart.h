@@ -298,6 +298,22 @@ vsart_status_t vsart_cpu_rms_norm_modulate(const float *x, float *out,
                                            const float *bias, float eps,
                                            const float *mod_shift,
                                            const float *mod_scale);
+/* A norm over the last dim of x (batch, seq, heads * head_dim) — layer
+ * (centered) or RMS — with scale and bias (heads * head_dim, either may be
+ * NULL), then interleaved RoPE on each head's pairs (2i, 2i + 1) with cos,
+ * sin (seq, head_dim / 2): y0 = x0 cos - x1 sin, y1 = x0 sin + x1 cos.
+ * out is (batch, heads, seq, head_dim) with heads_major, else like x. */
+typedef struct vsart_norm_rope_args_t {
+  const void *x;
+  void *out;
+  int64_t batch, seq, heads, head_dim;
+  int centered; /* 1: layer norm, 0: RMS norm (no bias) */
+  const void *scale, *bias;
+  float eps;
+  const void *cos, *sin;
+  int heads_major;
+} vsart_norm_rope_args_t;
+vsart_status_t vsart_cpu_norm_rope(const vsart_norm_rope_args_t *args);
 /* Over the last dim; a row that is entirely -inf yields 0. */
 vsart_status_t vsart_cpu_softmax(const float *x, float *out, int64_t rows,
                                  int64_t dim);

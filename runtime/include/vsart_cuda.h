@@ -136,6 +136,11 @@ vsart_status_t vsart_cuda_rms_norm(const void *x, void *out, int64_t rows,
                                    const void *bias, float eps, void *stream);
 vsart_status_t vsart_cuda_softmax(const void *x, void *out, int64_t rows,
                                   int64_t dim, void *stream);
+/* The twin of vsart_cpu_norm_rope (bf16 x, out, scale, bias, cos, sin; one
+ * pass over x): heads * head_dim <= 6144, both multiples of 8; x, out,
+ * scale and bias 16-byte aligned, cos and sin 8-byte aligned. */
+vsart_status_t vsart_cuda_norm_rope(const vsart_norm_rope_args_t *args,
+                                    void *stream);
 /* The twins of vsart_cpu_*_norm_modulate (bf16; one pass over x). */
 vsart_status_t vsart_cuda_layer_norm_modulate(
     const void *x, void *out, int64_t batch, int64_t seq, int64_t dim,

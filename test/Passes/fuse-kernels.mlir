@@ -386,3 +386,30 @@ func.func @copies_and_views(%x: tensor<4x8xf32>) -> (tensor<32xf32>, tensor<4x8x
   }
   return %0, %1, %2, %3, %4, %5 : tensor<32xf32>, tensor<4x8xf32>, tensor<8x4xf32>, tensor<8x8xf32>, tensor<32xf32>, tensor<32xf32>
 }
+
+// -----
+
+// Heads-major vrt.norm_rope queries and keys (used once each) write
+// (B, S, H, D) instead, with the values' transpose: the attention reads all
+// three as bshd. A key that the VSA selection also reads stays heads-major.
+// CHECK-LABEL: func.func @norm_rope_layouts
+// CHECK:      %[[Q:.*]] = vrt.norm_rope rms %{{.*}} rope %{{.*}}, %{{.*}} {epsilon = 9.9999999999999995E-7 : f64} : {{.*}} -> tensor<1x8x2x16xf32>
+// CHECK-NEXT: %[[K:.*]] = vrt.norm_rope rms %{{.*}} rope %{{.*}}, %{{.*}} {epsilon = 9.9999999999999995E-7 : f64} : {{.*}} -> tensor<1x8x2x16xf32>
+// CHECK:      vrt.attention %[[Q]], %[[K]], %{{.*}} {kv_layout = #vrt<layout bshd>, q_layout = #vrt<layout bshd>, scale = 2.500000e-01 : f64}
+// CHECK:      vrt.norm_rope rms {{.*}}heads_major
+// CHECK:      vrt.vsa_select
+func.func @norm_rope_layouts(%x: tensor<1x8x32xf32>, %t: tensor<8x8xf32>, %v0: tensor<8x32xf32>, %o: tensor<3xi64>) -> (tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>) {
+  %q = vrt.norm_rope rms %x rope %t, %t {epsilon = 1.0e-6 : f64, heads_major} : (tensor<1x8x32xf32>, tensor<8x8xf32>, tensor<8x8xf32>) -> tensor<1x2x8x16xf32>
+  %k = vrt.norm_rope rms %x rope %t, %t {epsilon = 1.0e-6 : f64, heads_major} : (tensor<1x8x32xf32>, tensor<8x8xf32>, tensor<8x8xf32>) -> tensor<1x2x8x16xf32>
+  %v = vrt.kernel "k0"(%v0) : (tensor<8x32xf32>) -> tensor<1x2x8x16xf32> {
+  ^bb0(%a: tensor<8x32xf32>):
+    %r = dit.reshape %a : tensor<8x32xf32> -> tensor<1x8x2x16xf32>
+    %tr = dit.transpose %r [0, 2, 1, 3] : tensor<1x8x2x16xf32> -> tensor<1x2x8x16xf32>
+    vrt.yield %tr : tensor<1x2x8x16xf32>
+  }
+  %a = vrt.attention %q, %k, %v {scale = 0.25 : f64} : (tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>) -> tensor<1x2x8x16xf32>
+  %k2 = vrt.norm_rope rms %x rope %t, %t {epsilon = 1.0e-6 : f64, heads_major} : (tensor<1x8x32xf32>, tensor<8x8xf32>, tensor<8x8xf32>) -> tensor<1x2x8x16xf32>
+  %lo, %l = vrt.vsa_select %k2, %k2 tiles(%o) {scale = 0.25 : f64, sparsity = 0.5 : f64} : (tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<3xi64>) -> (tensor<5xi64>, tensor<8xi32>)
+  %b = vrt.attention %k2, %k2, %k2 blocks(%o, %lo, %l) {scale = 0.25 : f64} : (tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<3xi64>, tensor<5xi64>, tensor<8xi32>) -> tensor<1x2x8x16xf32>
+  return %a, %b : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>
+}

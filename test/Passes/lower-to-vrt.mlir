@@ -448,3 +448,28 @@ func.func @norm_modulate_kept(%x: tensor<2x6x8xf32>, %sh: tensor<2x1x8xf32>, %to
   %z = dit.modulate %m, %tok, %sh : (tensor<2x6x8xf32>, tensor<2x6x8xf32>, tensor<2x1x8xf32>) -> tensor<2x6x8xf32>
   return %y, %z, %n : tensor<2x6x8xf32>, tensor<2x6x8xf32>, tensor<2x6x8xf32>
 }
+
+// -----
+
+// An RMS norm split into heads, interleaved RoPE with per-token tables, and
+// the transpose to the attention's layout: one vrt.norm_rope writing
+// (B, H, S, D). Without the transpose it writes (B, S, H, D); rotate-half
+// RoPE is not fused.
+// CHECK-LABEL: func.func @norm_rope
+// CHECK:      vrt.norm_rope rms %{{.*}} scale %{{.*}} rope %{{.*}}, %{{.*}} {epsilon = 9.9999999999999995E-7 : f64, heads_major} : (tensor<1x6x16xf32>, tensor<16xf32>, tensor<6x4xf32>, tensor<6x4xf32>) -> tensor<1x2x6x8xf32>
+// CHECK:      vrt.norm_rope layer %{{.*}} rope %{{.*}}, %{{.*}} {epsilon = 9.9999999999999995E-7 : f64} : (tensor<1x6x16xf32>, tensor<6x4xf32>, tensor<6x4xf32>) -> tensor<1x6x2x8xf32>
+// CHECK-NOT:  vrt.norm_rope
+// CHECK:      dit.rope
+func.func @norm_rope(%x: tensor<1x6x16xf32>, %s: tensor<16xf32>, %c: tensor<1x6x1x4xf32>, %n: tensor<1x6x1x4xf32>) -> (tensor<1x2x6x8xf32>, tensor<1x6x2x8xf32>, tensor<1x6x2x8xf32>) {
+  %0 = dit.rms_norm %x scale %s {axis = 2 : i64, epsilon = 1.0e-6 : f64} : (tensor<1x6x16xf32>, tensor<16xf32>) -> tensor<1x6x16xf32>
+  %1 = dit.reshape %0 : tensor<1x6x16xf32> -> tensor<1x6x2x8xf32>
+  %2 = dit.rope %1, %c, %n {interleaved} : (tensor<1x6x2x8xf32>, tensor<1x6x1x4xf32>, tensor<1x6x1x4xf32>) -> tensor<1x6x2x8xf32>
+  %3 = dit.transpose %2 [0, 2, 1, 3] : tensor<1x6x2x8xf32> -> tensor<1x2x6x8xf32>
+  %4 = dit.layer_norm %x {axis = 2 : i64, epsilon = 1.0e-6 : f64} : (tensor<1x6x16xf32>) -> tensor<1x6x16xf32>
+  %5 = dit.reshape %4 : tensor<1x6x16xf32> -> tensor<1x6x2x8xf32>
+  %6 = dit.rope %5, %c, %n {interleaved} : (tensor<1x6x2x8xf32>, tensor<1x6x1x4xf32>, tensor<1x6x1x4xf32>) -> tensor<1x6x2x8xf32>
+  %7 = dit.rms_norm %x {axis = 2 : i64, epsilon = 1.0e-6 : f64} : (tensor<1x6x16xf32>) -> tensor<1x6x16xf32>
+  %8 = dit.reshape %7 : tensor<1x6x16xf32> -> tensor<1x6x2x8xf32>
+  %9 = dit.rope %8, %c, %n : (tensor<1x6x2x8xf32>, tensor<1x6x1x4xf32>, tensor<1x6x1x4xf32>) -> tensor<1x6x2x8xf32>
+  return %3, %6, %9 : tensor<1x2x6x8xf32>, tensor<1x6x2x8xf32>, tensor<1x6x2x8xf32>
+}

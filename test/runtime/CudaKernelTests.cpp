@@ -849,6 +849,59 @@ void runNormModulate(RowKind kind, const RowCase &c, int64_t batch) {
 class CudaLayerNorm : public CudaParamTest<RowCase> {};
 class CudaNormModulate : public CudaParamTest<RowCase> {};
 
+/// vsart_cuda_norm_rope against its CPU twin: Wan 1.3B's per-token layout
+/// (12 heads x 128), a small one, both output layouts and norms.
+using CudaNormRope = CudaTest;
+
+TEST_F(CudaNormRope, MatchesCpu) {
+  struct Case { int64_t b, s, h, d; };
+  for (Case c : {Case{1, 37, 12, 128}, Case{2, 9, 3, 16}})
+    for (int centered : {0, 1})
+      for (int headsMajor : {0, 1}) {
+        const int64_t dim = c.h * c.d;
+        auto x = randomVec(size_t(c.b * c.s * dim), 101, -3, 3);
+        auto scale = randomVec(size_t(dim), 102), bias = randomVec(size_t(dim), 103);
+        auto cosT = randomVec(size_t(c.s * c.d / 2), 104),
+             sinT = randomVec(size_t(c.s * c.d / 2), 105);
+        std::vector<float> ref(x.size());
+        vsart_norm_rope_args_t a = {};
+        a.x = x.data();
+        a.out = ref.data();
+        a.batch = c.b, a.seq = c.s, a.heads = c.h, a.head_dim = c.d;
+        a.centered = centered;
+        a.scale = scale.data();
+        a.bias = centered ? bias.data() : nullptr;
+        a.eps = 1e-6f;
+        a.cos = cosT.data();
+        a.sin = sinT.data();
+        a.heads_major = headsMajor;
+        ASSERT_EQ(vsart_cpu_norm_rope(&a), VSART_OK);
+        DeviceBuffer dx(x), ds(scale), db(bias), dc(cosT), dsn(sinT), dout(x.size());
+        dout.poison();
+        a.x = dx.data();
+        a.out = dout.data();
+        a.scale = ds.data();
+        a.bias = centered ? db.data() : nullptr;
+        a.cos = dc.data();
+        a.sin = dsn.data();
+        ASSERT_EQ(vsart_cuda_norm_rope(&a, nullptr), VSART_OK) << vsart_last_error();
+        expectNear(dout.download(), ref, "norm_rope");
+      }
+}
+
+TEST_F(CudaNormRope, RejectsWhatItCannotTake) {
+  DeviceBuffer buf(std::vector<float>(64, 1.0f));
+  vsart_norm_rope_args_t a = {};
+  a.x = buf.data();
+  a.out = buf.data();
+  a.batch = 1, a.seq = 2, a.heads = 1, a.head_dim = 12; // not a multiple of 8
+  a.cos = a.sin = buf.data();
+  EXPECT_EQ(vsart_cuda_norm_rope(&a, nullptr), VSART_ERROR_INVALID_ARGUMENT);
+  a.head_dim = 8;
+  a.x = buf.data() + 1; // 2 bytes past the start: misaligned
+  EXPECT_EQ(vsart_cuda_norm_rope(&a, nullptr), VSART_ERROR_INVALID_ARGUMENT);
+}
+
 TEST_P(CudaNormModulate, MatchesCpu) {
   const RowCase &c = GetParam();
   for (int64_t batch : {int64_t(1), c.rows % 3 == 0 ? int64_t(3) : int64_t(1)}) {

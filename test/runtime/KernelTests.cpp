@@ -489,6 +489,52 @@ TEST(Norm, NormModulateEqualsNormThenModulate) {
             VSART_ERROR_INVALID_ARGUMENT);
 }
 
+// The norm with interleaved RoPE equals the norm, then RoPE, in both output
+// layouts (bitwise: the same fp32 operations).
+TEST(Norm, NormRopeEqualsNormThenRope) {
+  const int64_t b = 2, s = 5, h = 3, d = 8, dim = h * d;
+  auto x = randomVec(size_t(b * s * dim), 91, -3, 3);
+  auto scale = randomVec(size_t(dim), 92), bias = randomVec(size_t(dim), 93);
+  auto cosT = randomVec(size_t(s * d / 2), 94), sinT = randomVec(size_t(s * d / 2), 95);
+  for (bool layer : {true, false})
+    for (int headsMajor : {0, 1}) {
+      std::vector<float> normed(x.size()), ref(x.size()), out(x.size());
+      auto norm = layer ? vsart_cpu_layer_norm : vsart_cpu_rms_norm;
+      const float *bp = layer ? bias.data() : nullptr;
+      ASSERT_EQ(norm(x.data(), normed.data(), b * s, dim, scale.data(), bp, 1e-6f),
+                VSART_OK);
+      for (int64_t bi = 0; bi < b; ++bi)
+        for (int64_t si = 0; si < s; ++si)
+          for (int64_t hi = 0; hi < h; ++hi)
+            for (int64_t i = 0; i < d / 2; ++i) {
+              const float *xr = normed.data() + ((bi * s + si) * h + hi) * d;
+              const float c = cosT[si * d / 2 + i], sn = sinT[si * d / 2 + i];
+              int64_t at = headsMajor ? ((bi * h + hi) * s + si) * d
+                                      : ((bi * s + si) * h + hi) * d;
+              ref[at + 2 * i] = xr[2 * i] * c - xr[2 * i + 1] * sn;
+              ref[at + 2 * i + 1] = xr[2 * i] * sn + xr[2 * i + 1] * c;
+            }
+      vsart_norm_rope_args_t a = {};
+      a.x = x.data();
+      a.out = out.data();
+      a.batch = b, a.seq = s, a.heads = h, a.head_dim = d;
+      a.centered = layer ? 1 : 0;
+      a.scale = scale.data();
+      a.bias = bp;
+      a.eps = 1e-6f;
+      a.cos = cosT.data();
+      a.sin = sinT.data();
+      a.heads_major = headsMajor;
+      ASSERT_EQ(vsart_cpu_norm_rope(&a), VSART_OK) << vsart_last_error();
+      EXPECT_EQ(0, std::memcmp(out.data(), ref.data(), out.size() * sizeof(float)))
+          << (layer ? "layer" : "rms") << " heads_major " << headsMajor;
+      a.head_dim = 7;
+      a.heads = 1;
+      EXPECT_EQ(vsart_cpu_norm_rope(&a), VSART_ERROR_INVALID_ARGUMENT);
+    }
+  EXPECT_EQ(vsart_cpu_norm_rope(nullptr), VSART_ERROR_INVALID_ARGUMENT);
+}
+
 TEST(Elementwise, GeluMatchesReference) {
   auto x = randomVec(10001, 61, -6, 6);
   for (auto kind : {VSART_EPILOGUE_GELU_TANH, VSART_EPILOGUE_GELU_ERF}) {

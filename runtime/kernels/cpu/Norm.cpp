@@ -3,6 +3,7 @@
 #include "../../src/Internal.h"
 
 #include <cmath>
+#include <vector>
 
 namespace {
 constexpr int64_t kRowGrain = 16;
@@ -116,4 +117,47 @@ extern "C" vsart_status_t vsart_cpu_rms_norm_modulate(
     const float *mod_scale) {
   return normModulate("rms_norm_modulate", x, out, batch, seq, dim, scale,
                       bias, eps, /*centered=*/false, mod_shift, mod_scale);
+}
+
+extern "C" vsart_status_t vsart_cpu_norm_rope(const vsart_norm_rope_args_t *a) {
+  if (!a)
+    return vsart::fail(VSART_ERROR_INVALID_ARGUMENT, "norm_rope: null args");
+  const int64_t dim = a->heads * a->head_dim, half = a->head_dim / 2;
+  if (a->batch < 0 || a->seq < 0 || a->heads < 0 || a->head_dim < 0 ||
+      a->head_dim % 2 != 0)
+    return vsart::fail(VSART_ERROR_INVALID_ARGUMENT,
+                       "norm_rope: negative size or odd head_dim");
+  const int64_t rows = a->batch * a->seq;
+  if (rows * dim == 0)
+    return vsart::ok();
+  if (!a->x || !a->out || !a->cos || !a->sin)
+    return vsart::fail(VSART_ERROR_INVALID_ARGUMENT, "norm_rope: null pointer");
+  // Normalised rows first (the norm's own code), then the rotation.
+  std::vector<float> normed(size_t(rows * dim));
+  if (vsart_status_t st = normalizeRows(
+          "norm_rope", static_cast<const float *>(a->x), normed.data(), rows,
+          dim, static_cast<const float *>(a->scale),
+          static_cast<const float *>(a->bias), a->eps, a->centered != 0))
+    return st;
+  const auto *cosT = static_cast<const float *>(a->cos);
+  const auto *sinT = static_cast<const float *>(a->sin);
+  auto *out = static_cast<float *>(a->out);
+  vsart::parallelFor(rows, kRowGrain, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t b = r / a->seq, s = r % a->seq;
+      for (int64_t h = 0; h < a->heads; ++h) {
+        const float *xr = normed.data() + r * dim + h * a->head_dim;
+        float *yr = out + (a->heads_major
+                               ? ((b * a->heads + h) * a->seq + s) * a->head_dim
+                               : r * dim + h * a->head_dim);
+        for (int64_t i = 0; i < half; ++i) {
+          const float x0 = xr[2 * i], x1 = xr[2 * i + 1];
+          const float c = cosT[s * half + i], sn = sinT[s * half + i];
+          yr[2 * i] = x0 * c - x1 * sn;
+          yr[2 * i + 1] = x0 * sn + x1 * c;
+        }
+      }
+    }
+  });
+  return vsart::ok();
 }

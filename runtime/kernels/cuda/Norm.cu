@@ -276,6 +276,62 @@ __global__ void __launch_bounds__(kWarps * 32) regRowKernel(RowParams p) {
   }
 }
 
+/// The norm of a (batch, seq) row in registers, then interleaved RoPE on
+/// each head's pairs (cos, sin: (seq, head_dim / 2)), written to the row's
+/// place in (batch, heads, seq, head_dim) (headsMajor) or in place.
+struct RopeParams {
+  RowParams row;
+  const bf16 *cos, *sin;
+  int64_t seq, heads, headDim;
+  bool headsMajor;
+};
+
+template <int N, bool CENTERED>
+__global__ void __launch_bounds__(kWarps * 32) regRowRopeKernel(RopeParams p) {
+  const int64_t r = int64_t(blockIdx.x) * kWarps + threadIdx.x / 32;
+  if (r >= p.row.rows)
+    return;
+  const int64_t dim = p.row.dim, b = r / p.seq, s = r % p.seq;
+  RegRow<N> row;
+  row.dim = dim;
+  row.load(p.row.x + r * dim);
+  float mean = 0.0f;
+  if constexpr (CENTERED)
+    mean = warpSum(row.fold(0.0f, [](float a, float v) { return a + v; })) /
+           float(dim);
+  const float var = warpSum(row.fold(
+      0.0f, [&](float a, float v) { return a + (v - mean) * (v - mean); }));
+  const RowEpilogue epilogue(p.row, r, mean, rsqrtf(var / float(dim) + p.row.eps));
+  const int64_t half = p.headDim / 2;
+#pragma unroll
+  for (int c = 0; c < N; ++c)
+    if (row.has(c)) {
+      const int64_t i = row.at(c), h = i / p.headDim, d = i % p.headDim;
+      float v[8];
+#pragma unroll
+      for (int e = 0; e < 8; ++e)
+        v[e] = row.get(c, e);
+      epilogue.apply8(i, v);
+      // Four pairs: their cos and sin are 4 consecutive table entries.
+      const uint2 cr = *reinterpret_cast<const uint2 *>(p.cos + s * half + d / 2);
+      const uint2 sr = *reinterpret_cast<const uint2 *>(p.sin + s * half + d / 2);
+      const bf16 *cb = reinterpret_cast<const bf16 *>(&cr);
+      const bf16 *sb = reinterpret_cast<const bf16 *>(&sr);
+      uint4 out;
+      bf16 *o = reinterpret_cast<bf16 *>(&out);
+#pragma unroll
+      for (int j = 0; j < 4; ++j) {
+        const float cj = __bfloat162float(cb[j]), sj = __bfloat162float(sb[j]);
+        o[2 * j] = __float2bfloat16(v[2 * j] * cj - v[2 * j + 1] * sj);
+        o[2 * j + 1] = __float2bfloat16(v[2 * j] * sj + v[2 * j + 1] * cj);
+      }
+      const int64_t at = p.headsMajor
+                             ? ((b * p.heads + h) * p.seq + s) * p.headDim + d
+                             : r * dim + i;
+      *reinterpret_cast<uint4 *>(p.row.out + at) = out;
+    }
+}
+
 /// Register chunks (256 elements each) a row of `dim` needs, rounded up to
 /// an instantiated size; 0 when the row does not fit.
 constexpr int kRegChunkSizes[] = {1, 2, 4, 6, 8, 12, 16, 20, 24};
@@ -404,4 +460,71 @@ extern "C" vsart_status_t vsart_cuda_rms_norm_modulate(
   return launchModulated<RowOp::RmsNorm>("cuda_rms_norm_modulate", x, out,
                                          batch, seq, dim, scale, bias, eps,
                                          mod_shift, mod_scale, stream);
+}
+
+namespace {
+
+template <bool CENTERED>
+void launchRopeRows(int chunks, unsigned blocks, cudaStream_t s,
+                    const RopeParams &p) {
+  auto go = [&](auto kernel) { kernel<<<blocks, kWarps * 32, 0, s>>>(p); };
+  switch (chunks) {
+  case 1: return go(regRowRopeKernel<1, CENTERED>);
+  case 2: return go(regRowRopeKernel<2, CENTERED>);
+  case 4: return go(regRowRopeKernel<4, CENTERED>);
+  case 6: return go(regRowRopeKernel<6, CENTERED>);
+  case 8: return go(regRowRopeKernel<8, CENTERED>);
+  case 12: return go(regRowRopeKernel<12, CENTERED>);
+  case 16: return go(regRowRopeKernel<16, CENTERED>);
+  case 20: return go(regRowRopeKernel<20, CENTERED>);
+  default: return go(regRowRopeKernel<24, CENTERED>);
+  }
+}
+
+bool aligned(const void *p, uintptr_t bytes) {
+  return reinterpret_cast<uintptr_t>(p) % bytes == 0;
+}
+
+} // namespace
+
+extern "C" vsart_status_t vsart_cuda_norm_rope(const vsart_norm_rope_args_t *a,
+                                               void *stream) {
+  using vsart::fail;
+  if (!a)
+    return fail(VSART_ERROR_INVALID_ARGUMENT, "cuda_norm_rope: null args");
+  if (a->batch < 0 || a->seq < 0 || a->heads < 0 || a->head_dim < 0)
+    return fail(VSART_ERROR_INVALID_ARGUMENT, "cuda_norm_rope: negative size");
+  const int64_t dim = a->heads * a->head_dim, rows = a->batch * a->seq;
+  if (rows * dim == 0)
+    return vsart::ok();
+  if (a->head_dim % 8 != 0 || regChunks(dim) == 0)
+    return fail(VSART_ERROR_INVALID_ARGUMENT,
+                "cuda_norm_rope: head_dim must be a multiple of 8 and heads * "
+                "head_dim at most 6144");
+  if (!a->x || !a->out || !a->cos || !a->sin)
+    return fail(VSART_ERROR_INVALID_ARGUMENT, "cuda_norm_rope: null pointer");
+  if (!aligned(a->x, 16) || !aligned(a->out, 16) || !aligned(a->scale, 16) ||
+      !aligned(a->bias, 16) || !aligned(a->cos, 8) || !aligned(a->sin, 8))
+    return fail(VSART_ERROR_INVALID_ARGUMENT,
+                "cuda_norm_rope: x, out, scale and bias must be 16-byte "
+                "aligned, cos and sin 8-byte aligned");
+  const int64_t blocks = (rows + kWarps - 1) / kWarps;
+  if (blocks > INT32_MAX)
+    return fail(VSART_ERROR_INVALID_ARGUMENT, "cuda_norm_rope: too many rows");
+  RopeParams p;
+  p.row = rowParams(a->x, a->out, rows, dim, a->scale, a->bias, a->eps);
+  p.cos = static_cast<const bf16 *>(a->cos);
+  p.sin = static_cast<const bf16 *>(a->sin);
+  p.seq = a->seq;
+  p.heads = a->heads;
+  p.headDim = a->head_dim;
+  p.headsMajor = a->heads_major != 0;
+  cudaStream_t s = vsart::cuda::toStream(stream);
+  if (a->centered)
+    launchRopeRows<true>(regChunks(dim), unsigned(blocks), s, p);
+  else
+    launchRopeRows<false>(regChunks(dim), unsigned(blocks), s, p);
+  if (vsart_status_t st = vsart::cuda::checkLaunch("cuda_norm_rope"))
+    return st;
+  return vsart::ok();
 }

@@ -894,3 +894,19 @@ func.func @norm_modulate_rank(%x: tensor<2x6x8xf32>, %m: tensor<2x8xf32>) -> ten
   %0 = vrt.norm layer %x modulate %m, %m {epsilon = 1.0e-6 : f64} : (tensor<2x6x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x6x8xf32>
   return %0 : tensor<2x6x8xf32>
 }
+
+// -----
+
+func.func @norm_rope_tables(%x: tensor<1x6x16xf32>, %t: tensor<5x4xf32>) -> tensor<1x2x6x8xf32> {
+  // expected-error @below {{needs input (B, S, H*D) and cos, sin (S, D/2) with D dividing the channels}}
+  %0 = vrt.norm_rope rms %x rope %t, %t {epsilon = 1.0e-6 : f64, heads_major} : (tensor<1x6x16xf32>, tensor<5x4xf32>, tensor<5x4xf32>) -> tensor<1x2x6x8xf32>
+  return %0 : tensor<1x2x6x8xf32>
+}
+
+// -----
+
+func.func @norm_rope_layout(%x: tensor<1x6x16xf32>, %t: tensor<6x4xf32>) -> tensor<1x2x6x8xf32> {
+  // expected-error @below {{result must be (1x6x2x8), got (1x2x6x8)}}
+  %0 = vrt.norm_rope rms %x rope %t, %t {epsilon = 1.0e-6 : f64} : (tensor<1x6x16xf32>, tensor<6x4xf32>, tensor<6x4xf32>) -> tensor<1x2x6x8xf32>
+  return %0 : tensor<1x2x6x8xf32>
+}

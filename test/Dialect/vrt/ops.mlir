@@ -284,3 +284,11 @@ func.func @norm_modulate(%x: tensor<12x8xf32>, %s: tensor<8xf32>, %m: tensor<2x8
   %0 = vrt.norm rms %x scale %s modulate %m, %m {epsilon = 1.0e-6 : f64} : (tensor<12x8xf32>, tensor<8xf32>, tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<12x8xf32>
   return %0 : tensor<12x8xf32>
 }
+
+// Norm then interleaved RoPE, written heads-major.
+// CHECK-LABEL: func.func @norm_rope
+// CHECK: vrt.norm_rope rms %{{.*}} scale %{{.*}} rope %{{.*}}, %{{.*}} {epsilon = 9.9999999999999995E-7 : f64, heads_major} : (tensor<1x6x16xf32>, tensor<16xf32>, tensor<6x4xf32>, tensor<6x4xf32>) -> tensor<1x2x6x8xf32>
+func.func @norm_rope(%x: tensor<1x6x16xf32>, %s: tensor<16xf32>, %t: tensor<6x4xf32>) -> tensor<1x2x6x8xf32> {
+  %0 = vrt.norm_rope rms %x scale %s rope %t, %t {epsilon = 1.0e-6 : f64, heads_major} : (tensor<1x6x16xf32>, tensor<16xf32>, tensor<6x4xf32>, tensor<6x4xf32>) -> tensor<1x2x6x8xf32>
+  return %0 : tensor<1x2x6x8xf32>
+}
