@@ -1,13 +1,16 @@
 // Ulysses attention on device memory: the CUDA backend of the loop in
-// src/UlyssesAttention.h. The attention runs on the caller's stream; with
-// NCCL the exchanges run on a second stream of the device, ordered by
-// events, so they overlap the attention of the neighbouring head chunks.
+// src/UlyssesAttention.h. The attention runs on the caller's stream, and so
+// do the NCCL exchanges by default; with VSART_ULYSSES_SIDE_STREAM=1 they
+// run on a second stream of the device, ordered by events, to overlap the
+// attention of the neighbouring head chunks (not the default: on 2 H200s
+// that pipeline gave wrong results run to run, a race not found yet).
 #include "../../src/UlyssesAttention.h"
 #include "Common.h"
 #include "vsart_cuda.h"
 
 #include <cuda_runtime.h>
 
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -26,13 +29,23 @@ struct CudaUlysses final : vsart::UlyssesBackend {
   cudaEvent_t ev(int64_t i) const { return streams->events[size_t(i)]; }
   int64_t ready() const { return 2 * chunks; }
 
+  /// NCCL exchanges on the caller's stream (no overlap): the default. On 2
+  /// H200s the side-stream pipeline gave wrong results run to run (a race
+  /// not found yet); VSART_ULYSSES_SIDE_STREAM=1 turns it back on.
+  bool serial;
+
   CudaUlysses(cudaStream_t s, vsart_comm_t comm, int64_t chunks)
       : s(s), comm(comm),
         threads(comm && std::string(vsart_comm_backend(comm)) == "threads"),
-        chunks(chunks) {}
+        chunks(chunks), serial(serialExchanges()) {}
+
+  static bool serialExchanges() {
+    const char *env = std::getenv("VSART_ULYSSES_SIDE_STREAM");
+    return !(env && std::string(env) == "1");
+  }
 
   vsart_status_t begin() override {
-    if (threads || !comm)
+    if (threads || !comm || serial)
       return VSART_OK; // host copies, or device copies on this stream
     if (vsart_status_t st = vsart::cuda::sideStream(size_t(ready() + 3), &streams))
       return st;
@@ -63,6 +76,8 @@ struct CudaUlysses final : vsart::UlyssesBackend {
         return st;
       return vsart_comm_exchange(comm, int32_t(t.size()), t.data(), nullptr);
     }
+    if (serial)
+      return vsart_comm_exchange(comm, int32_t(t.size()), t.data(), s);
     if (vsart_status_t st = vsart_comm_exchange(comm, int32_t(t.size()),
                                                 t.data(), streams->stream))
       return st;
