@@ -21,6 +21,8 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <optional>
+
 #include <limits>
 
 namespace vsa {
@@ -509,15 +511,36 @@ Value Lowering::norm(Location loc, vrt::NormKind kind, Value input,
   return view(loc, y, shape);
 }
 
+namespace {
+/// A dit.layer_norm or dit.rms_norm, read alike (the axis normalised).
+struct NormParts {
+  vrt::NormKind kind;
+  Value input, scale, bias;
+  int64_t axis;
+  double eps;
+};
+
+std::optional<NormParts> normParts(Operation *op) {
+  NormParts n;
+  if (auto l = dyn_cast_or_null<dit::LayerNormOp>(op))
+    n = {vrt::NormKind::layer, l.getInput(), l.getScale(), l.getBias(),
+         int64_t(l.getAxis()), l.getEpsilon().convertToDouble()};
+  else if (auto r = dyn_cast_or_null<dit::RmsNormOp>(op))
+    n = {vrt::NormKind::rms, r.getInput(), r.getScale(), Value(),
+         int64_t(r.getAxis()),
+         r.getEpsilon().convertToDouble()};
+  else
+    return std::nullopt;
+  if (n.axis < 0)
+    n.axis += int64_t(shapeOf(n.input).size());
+  return n;
+}
+} // namespace
+
 Value Lowering::norm(Operation *op, dit::ModulateOp mod, int64_t groups) {
-  if (auto n = dyn_cast<dit::LayerNormOp>(op))
-    return norm(op->getLoc(), vrt::NormKind::layer, n.getInput(), n.getScale(),
-                n.getBias(), n.getAxis(), n.getEpsilon().convertToDouble(), mod,
-                groups);
-  auto n = cast<dit::RmsNormOp>(op);
-  return norm(op->getLoc(), vrt::NormKind::rms, n.getInput(), n.getScale(),
-              Value(), n.getAxis(), n.getEpsilon().convertToDouble(), mod,
-              groups);
+  NormParts n = *normParts(op);
+  return norm(op->getLoc(), n.kind, n.input, n.scale, n.bias, n.axis, n.eps,
+              mod, groups);
 }
 
 /// Rows of a modulation operand `v` that broadcasts to `shape` (B, ..., C):
@@ -542,17 +565,12 @@ static int64_t modulationRows(Value v, ArrayRef<int64_t> shape) {
 
 LogicalResult Lowering::fuseNormModulate(dit::ModulateOp m) {
   Operation *def = m.getInput().getDefiningOp();
-  if (!isa_and_nonnull<dit::LayerNormOp, dit::RmsNormOp>(def) ||
-      !def->hasOneUse())
+  std::optional<NormParts> n = normParts(def);
+  if (!n || !def->hasOneUse())
     return failure();
   ArrayRef<int64_t> shape = shapeOf(m.getInput());
-  int64_t axis = isa<dit::LayerNormOp>(def)
-                     ? cast<dit::LayerNormOp>(def).getAxis()
-                     : cast<dit::RmsNormOp>(def).getAxis();
-  if (axis < 0)
-    axis += shape.size();
   int64_t groups = modulationRows(m.getShift(), shape);
-  if (axis + 1 != int64_t(shape.size()) || groups == 0 ||
+  if (n->axis + 1 != int64_t(shape.size()) || groups == 0 ||
       modulationRows(m.getScale(), shape) != groups)
     return failure();
   // The norm's own vrt.norm (lowered before) is left unused and erased.
@@ -575,17 +593,13 @@ static bool isTokenTable(Value table, ArrayRef<int64_t> pairs) {
 LogicalResult Lowering::fuseNormRope(dit::RopeOp r) {
   auto reshape = r.getInput().getDefiningOp<dit::ReshapeOp>();
   Operation *normOp = reshape ? reshape.getInput().getDefiningOp() : nullptr;
-  if (!r.getInterleaved() || !reshape || !reshape->hasOneUse() ||
-      !isa_and_nonnull<dit::LayerNormOp, dit::RmsNormOp>(normOp) ||
+  std::optional<NormParts> n = normParts(normOp);
+  if (!r.getInterleaved() || !reshape || !reshape->hasOneUse() || !n ||
       !normOp->hasOneUse())
     return failure();
-  auto layer = dyn_cast<dit::LayerNormOp>(normOp);
-  auto rms = dyn_cast<dit::RmsNormOp>(normOp);
-  Value x = layer ? layer.getInput() : rms.getInput();
-  int64_t axis = layer ? layer.getAxis() : rms.getAxis();
-  ArrayRef<int64_t> xs = shapeOf(x), heads = shapeOf(r.getInput());
+  ArrayRef<int64_t> xs = shapeOf(n->input), heads = shapeOf(r.getInput());
   // (B, S, C) -> (B, S, H, D), the norm over C; sizes the CUDA kernel takes.
-  if (xs.size() != 3 || (axis != 2 && axis != -1) || heads.size() != 4 ||
+  if (xs.size() != 3 || n->axis != 2 || heads.size() != 4 ||
       heads[0] != xs[0] || heads[1] != xs[1] || heads[2] * heads[3] != xs[2] ||
       heads[3] % 8 != 0 || xs[2] > 6144)
     return failure();
@@ -605,24 +619,19 @@ LogicalResult Lowering::fuseNormRope(dit::RopeOp r) {
   auto table = [&](Value t) {
     return libraryOperand(view(loc, lookup(t), {xs[1], heads[3] / 2}));
   };
-  Value scale = layer ? layer.getScale() : rms.getScale();
-  if (scale && dit::numElements(shapeOf(scale)) != xs[2])
-    return failure();
-  Value bias = layer ? layer.getBias() : Value();
-  if (bias && dit::numElements(shapeOf(bias)) != xs[2])
-    return failure();
-  double eps = (layer ? layer.getEpsilon() : rms.getEpsilon()).convertToDouble();
+  for (Value p : {n->scale, n->bias})
+    if (p && dit::numElements(shapeOf(p)) != xs[2])
+      return failure();
   // One statement each: the views' order in the IR is fixed.
-  Value input = libraryOperand(lookup(x));
-  Value s = param(scale);
-  Value bb = param(bias);
+  Value input = libraryOperand(lookup(n->input));
+  Value s = param(n->scale);
+  Value bb = param(n->bias);
   Value cosT = table(r.getCos());
   Value sinT = table(r.getSin());
   Value y = vrt::NormRopeOp::create(
       b, loc, cast<RankedTensorType>(out.getType()),
-      vrt::NormKindAttr::get(b.getContext(),
-                             layer ? vrt::NormKind::layer : vrt::NormKind::rms),
-      input, s, bb, cosT, sinT, b.getF64FloatAttr(eps),
+      vrt::NormKindAttr::get(b.getContext(), n->kind), input, s, bb, cosT,
+      sinT, b.getF64FloatAttr(n->eps),
       headsMajor ? b.getUnitAttr() : UnitAttr(), IntegerAttr());
   // The norm's own vrt.norm (lowered before) is left unused and erased; the
   // transpose, lowered next, finds its result mapped.

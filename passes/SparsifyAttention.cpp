@@ -180,21 +180,23 @@ struct SparsifyAttentionPass
     return (block + "to_gate_compress").str();
   }
 
+  /// The function's parameters by name (filled on the first gate).
+  llvm::StringMap<Value> params;
+
   /// The model's parameter `name`, else an external one (bound at run time)
   /// of `type` with the checkpoint's layout transposed by `perm`.
   Value gateParam(OpBuilder &b, func::FuncOp func, StringRef name,
                   RankedTensorType type, DenseI64ArrayAttr perm) {
-    dit::ParamOp found;
-    func.walk([&](dit::ParamOp p) {
-      if (p.getName() == name)
-        found = p;
-    });
-    if (found)
-      return found.getResult();
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(&func.getBody().front());
-    return dit::ParamOp::create(b, func.getLoc(), type, name, StringAttr(),
-                                perm, ElementsAttr());
+    if (params.empty())
+      func.walk([&](dit::ParamOp p) { params[p.getName()] = p.getResult(); });
+    Value &param = params[name];
+    if (!param) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&func.getBody().front());
+      param = dit::ParamOp::create(b, func.getLoc(), type, name, StringAttr(),
+                                   perm, ElementsAttr());
+    }
+    return param;
   }
 
   /// Sets `op`'s gate: to_gate_compress of the query projection's input,
@@ -345,6 +347,7 @@ struct SparsifyAttentionPass
 
   void runOnOperation() override {
     func::FuncOp func = getOperation();
+    params.clear();
     if (failed(checkOptions(func)))
       return signalPassFailure();
     Builder b(func.getContext());

@@ -1210,6 +1210,8 @@ private:
 
   KernelState &k;
   int64_t count = 0, updates = 0;
+  /// vectorWidth of the result (set by emit).
+  int64_t width = 0;
   /// Where storeValue puts element i: `vsa_r[u]` in an unrolled kernel.
   std::string storeTarget = "out[i]";
   Operation *scatter = nullptr;
@@ -1240,7 +1242,6 @@ FailureOr<std::string> KernelEmitter::loopBody(ArrayRef<int64_t> shape,
 /// base plus `u`, computing each into vsa_r[u], then one 16-byte store.
 FailureOr<std::string> KernelEmitter::vectorLoopBody(ArrayRef<int64_t> shape,
                                                      ElementFn fn) {
-  const int64_t width = vectorWidth(shape);
   const std::string &t = k.indexType;
   size_t last = shape.size() - 1;
   Writer body(3);
@@ -1601,7 +1602,6 @@ void KernelEmitter::emitCpu(raw_ostream &os, StringRef pass1,
 void KernelEmitter::emitCuda(raw_ostream &os, StringRef pass1,
                              StringRef pass2) {
   const std::string &n = k.name;
-  const int64_t width = vectorWidth(shapeOf(k.op.getYielded()));
   if (!pass1.empty())
     // The vector form: one thread per 16-byte vector `g` of the output.
     os << (width      ? cudaKernel(n + "_kernel", count / width, pass1, "g")
@@ -1652,13 +1652,14 @@ LogicalResult KernelEmitter::emit(raw_ostream &os) {
   std::string pass1, pass2;
   if (unrolled())
     storeTarget = "vsa_r[u]";
+  width = vectorWidth(shape);
   if (count > 0) {
     Value first = scatter ? scatter->getOperand(0) : y;
     auto element = [&](BodyGen &g, const Index &idx) {
       return reduce ? reduceElement(g, reduce, idx) : storeValue(g, first, idx);
     };
     FailureOr<std::string> body =
-        vectorWidth(shape) ? vectorLoopBody(shape, element)
+        width ? vectorLoopBody(shape, element)
                            : loopBody(shape, "o", unrolled() ? 3 : 2, element);
     if (failed(body))
       return failure();

@@ -24,9 +24,45 @@ struct Modulation {
   const float *shift = nullptr, *scale = nullptr; // (batch, dim)
 };
 
-/// Normalises each row by its root mean square about the row mean
-/// (`centered`: layer norm) or about zero (RMS norm), then scales and shifts,
-/// then modulates.
+/// The norm's parameters for one call.
+struct NormSpec {
+  const float *scale, *bias;
+  float eps;
+  bool centered; // layer norm (about the mean) or RMS norm (about zero)
+  Modulation mod;
+};
+
+/// Row r (x, dim values) normalised by its root mean square about the row
+/// mean or zero, then scaled, shifted and modulated, into y.
+void normalizeRow(const NormSpec &n, int64_t r, const float *x, float *y,
+                  int64_t dim) {
+  float mean = 0.0f;
+  if (n.centered) {
+    for (int64_t i = 0; i < dim; ++i)
+      mean += x[i];
+    mean /= static_cast<float>(dim);
+  }
+  float var = 0.0f;
+  for (int64_t i = 0; i < dim; ++i)
+    var += (x[i] - mean) * (x[i] - mean);
+  var /= static_cast<float>(dim);
+  const float inv = 1.0f / std::sqrt(var + n.eps);
+  const int64_t m = r / n.mod.seq * dim;
+  for (int64_t i = 0; i < dim; ++i) {
+    float v = (x[i] - mean) * inv;
+    if (n.scale)
+      v *= n.scale[i];
+    if (n.bias)
+      v += n.bias[i];
+    if (n.mod.scale)
+      v *= 1.0f + n.mod.scale[m + i];
+    if (n.mod.shift)
+      v += n.mod.shift[m + i];
+    y[i] = v;
+  }
+}
+
+/// normalizeRow over every row.
 vsart_status_t normalizeRows(const char *name, const float *x, float *out,
                              int64_t rows, int64_t dim, const float *scale,
                              const float *bias, float eps, bool centered,
@@ -35,35 +71,10 @@ vsart_status_t normalizeRows(const char *name, const float *x, float *out,
     return st;
   if (dim == 0)
     return vsart::ok();
+  const NormSpec n{scale, bias, eps, centered, mod};
   vsart::parallelFor(rows, kRowGrain, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      const float *xr = x + r * dim;
-      float *yr = out + r * dim;
-      float mean = 0.0f;
-      if (centered) {
-        for (int64_t i = 0; i < dim; ++i)
-          mean += xr[i];
-        mean /= static_cast<float>(dim);
-      }
-      float var = 0.0f;
-      for (int64_t i = 0; i < dim; ++i)
-        var += (xr[i] - mean) * (xr[i] - mean);
-      var /= static_cast<float>(dim);
-      const float inv = 1.0f / std::sqrt(var + eps);
-      const int64_t m = r / mod.seq * dim;
-      for (int64_t i = 0; i < dim; ++i) {
-        float y = (xr[i] - mean) * inv;
-        if (scale)
-          y *= scale[i];
-        if (bias)
-          y += bias[i];
-        if (mod.scale)
-          y *= 1.0f + mod.scale[m + i];
-        if (mod.shift)
-          y += mod.shift[m + i];
-        yr[i] = y;
-      }
-    }
+    for (int64_t r = r0; r < r1; ++r)
+      normalizeRow(n, r, x + r * dim, out + r * dim, dim);
   });
   return vsart::ok();
 }
@@ -132,21 +143,20 @@ extern "C" vsart_status_t vsart_cpu_norm_rope(const vsart_norm_rope_args_t *a) {
     return vsart::ok();
   if (!a->x || !a->out || !a->cos || !a->sin)
     return vsart::fail(VSART_ERROR_INVALID_ARGUMENT, "norm_rope: null pointer");
-  // Normalised rows first (the norm's own code), then the rotation.
-  std::vector<float> normed(size_t(rows * dim));
-  if (vsart_status_t st = normalizeRows(
-          "norm_rope", static_cast<const float *>(a->x), normed.data(), rows,
-          dim, static_cast<const float *>(a->scale),
-          static_cast<const float *>(a->bias), a->eps, a->centered != 0))
-    return st;
+  const NormSpec n{static_cast<const float *>(a->scale),
+                   static_cast<const float *>(a->bias), a->eps,
+                   a->centered != 0, Modulation{}};
+  const auto *x = static_cast<const float *>(a->x);
   const auto *cosT = static_cast<const float *>(a->cos);
   const auto *sinT = static_cast<const float *>(a->sin);
   auto *out = static_cast<float *>(a->out);
   vsart::parallelFor(rows, kRowGrain, [&](int64_t r0, int64_t r1) {
+    std::vector<float> normed(static_cast<size_t>(dim)); // a row, then rotated
     for (int64_t r = r0; r < r1; ++r) {
+      normalizeRow(n, r, x + r * dim, normed.data(), dim);
       const int64_t b = r / a->seq, s = r % a->seq;
       for (int64_t h = 0; h < a->heads; ++h) {
-        const float *xr = normed.data() + r * dim + h * a->head_dim;
+        const float *xr = normed.data() + h * a->head_dim;
         float *yr = out + (a->heads_major
                                ? ((b * a->heads + h) * a->seq + s) * a->head_dim
                                : r * dim + h * a->head_dim);

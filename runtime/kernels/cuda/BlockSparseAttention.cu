@@ -336,36 +336,13 @@ bool wgmmaUsable() {
   return major == 9 && attr.binaryVersion == 90;
 }
 
-template <int MINB, int STAGES>
-vsart_status_t launchWgmma(const SparseParams &p, int64_t maxQBlock,
-                           int64_t batch, cudaStream_t stream) {
-  using WL = WgLayout<STAGES>;
-  auto kernel = blockSparseWgmma<MINB, STAGES>;
-  if (vsart_status_t st = vsart::cuda::check(
-          cudaFuncSetAttribute(kernel,
-                               cudaFuncAttributeMaxDynamicSharedMemorySize,
-                               WL::SMEM),
-          "cuda_block_sparse_attention: shared memory"))
-    return st;
-  SparseParams q = p;
-  q.subTiles = int((maxQBlock + 63) / 64);
-  const int64_t ctas = int64_t(p.numQBlocks) * q.subTiles;
-  if (ctas > INT_MAX)
-    return vsart::fail(VSART_ERROR_INVALID_ARGUMENT,
-                       "cuda_block_sparse_attention: more than 2^31 - 1 query "
-                       "tiles");
-  if (ctas == 0)
-    return VSART_OK;
-  const dim3 grid(unsigned(ctas), unsigned(p.a.heads), unsigned(batch));
-  kernel<<<grid, 128, WL::SMEM, stream>>>(q);
-  return vsart::cuda::checkLaunch("cuda_block_sparse_attention (wgmma)");
-}
-
-template <class C, int MINB = 1>
-vsart_status_t launch(const SparseParams &p, int64_t maxQBlock, int64_t batch,
-                      cudaStream_t stream) {
-  auto kernel = blockSparseAttention<C, MINB>;
-  constexpr int smem = Layout<C>::SMEM;
+/// Launches `kernel` (`threads` a CTA, `smem` dynamic shared bytes) over
+/// (query tiles of `tileRows` rows, heads, batch).
+template <class Kernel>
+vsart_status_t launchTiles(Kernel kernel, int threads, int smem, int tileRows,
+                           const SparseParams &p, int64_t maxQBlock,
+                           int64_t batch, cudaStream_t stream,
+                           const char *what) {
   if (smem > 48 * 1024)
     if (vsart_status_t st = vsart::cuda::check(
             cudaFuncSetAttribute(kernel,
@@ -374,7 +351,7 @@ vsart_status_t launch(const SparseParams &p, int64_t maxQBlock, int64_t batch,
             "cuda_block_sparse_attention: shared memory"))
       return st;
   SparseParams q = p;
-  q.subTiles = int((maxQBlock + C::BM - 1) / C::BM);
+  q.subTiles = int((maxQBlock + tileRows - 1) / tileRows);
   const int64_t ctas = int64_t(p.numQBlocks) * q.subTiles;
   if (ctas > INT_MAX)
     return vsart::fail(VSART_ERROR_INVALID_ARGUMENT,
@@ -383,8 +360,24 @@ vsart_status_t launch(const SparseParams &p, int64_t maxQBlock, int64_t batch,
   if (ctas == 0)
     return VSART_OK;
   const dim3 grid(unsigned(ctas), unsigned(p.a.heads), unsigned(batch));
-  kernel<<<grid, C::THREADS, smem, stream>>>(q);
-  return vsart::cuda::checkLaunch("cuda_block_sparse_attention");
+  kernel<<<grid, threads, smem, stream>>>(q);
+  return vsart::cuda::checkLaunch(what);
+}
+
+template <int MINB, int STAGES>
+vsart_status_t launchWgmma(const SparseParams &p, int64_t maxQBlock,
+                           int64_t batch, cudaStream_t stream) {
+  return launchTiles(blockSparseWgmma<MINB, STAGES>, 128,
+                     int(WgLayout<STAGES>::SMEM), 64, p, maxQBlock, batch,
+                     stream, "cuda_block_sparse_attention (wgmma)");
+}
+
+template <class C, int MINB = 1>
+vsart_status_t launch(const SparseParams &p, int64_t maxQBlock, int64_t batch,
+                      cudaStream_t stream) {
+  return launchTiles(blockSparseAttention<C, MINB>, C::THREADS,
+                     int(Layout<C>::SMEM), C::BM, p, maxQBlock, batch, stream,
+                     "cuda_block_sparse_attention");
 }
 
 /// Checks of the block-sparse arguments the host can see (the offsets and

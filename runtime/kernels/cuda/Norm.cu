@@ -9,6 +9,7 @@
 #include <cuda_bf16.h>
 
 #include <cstdint>
+#include <type_traits>
 
 namespace {
 
@@ -343,21 +344,27 @@ int regChunks(int64_t dim) {
   return 0;
 }
 
+/// f(std::integral_constant<int, N>()) for the instantiated chunk count N.
+template <class F> void withRegChunks(int chunks, F &&f) {
+  switch (chunks) {
+  case 1: return f(std::integral_constant<int, 1>());
+  case 2: return f(std::integral_constant<int, 2>());
+  case 4: return f(std::integral_constant<int, 4>());
+  case 6: return f(std::integral_constant<int, 6>());
+  case 8: return f(std::integral_constant<int, 8>());
+  case 12: return f(std::integral_constant<int, 12>());
+  case 16: return f(std::integral_constant<int, 16>());
+  case 20: return f(std::integral_constant<int, 20>());
+  default: return f(std::integral_constant<int, 24>());
+  }
+}
+
 template <RowOp OP>
 void launchRegRows(int chunks, unsigned blocks, cudaStream_t s,
                    const RowParams &p) {
-  auto go = [&](auto kernel) { kernel<<<blocks, kWarps * 32, 0, s>>>(p); };
-  switch (chunks) {
-  case 1: return go(regRowKernel<1, OP>);
-  case 2: return go(regRowKernel<2, OP>);
-  case 4: return go(regRowKernel<4, OP>);
-  case 6: return go(regRowKernel<6, OP>);
-  case 8: return go(regRowKernel<8, OP>);
-  case 12: return go(regRowKernel<12, OP>);
-  case 16: return go(regRowKernel<16, OP>);
-  case 20: return go(regRowKernel<20, OP>);
-  default: return go(regRowKernel<24, OP>);
-  }
+  withRegChunks(chunks, [&](auto n) {
+    regRowKernel<decltype(n)::value, OP><<<blocks, kWarps * 32, 0, s>>>(p);
+  });
 }
 
 template <RowOp OP>
@@ -467,18 +474,10 @@ namespace {
 template <bool CENTERED>
 void launchRopeRows(int chunks, unsigned blocks, cudaStream_t s,
                     const RopeParams &p) {
-  auto go = [&](auto kernel) { kernel<<<blocks, kWarps * 32, 0, s>>>(p); };
-  switch (chunks) {
-  case 1: return go(regRowRopeKernel<1, CENTERED>);
-  case 2: return go(regRowRopeKernel<2, CENTERED>);
-  case 4: return go(regRowRopeKernel<4, CENTERED>);
-  case 6: return go(regRowRopeKernel<6, CENTERED>);
-  case 8: return go(regRowRopeKernel<8, CENTERED>);
-  case 12: return go(regRowRopeKernel<12, CENTERED>);
-  case 16: return go(regRowRopeKernel<16, CENTERED>);
-  case 20: return go(regRowRopeKernel<20, CENTERED>);
-  default: return go(regRowRopeKernel<24, CENTERED>);
-  }
+  withRegChunks(chunks, [&](auto n) {
+    regRowRopeKernel<decltype(n)::value, CENTERED>
+        <<<blocks, kWarps * 32, 0, s>>>(p);
+  });
 }
 
 bool aligned(const void *p, uintptr_t bytes) {
