@@ -6,8 +6,8 @@ For comparison with vsart_cuda_block_sparse_attention (vsart-cuda-tests
 --gtest_filter=CudaPerf.DISABLED_WanBlockSparse).
 
 Batch 1, 12 heads x 128, 32760 tokens in 64-token blocks (512, the last
-holding 56), 64 of the 512 key blocks (12.5 %) per (head, query block),
-random, bf16. Prints the median time of torch.compile'd flex_attention with a
+holding 56; --block 128: 256 blocks, the anchor's size), 12.5 % of the key
+blocks per (head, query block), random, bf16. Prints the median time of torch.compile'd flex_attention with a
 BlockMask built from those lists (64 x 64 kernel tiles, as a 64-token block
 mask needs), TFLOP/s counting the real tokens of the computed block pairs,
 and dense SDPA on the same tensors for reference. Needs a GPU.
@@ -30,6 +30,9 @@ def main():
     ap.add_argument("--dim", type=int, default=128)
     ap.add_argument("--block", type=int, default=64)
     ap.add_argument("--keep", type=float, default=0.125)
+    ap.add_argument("--same-heads", action="store_true",
+                    help="one list per query block for all heads (the "
+                    "anchor's mask) instead of one per head")
     args = ap.parse_args()
     H, S, D, BLK = args.heads, args.seq, args.dim, args.block
     dev = "cuda"
@@ -39,8 +42,9 @@ def main():
     nb = (S + BLK - 1) // BLK
     keep = max(1, int(nb * args.keep))
     # Per (head, query block): `keep` distinct random key blocks, ascending.
-    idx = torch.rand(1, H, nb, nb, device=dev).topk(keep, dim=-1).indices
-    idx = idx.sort(dim=-1).values.to(torch.int32)
+    idx = torch.rand(1, 1 if args.same_heads else H, nb, nb,
+                     device=dev).topk(keep, dim=-1).indices
+    idx = idx.sort(dim=-1).values.to(torch.int32).expand(1, H, nb, keep)
     kv_num = torch.full((1, H, nb), keep, dtype=torch.int32, device=dev)
     kv_idx = torch.zeros(1, H, nb, nb, dtype=torch.int32, device=dev)
     kv_idx[..., :keep] = idx
@@ -57,10 +61,14 @@ def main():
                                   seq_lengths=(S, S))
     flex = torch.compile(flex_attention, dynamic=False)
     ref_rows = slice(0, BLK)
-    for opts in ({"BLOCK_M": 64, "BLOCK_N": 64},
-                 {"BLOCK_M": 64, "BLOCK_N": 64, "num_warps": 4,
-                  "num_stages": 3},
-                 {"BLOCK_M": 64, "BLOCK_N": 32}):
+    configs = ({"BLOCK_M": 64, "BLOCK_N": 64},
+               {"BLOCK_M": 64, "BLOCK_N": 64, "num_warps": 4,
+                "num_stages": 3},
+               {"BLOCK_M": 64, "BLOCK_N": 32})
+    if BLK % 128 == 0:  # Flex's defaults need 128-token blocks
+        configs = ({}, {"BLOCK_M": 128, "BLOCK_N": 64, "num_warps": 8,
+                        "num_stages": 3}) + configs
+    for opts in configs:
         try:
             out = flex(q, k, v, block_mask=bm, kernel_options=opts)
             torch.cuda.synchronize()

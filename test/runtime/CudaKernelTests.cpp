@@ -675,6 +675,17 @@ const SparseCase kSparseCases[] = {
      BHSD, ListKind::Random},
     {"frames_d128_bshd", 1, 1, 1, 128, {1560, 1560}, {1560, 1560},
      VSART_LISTS_PER_HEAD, BSHD, ListKind::Random},
+    // Query blocks above 64 rows on Hopper: the two-warpgroup kernel.
+    {"blocks128_d128_bshd", 1, 3, 3, 128, {128, 128, 128, 120},
+     {128, 128, 128, 120}, VSART_LISTS_PER_HEAD, BSHD, ListKind::Random},
+    {"blocks128_d128_gqa_batch2", 2, 4, 2, 128, {128, 128, 120},
+     {128, 128, 120}, VSART_LISTS_PER_BATCH_HEAD, BHSD, ListKind::Random},
+    {"mixed_q_blocks_d128_empty_lists", 1, 3, 3, 128, {200, 64, 1, 130, 0},
+     kTiles, VSART_LISTS_PER_HEAD, BSHD, ListKind::SomeEmpty},
+    {"all_many_small_key_blocks_big_q_d128", 1, 2, 2, 128, {128, 256, 30},
+     manySmallBlocks(), VSART_LISTS_PER_HEAD, BSHD, ListKind::All},
+    {"big_blocks_d80_bhsd", 1, 2, 2, 80, kBig, kBig, VSART_LISTS_PER_HEAD,
+     BHSD, ListKind::Random},
     {"all_blocks_d128", 1, 2, 2, 128, kTiles, kTiles, VSART_LISTS_PER_HEAD,
      BHSD, ListKind::All},
     {"all_blocks_d64_bshd_gqa", 2, 4, 2, 64, kTiles, kTiles,
@@ -1541,9 +1552,10 @@ std::vector<int64_t> uniformBlocks(int64_t seq, int64_t size) {
 }
 
 /// Wan 2.1 1.3B 480p self-attention (12 heads x 128, 32760 tokens = 21 x 30
-/// x 52 latent positions) in three block structures: 64-token blocks (512,
-/// the last holding 56), VSA's 4x4x4 tiles in tile order (624, edge tiles of
-/// 8-48 tokens) and frames (21 of 1560 tokens).
+/// x 52 latent positions) in four block structures: 64-token blocks (512,
+/// the last holding 56), 128-token blocks (256, the last holding 120: the
+/// block size of the FlexAttention anchor), VSA's 4x4x4 tiles in tile order
+/// (624, edge tiles of 8-48 tokens) and frames (21 of 1560 tokens).
 TEST_F(CudaPerf, DISABLED_WanBlockSparse) {
   std::vector<int64_t> tiles;
   for (int64_t t = 0; t < 21; t += 4)
@@ -1554,6 +1566,7 @@ TEST_F(CudaPerf, DISABLED_WanBlockSparse) {
                         std::min<int64_t>(4, 52 - x));
   timeBlockSparse(12, 32760, 128,
                   {{"64-token blocks", uniformBlocks(32760, 64)},
+                   {"128-token blocks", uniformBlocks(32760, 128)},
                    {"VSA 4x4x4 tiles", tiles},
                    {"1560-token frames", uniformBlocks(32760, 1560)}});
 }

@@ -17,6 +17,13 @@
 // after every warp has read its Q fragments. Query rows past the block's end
 // are zero-filled on load and never stored.
 //
+// On Hopper with 64 < head_dim <= 128 and aligned rows the TMA kernel
+// below runs (blockSparseTma: warp-specialised, two consumer warpgroups),
+// else the 64-row warpgroup-MMA kernel (blockSparseWgmma; also
+// VSART_BLOCK_SPARSE=wg1, or operands a TMA map cannot describe), else the
+// mma.sync kernel (blockSparseAttention; sm_80, other head sizes, unaligned
+// rows, VSART_BLOCK_SPARSE=mma).
+//
 // The offsets and lists live on the device, so the host checks only what it
 // can see (pointers, counts, sizes, list scope, no mask); list entries
 // outside [0, num_kv_blocks) are skipped.
@@ -24,6 +31,8 @@
 #include "Common.h"
 #include "FlashCommon.cuh"
 #include "WgmmaCommon.cuh"
+
+#include <cudaTypedefs.h> // PFN_cuTensorMapEncodeTiled
 
 #include <algorithm>
 #include <climits>
@@ -105,6 +114,18 @@ __device__ bool nextTile(Cursor &c, int2 *sList, const SparseParams &p,
   return true;
 }
 
+/// List entries [e0, e1) of query block qb.
+__device__ __forceinline__ void listOf(const SparseParams &p, int qb,
+                                       int64_t &e0, int64_t &e1) {
+  int64_t list = qb;
+  if (p.scope != VSART_LISTS_SHARED)
+    list += int64_t(blockIdx.y) * p.numQBlocks;
+  if (p.scope == VSART_LISTS_PER_BATCH_HEAD)
+    list += int64_t(blockIdx.z) * p.a.heads * p.numQBlocks;
+  e0 = p.listOffsets[list];
+  e1 = p.lists ? p.listOffsets[list + 1] : e0;
+}
+
 /// This CTA's query rows [q0, qEnd) (`rows` per sub-tile of its query
 /// block) and its list's entries [e0, e1); false when the rows start past
 /// the block's end.
@@ -114,13 +135,7 @@ __device__ __forceinline__ bool queryTile(const SparseParams &p, int rows,
   const int qb = int(blockIdx.x) / p.subTiles;
   q0 = int(p.qOffsets[qb]) + int(blockIdx.x) % p.subTiles * rows;
   qEnd = int(p.qOffsets[qb + 1]);
-  int64_t list = qb;
-  if (p.scope != VSART_LISTS_SHARED)
-    list += int64_t(blockIdx.y) * p.numQBlocks;
-  if (p.scope == VSART_LISTS_PER_BATCH_HEAD)
-    list += int64_t(blockIdx.z) * p.a.heads * p.numQBlocks;
-  e0 = p.listOffsets[list];
-  e1 = p.lists ? p.listOffsets[list + 1] : e0;
+  listOf(p, qb, e0, e1);
   return q0 < qEnd;
 }
 
@@ -220,8 +235,8 @@ __global__ void __launch_bounds__(C::THREADS, MINB)
 // tile (a block's sub-tiles as above), the list walked in 64-key tiles, S = Q K^T and O += P V by wgmma
 // reading K and V from 128-byte swizzled panel tiles (WgmmaCommon.cuh), Q in
 // registers (parked in the last stage first), the online softmax and output
-// staging of FlashCommon.cuh. VSART_BLOCK_SPARSE=mma selects the mma.sync
-// kernel instead. Measured on an H100 at the Wan 1.3B shape (12 heads x
+// staging of FlashCommon.cuh; where the TMA kernel cannot run (see the file
+// comment). Measured on an H100 at the Wan 1.3B shape (12 heads x
 // 128, 32760 tokens, 64-token blocks, 12.5 % kept): 3 CTAs per SM and 2
 // stages 2.01-2.06 ms (409 TFLOP/s of computed blocks; mma.sync 3.35), 2
 // CTAs 2.23, 3 stages 2.25, and overlapping each tile's softmax with the
@@ -318,6 +333,317 @@ __global__ void __launch_bounds__(128, MINB)
 #endif
 }
 
+// ---- Hopper: TMA, producer warps and two consumer warpgroups -------------
+// Two consumer warpgroups each do what blockSparseWgmma's CTA does for 64
+// query rows, fed by TMA from producer warps through rings of K/V tiles in
+// shared memory (a tile's full barrier counts its bytes; the consumer
+// warps release it on its empty barrier), so consumers never issue a copy
+// or a CTA-wide barrier and the warpgroups drift freely: one's softmax
+// overlaps the other's MMAs. A tile is HALVES 64-key halves, each the next
+// 64 rows of the list walk (a half may start a new key block); keys past a
+// half's valid rows score -inf (the rows TMA brings there are real
+// neighbours or zeros), and a half past the list's end repeats the first
+// half's rows with no valid key. valid = (-1, -1) ends a ring.
+//  - Shared (query blocks above 64 rows: 128-token blocks, frames,
+//    semantic clusters): a CTA takes 128 rows of one query block, both
+//    warpgroups read one ring of 128-key tiles, so every byte streamed
+//    from L2 feeds twice the MMAs of the 64-row kernel.
+//  - Dual (blocks of at most 64 rows: VSA's tiles): a CTA takes query
+//    blocks 2x and 2x + 1, each warpgroup its own block, list and ring of
+//    64-key tiles.
+// Producer warp r (of the third warpgroup) loads warpgroup r's Q and fills
+// ring r. setmaxnreg moves registers from the producers (40) to the
+// consumers (232) within each SM quadrant's register file. Every consumer
+// thread arrives on the empty barrier (as fast as one arrival per warp, and
+// racecheck sees the ordering). Measured on an H100 at the Wan 1.3B shape
+// (12 heads x 128, 32760 tokens, 12.5 % kept): 128-token blocks 1.49-1.51
+// ms (550 TFLOP/s of computed blocks; the 64-row kernel 2.09, the
+// FlexAttention anchor 2.2), 1560-token frames 1.79 (2.40), 64-token blocks
+// (dual) 1.75-1.79 (2.15), VSA's tiles (dual) 2.58-2.61 (3.09). Dual mode
+// streams each warpgroup's own tiles, so L2 bandwidth bounds it; reading
+// the valid counts in lane 0 and shuffling them cost 10 % in shared mode.
+struct TmaMaps {
+  CUtensorMap q, k, v; // 4-d: (head_dim, seq, heads, batch), 64 x 64 boxes
+};
+
+constexpr int kTmaThreads = 384;
+constexpr int kTmaStages = 3;    // tiles of 128 keys (shared ring)
+constexpr int kHalf = 64 * wgmma::kD; // elements of a 64 x 128 tile
+
+/// Shared memory: the 128-row Q tile, 6 stages of 64-key halves (K then V),
+/// barriers (full, empty, per ring and stage; Q per warpgroup) and the
+/// stages' valid keys.
+struct TmaLayout {
+  static constexpr int KV = 2 * kTmaStages * 2 * kHalf; // elements
+  static constexpr int BARS = (2 * kHalf + KV) * 2;     // byte offset
+  static constexpr int NBARS = 2 * 2 * kTmaStages + 2;
+  static constexpr int SMEM = 1024 + BARS + NBARS * 8 + 2 * kTmaStages * 8;
+};
+
+/// One ring: STAGES tiles of HALVES halves (K halves, then V halves).
+struct Ring {
+  bf16 *tiles;
+  uint64_t *full, *empty;
+  int2 *valid;
+};
+
+/// Row range (x, y) of list entry `e` (below e1; else, or out of range:
+/// empty).
+[[maybe_unused]] __device__ __forceinline__ int2
+entryRange(const SparseParams &p, int64_t e, int64_t e1) {
+  if (e >= e1)
+    return make_int2(0, 0);
+  const int kb = p.lists[e];
+  if (kb < 0 || kb >= p.numKvBlocks)
+    return make_int2(0, 0);
+  return make_int2(int(p.kvOffsets[kb]), int(p.kvOffsets[kb + 1]));
+}
+
+/// Warpgroup w's query rows [q0, qEnd) and list [e0, e1); rows past the
+/// end, or no block (DUAL, odd count): q0 >= qEnd and an empty list.
+template <bool DUAL>
+__device__ void warpgroupRows(const SparseParams &p, int w, int &q0, int &qEnd,
+                              int64_t &e0, int64_t &e1) {
+  const int qb = DUAL ? 2 * int(blockIdx.x) + w : int(blockIdx.x) / p.subTiles;
+  if (qb >= p.numQBlocks) {
+    q0 = qEnd = 0, e0 = e1 = 0;
+    return;
+  }
+  q0 = int(p.qOffsets[qb]);
+  if (!DUAL)
+    q0 += int(blockIdx.x) % p.subTiles * 128 + 64 * w;
+  qEnd = int(p.qOffsets[qb + 1]);
+  listOf(p, qb, e0, e1);
+  if (q0 >= qEnd) // nothing to compute: the ring ends at once
+    e1 = e0;
+}
+
+/// Producer warp r: warpgroup r's Q, then (if it has a list) the list's
+/// tiles into its ring. Every lane walks the list (32 entries' ranges held
+/// one per lane); lane 0 issues.
+template <int HALVES>
+__device__ void produceTiles(const SparseParams &p, const TmaMaps &maps,
+                             bf16 *sQ, uint64_t *qBar, int q0, bool walk,
+                             const Ring &ring, int64_t e0, int64_t e1) {
+  const int lane = threadIdx.x & 31;
+  const int h = blockIdx.y, b = blockIdx.z, g = h / p.a.group;
+  if (lane == 0) {
+    wgmma::mbarArriveExpect(qBar, kHalf * 2);
+    for (int panel = 0; panel < 2; ++panel)
+      wgmma::tmaLoad(sQ + panel * 64 * wgmma::kPanel, &maps.q, panel * 64, q0,
+                     h, b, qBar);
+  }
+  if (!walk)
+    return;
+  int64_t chunk = e0;
+  int2 r = entryRange(p, chunk + lane, e1);
+  int e = -1, row = 0, end = 0;
+  // The next 64 rows [row0, rowEnd) of the walk (rowEnd may pass row0 + 64).
+  auto next = [&](int &row0, int &rowEnd) {
+    while (row >= end) {
+      if (chunk + ++e >= e1)
+        return false;
+      if (e == 32)
+        chunk += 32, e = 0, r = entryRange(p, chunk + lane, e1);
+      row = __shfl_sync(0xffffffffu, r.x, e);
+      end = __shfl_sync(0xffffffffu, r.y, e);
+    }
+    row0 = row, rowEnd = end;
+    row += 64;
+    return true;
+  };
+  for (int u = 0;; ++u) {
+    const int slot = u % kTmaStages;
+    if (u >= kTmaStages) // the consumers released the slot's previous tile
+      wgmma::mbarWait(&ring.empty[slot], (u / kTmaStages + 1) & 1);
+    int row0[2] = {0, 0}, rowEnd[2] = {0, 0};
+    bool any = false, got[2] = {false, false};
+#pragma unroll
+    for (int half = 0; half < HALVES; ++half)
+      any |= got[half] = next(row0[half], rowEnd[half]);
+    if (lane == 0) {
+      if (!any) {
+        ring.valid[slot] = make_int2(-1, -1);
+        wgmma::mbarArrive(&ring.full[slot]);
+      } else {
+        ring.valid[slot] = make_int2(min(rowEnd[0] - row0[0], 64),
+                                     got[1] ? min(rowEnd[1] - row0[1], 64) : 0);
+        wgmma::mbarArriveExpect(&ring.full[slot], HALVES * 2 * kHalf * 2);
+        bf16 *st = ring.tiles + slot * HALVES * 2 * kHalf;
+#pragma unroll
+        for (int half = 0; half < HALVES; ++half)
+          for (int panel = 0; panel < 2; ++panel) {
+            const int off = half * kHalf + panel * 64 * wgmma::kPanel;
+            const int rows = got[half] ? row0[half] : row0[0];
+            wgmma::tmaLoad(st + off, &maps.k, panel * 64, rows, g, b,
+                           &ring.full[slot]);
+            wgmma::tmaLoad(st + HALVES * kHalf + off, &maps.v, panel * 64,
+                           rows, g, b, &ring.full[slot]);
+          }
+      }
+    }
+    if (!any)
+      return;
+  }
+}
+
+/// One consumer warpgroup: its 64 query rows [q0, qEnd) against every tile
+/// of its ring until the end mark. A warpgroup without rows only releases
+/// the ring's tiles; rows at or past qEnd are never stored.
+template <int HALVES>
+__device__ void consumeTiles(const SparseParams &p, bf16 *sQ, uint64_t *qBar,
+                             const Ring &ring, int q0, int qEnd) {
+  using Tile = Config<128, 64 * HALVES, 4, 1, true, 2>; // softmax, staging
+  constexpr int SN = 8 * HALVES;                        // n8 score tiles
+  const Params &a = p.a;
+  const int warp = (threadIdx.x >> 5) & 3, lane = threadIdx.x & 31;
+  const bool active = q0 < qEnd;
+  wgmma::mbarWait(qBar, 0);
+  uint32_t qf[wgmma::kD / 16][4];
+  wgmma::loadQ(qf, sQ, warp, lane);
+  const bf16 *const noMask[2] = {nullptr, nullptr};
+  const int64_t noMaskStride = 0;
+  const int keyEnd = Tile::BN;
+  float o[1][wgmma::kD / 8][4] = {};
+  float m[1][2] = {{-INFINITY, -INFINITY}}, l[1][2] = {{0.0f, 0.0f}};
+  for (int u = 0;; ++u) {
+    const int slot = u % kTmaStages;
+    wgmma::mbarWait(&ring.full[slot], (u / kTmaStages) & 1);
+    const int2 valid = ring.valid[slot];
+    if (valid.x < 0)
+      break;
+    if (active) {
+      const bf16 *sK = ring.tiles + slot * HALVES * 2 * kHalf;
+      const bf16 *sV = sK + HALVES * kHalf;
+      float s[SN][4];
+#pragma unroll
+      for (int half = 0; half < HALVES; ++half)
+        wgmma::issueScores(*reinterpret_cast<float(*)[8][4]>(&s[8 * half]), qf,
+                           sK + half * kHalf);
+      wgmma::waitGroup<0>();
+      wgmma::fenceRegs(s);
+#pragma unroll
+      for (int half = 0; half < HALVES; ++half)
+        if (const int v = half ? valid.y : valid.x; v < 64)
+          wgmma::maskKeys(*reinterpret_cast<float(*)[8][4]>(&s[8 * half]), v,
+                          lane);
+      onlineSoftmax<Tile, false>(s, o[0], m[0], l[0], a.scaleLog2, noMask,
+                                 noMaskStride, 0, keyEnd, lane);
+      uint32_t pf[HALVES][4][4];
+      uint64_t d[HALVES][4];
+#pragma unroll
+      for (int half = 0; half < HALVES; ++half) {
+        wgmma::packP(pf[half], *reinterpret_cast<float(*)[8][4]>(&s[8 * half]));
+        wgmma::vDescriptors(d[half], sV + half * kHalf);
+        wgmma::fenceRegs(pf[half]);
+        wgmma::fenceRegs(d[half]);
+      }
+      wgmma::fenceRegs(o[0]);
+#pragma unroll
+      for (int half = 0; half < HALVES; ++half)
+        wgmma::issueAccumulate(o[0], pf[half], d[half]);
+      wgmma::waitGroup<0>();
+      wgmma::fenceRegs(o[0]);
+    }
+    wgmma::mbarArrive(&ring.empty[slot]); // every consumer thread
+  }
+  if (!active)
+    return;
+  // Q is in registers now; the staging overwrites other warps' Q rows.
+  asm volatile("bar.sync %0, 128;\n" ::"r"(1 + int(threadIdx.x >> 7))
+               : "memory");
+  stageOutput<Tile>(o, l, sQ, warp, lane);
+  __syncwarp();
+  storeOutput<Tile>(sQ, a.out + blockIdx.z * a.os[0] + blockIdx.y * a.os[1],
+                    a.os[2], q0, qEnd, a.headDim, a.vec, warp, lane);
+}
+
+template <bool DUAL>
+__global__ void __launch_bounds__(kTmaThreads, 1)
+    blockSparseTma(const SparseParams p, const __grid_constant__ TmaMaps maps) {
+#if VSART_WGMMA
+  constexpr int HALVES = DUAL ? 1 : 2;
+  extern __shared__ unsigned char smemRaw[];
+  unsigned char *smem = smemRaw + ((1024 - smemAddr(smemRaw) % 1024) % 1024);
+  bf16 *sQ = reinterpret_cast<bf16 *>(smem);
+  bf16 *sKv = sQ + 2 * kHalf;
+  uint64_t *bars = reinterpret_cast<uint64_t *>(smem + TmaLayout::BARS);
+  int2 *sValid = reinterpret_cast<int2 *>(bars + TmaLayout::NBARS);
+  const int wg = threadIdx.x >> 7, warp = threadIdx.x >> 5;
+  const int w = wg == 2 ? warp - 8 : wg; // the warpgroup served or served by
+  int q0, qEnd;
+  int64_t e0, e1;
+  warpgroupRows<DUAL>(p, w & 1, q0, qEnd, e0, e1);
+  if (!DUAL && blockIdx.x % p.subTiles * 128 >=
+                   p.qOffsets[blockIdx.x / p.subTiles + 1] -
+                       p.qOffsets[blockIdx.x / p.subTiles])
+    return; // the whole CTA is past its query block's end
+  // Ring r: stages of both rings (DUAL) or all 6 halves (shared).
+  const int r = DUAL ? w & 1 : 0;
+  const Ring ring = {sKv + r * kTmaStages * 2 * kHalf,
+                     bars + r * 2 * kTmaStages,
+                     bars + r * 2 * kTmaStages + kTmaStages,
+                     sValid + r * kTmaStages};
+  uint64_t *qBar = bars + 4 * kTmaStages + (w & 1);
+  if (threadIdx.x < 2 * kTmaStages * 2 + 2) // one thread per barrier
+    wgmma::mbarInit(bars + threadIdx.x,
+                    threadIdx.x >= 4 * kTmaStages               ? 1
+                    : (threadIdx.x / kTmaStages) % 2 == 0 ? 1
+                    : DUAL                                      ? 128
+                                                                : 256);
+  __syncthreads();
+  if (wg == 2) {
+    asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n" ::: "memory");
+    if (w < 2)
+      produceTiles<HALVES>(p, maps, sQ + w * kHalf, qBar, q0,
+                           DUAL || w == 0, ring, e0, e1);
+  } else {
+    asm volatile("setmaxnreg.inc.sync.aligned.u32 232;\n" ::: "memory");
+    consumeTiles<HALVES>(p, sQ + wg * kHalf, qBar, ring, q0, qEnd);
+  }
+#else
+  (void)p, (void)maps;
+  __trap(); // launched only where the sm_90a code exists (wgmmaUsable)
+#endif
+}
+
+/// cuTensorMapEncodeTiled from the driver, or null.
+PFN_cuTensorMapEncodeTiled_v12000 tensorMapEncoder() {
+  static const PFN_cuTensorMapEncodeTiled_v12000 fn = [] {
+    void *f = nullptr;
+    cudaDriverEntryPointQueryResult found = cudaDriverEntryPointSymbolNotFound;
+    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &f, 12000,
+                                         cudaEnableDefault,
+                                         &found) != cudaSuccess ||
+        found != cudaDriverEntryPointSuccess) {
+      cudaGetLastError();
+      f = nullptr;
+    }
+    return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(f);
+  }();
+  return fn;
+}
+
+/// The 4-d map (head_dim, seq, heads, batch) of a bf16 operand with
+/// element strides s (batch, head, seq) in 64 x 64 boxes, 128-byte swizzle,
+/// zeros out of bounds; false where TMA cannot describe it.
+bool encodeMap(CUtensorMap &map, const bf16 *base, int headDim, int seq,
+               int heads, int64_t batch, const int64_t (&s)[3]) {
+  const PFN_cuTensorMapEncodeTiled_v12000 encode = tensorMapEncoder();
+  if (!encode)
+    return false;
+  const cuuint64_t dims[4] = {cuuint64_t(headDim), cuuint64_t(seq),
+                              cuuint64_t(heads), cuuint64_t(batch)};
+  const cuuint64_t strides[3] = {cuuint64_t(s[2]) * 2, cuuint64_t(s[1]) * 2,
+                                 cuuint64_t(s[0]) * 2};
+  const cuuint32_t box[4] = {64, 64, 1, 1}, unit[4] = {1, 1, 1, 1};
+  return encode(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 4,
+                const_cast<bf16 *>(base), dims, strides, box, unit,
+                CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+                CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+                CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
+}
+
 /// Whether blockSparseWgmma runs here: an sm_90 device, this binary's
 /// sm_90a code for it, and VSART_BLOCK_SPARSE not "mma".
 bool wgmmaUsable() {
@@ -336,13 +662,21 @@ bool wgmmaUsable() {
   return major == 9 && attr.binaryVersion == 90;
 }
 
-/// Launches `kernel` (`threads` a CTA, `smem` dynamic shared bytes) over
-/// (query tiles of `tileRows` rows, heads, batch).
-template <class Kernel>
-vsart_status_t launchTiles(Kernel kernel, int threads, int smem, int tileRows,
+/// Whether query blocks above 64 rows take the TMA kernel on Hopper:
+/// unless VSART_BLOCK_SPARSE=wg1 (the 64-row kernel for every block).
+bool tmaWanted() {
+  const char *env = std::getenv("VSART_BLOCK_SPARSE");
+  return !env || std::string(env) != "wg1";
+}
+
+/// Sets `kernel`'s dynamic shared memory to `smem` bytes and calls
+/// run(params, grid) over (query tiles of `tileRows` rows, heads, batch);
+/// with `pairs`, a CTA takes two query blocks of at most tileRows rows.
+template <class Kernel, class Run>
+vsart_status_t launchTiles(Kernel kernel, Run run, int smem, int tileRows,
                            const SparseParams &p, int64_t maxQBlock,
-                           int64_t batch, cudaStream_t stream,
-                           const char *what) {
+                           int64_t batch, const char *what,
+                           bool pairs = false) {
   if (smem > 48 * 1024)
     if (vsart_status_t st = vsart::cuda::check(
             cudaFuncSetAttribute(kernel,
@@ -352,32 +686,59 @@ vsart_status_t launchTiles(Kernel kernel, int threads, int smem, int tileRows,
       return st;
   SparseParams q = p;
   q.subTiles = int((maxQBlock + tileRows - 1) / tileRows);
-  const int64_t ctas = int64_t(p.numQBlocks) * q.subTiles;
+  const int64_t ctas = pairs ? (int64_t(p.numQBlocks) + 1) / 2
+                             : int64_t(p.numQBlocks) * q.subTiles;
   if (ctas > INT_MAX)
     return vsart::fail(VSART_ERROR_INVALID_ARGUMENT,
                        "cuda_block_sparse_attention: more than 2^31 - 1 query "
                        "tiles");
   if (ctas == 0)
     return VSART_OK;
-  const dim3 grid(unsigned(ctas), unsigned(p.a.heads), unsigned(batch));
-  kernel<<<grid, threads, smem, stream>>>(q);
+  run(q, dim3(unsigned(ctas), unsigned(p.a.heads), unsigned(batch)));
   return vsart::cuda::checkLaunch(what);
 }
 
 template <int MINB, int STAGES>
 vsart_status_t launchWgmma(const SparseParams &p, int64_t maxQBlock,
                            int64_t batch, cudaStream_t stream) {
-  return launchTiles(blockSparseWgmma<MINB, STAGES>, 128,
-                     int(WgLayout<STAGES>::SMEM), 64, p, maxQBlock, batch,
-                     stream, "cuda_block_sparse_attention (wgmma)");
+  constexpr int smem = WgLayout<STAGES>::SMEM;
+  auto run = [&](const SparseParams &q, dim3 grid) {
+    blockSparseWgmma<MINB, STAGES><<<grid, 128, smem, stream>>>(q);
+  };
+  return launchTiles(blockSparseWgmma<MINB, STAGES>, run, smem, 64, p,
+                     maxQBlock, batch, "cuda_block_sparse_attention (wgmma)");
+}
+
+/// The TMA kernel (DUAL: query blocks of at most 64 rows); false (nothing
+/// launched) where TMA cannot describe the operands.
+template <bool DUAL>
+bool launchTma(const SparseParams &p, int64_t maxQBlock, int64_t batch,
+               cudaStream_t stream, vsart_status_t &st) {
+  TmaMaps maps;
+  const Params &a = p.a;
+  const int kvHeads = a.heads / a.group;
+  if (!encodeMap(maps.q, a.q, a.headDim, a.seqQ, a.heads, batch, a.qs) ||
+      !encodeMap(maps.k, a.k, a.headDim, a.seqKv, kvHeads, batch, a.ks) ||
+      !encodeMap(maps.v, a.v, a.headDim, a.seqKv, kvHeads, batch, a.vs))
+    return false;
+  constexpr int smem = TmaLayout::SMEM;
+  auto run = [&](const SparseParams &q, dim3 grid) {
+    blockSparseTma<DUAL><<<grid, kTmaThreads, smem, stream>>>(q, maps);
+  };
+  st = launchTiles(blockSparseTma<DUAL>, run, smem, DUAL ? 64 : 128, p,
+                   maxQBlock, batch, "cuda_block_sparse_attention (tma)", DUAL);
+  return true;
 }
 
 template <class C, int MINB = 1>
 vsart_status_t launch(const SparseParams &p, int64_t maxQBlock, int64_t batch,
                       cudaStream_t stream) {
-  return launchTiles(blockSparseAttention<C, MINB>, C::THREADS,
-                     int(Layout<C>::SMEM), C::BM, p, maxQBlock, batch, stream,
-                     "cuda_block_sparse_attention");
+  constexpr int smem = Layout<C>::SMEM;
+  auto run = [&](const SparseParams &q, dim3 grid) {
+    blockSparseAttention<C, MINB><<<grid, C::THREADS, smem, stream>>>(q);
+  };
+  return launchTiles(blockSparseAttention<C, MINB>, run, smem, C::BM, p,
+                     maxQBlock, batch, "cuda_block_sparse_attention");
 }
 
 /// Checks of the block-sparse arguments the host can see (the offsets and
@@ -459,9 +820,12 @@ vsart_cuda_block_sparse_attention(const vsart_block_sparse_args_t *args,
   cudaStream_t s = vsart::cuda::toStream(stream);
   vsart_status_t st;
   static const bool hopper = wgmmaUsable();
-  if (hopper && a.head_dim > 64 && a.head_dim <= 128 && p.a.vec)
-    st = launchWgmma<3, 2>(p, maxQ, a.batch, s);
-  else if (a.head_dim <= 64)
+  static const bool tma = tmaWanted();
+  if (hopper && a.head_dim > 64 && a.head_dim <= 128 && p.a.vec) {
+    if (!tma || !(small ? launchTma<true>(p, maxQ, a.batch, s, st)
+                        : launchTma<false>(p, maxQ, a.batch, s, st)))
+      st = launchWgmma<3, 2>(p, maxQ, a.batch, s);
+  } else if (a.head_dim <= 64)
     st = small ? launch<SmallD64, 3>(p, maxQ, a.batch, s)
                : launch<BigD64>(p, maxQ, a.batch, s);
   else if (a.head_dim <= 128)

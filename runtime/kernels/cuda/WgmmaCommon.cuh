@@ -19,6 +19,8 @@
 
 #include "FlashCommon.cuh"
 
+#include <cuda.h> // CUtensorMap (a plain struct; no driver library call)
+
 #include <cstdint>
 
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900 &&                          \
@@ -45,13 +47,15 @@ __device__ __forceinline__ int pswz(int row, int chunk) {
 
 /// Rows [row0, row0 + ROWS) of a (seq, head_dim <= 128) matrix into a panel
 /// tile with cp.async (the caller commits); rows at or past rowEnd and
-/// columns past headDim become 0. 128 threads.
+/// columns past headDim become 0. The 128 threads of one warpgroup, `tid`
+/// the thread's index in it.
 template <int ROWS>
 __device__ void loadPanelTile(bf16 *tile, const bf16 *base, int64_t rowStride,
-                              int row0, int rowEnd, int headDim) {
+                              int row0, int rowEnd, int headDim,
+                              int tid = int(threadIdx.x)) {
   constexpr int CHUNKS = kD / 8, RSTEP = 128 / CHUNKS;
-  const int c = threadIdx.x % CHUNKS, col = c * 8;
-  const int r0 = threadIdx.x / CHUNKS;
+  const int c = tid % CHUNKS, col = c * 8;
+  const int r0 = tid / CHUNKS;
   const bool colOk = col < headDim;
   const bf16 *src = base + int64_t(row0 + r0) * rowStride + col;
 #pragma unroll
@@ -185,6 +189,18 @@ __device__ __forceinline__ void issueScores(float (&s)[8][4],
 #endif
 }
 
+/// Scores of keys at or past `valid` in the 64-key tile s (issueScores)
+/// become -inf.
+__device__ __forceinline__ void maskKeys(float (&s)[8][4], int valid,
+                                         int lane) {
+#pragma unroll
+  for (int nt = 0; nt < 8; ++nt)
+#pragma unroll
+    for (int e = 0; e < 2; ++e)
+      if (nt * 8 + (lane & 3) * 2 + e >= valid)
+        s[nt][e] = s[nt][2 + e] = -INFINITY;
+}
+
 /// P (bf16) from the softmax numerators in s: the accumulator layout of S
 /// is the register A layout of P, 16 keys per k step.
 __device__ __forceinline__ void packP(uint32_t (&p)[4][4],
@@ -258,6 +274,70 @@ __device__ __forceinline__ void accumulate(float (&o)[16][4],
   issueAccumulate(o, p, d);
   waitGroup<0>();
   fenceRegs(o);
+}
+
+// ---- TMA and mbarriers ----------------------------------------------------
+// A K/V or Q panel arrives as one TMA box of 64 rows x 64 bf16 columns
+// with CU_TENSOR_MAP_SWIZZLE_128B, which writes exactly the pswz<64> layout
+// above into a 1024-byte aligned destination, and completes its bytes on an
+// mbarrier (expect_tx) the consumers wait on.
+
+__device__ __forceinline__ void mbarInit(uint64_t *bar, int count) {
+#if VSART_WGMMA
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(
+                   flash::smemAddr(bar)),
+               "r"(count)
+               : "memory");
+  asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+#endif
+}
+
+__device__ __forceinline__ void mbarArrive(uint64_t *bar) {
+#if VSART_WGMMA
+  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(
+                   flash::smemAddr(bar))
+               : "memory");
+#endif
+}
+
+/// Arrives and adds `bytes` to the transaction count the phase waits for.
+__device__ __forceinline__ void mbarArriveExpect(uint64_t *bar, uint32_t bytes) {
+#if VSART_WGMMA
+  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(
+                   flash::smemAddr(bar)),
+               "r"(bytes)
+               : "memory");
+#endif
+}
+
+/// Waits until the phase of parity `parity` of the barrier has completed.
+__device__ __forceinline__ void mbarWait(uint64_t *bar, int parity) {
+#if VSART_WGMMA
+  const uint32_t addr = flash::smemAddr(bar);
+  uint32_t done = 0;
+  while (!done)
+    asm volatile("{\n .reg .pred p;\n"
+                 " mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
+                 " selp.u32 %0, 1, 0, p;\n}\n"
+                 : "=r"(done)
+                 : "r"(addr), "r"(parity)
+                 : "memory");
+#endif
+}
+
+/// TMA copy of the box at coordinates (c0, c1, c2, c3) of a 4-d tensor map
+/// into shared memory; its bytes complete on `bar`.
+__device__ __forceinline__ void tmaLoad(void *dst, const CUtensorMap *map,
+                                        int c0, int c1, int c2, int c3,
+                                        uint64_t *bar) {
+#if VSART_WGMMA
+  asm volatile("cp.async.bulk.tensor.4d.shared::cluster.global.tile"
+               ".mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4, %5}], "
+               "[%6];\n" ::"r"(flash::smemAddr(dst)),
+               "l"(reinterpret_cast<uint64_t>(map)), "r"(c0), "r"(c1), "r"(c2),
+               "r"(c3), "r"(flash::smemAddr(bar))
+               : "memory");
+#endif
 }
 
 } // namespace vsart::cuda::wgmma
