@@ -686,6 +686,14 @@ const SparseCase kSparseCases[] = {
      manySmallBlocks(), VSART_LISTS_PER_HEAD, BSHD, ListKind::All},
     {"big_blocks_d80_bhsd", 1, 2, 2, 80, kBig, kBig, VSART_LISTS_PER_HEAD,
      BHSD, ListKind::Random},
+    // Key blocks of 1-130 tokens: Hopper packs those under 64 in 16-row
+    // quarters, for small (paired) and large query blocks.
+    {"mixed_kv_blocks_small_q_d128", 1, 3, 3, 128, kTiles,
+     {70, 8, 16, 37, 130, 5, 64, 20, 1, 33}, VSART_LISTS_PER_HEAD, BSHD,
+     ListKind::Random},
+    {"mixed_kv_blocks_big_q_d128_gqa", 2, 4, 2, 128, {128, 200, 77},
+     {70, 8, 16, 37, 130, 5, 64, 20, 1, 33}, VSART_LISTS_PER_BATCH_HEAD, BHSD,
+     ListKind::All},
     {"all_blocks_d128", 1, 2, 2, 128, kTiles, kTiles, VSART_LISTS_PER_HEAD,
      BHSD, ListKind::All},
     {"all_blocks_d64_bshd_gqa", 2, 4, 2, 64, kTiles, kTiles,

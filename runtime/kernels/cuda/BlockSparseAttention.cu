@@ -340,10 +340,10 @@ __global__ void __launch_bounds__(128, MINB)
 // warps release it on its empty barrier), so consumers never issue a copy
 // or a CTA-wide barrier and the warpgroups drift freely: one's softmax
 // overlaps the other's MMAs. A tile is HALVES 64-key halves, each the next
-// 64 rows of the list walk (a half may start a new key block); keys past a
-// half's valid rows score -inf (the rows TMA brings there are real
-// neighbours or zeros), and a half past the list's end repeats the first
-// half's rows with no valid key. valid = (-1, -1) ends a ring.
+// 64 rows of the list walk, packed in 16-row quarters where blocks are
+// smaller (produceTiles); keys past a quarter's valid rows score -inf (the
+// rows TMA brings there are real neighbours or zeros). valid holds a
+// half's counts a byte per quarter; (-1, -1) ends a ring.
 //  - Shared (query blocks above 64 rows: 128-token blocks, frames,
 //    semantic clusters): a CTA takes 128 rows of one query block, both
 //    warpgroups read one ring of 128-key tiles, so every byte streamed
@@ -364,7 +364,11 @@ __global__ void __launch_bounds__(128, MINB)
 // the valid counts in lane 0 and shuffling them cost 10 % in shared mode.
 struct TmaMaps {
   CUtensorMap q, k, v; // 4-d: (head_dim, seq, heads, batch), 64 x 64 boxes
+  CUtensorMap k16, v16; // the same in 64 x 16 boxes (quarters)
 };
+
+/// The valid-key counts of a half whose 4 quarters are all whole.
+[[maybe_unused]] constexpr int kFullHalf = 0x10101010;
 
 constexpr int kTmaThreads = 384;
 constexpr int kTmaStages = 3;    // tiles of 128 keys (shared ring)
@@ -420,7 +424,10 @@ __device__ void warpgroupRows(const SparseParams &p, int w, int &q0, int &qEnd,
 
 /// Producer warp r: warpgroup r's Q, then (if it has a list) the list's
 /// tiles into its ring. Every lane walks the list (32 entries' ranges held
-/// one per lane); lane 0 issues.
+/// one per lane); lane 0 issues. A half whose 64 rows lie in one key block
+/// is one box per panel; otherwise it is packed in 16-row quarters, each
+/// the next up to 16 rows of the walk, so key blocks of 8-48 tokens (VSA's
+/// edge tiles) fill it instead of each taking a whole half.
 template <int HALVES>
 __device__ void produceTiles(const SparseParams &p, const TmaMaps &maps,
                              bf16 *sQ, uint64_t *qBar, int q0, bool walk,
@@ -438,8 +445,8 @@ __device__ void produceTiles(const SparseParams &p, const TmaMaps &maps,
   int64_t chunk = e0;
   int2 r = entryRange(p, chunk + lane, e1);
   int e = -1, row = 0, end = 0;
-  // The next 64 rows [row0, rowEnd) of the walk (rowEnd may pass row0 + 64).
-  auto next = [&](int &row0, int &rowEnd) {
+  // Moves to the next key row of the walk [row, end); false past its end.
+  auto ensure = [&]() {
     while (row >= end) {
       if (chunk + ++e >= e1)
         return false;
@@ -448,42 +455,61 @@ __device__ void produceTiles(const SparseParams &p, const TmaMaps &maps,
       row = __shfl_sync(0xffffffffu, r.x, e);
       end = __shfl_sync(0xffffffffu, r.y, e);
     }
-    row0 = row, rowEnd = end;
-    row += 64;
     return true;
+  };
+  // K and V rows [at, at + 64 or 16) into element offset `off` of a tile's
+  // K halves (the V halves follow them), both panels.
+  auto copy = [&](bf16 *st, int off, int at, bool whole, uint64_t *bar) {
+    if (lane != 0)
+      return;
+    for (int panel = 0; panel < 2; ++panel) {
+      const int o = off + panel * 64 * wgmma::kPanel;
+      wgmma::tmaLoad(st + o, whole ? &maps.k : &maps.k16, panel * 64, at, g,
+                     b, bar);
+      wgmma::tmaLoad(st + HALVES * kHalf + o, whole ? &maps.v : &maps.v16,
+                     panel * 64, at, g, b, bar);
+    }
+  };
+  // Fills half `half`; returns its valid keys per quarter, a byte each.
+  // Quarters past the walk's end hold rows of block 0..15 with none valid.
+  auto fillHalf = [&](bf16 *st, int half, uint64_t *bar) {
+    const int off = half * kHalf;
+    if (ensure() && end - row >= 64) {
+      copy(st, off, row, true, bar);
+      row += 64;
+      return kFullHalf;
+    }
+    int counts = 0;
+    for (int q = 0; q < 4; ++q) {
+      const bool ok = ensure();
+      copy(st, off + q * 16 * wgmma::kPanel, ok ? row : 0, false, bar);
+      if (ok)
+        counts |= min(end - row, 16) << (8 * q), row += 16;
+    }
+    return counts;
   };
   for (int u = 0;; ++u) {
     const int slot = u % kTmaStages;
     if (u >= kTmaStages) // the consumers released the slot's previous tile
       wgmma::mbarWait(&ring.empty[slot], (u / kTmaStages + 1) & 1);
-    int row0[2] = {0, 0}, rowEnd[2] = {0, 0};
-    bool any = false, got[2] = {false, false};
-#pragma unroll
-    for (int half = 0; half < HALVES; ++half)
-      any |= got[half] = next(row0[half], rowEnd[half]);
-    if (lane == 0) {
-      if (!any) {
+    if (!ensure()) {
+      if (lane == 0) {
         ring.valid[slot] = make_int2(-1, -1);
         wgmma::mbarArrive(&ring.full[slot]);
-      } else {
-        ring.valid[slot] = make_int2(min(rowEnd[0] - row0[0], 64),
-                                     got[1] ? min(rowEnd[1] - row0[1], 64) : 0);
-        wgmma::mbarArriveExpect(&ring.full[slot], HALVES * 2 * kHalf * 2);
-        bf16 *st = ring.tiles + slot * HALVES * 2 * kHalf;
-#pragma unroll
-        for (int half = 0; half < HALVES; ++half)
-          for (int panel = 0; panel < 2; ++panel) {
-            const int off = half * kHalf + panel * 64 * wgmma::kPanel;
-            const int rows = got[half] ? row0[half] : row0[0];
-            wgmma::tmaLoad(st + off, &maps.k, panel * 64, rows, g, b,
-                           &ring.full[slot]);
-            wgmma::tmaLoad(st + HALVES * kHalf + off, &maps.v, panel * 64,
-                           rows, g, b, &ring.full[slot]);
-          }
       }
-    }
-    if (!any)
       return;
+    }
+    // The byte count first, the counts before the arrival that may
+    // complete the phase.
+    if (lane == 0)
+      wgmma::mbarExpect(&ring.full[slot], HALVES * 2 * kHalf * 2);
+    bf16 *st = ring.tiles + slot * HALVES * 2 * kHalf;
+    const int lo = fillHalf(st, 0, &ring.full[slot]);
+    const int hi = HALVES > 1 ? fillHalf(st, 1, &ring.full[slot]) : 0;
+    if (lane == 0) {
+      ring.valid[slot] = make_int2(lo, hi);
+      wgmma::mbarArrive(&ring.full[slot]);
+    }
   }
 }
 
@@ -524,7 +550,7 @@ __device__ void consumeTiles(const SparseParams &p, bf16 *sQ, uint64_t *qBar,
       wgmma::fenceRegs(s);
 #pragma unroll
       for (int half = 0; half < HALVES; ++half)
-        if (const int v = half ? valid.y : valid.x; v < 64)
+        if (const int v = half ? valid.y : valid.x; v != kFullHalf)
           wgmma::maskKeys(*reinterpret_cast<float(*)[8][4]>(&s[8 * half]), v,
                           lane);
       onlineSoftmax<Tile, false>(s, o[0], m[0], l[0], a.scaleLog2, noMask,
@@ -625,10 +651,11 @@ PFN_cuTensorMapEncodeTiled_v12000 tensorMapEncoder() {
 }
 
 /// The 4-d map (head_dim, seq, heads, batch) of a bf16 operand with
-/// element strides s (batch, head, seq) in 64 x 64 boxes, 128-byte swizzle,
+/// element strides s (batch, head, seq) in 64 x boxRows boxes, 128-byte swizzle,
 /// zeros out of bounds; false where TMA cannot describe it.
 bool encodeMap(CUtensorMap &map, const bf16 *base, int headDim, int seq,
-               int heads, int64_t batch, const int64_t (&s)[3]) {
+               int heads, int64_t batch, const int64_t (&s)[3],
+               unsigned boxRows = 64) {
   const PFN_cuTensorMapEncodeTiled_v12000 encode = tensorMapEncoder();
   if (!encode)
     return false;
@@ -636,7 +663,7 @@ bool encodeMap(CUtensorMap &map, const bf16 *base, int headDim, int seq,
                               cuuint64_t(heads), cuuint64_t(batch)};
   const cuuint64_t strides[3] = {cuuint64_t(s[2]) * 2, cuuint64_t(s[1]) * 2,
                                  cuuint64_t(s[0]) * 2};
-  const cuuint32_t box[4] = {64, 64, 1, 1}, unit[4] = {1, 1, 1, 1};
+  const cuuint32_t box[4] = {64, boxRows, 1, 1}, unit[4] = {1, 1, 1, 1};
   return encode(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 4,
                 const_cast<bf16 *>(base), dims, strides, box, unit,
                 CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
@@ -719,7 +746,9 @@ bool launchTma(const SparseParams &p, int64_t maxQBlock, int64_t batch,
   const int kvHeads = a.heads / a.group;
   if (!encodeMap(maps.q, a.q, a.headDim, a.seqQ, a.heads, batch, a.qs) ||
       !encodeMap(maps.k, a.k, a.headDim, a.seqKv, kvHeads, batch, a.ks) ||
-      !encodeMap(maps.v, a.v, a.headDim, a.seqKv, kvHeads, batch, a.vs))
+      !encodeMap(maps.v, a.v, a.headDim, a.seqKv, kvHeads, batch, a.vs) ||
+      !encodeMap(maps.k16, a.k, a.headDim, a.seqKv, kvHeads, batch, a.ks, 16) ||
+      !encodeMap(maps.v16, a.v, a.headDim, a.seqKv, kvHeads, batch, a.vs, 16))
     return false;
   constexpr int smem = TmaLayout::SMEM;
   auto run = [&](const SparseParams &q, dim3 grid) {

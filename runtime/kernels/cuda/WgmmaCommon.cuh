@@ -189,16 +189,18 @@ __device__ __forceinline__ void issueScores(float (&s)[8][4],
 #endif
 }
 
-/// Scores of keys at or past `valid` in the 64-key tile s (issueScores)
-/// become -inf.
-__device__ __forceinline__ void maskKeys(float (&s)[8][4], int valid,
+/// Scores of the 64-key tile s (issueScores) past each 16-key quarter's
+/// valid keys become -inf; counts holds quarter q's count (0..16) in byte q.
+__device__ __forceinline__ void maskKeys(float (&s)[8][4], int counts,
                                          int lane) {
 #pragma unroll
-  for (int nt = 0; nt < 8; ++nt)
+  for (int nt = 0; nt < 8; ++nt) {
+    const int valid = (counts >> (8 * (nt >> 1))) & 0xff;
 #pragma unroll
     for (int e = 0; e < 2; ++e)
-      if (nt * 8 + (lane & 3) * 2 + e >= valid)
+      if ((nt & 1) * 8 + (lane & 3) * 2 + e >= valid)
         s[nt][e] = s[nt][2 + e] = -INFINITY;
+  }
 }
 
 /// P (bf16) from the softmax numerators in s: the accumulator layout of S
@@ -304,6 +306,16 @@ __device__ __forceinline__ void mbarArrive(uint64_t *bar) {
 __device__ __forceinline__ void mbarArriveExpect(uint64_t *bar, uint32_t bytes) {
 #if VSART_WGMMA
   asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(
+                   flash::smemAddr(bar)),
+               "r"(bytes)
+               : "memory");
+#endif
+}
+
+/// Adds `bytes` to the transaction count the phase waits for (no arrival).
+__device__ __forceinline__ void mbarExpect(uint64_t *bar, uint32_t bytes) {
+#if VSART_WGMMA
+  asm volatile("mbarrier.expect_tx.shared::cta.b64 [%0], %1;\n" ::"r"(
                    flash::smemAddr(bar)),
                "r"(bytes)
                : "memory");
