@@ -51,6 +51,15 @@ vsart_status_t checkLaunch(const char *what);
 /// every matrix of a strided batch allows.
 unsigned alignmentBytes(const void *ptr, int64_t ld, int64_t stride);
 
+/// fp32 strided-batched C = alpha op(A) op(B), row-major, through cuBLASLt
+/// with fp32 compute (no TF32): vsart_cuda_gemm's conventions for fp32
+/// matrices, without bias or epilogue (k > 0).
+vsart_status_t gemmF32(bool transA, bool transB, int64_t m, int64_t n,
+                       int64_t k, float alpha, const float *a, int64_t lda,
+                       int64_t strideA, const float *b, int64_t ldb,
+                       int64_t strideB, float *c, int64_t ldc, int64_t strideC,
+                       int64_t batch, cudaStream_t stream);
+
 /// Elementwise epilogue over `batch` m x n bf16 matrices (leading dim ldc,
 /// batch stride strideC): with `fill`, C = epi(bias[j] or 0) (a k == 0
 /// gemm); otherwise C = epi(C). epi is NONE, GELU_TANH or GELU_ERF.

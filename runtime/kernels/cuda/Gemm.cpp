@@ -1,4 +1,5 @@
-// bf16 strided-batched gemm through cuBLASLt, row-major like vsart_cpu_gemm.
+// bf16 strided-batched gemm through cuBLASLt, row-major like vsart_cpu_gemm
+// (and an fp32 one for the runtime's own use, gemmF32).
 //
 // cuBLASLt is column-major, and a row-major m x n matrix is the column-major
 // n x m transpose. So C^T = op(B)^T op(A)^T runs with our B as cuBLASLt's A
@@ -20,6 +21,7 @@ namespace {
 constexpr size_t kWorkspaceBytes = size_t(32) << 20;
 
 struct GemmArgs {
+  cudaDataType_t type; // of A, B and C: CUDA_R_16BF or CUDA_R_32F
   int ta, tb;
   int64_t m, n, k, lda, ldb, ldc, sa, sb, sc, batch;
   float alpha;
@@ -28,7 +30,7 @@ struct GemmArgs {
   cublasLtEpilogue_t epilogue;
 };
 
-using Key = std::array<int64_t, 17>;
+using Key = std::array<int64_t, 18>;
 using KeyHash = vsart::cuda::ArrayHash;
 
 struct Plan {
@@ -81,23 +83,25 @@ Context *createContext() {
 /// The current device's context, created on first use there.
 Context &context() { return vsart::cuda::perDevice<Context>(createContext); }
 
-unsigned align(const void *p, int64_t ld, int64_t stride) {
-  return vsart::cuda::alignmentBytes(p, ld, stride);
+/// Alignment of a matrix of `g`'s element type (alignmentBytes counts bf16).
+unsigned align(const GemmArgs &g, const void *p, int64_t ld, int64_t stride) {
+  const int64_t scale = g.type == CUDA_R_32F ? 2 : 1;
+  return vsart::cuda::alignmentBytes(p, scale * ld, scale * stride);
 }
 
 Key keyOf(const GemmArgs &g) {
   return {g.ta,  g.tb,  g.m,  g.n,  g.k,  g.lda, g.ldb, g.ldc,
           g.sa,  g.sb,  g.sc, g.batch, static_cast<int64_t>(g.epilogue),
-          align(g.a, g.lda, g.sa), align(g.b, g.ldb, g.sb),
-          align(g.c, g.ldc, g.sc), g.bias ? align(g.bias, 0, 0) : 0};
+          align(g, g.a, g.lda, g.sa), align(g, g.b, g.ldb, g.sb),
+          align(g, g.c, g.ldc, g.sc), g.bias ? align(g, g.bias, 0, 0) : 0,
+          static_cast<int64_t>(g.type)};
 }
 
-vsart_status_t makeLayout(cublasLtMatrixLayout_t *out, int64_t rows,
-                          int64_t cols, int64_t ld, int64_t stride,
-                          int64_t batch) {
+vsart_status_t makeLayout(cublasLtMatrixLayout_t *out, cudaDataType_t type,
+                          int64_t rows, int64_t cols, int64_t ld,
+                          int64_t stride, int64_t batch) {
   if (vsart_status_t st = checkLt(
-          cublasLtMatrixLayoutCreate(out, CUDA_R_16BF, rows, cols, ld),
-          "layout"))
+          cublasLtMatrixLayoutCreate(out, type, rows, cols, ld), "layout"))
     return st;
   const int32_t count = static_cast<int32_t>(batch);
   if (vsart_status_t st = checkLt(
@@ -138,13 +142,13 @@ vsart_status_t describe(const GemmArgs &g, Plan &p) {
   if (!st && g.bias) // the heuristic reads the pointer's alignment
     st = setDesc(p.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, g.bias);
   if (!st)
-    st = makeLayout(&p.a, g.tb ? g.k : g.n, g.tb ? g.n : g.k, g.ldb, g.sb,
-                    g.batch);
+    st = makeLayout(&p.a, g.type, g.tb ? g.k : g.n, g.tb ? g.n : g.k, g.ldb,
+                    g.sb, g.batch);
   if (!st)
-    st = makeLayout(&p.b, g.ta ? g.m : g.k, g.ta ? g.k : g.m, g.lda, g.sa,
-                    g.batch);
+    st = makeLayout(&p.b, g.type, g.ta ? g.m : g.k, g.ta ? g.k : g.m, g.lda,
+                    g.sa, g.batch);
   if (!st)
-    st = makeLayout(&p.c, g.n, g.m, g.ldc, g.sc, g.batch);
+    st = makeLayout(&p.c, g.type, g.n, g.m, g.ldc, g.sc, g.batch);
   return st;
 }
 
@@ -270,9 +274,9 @@ vsart_cuda_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
                 const void *b, int64_t ldb, int64_t stride_b, void *c,
                 int64_t ldc, int64_t stride_c, int64_t batch, const void *bias,
                 vsart_epilogue_t epilogue, void *stream) {
-  const GemmArgs g = {trans_a != 0, trans_b != 0, m, n, k, lda, ldb, ldc,
-                      stride_a, stride_b, stride_c, batch, alpha, a, b, bias, c,
-                      ltEpilogue(epilogue, bias != nullptr)};
+  const GemmArgs g = {CUDA_R_16BF, trans_a != 0, trans_b != 0, m, n, k, lda,
+                      ldb, ldc, stride_a, stride_b, stride_c, batch, alpha, a,
+                      b, bias, c, ltEpilogue(epilogue, bias != nullptr)};
   if (vsart_status_t st = checkArgs(g, epilogue))
     return st;
   if (m == 0 || n == 0 || batch == 0)
@@ -288,3 +292,24 @@ vsart_cuda_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
                                        epilogue, /*fill=*/false, s);
   return vsart::ok();
 }
+
+namespace vsart::cuda {
+
+vsart_status_t gemmF32(bool transA, bool transB, int64_t m, int64_t n,
+                       int64_t k, float alpha, const float *a, int64_t lda,
+                       int64_t strideA, const float *b, int64_t ldb,
+                       int64_t strideB, float *c, int64_t ldc, int64_t strideC,
+                       int64_t batch, cudaStream_t stream) {
+  const GemmArgs g = {CUDA_R_32F, transA, transB, m, n, k, lda, ldb, ldc,
+                      strideA, strideB, strideC, batch, alpha, a, b, nullptr,
+                      c, CUBLASLT_EPILOGUE_DEFAULT};
+  if (vsart_status_t st = checkArgs(g, VSART_EPILOGUE_NONE))
+    return st;
+  if (m == 0 || n == 0 || batch == 0)
+    return VSART_OK;
+  if (k == 0)
+    return fail(VSART_ERROR_INVALID_ARGUMENT, "cuda_gemm: fp32 with k = 0");
+  return matmul(g, stream);
+}
+
+} // namespace vsart::cuda

@@ -1,28 +1,35 @@
 // VSA coarse stage on the GPU, the twin of vsart_cpu_vsa_select: bf16 q/k/v
 // and coarse output, fp32 pooling, scores, selection and softmax.
 //
-// Two kernels on the caller's stream:
+// On the caller's stream:
 //   1. poolKernel, one CTA per (tile, batch, q head | k head | v head): the
 //      fp32 mean of the tile's rows (vector loads when the layout allows),
 //      reduced across row groups in a fixed order, into fp32 scratch of
 //      (batch, heads, num_tiles, Dp) per tensor, Dp = head_dim rounded up to
 //      4 and zero-padded.
-//   2. selectKernel, one CTA of 8 warps per (QT query tiles, head, batch),
-//      QT = 8 * RW: pooled q rows in shared memory; key tiles staged 32 at a
-//      time, a lane per key tile, a warp per RW query rows (fp32 FMA) give
-//      the QT x num_tiles scores in shared memory. Each warp then selects the
-//      top_k of each of its rows exactly: the scores become order-preserving
-//      uint32 keys in place, a 32-step bitwise search finds the k-th largest
-//      key, then one ordered ballot pass writes every key above it and the
-//      lowest-index ones equal to it, ascending (NaN ranks last, +0 == -0,
-//      as on the CPU).
-//      Finally the softmax weights times the pooled v (staged like k) give
-//      the coarse rows, rounded to bf16 and copied to every row of the tile.
-// Scratch: (batch * (heads + 2 * kv_heads) * num_tiles * Dp) floats from
-// cudaMallocAsync on the stream, released with cudaFreeAsync after the
-// kernels (stream-ordered; nothing is kept between calls). Shared memory of
-// kernel 2 grows with num_tiles (QT x num_tiles floats): RW = 2 up to about
-// 3,000 tiles, RW = 1 up to about 6,000, then the call fails.
+//   2. Per chunk of (batch, kv head) pairs (score matrices up to 256 MiB):
+//      the scores of the group's stacked query heads against the pair's key
+//      tiles, scale * q k^T, by an fp32 cuBLASLt gemm (no TF32); then
+//      selectRows, a warp per score row, selects its top_k exactly: the
+//      scores become order-preserving uint32 keys in shared memory, a
+//      32-step bitwise search finds the k-th largest key, then one ordered
+//      ballot pass writes every key above it and the lowest-index ones equal
+//      to it, ascending (NaN ranks last, +0 == -0, as on the CPU). With an
+//      output it replaces the row by its softmax weights, and a second fp32
+//      gemm of weights and pooled v gives the coarse rows (in place of the
+//      pooled q).
+//   3. spreadKernel copies each coarse row, rounded to bf16, to every token
+//      of its tile.
+// Measured on an H100 (Wan 1.3B 480p: 12 heads, 624 tiles, k = 78; Wan 14B
+// 720p: 40 heads, 1440 tiles, k = 180), whole call with the coarse output:
+// see kernels' README. The former single kernel (scores and coarse rows by
+// CUDA-core FMA from shared memory, bound by shared-memory bandwidth) took
+// 0.71 and 8.6 ms.
+// Scratch: pooled q, k, v and one chunk of scores, from cudaMallocAsync on
+// the stream, released with cudaFreeAsync after the kernels
+// (stream-ordered; nothing is kept between calls). selectRows stages a row
+// per warp (8 x num_tiles x 4 bytes of shared memory: up to about 7,000
+// tiles on an H100).
 // The tile offsets live on the device and are not checked here.
 #include "Common.h"
 #include "../SparseArgs.h"
@@ -35,14 +42,13 @@
 #include <cstdint>
 #include <initializer_list>
 #include <string>
+#include <type_traits>
 #include <utility>
-
 
 namespace {
 
 using bf16 = __nv_bfloat16;
 constexpr int kThreads = 256, kWarps = kThreads / 32;
-constexpr int kKeyChunk = 32; // key tiles staged at once: one per lane
 constexpr int kMaxHeadDim = 256;
 
 /// The unsigned type moving VEC bf16 at once.
@@ -134,25 +140,10 @@ __global__ void __launch_bounds__(kThreads) poolKernel(PoolParams p) {
   }
 }
 
-// ---- 2. scores, selection, softmax, coarse output --------------------------
-
-struct SelectParams {
-  const float *pq, *pk, *pv;
-  const int64_t *off;
-  int64_t *listOffsets;
-  int32_t *lists;
-  bf16 *out; // may be null
-  int64_t os[3];
-  int64_t numLists;
-  int heads, kvHeads, group, tiles, topK, dim, dimPad, outPitch;
-  float scale;
-};
-
-/// Shared memory of selectKernel<RW> in bytes.
-size_t selectSmem(int rw, int64_t tiles, int64_t dimPad) {
-  const int64_t qt = kWarps * rw;
-  return size_t(4 * (qt * dimPad + kKeyChunk * (dimPad + 4) + qt * tiles + qt));
-}
+// ---- 2. selection and softmax weights, a warp per row --------------------
+// The scores (batch, heads, tiles, tiles) come from an fp32 cuBLASLt gemm of
+// the pooled q and k; the coarse rows from a second one of the weights and
+// the pooled v (see vsart_cuda_vsa_select).
 
 /// Keys ordered like the scores (NaN lowest, both zeros equal).
 __device__ __forceinline__ uint32_t orderKey(float f) {
@@ -162,20 +153,6 @@ __device__ __forceinline__ uint32_t orderKey(float f) {
     return 0x80000000u;
   const uint32_t u = __float_as_uint(f);
   return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
-}
-
-/// Stages pooled rows [j0, j0 + kKeyChunk) of `src` (zero past `tiles`) into
-/// dst with row pitch dimPad + 4 (conflict-free float4 reads, a row a lane).
-__device__ void stageRows(float *dst, const float *src, int j0, int tiles,
-                          int dimPad) {
-  const int vecs = dimPad / 4;
-  for (int idx = threadIdx.x; idx < kKeyChunk * vecs; idx += kThreads) {
-    const int row = idx / vecs, c = idx % vecs;
-    float4 v = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-    if (j0 + row < tiles)
-      v = reinterpret_cast<const float4 *>(src + int64_t(j0 + row) * dimPad)[c];
-    reinterpret_cast<float4 *>(dst + row * (dimPad + 4))[c] = v;
-  }
 }
 
 /// The float whose orderKey is `key` (NaN for 0; -0 comes back as +0).
@@ -219,145 +196,82 @@ __device__ void selectTopK(const uint32_t *key, int n, int k, int32_t *list,
   }
 }
 
-template <int RW, int VEC>
-__global__ void __launch_bounds__(kThreads, 2) selectKernel(SelectParams p) {
-  constexpr int QT = kWarps * RW;
-  extern __shared__ float4 smem4[];
-  const int T = p.tiles, Dp = p.dimPad, kPitch = Dp + 4;
-  float *qS = reinterpret_cast<float *>(smem4); // QT x Dp, later coarse bf16
-  float *kS = qS + QT * Dp;                     // kKeyChunk x kPitch: k, v
-  float *sS = kS + kKeyChunk * kPitch;          // QT x T: scores, weights
-  float *invS = sS + QT * T;                    // QT: 1 / softmax sums
+struct RowParams {
+  float *scores;      // rows of `tiles` floats; weights replace them
+  int64_t rows;       // in this call
+  int64_t firstList;  // list index of row 0
+  int64_t numLists;   // in all (the last row also ends the offsets)
+  int64_t *listOffsets;
+  int32_t *lists;
+  int tiles, topK;
+  bool weights; // also the softmax weights (the coarse output is wanted)
+};
+
+/// One warp per score row: the row's top_k key tiles, ascending, into its
+/// list, and (with weights) the row's softmax in place of its scores. The
+/// row is staged as order keys in the warp's part of shared memory.
+__global__ void __launch_bounds__(kThreads) selectRows(RowParams p) {
+  extern __shared__ uint32_t keys[]; // kWarps x tiles
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  const int i0 = blockIdx.x * QT, h = blockIdx.y, b = blockIdx.z;
-  const int g = h / p.group;
-  const float *pq = p.pq + (int64_t(b) * p.heads + h) * T * Dp;
-  const float *pk = p.pk + (int64_t(b) * p.kvHeads + g) * T * Dp;
-  const float *pv = p.pv + (int64_t(b) * p.kvHeads + g) * T * Dp;
-  if (blockIdx.x == 0 && h == 0 && b == 0 && threadIdx.x == 0)
-    p.listOffsets[p.numLists] = p.numLists * p.topK;
-
-  for (int idx = threadIdx.x; idx < QT * Dp / 4; idx += kThreads) {
-    const int row = idx / (Dp / 4);
-    float4 v = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-    if (i0 + row < T)
-      v = reinterpret_cast<const float4 *>(pq + int64_t(i0) * Dp)[idx];
-    reinterpret_cast<float4 *>(qS)[idx] = v;
-  }
-
-  // Scores: lane = key tile of the chunk, warp = RW query rows.
-  for (int j0 = 0; j0 < T; j0 += kKeyChunk) {
-    __syncthreads();
-    stageRows(kS, pk, j0, T, Dp);
-    __syncthreads();
-    float acc[RW] = {};
-    const float *kr = kS + lane * kPitch;
-    for (int d = 0; d < Dp; d += 4) {
-      const float4 kv = *reinterpret_cast<const float4 *>(kr + d);
-#pragma unroll
-      for (int r = 0; r < RW; ++r) {
-        const float4 qv =
-            *reinterpret_cast<const float4 *>(qS + (warp * RW + r) * Dp + d);
-        acc[r] = fmaf(qv.x, kv.x, acc[r]);
-        acc[r] = fmaf(qv.y, kv.y, acc[r]);
-        acc[r] = fmaf(qv.z, kv.z, acc[r]);
-        acc[r] = fmaf(qv.w, kv.w, acc[r]);
-      }
-    }
-    if (j0 + lane < T)
-#pragma unroll
-      for (int r = 0; r < RW; ++r)
-        sS[(warp * RW + r) * T + j0 + lane] = p.scale * acc[r];
-  }
-
-  // Selection and softmax weights, a warp per row (its own rows only).
-  for (int r = 0; r < RW; ++r) {
-    const int row = warp * RW + r, i = i0 + row;
-    if (i >= T)
-      break;
-    float *s = sS + row * T;
-    uint32_t *key = reinterpret_cast<uint32_t *>(s); // in place, per lane
-    float m = -INFINITY;
-    for (int j = lane; j < T; j += 32) {
-      m = fmaxf(m, s[j]);
-      key[j] = orderKey(s[j]);
-    }
-    m = warpMax(m);
-    const int64_t l = (int64_t(b) * p.heads + h) * T + i;
-    selectTopK(key, T, p.topK, p.lists + l * p.topK, lane);
-    if (lane == 0)
-      p.listOffsets[l] = l * p.topK;
-    if (!p.out)
-      continue;
-    float sum = 0.0f;
-    for (int j = lane; j < T; j += 32) {
-      const float e = m == -INFINITY ? 0.0f : expf(fromOrderKey(key[j]) - m);
-      s[j] = e;
-      sum += e;
-    }
-    sum = warpSum(sum);
-    if (lane == 0)
-      invS[row] = sum > 0.0f ? 1.0f / sum : 0.0f;
-  }
-  if (!p.out)
+  const int64_t r = int64_t(blockIdx.x) * kWarps + warp;
+  if (r >= p.rows)
     return;
+  const int T = p.tiles;
+  float *s = p.scores + r * T;
+  uint32_t *key = keys + warp * T;
+  float m = -INFINITY;
+  for (int j = lane; j < T; j += 32) {
+    const float x = s[j];
+    m = fmaxf(m, x);
+    key[j] = orderKey(x);
+  }
+  m = warpMax(m);
+  __syncwarp();
+  const int64_t l = p.firstList + r;
+  selectTopK(key, T, p.topK, p.lists + l * p.topK, lane);
+  if (lane == 0)
+    p.listOffsets[l] = l * p.topK;
+  if (lane == 0 && l + 1 == p.numLists)
+    p.listOffsets[l + 1] = (l + 1) * p.topK;
+  if (!p.weights)
+    return;
+  float sum = 0.0f;
+  for (int j = lane; j < T; j += 32)
+    sum += m == -INFINITY ? 0.0f : expf(fromOrderKey(key[j]) - m);
+  sum = warpSum(sum);
+  const float inv = sum > 0.0f ? 1.0f / sum : 0.0f;
+  for (int j = lane; j < T; j += 32)
+    s[j] = m == -INFINITY ? 0.0f : expf(fromOrderKey(key[j]) - m) * inv;
+}
 
-  // Coarse rows: lane = 4 dims (two groups of 128), warp = RW query rows.
-  float acc[RW][2][4] = {};
-  for (int j0 = 0; j0 < T; j0 += kKeyChunk) {
-    __syncthreads();
-    stageRows(kS, pv, j0, T, Dp);
-    __syncthreads();
-    const int n = min(kKeyChunk, T - j0);
-    for (int jj = 0; jj < n; ++jj) {
-      float w[RW];
-#pragma unroll
-      for (int r = 0; r < RW; ++r)
-        w[r] = sS[(warp * RW + r) * T + j0 + jj];
-#pragma unroll
-      for (int c = 0; c < 2; ++c) {
-        const int d = c * 128 + lane * 4;
-        if (d >= Dp)
-          continue;
-        const float4 v =
-            *reinterpret_cast<const float4 *>(kS + jj * kPitch + d);
-#pragma unroll
-        for (int r = 0; r < RW; ++r) {
-          acc[r][c][0] = fmaf(w[r], v.x, acc[r][c][0]);
-          acc[r][c][1] = fmaf(w[r], v.y, acc[r][c][1]);
-          acc[r][c][2] = fmaf(w[r], v.z, acc[r][c][2]);
-          acc[r][c][3] = fmaf(w[r], v.w, acc[r][c][3]);
-        }
-      }
-    }
-  }
-  bf16 *oS = reinterpret_cast<bf16 *>(qS); // QT x outPitch; q is done
-#pragma unroll
-  for (int r = 0; r < RW; ++r) {
-    const int row = warp * RW + r;
-    if (i0 + row >= T)
-      break;
-    const float inv = invS[row];
-#pragma unroll
-    for (int c = 0; c < 2; ++c)
-#pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        const int d = c * 128 + lane * 4 + e;
-        if (d < p.dim)
-          oS[row * p.outPitch + d] = __float2bfloat16(acc[r][c][e] * inv);
-      }
-  }
+// ---- 3. coarse rows to every token of their tile ---------------------------
+
+struct SpreadParams {
+  const float *coarse; // (batch, heads, tiles, dimPad)
+  const int64_t *off;  // tile offsets (device)
+  bf16 *out;
+  int64_t os[3];
+  int heads, tiles, dim, dimPad;
+};
+
+/// One CTA per (tile, batch, head): the coarse row, rounded to bf16, into
+/// every token row of the tile.
+template <int VEC>
+__global__ void __launch_bounds__(kThreads) spreadKernel(SpreadParams p) {
+  __shared__ __align__(16) bf16 row[kMaxHeadDim];
+  const int t = blockIdx.x, b = blockIdx.y, h = blockIdx.z;
+  const float *src =
+      p.coarse + ((int64_t(b) * p.heads + h) * p.tiles + t) * p.dimPad;
+  for (int d = threadIdx.x; d < p.dim; d += kThreads)
+    row[d] = __float2bfloat16(src[d]);
   __syncthreads();
-  // Every row of each query tile gets its coarse row.
   const int ncols = p.dim / VEC; // the host picks VEC dividing dim
   bf16 *ob = p.out + b * p.os[0] + h * p.os[1];
-  for (int t = 0; t < QT && i0 + t < T; ++t) {
-    const int64_t r0 = p.off[i0 + t], n = (p.off[i0 + t + 1] - r0) * ncols;
-    for (int64_t idx = threadIdx.x; idx < n; idx += kThreads) {
-      const int64_t row = r0 + idx / ncols;
-      const int c = int(idx % ncols) * VEC;
-      copyVec<VEC>(ob + row * p.os[2] + c, oS + t * p.outPitch + c);
-    }
+  const int64_t r0 = p.off[t], n = (p.off[t + 1] - r0) * ncols;
+  for (int64_t idx = threadIdx.x; idx < n; idx += kThreads) {
+    const int64_t tok = r0 + idx / ncols;
+    const int c = int(idx % ncols) * VEC;
+    copyVec<VEC>(ob + tok * p.os[2] + c, row + c);
   }
 }
 
@@ -383,52 +297,40 @@ vsart_status_t launchPool(const PoolParams &p, int batch, cudaStream_t s) {
   return vsart::cuda::checkLaunch("cuda_vsa_select: pool kernel");
 }
 
-template <int RW, int VEC>
-vsart_status_t launchSelect(const SelectParams &p, int batch, size_t smem,
-                            cudaStream_t s) {
-  auto kernel = selectKernel<RW, VEC>;
-  if (vsart_status_t st = vsart::cuda::check(
-          cudaFuncSetAttribute(
-              kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)),
-          "cuda_vsa_select: shared memory"))
-    return st;
-  constexpr int QT = kWarps * RW;
-  const dim3 grid(unsigned((p.tiles + QT - 1) / QT), unsigned(p.heads),
-                  unsigned(batch));
-  kernel<<<grid, kThreads, smem, s>>>(p);
-  return vsart::cuda::checkLaunch("cuda_vsa_select: select kernel");
-}
-
-template <int RW>
-vsart_status_t dispatchSelect(const SelectParams &p, int vec, int batch,
-                              size_t smem, cudaStream_t s) {
+/// f(std::integral_constant<int, VEC>()) for vec 8, 4, 2, else 1.
+template <class F> vsart_status_t withVec(int vec, F f) {
   switch (vec) {
   case 8:
-    return launchSelect<RW, 8>(p, batch, smem, s);
+    return f(std::integral_constant<int, 8>());
   case 4:
-    return launchSelect<RW, 4>(p, batch, smem, s);
+    return f(std::integral_constant<int, 4>());
   case 2:
-    return launchSelect<RW, 2>(p, batch, smem, s);
+    return f(std::integral_constant<int, 2>());
   default:
-    return launchSelect<RW, 1>(p, batch, smem, s);
+    return f(std::integral_constant<int, 1>());
   }
 }
 
 vsart_status_t dispatchPool(const PoolParams &p, int vec, int batch,
                             cudaStream_t s) {
-  switch (vec) {
-  case 8:
-    return launchPool<8>(p, batch, s);
-  case 4:
-    return launchPool<4>(p, batch, s);
-  case 2:
-    return launchPool<2>(p, batch, s);
-  default:
-    return launchPool<1>(p, batch, s);
-  }
+  return withVec(vec, [&](auto v) { return launchPool<v.value>(p, batch, s); });
 }
 
+vsart_status_t dispatchSpread(const SpreadParams &p, int vec, int batch,
+                              cudaStream_t s) {
+  return withVec(vec, [&](auto v) {
+    const dim3 grid(unsigned(p.tiles), unsigned(batch), unsigned(p.heads));
+    spreadKernel<v.value><<<grid, kThreads, 0, s>>>(p);
+    return vsart::cuda::checkLaunch("cuda_vsa_select: spread kernel");
+  });
+}
+
+/// Score matrices (group * tiles x tiles floats each) held at once: the
+/// (batch, kv head) pairs are processed in chunks below this many bytes.
+constexpr int64_t kScoreBytes = int64_t(256) << 20;
+
 } // namespace
+
 
 extern "C" vsart_status_t
 vsart_cuda_vsa_select(const vsart_vsa_select_args_t *args, void *stream) {
@@ -446,14 +348,12 @@ vsart_cuda_vsa_select(const vsart_vsa_select_args_t *args, void *stream) {
                 "cuda_vsa_select: more than 2^31 tokens or 65535 batches "
                 "or heads");
   cudaStream_t s = vsart::cuda::toStream(stream);
-  const int64_t T = args->num_tiles;
+  const int64_t T = args->num_tiles, K = args->top_k;
   const int64_t numLists = a.batch * a.num_heads * T;
   if (numLists == 0)
     return vsart::cuda::check(
         cudaMemsetAsync(args->list_offsets, 0, sizeof(int64_t), s),
         "cuda_vsa_select: list offsets");
-
-  const int64_t D = a.head_dim, Dp = std::max<int64_t>(4, (D + 3) / 4 * 4);
   int device = 0, smemLimit = 0;
   if (vsart_status_t st = vsart::cuda::check(cudaGetDevice(&device),
                                              "cuda_vsa_select: cudaGetDevice"))
@@ -463,23 +363,30 @@ vsart_cuda_vsa_select(const vsart_vsa_select_args_t *args, void *stream) {
               &smemLimit, cudaDevAttrMaxSharedMemoryPerBlockOptin, device),
           "cuda_vsa_select: cudaDeviceGetAttribute"))
     return st;
-  int rw = 2;
-  if (selectSmem(rw, T, Dp) > size_t(smemLimit))
-    rw = 1;
-  const size_t smem = selectSmem(rw, T, Dp);
-  if (smem > size_t(smemLimit))
+  const size_t rowSmem = size_t(kWarps) * size_t(T) * 4; // a row per warp
+  if (rowSmem > size_t(smemLimit))
     return fail(VSART_ERROR_INVALID_ARGUMENT,
                 "cuda_vsa_select: " + std::to_string(T) +
                     " tiles need more shared memory than the device has");
 
+  const int64_t D = a.head_dim, Dp = std::max<int64_t>(4, (D + 3) / 4 * 4);
+  const int64_t group = a.num_heads / a.num_kv_heads;
+  const int64_t pairs = a.batch * a.num_kv_heads; // (batch, kv head)
+  const int64_t pairScores = group * T * T;       // floats
+  const int64_t chunk =
+      std::clamp<int64_t>(kScoreBytes / (4 * pairScores), 1, pairs);
   const int64_t qFloats = a.batch * a.num_heads * T * Dp,
                 kvFloats = a.batch * a.num_kv_heads * T * Dp;
   void *scratch = nullptr;
   if (vsart_status_t st = vsart::cuda::check(
-          cudaMallocAsync(&scratch, size_t(qFloats + 2 * kvFloats) * 4, s),
+          cudaMallocAsync(&scratch,
+                          size_t(qFloats + 2 * kvFloats + chunk * pairScores) *
+                              4,
+                          s),
           "cuda_vsa_select: cudaMallocAsync", VSART_ERROR_OUT_OF_MEMORY))
     return st;
   float *pooled = static_cast<float *>(scratch);
+  float *scores = pooled + qFloats + 2 * kvFloats;
 
   PoolParams pp = {};
   const void *x[3] = {a.q, a.k, a.v};
@@ -497,26 +404,45 @@ vsart_cuda_vsa_select(const vsart_vsa_select_args_t *args, void *stream) {
   pp.tiles = int(T), pp.dim = int(D), pp.dimPad = int(Dp);
   const int poolVec = vectorWidth(
       {{a.q, a.q_strides}, {a.k, a.k_strides}, {a.v, a.v_strides}}, D);
-
-  SelectParams sp = {};
-  sp.pq = pp.pooled[0], sp.pk = pp.pooled[1], sp.pv = pp.pooled[2];
-  sp.off = args->tile_offsets;
-  sp.listOffsets = args->list_offsets, sp.lists = args->lists;
-  sp.out = static_cast<bf16 *>(a.out);
-  for (int i = 0; i < 3; ++i)
-    sp.os[i] = a.out_strides[i];
-  sp.numLists = numLists;
-  sp.heads = int(a.num_heads), sp.kvHeads = int(a.num_kv_heads);
-  sp.group = int(a.num_heads / a.num_kv_heads);
-  sp.tiles = int(T), sp.topK = int(args->top_k), sp.dim = int(D);
-  sp.dimPad = int(Dp), sp.outPitch = int((D + 7) / 8 * 8);
-  sp.scale = a.scale;
-  const int outVec = a.out ? vectorWidth({{a.out, a.out_strides}}, D) : 1;
-
   vsart_status_t st = dispatchPool(pp, poolVec, int(a.batch), s);
   if (!st)
-    st = rw == 2 ? dispatchSelect<2>(sp, outVec, int(a.batch), smem, s)
-                 : dispatchSelect<1>(sp, outVec, int(a.batch), smem, s);
+    st = vsart::cuda::check(
+        cudaFuncSetAttribute(selectRows,
+                             cudaFuncAttributeMaxDynamicSharedMemorySize,
+                             int(rowSmem)),
+        "cuda_vsa_select: shared memory");
+
+  // Per chunk of (batch, kv head) pairs: the group's query heads stacked
+  // (group * T rows) against the pair's T key tiles, then the selection,
+  // then (with an output) the coarse rows in place of the pooled q.
+  const bool coarse = a.out != nullptr;
+  for (int64_t p0 = 0; p0 < pairs && !st; p0 += chunk) {
+    const int64_t n = std::min(chunk, pairs - p0);
+    float *q = pp.pooled[0] + p0 * group * T * Dp;
+    st = vsart::cuda::gemmF32(false, true, group * T, T, Dp, a.scale, q, Dp,
+                              group * T * Dp, pp.pooled[1] + p0 * T * Dp, Dp,
+                              T * Dp, scores, T, pairScores, n, s);
+    if (st)
+      break;
+    RowParams rp = {scores,          n * group * T, p0 * group * T, numLists,
+                    args->list_offsets, args->lists, int(T),        int(K),
+                    coarse};
+    selectRows<<<unsigned((rp.rows + kWarps - 1) / kWarps), kThreads, rowSmem,
+                 s>>>(rp);
+    st = vsart::cuda::checkLaunch("cuda_vsa_select: select kernel");
+    if (!st && coarse)
+      st = vsart::cuda::gemmF32(false, false, group * T, Dp, T, 1.0f, scores, T,
+                                pairScores, pp.pooled[2] + p0 * T * Dp, Dp,
+                                T * Dp, q, Dp, group * T * Dp, n, s);
+  }
+  if (!st && coarse) {
+    SpreadParams sp = {pp.pooled[0], args->tile_offsets,
+                       static_cast<bf16 *>(a.out),
+                       {a.out_strides[0], a.out_strides[1], a.out_strides[2]},
+                       int(a.num_heads), int(T), int(D), int(Dp)};
+    st = dispatchSpread(sp, vectorWidth({{a.out, a.out_strides}}, D),
+                        int(a.batch), s);
+  }
   const vsart_status_t freed = vsart::cuda::check(
       cudaFreeAsync(scratch, s), "cuda_vsa_select: cudaFreeAsync");
   if (st)
