@@ -435,10 +435,11 @@ __device__ void produceTiles(const SparseParams &p, const TmaMaps &maps,
   const int lane = threadIdx.x & 31;
   const int h = blockIdx.y, b = blockIdx.z, g = h / p.a.group;
   if (lane == 0) {
-    wgmma::mbarArriveExpect(qBar, kHalf * 2);
+    wgmma::mbarExpect(qBar, kHalf * 2);
     for (int panel = 0; panel < 2; ++panel)
       wgmma::tmaLoad(sQ + panel * 64 * wgmma::kPanel, &maps.q, panel * 64, q0,
                      h, b, qBar);
+    wgmma::mbarArrive(qBar);
   }
   if (!walk)
     return;

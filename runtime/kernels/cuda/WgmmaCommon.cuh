@@ -282,7 +282,7 @@ __device__ __forceinline__ void accumulate(float (&o)[16][4],
 // A K/V or Q panel arrives as one TMA box of 64 rows x 64 bf16 columns
 // with CU_TENSOR_MAP_SWIZZLE_128B, which writes exactly the pswz<64> layout
 // above into a 1024-byte aligned destination, and completes its bytes on an
-// mbarrier (expect_tx) the consumers wait on.
+// mbarrier (expect_tx, then the producer's arrival) the consumers wait on.
 
 __device__ __forceinline__ void mbarInit(uint64_t *bar, int count) {
 #if VSART_WGMMA
@@ -298,16 +298,6 @@ __device__ __forceinline__ void mbarArrive(uint64_t *bar) {
 #if VSART_WGMMA
   asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(
                    flash::smemAddr(bar))
-               : "memory");
-#endif
-}
-
-/// Arrives and adds `bytes` to the transaction count the phase waits for.
-__device__ __forceinline__ void mbarArriveExpect(uint64_t *bar, uint32_t bytes) {
-#if VSART_WGMMA
-  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(
-                   flash::smemAddr(bar)),
-               "r"(bytes)
                : "memory");
 #endif
 }
