@@ -358,8 +358,9 @@ __global__ void __launch_bounds__(128, MINB)
 // racecheck sees the ordering). Measured on an H100 at the Wan 1.3B shape
 // (12 heads x 128, 32760 tokens, 12.5 % kept): 128-token blocks 1.49-1.51
 // ms (550 TFLOP/s of computed blocks; the 64-row kernel 2.09, the
-// FlexAttention anchor 2.2), 1560-token frames 1.79 (2.40), 64-token blocks
-// (dual) 1.75-1.79 (2.15), VSA's tiles (dual) 2.58-2.61 (3.09). Dual mode
+// FlexAttention anchor 2.2), 1560-token frames 1.73 (2.40), 64-token blocks
+// (dual) 1.75-1.79 (2.15), VSA's tiles (dual) 2.49 (3.09; 2.60 before the
+// quarter packing). Dual mode
 // streams each warpgroup's own tiles, so L2 bandwidth bounds it; reading
 // the valid counts in lane 0 and shuffling them cost 10 % in shared mode.
 struct TmaMaps {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <mutex>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace vsart::cuda {
@@ -42,6 +43,18 @@ inline cudaStream_t toStream(void *stream) {
 /// returns `status`.
 vsart_status_t check(cudaError_t err, const char *what,
                      vsart_status_t status = VSART_ERROR_INVALID_ARGUMENT);
+
+/// f(std::integral_constant<int, N>()) for the first of Ns equal to n, or
+/// for the last of Ns when none is: a runtime value onto the template
+/// instantiations that exist.
+template <int N, int... Ns, class F> decltype(auto) withConstant(int n, F &&f) {
+  if constexpr (sizeof...(Ns) == 0)
+    return f(std::integral_constant<int, N>());
+  else if (n == N)
+    return f(std::integral_constant<int, N>());
+  else
+    return withConstant<Ns...>(n, static_cast<F &&>(f));
+}
 
 /// Reports a failed launch of kernel `what` (cudaGetLastError).
 vsart_status_t checkLaunch(const char *what);

@@ -346,17 +346,7 @@ int regChunks(int64_t dim) {
 
 /// f(std::integral_constant<int, N>()) for the instantiated chunk count N.
 template <class F> void withRegChunks(int chunks, F &&f) {
-  switch (chunks) {
-  case 1: return f(std::integral_constant<int, 1>());
-  case 2: return f(std::integral_constant<int, 2>());
-  case 4: return f(std::integral_constant<int, 4>());
-  case 6: return f(std::integral_constant<int, 6>());
-  case 8: return f(std::integral_constant<int, 8>());
-  case 12: return f(std::integral_constant<int, 12>());
-  case 16: return f(std::integral_constant<int, 16>());
-  case 20: return f(std::integral_constant<int, 20>());
-  default: return f(std::integral_constant<int, 24>());
-  }
+  vsart::cuda::withConstant<1, 2, 4, 6, 8, 12, 16, 20, 24>(chunks, f);
 }
 
 template <RowOp OP>

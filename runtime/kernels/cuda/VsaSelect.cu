@@ -299,16 +299,7 @@ vsart_status_t launchPool(const PoolParams &p, int batch, cudaStream_t s) {
 
 /// f(std::integral_constant<int, VEC>()) for vec 8, 4, 2, else 1.
 template <class F> vsart_status_t withVec(int vec, F f) {
-  switch (vec) {
-  case 8:
-    return f(std::integral_constant<int, 8>());
-  case 4:
-    return f(std::integral_constant<int, 4>());
-  case 2:
-    return f(std::integral_constant<int, 2>());
-  default:
-    return f(std::integral_constant<int, 1>());
-  }
+  return vsart::cuda::withConstant<8, 4, 2, 1>(vec, f);
 }
 
 vsart_status_t dispatchPool(const PoolParams &p, int vec, int batch,

@@ -47,15 +47,13 @@ __device__ __forceinline__ int pswz(int row, int chunk) {
 
 /// Rows [row0, row0 + ROWS) of a (seq, head_dim <= 128) matrix into a panel
 /// tile with cp.async (the caller commits); rows at or past rowEnd and
-/// columns past headDim become 0. The 128 threads of one warpgroup, `tid`
-/// the thread's index in it.
+/// columns past headDim become 0. 128 threads.
 template <int ROWS>
 __device__ void loadPanelTile(bf16 *tile, const bf16 *base, int64_t rowStride,
-                              int row0, int rowEnd, int headDim,
-                              int tid = int(threadIdx.x)) {
+                              int row0, int rowEnd, int headDim) {
   constexpr int CHUNKS = kD / 8, RSTEP = 128 / CHUNKS;
-  const int c = tid % CHUNKS, col = c * 8;
-  const int r0 = tid / CHUNKS;
+  const int c = threadIdx.x % CHUNKS, col = c * 8;
+  const int r0 = threadIdx.x / CHUNKS;
   const bool colOk = col < headDim;
   const bf16 *src = base + int64_t(row0 + r0) * rowStride + col;
 #pragma unroll
