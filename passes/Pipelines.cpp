@@ -36,7 +36,8 @@ void vsa::buildRaisingPipeline(OpPassManager &pm) {
 }
 
 void vsa::buildLoweringPipeline(OpPassManager &pm, StringRef target,
-                                int64_t ulyssesChunks) {
+                                int64_t ulyssesChunks, int64_t fp8MinDim,
+                                int64_t fp8MinN) {
   OpPassManager &fn = pm.nest<func::FuncOp>();
   fn.addPass(createLowerPatchConvPass());
   fn.addPass(createCanonicalizerPass());
@@ -47,6 +48,12 @@ void vsa::buildLoweringPipeline(OpPassManager &pm, StringRef target,
     FuseUlyssesAttentionPassOptions fuse;
     fuse.chunks = ulyssesChunks;
     fn.addPass(createFuseUlyssesAttentionPass(fuse));
+  }
+  if (fp8MinDim > 0) {
+    QuantizeGemmsPassOptions fp8;
+    fp8.minDim = fp8MinDim;
+    fp8.minN = fp8MinN;
+    fn.addPass(createQuantizeGemmsPass(fp8));
   }
   PlanMemoryPassOptions plan;
   plan.target = target.str();
@@ -64,6 +71,16 @@ struct LoweringPipelineOptions
       llvm::cl::desc("head chunks of fused Ulysses attention (0: automatic, "
                      "-1: keep the separate collectives)"),
       llvm::cl::init(0)};
+  Option<int64_t> fp8MinDim{
+      *this, "fp8-min-dim",
+      llvm::cl::desc("run GEMMs whose M, N and K are at least this in FP8 "
+                     "(0: none)"),
+      llvm::cl::init(0)};
+  Option<int64_t> fp8MinN{
+      *this, "fp8-min-n",
+      llvm::cl::desc("with fp8-min-dim: the fewest output columns an "
+                     "activation must feed to be quantized"),
+      llvm::cl::init(2048)};
 };
 } // namespace
 
@@ -72,7 +89,8 @@ void vsa::registerPipelines() {
       "vrt-lowering",
       "Lower patch convolutions, lower dit to vrt, fuse kernels, plan memory",
       [](OpPassManager &pm, const LoweringPipelineOptions &options) {
-        buildLoweringPipeline(pm, options.target, options.ulyssesChunks);
+        buildLoweringPipeline(pm, options.target, options.ulyssesChunks,
+                              options.fp8MinDim, options.fp8MinN);
       });
   PassPipelineRegistration<>(
       "dit-import-cleanup",

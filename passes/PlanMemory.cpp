@@ -29,16 +29,18 @@ using namespace vsa;
 namespace {
 
 bool ownsBuffer(Operation *op) {
-  return isa<vrt::GemmOp, vrt::AttentionOp, vrt::NormOp, vrt::NormRopeOp,
+  return isa<vrt::GemmOp, vrt::QuantizeRowsOp, vrt::ScaledGemmOp,
+             vrt::AttentionOp, vrt::NormOp, vrt::NormRopeOp,
              vrt::SoftmaxOp,
              vrt::KernelOp, vrt::AllToAllOp, vrt::AllGatherOp,
              vrt::ShardOp, vrt::VsaSelectOp, vrt::SemanticAttentionOp,
              vrt::RingAttentionOp, vrt::UlyssesAttentionOp>(op);
 }
 
-/// Bytes per element in device memory: float activations are bf16 on CUDA.
-int64_t elementBytes(Type type, bool cuda) {
-  if (isa<FloatType>(type))
+/// Bytes per element in device memory: float activations are bf16 on CUDA;
+/// FP8 values and their fp32 scales (vrt.quantize_rows) keep their types.
+int64_t elementBytes(Type type, bool cuda, bool exact) {
+  if (isa<FloatType>(type) && !exact)
     return cuda ? 2 : (type.getIntOrFloatBitWidth() + 7) / 8;
   return std::max<int64_t>(1, (type.getIntOrFloatBitWidth() + 7) / 8);
 }
@@ -173,8 +175,10 @@ struct PlanMemoryPass : vsa::impl::PlanMemoryPassBase<PlanMemoryPass> {
         SmallVector<int64_t> offsets;
         for (Value result : op.getResults()) {
           auto type = cast<RankedTensorType>(result.getType());
-          int64_t bytes = alignUp(type.getNumElements() *
-                                  elementBytes(type.getElementType(), cuda));
+          int64_t bytes = alignUp(
+              type.getNumElements() *
+              elementBytes(type.getElementType(), cuda,
+                           isa<vrt::QuantizeRowsOp>(op)));
           offsets.push_back(arena.allocate(bytes));
           placed[result] = {offsets.back(), bytes};
           // A result nobody reads is released right away.

@@ -84,6 +84,23 @@ for dir in $pkg/sparse/*/; do
   done
 done
 cat "$OUT/sparse.txt"
+# FP8 fixtures: CUDA vs the CPU twin of the same FP8 program, and vs
+# PyTorch's fp32 output. Both twins quantize per token, CUDA from bf16
+# activations: E4M3 roundings that differ are as large as FP8's own error,
+# so the twins are 2e-2 apart while each is 3e-2 from PyTorch.
+: > "$OUT/fp8.txt"
+for dir in $pkg/fp8/*/; do
+  [ -d "$dir" ] || continue
+  name=$(basename "$dir")
+  args=()
+  for f in "$dir"in/*.npy; do args+=(--input "$(basename "$f" .npy)=$f"); done
+  "$pkg/$name" --quiet "${args[@]}" --output "$dir/cuda.npy" >> "$OUT/fp8.txt" 2>&1
+  python3 test/e2e/Inputs/compare_npy.py "$dir/cuda.npy" "$dir/cpu.npy" \
+    --name "$name (cuda vs cpu, fp8)" --l2 4e-2 >> "$OUT/fp8.txt" 2>&1
+  python3 test/e2e/Inputs/compare_npy.py "$dir/cuda.npy" "$dir"ref/sample.npy \
+    --name "$name (cuda fp8 vs PyTorch fp32)" --l2 6e-2 >> "$OUT/fp8.txt" 2>&1
+done
+cat "$OUT/fp8.txt"
 if [ -x $pkg/wan_small_cpu ] && [ -x $pkg/wan_small ]; then
   # Op-by-op CPU (fp32) vs CUDA on the same bf16 weights and inputs.
   python3 bench/wan/run_gpu.py --exe "$pkg/wan_small" --layers 2 --frames 5 --height 30 \

@@ -5,7 +5,8 @@
 # by export_wan.py, and the CUDA kernel tests. Then run bench/wan/gpu_run.sh
 # there. Usage: make_gpu_package.sh [WAN_ONNX_DIR:NAME:LAYERS[:SPARSE] ...]
 # (SPARSE: a vsac --sparse value, e.g. vsa:sparsity=0.875, or cp=ulysses=2
-# for --cp=ulysses:2; cp=ulysses=2,chunks=-1 adds --ulysses-chunks=-1).
+# for --cp=ulysses:2; cp=ulysses=2,chunks=-1 adds --ulysses-chunks=-1; fp8,
+# or a suffix +fp8, adds --fp8-gemms).
 # Context-parallel tiny fixtures (CUDA, NCCL over local GPUs) are added as
 # gpu/cp/NAME with the rank count in NAME.ranks.
 set -euo pipefail
@@ -52,6 +53,23 @@ for spec in "wan_t2v_vsa:wan_t2v:vsa:tile=1x2x2,sparsity=0.5" \
   /tmp/vsa-pkg-$name --quiet --vsab $pkg/$name.vsab "${args[@]}" --output $dir/cpu.npy
   rm -f /tmp/vsa-pkg-$name
 done
+# FP8 fixtures (--fp8-gemms, every linear of at least 16 in each dim, every
+# activation quantized whatever its width): CUDA
+# sources plus the CPU executable's output, the CUDA path's reference.
+for spec in wan_t2v hunyuanvideo; do
+  name=${spec}_fp8
+  dir=$pkg/fp8/$name
+  mkdir -p $dir
+  build/bin/vsac test/fixtures/$spec.onnx --fp8-gemms --fp8-min-dim=16 --fp8-min-n=16 --emit=cu -o $pkg/src/$name.cu
+  build/bin/vsac test/fixtures/$spec.onnx --fp8-gemms --fp8-min-dim=16 --fp8-min-n=16 --target=cpu -o /tmp/vsa-pkg-$name
+  mv /tmp/vsa-pkg-$name.vsab $pkg/$name.vsab
+  python3 test/e2e/Inputs/npz_to_npy.py test/fixtures/$spec.inputs.npz $dir/in
+  python3 test/e2e/Inputs/npz_to_npy.py test/fixtures/$spec.outputs.npz $dir/ref
+  args=()
+  for f in $dir/in/*.npy; do args+=(--input "$(basename "$f" .npy)=$f"); done
+  /tmp/vsa-pkg-$name --quiet --vsab $pkg/$name.vsab "${args[@]}" --output $dir/cpu.npy
+  rm -f /tmp/vsa-pkg-$name
+done
 mkdir -p $pkg/cp
 for spec in "wan_t2v_u2:wan_t2v:ulysses=2" "wan_t2v_r2:wan_t2v:ring=2" \
             "wan_t2v_cfg_c2:wan_t2v_cfg:cfg=2" "wan_i2v_u2:wan_i2v:ulysses=2" \
@@ -67,6 +85,11 @@ done
 for spec in "$@"; do
   IFS=: read -r dir name layers sparse_spec <<<"$spec"
   sparse=()
+  if [[ "$sparse_spec" == fp8 || "$sparse_spec" == *+fp8 ]]; then # FP8 linears
+    sparse+=(--fp8-gemms)
+    sparse_spec="${sparse_spec%fp8}"
+    sparse_spec="${sparse_spec%+}"
+  fi
   if [[ "$sparse_spec" == cp=* ]]; then # cp=ulysses=2,ring=2: --cp=ulysses:2,ring:2
     cp="${sparse_spec#cp=}"
     if [[ "$cp" =~ (^|,)chunks=(-?[0-9]+) ]]; then # cp=ulysses=2,chunks=-1
@@ -75,7 +98,7 @@ for spec in "$@"; do
     fi
     sparse+=(--cp="${cp//=/:}")
   elif [ -n "$sparse_spec" ]; then
-    sparse=(--sparse="$sparse_spec")
+    sparse+=(--sparse="$sparse_spec")
   fi
   build/bin/vsac "$dir/wan.onnx" --external-weights "${sparse[@]}" --emit=cu -o $pkg/src/$name.cu
   # Constants (the exporter's, and sparse block tables) travel in the .vsab.

@@ -142,38 +142,42 @@ def main():
             del mc
     del model, f
     torch.cuda.empty_cache()
+    if args.keep:  # the reference too, for runs of other executables later
+        np.save(os.path.join(tmp, "reference_bf16.npy"), ref)
     run_exe(args, res, tmp, weights, ref, ref32)
 
 
-def run_exe(args, res, tmp, weights, ref, ref32):
-    if args.also:
-        base = dict(res)
-        run_variant(args, res, tmp, weights, ref, ref32, [], quiet=True)
-        res["also"] = {}
-        for spec in args.also:
-            exe, _, ranks = spec.partition(":")
-            one = dict(base)
-            run_variant(args, one, tmp, weights, ref, ref32, [], quiet=True, exe=exe,
-                        extra=["--ranks", ranks] if ranks else [])
-            entry = {k: v for k, v in one.items() if k not in base}
-            if entry.get("vsa_ms") and res.get("vsa_ms"):
-                entry["speedup_vs_main_exe"] = round(res["vsa_ms"] / entry["vsa_ms"], 3)
-            res["also"][os.path.basename(exe) + (f" --ranks {ranks}" if ranks else "")] = entry
-        text = json.dumps(res, indent=1)
-        print(text)
-        if args.out:
-            with open(args.out, "w") as fh:
-                fh.write(text)
-        return
+def run_variants(args, res, tmp, weights, ref, ref32, exe=None, extra=()):
+    """Runs `exe` once per --attn variant (or once without any) into `res`."""
     if not args.attn:
-        return run_variant(args, res, tmp, weights, ref, ref32, [])
+        return run_variant(args, res, tmp, weights, ref, ref32, [], quiet=True,
+                           exe=exe, extra=extra)
     base = dict(res)
     res["variants"] = {}
     for variant in args.attn:
         pairs = [kv for kv in variant.split(",") if kv]
         one = dict(base)
-        run_variant(args, one, tmp, weights, ref, ref32, pairs, quiet=True)
+        run_variant(args, one, tmp, weights, ref, ref32, pairs, quiet=True, exe=exe,
+                    extra=extra)
         res["variants"][variant] = {k: v for k, v in one.items() if k not in base}
+
+
+def run_exe(args, res, tmp, weights, ref, ref32):
+    if not args.attn and not args.also:
+        return run_variant(args, res, tmp, weights, ref, ref32, [])
+    base = dict(res)
+    run_variants(args, res, tmp, weights, ref, ref32)
+    if args.also:
+        res["also"] = {}
+        for spec in args.also:
+            exe, _, ranks = spec.partition(":")
+            one = dict(base)
+            run_variants(args, one, tmp, weights, ref, ref32, exe=exe,
+                         extra=["--ranks", ranks] if ranks else [])
+            entry = {k: v for k, v in one.items() if k not in base}
+            if entry.get("vsa_ms") and res.get("vsa_ms"):
+                entry["speedup_vs_main_exe"] = round(res["vsa_ms"] / entry["vsa_ms"], 3)
+            res["also"][os.path.basename(exe) + (f" --ranks {ranks}" if ranks else "")] = entry
     text = json.dumps(res, indent=1)
     print(text)
     if args.out:

@@ -131,6 +131,46 @@ LogicalResult GemmOp::verify() {
   return verifyOffset(*this, getOffset());
 }
 
+LogicalResult QuantizeRowsOp::verify() {
+  ArrayRef<int64_t> in = shapeOf(getInput());
+  if (in.empty())
+    return emitOpError("input needs rank >= 1");
+  if (shapeOf(getValues()) != in)
+    return emitOpError("values must have the input's shape ")
+           << shapeString(in);
+  if (shapeOf(getScales()) != in.drop_back())
+    return emitOpError("scales must have shape ")
+           << shapeString(in.drop_back()) << " (one per row)";
+  return verifyOffsets(*this, getOffsets());
+}
+
+LogicalResult ScaledGemmOp::verify() {
+  ArrayRef<int64_t> a = shapeOf(getLhs()), w = shapeOf(getWeight());
+  if (a.size() < 2)
+    return emitOpError("lhs needs rank >= 2");
+  if (shapeOf(getLhsScales()) != a.drop_back())
+    return emitOpError("lhs_scales must have shape ")
+           << shapeString(a.drop_back()) << " (one per row of lhs)";
+  if (!getWeight().getDefiningOp<WeightOp>())
+    return emitOpError("weight must be a vrt.weight (it is stored as FP8)");
+  if (w.size() != 2)
+    return emitOpError("weight must be (N, K), got ") << shapeString(w);
+  int64_t m = a[a.size() - 2], k = a.back(), n = w[0];
+  if (w[1] != k)
+    return emitOpError("contraction sizes differ: ") << k << " vs " << w[1];
+  if (k % 16 || n % 8)
+    return emitOpError("needs K % 16 == 0 and N % 8 == 0 (FP8 layouts), got K = ")
+           << k << ", N = " << n;
+  if (Value bias = getBias())
+    if (shapeOf(bias) != ArrayRef<int64_t>{n})
+      return emitOpError("bias must have shape ") << n;
+  SmallVector<int64_t> expected(a.drop_back(2));
+  expected.append({m, n});
+  if (shapeOf(getResult()) != ArrayRef<int64_t>(expected))
+    return emitOpError("result shape must be ") << shapeString(expected);
+  return verifyOffset(*this, getOffset());
+}
+
 std::array<int64_t, 4> AttentionOp::bhsdDims(Type type, Layout layout) {
   ArrayRef<int64_t> s = cast<RankedTensorType>(type).getShape();
   if (layout == Layout::bshd)

@@ -54,6 +54,53 @@ def Vrt_GemmOp : Vrt_Op<"gemm", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Vrt_QuantizeRowsOp : Vrt_Op<"quantize_rows", [Pure]> {
+  let summary = "FP8 E4M3 with one fp32 scale per row (runtime kernel)";
+  let description = [{
+    Quantizes each row (last dim) of `input` on its own: `scales` holds
+    max |row| / 448 and `values` the row divided by it, rounded to E4M3
+    (vsart_*_quantize_rows). Both results keep their element types on every
+    target (one byte per value, fp32 scales). `offsets` are their arena
+    offsets.
+    ```mlir
+    %q, %s = vrt.quantize_rows %x : tensor<1x48x32xf32> -> tensor<1x48x32xf8E4M3FN>, tensor<1x48xf32>
+    ```
+  }];
+  let arguments = (ins Vrt_FloatTensor:$input,
+                       OptionalAttr<DenseI64ArrayAttr>:$offsets);
+  let results = (outs TensorOf<[F8E4M3FN]>:$values, TensorOf<[F32]>:$scales);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($values) "
+                       "`,` type($scales)";
+  let hasVerifier = 1;
+}
+
+def Vrt_ScaledGemmOp : Vrt_Op<"scaled_gemm", [Pure]> {
+  let summary = "FP8 GEMM of row-quantized activations and an FP8 weight";
+  let description = [{
+    epilogue(alpha · (lhs · diag(lhs_scales)) Wᵀ + bias), shape (..., M, N),
+    where `lhs` (..., M, K) and `lhs_scales` (..., M) come from
+    `vrt.quantize_rows` and `weight` is a (N, K) `vrt.weight` that the
+    session stores as FP8 E4M3 with one scale per output channel
+    (VSART_DTYPE_F8E4M3_ROWS). Products accumulate in fp32
+    (vsart_*_scaled_gemm; cuBLASLt's FP8 path with outer-vector scales on
+    CUDA). K must be a multiple of 16 and N of 8 (FP8 tensor-core layouts).
+    ```mlir
+    %y = vrt.scaled_gemm %q, %s, %w, %b {epilogue = #vrt<epilogue gelu_tanh>} : (tensor<1x48x32xf8E4M3FN>, tensor<1x48xf32>, tensor<64x32xf32>, tensor<64xf32>) -> tensor<1x48x64xf32>
+    ```
+  }];
+  let arguments = (ins TensorOf<[F8E4M3FN]>:$lhs, TensorOf<[F32]>:$lhs_scales,
+                       Vrt_FloatTensor:$weight,
+                       Optional<Vrt_FloatTensor>:$bias,
+                       DefaultValuedAttr<F64Attr, "1.0">:$alpha,
+                       DefaultValuedAttr<Vrt_Epilogue,
+                         "::vsa::vrt::Epilogue::none">:$epilogue,
+                       OptionalAttr<I64Attr>:$offset);
+  let results = (outs Vrt_FloatTensor:$result);
+  let assemblyFormat = "$lhs `,` $lhs_scales `,` $weight (`,` $bias^)? "
+                       "attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 def Vrt_AttentionOp : Vrt_Op<"attention", [Pure, AttrSizedOperandSegments]> {
   let summary = "dense scaled dot-product attention (runtime kernel)";
   let description = [{

@@ -183,7 +183,8 @@ OwningOpRef<ModuleOp> vsa::compileModel(StringRef path, MLIRContext &context,
   buildLoweringPipeline(lowering,
                         options.target == target::TargetKind::Cuda ? "cuda"
                                                                    : "cpu",
-                        options.ulyssesChunks);
+                        options.ulyssesChunks, options.fp8MinDim,
+                        options.fp8MinN);
   if (failed(lowering.run(*module)))
     return nullptr;
   return module;

@@ -77,6 +77,8 @@ private:
   LogicalResult emitForward();
   LogicalResult emitOp(Operation *op);
   LogicalResult emitGemm(vrt::GemmOp op);
+  void emitQuantizeRows(vrt::QuantizeRowsOp op);
+  LogicalResult emitScaledGemm(vrt::ScaledGemmOp op);
   void emitAttention(vrt::AttentionOp op);
   /// `vsart_attention_args_t a` of a vrt.attention or
   /// vrt.semantic_attention.
@@ -142,7 +144,8 @@ private:
 /// collective reads `v` or a view of it: those take bf16 on CUDA.
 bool readByLibraryCall(Value v) {
   for (Operation *user : v.getUsers()) {
-    if (isa<vrt::GemmOp, vrt::AttentionOp, vrt::SemanticAttentionOp,
+    if (isa<vrt::GemmOp, vrt::QuantizeRowsOp, vrt::ScaledGemmOp,
+            vrt::AttentionOp, vrt::SemanticAttentionOp,
             vrt::RingAttentionOp, vrt::UlyssesAttentionOp, vrt::NormOp,
             vrt::NormRopeOp, vrt::SoftmaxOp,
             vrt::AllToAllOp, vrt::AllGatherOp, vrt::ShardOp>(user))
@@ -152,6 +155,16 @@ bool readByLibraryCall(Value v) {
       return true;
   }
   return false;
+}
+
+/// Whether `weight` is the weight operand of a vrt.scaled_gemm (then every
+/// use is: vrt-quantize-gemms only rewrites such weights, and the emitter
+/// checks it).
+bool isScaledGemmWeight(Value weight) {
+  return llvm::any_of(weight.getUses(), [](OpOperand &use) {
+    auto g = dyn_cast<vrt::ScaledGemmOp>(use.getOwner());
+    return g && use.get() == g.getWeight();
+  });
 }
 
 Storage ModelEmitter::storageOf(Value v) {
@@ -166,10 +179,18 @@ Storage ModelEmitter::storageOf(Value v) {
     return Storage::Bool;
   if (t.isF64())
     return Storage::F64;
+  Value r = vrt::viewSource(v);
+  // FP8 values and their fp32 scales keep their types on every target; a
+  // weight of scaled GEMMs is stored in FP8 with row scales.
+  if (isa<Float8E4M3FNType>(t))
+    return Storage::F8E4M3;
+  if (r.getDefiningOp<vrt::QuantizeRowsOp>())
+    return Storage::F32;
+  if (r.getDefiningOp<vrt::WeightOp>() && isScaledGemmWeight(r))
+    return Storage::F8E4M3;
   // Model inputs keep their precision (a timestep must not round to bf16),
   // and so do weights that only generated kernels read (frequency tables,
   // modulation tables): kernels compute in fp32 from any storage.
-  Value r = vrt::viewSource(v);
   bool wide = isa<BlockArgument>(r) ||
               (r.getDefiningOp<vrt::WeightOp>() && !readByLibraryCall(r));
   if (cuda && !wide)
@@ -243,6 +264,64 @@ LogicalResult ModelEmitter::emitKernels() {
   return success();
 }
 
+StringRef epilogueName(vrt::Epilogue e) {
+  switch (e) {
+  case vrt::Epilogue::gelu_tanh:
+    return "VSART_EPILOGUE_GELU_TANH";
+  case vrt::Epilogue::gelu_erf:
+    return "VSART_EPILOGUE_GELU_ERF";
+  case vrt::Epilogue::none:
+    break;
+  }
+  return "VSART_EPILOGUE_NONE";
+}
+
+void ModelEmitter::emitQuantizeRows(vrt::QuantizeRowsOp op) {
+  ArrayRef<int64_t> shape = shapeOf(op.getInput());
+  int64_t cols = shape.back(), rows = dit::numElements(shape.drop_back());
+  std::string scales = "(float *)" + ptr(op.getScales());
+  if (cuda)
+    os << llvm::formatv("  VSA_CHECK(vsart_cuda_quantize_rows({0}, {1}, {2}, "
+                        "{2}, {3}, {4}, stream));\n",
+                        ptr(op.getInput()), rows, cols, ptr(op.getValues()),
+                        scales);
+  else
+    os << llvm::formatv("  VSA_CHECK(vsart_cpu_quantize_rows({0}, {1}, {2}, "
+                        "{2}, (uint8_t *){3}, {4}));\n",
+                        typed(op.getInput()), rows, cols, ptr(op.getValues()),
+                        scales);
+}
+
+LogicalResult ModelEmitter::emitScaledGemm(vrt::ScaledGemmOp op) {
+  Value w = op.getWeight();
+  for (Operation *user : w.getUsers()) {
+    auto g = dyn_cast<vrt::ScaledGemmOp>(user);
+    if (!g || g.getLhs() == w || g.getBias() == w)
+      return user->emitOpError("reads weight ")
+             << w.getDefiningOp<vrt::WeightOp>().getName()
+             << ", which scaled GEMMs need stored in FP8";
+  }
+  ArrayRef<int64_t> a = shapeOf(op.getLhs());
+  int64_t k = a.back(), m = dit::numElements(a.drop_back()),
+          n = shapeOf(w)[0];
+  std::string bias = op.getBias() ? typed(op.getBias()) : "nullptr";
+  std::string alpha = floatLiteral(op.getAlpha().convertToDouble());
+  std::string scales = "(const float *)" + ptr(op.getLhsScales());
+  StringRef epi = epilogueName(op.getEpilogue());
+  if (cuda)
+    os << llvm::formatv("  VSA_CHECK(vsart_cuda_scaled_gemm({0}, {1}, {2}, {3}, "
+                        "{4}, {5}, {6}, {7}, {1}, {8}, {9}, stream));\n",
+                        m, n, k, alpha, ptr(op.getLhs()), scales, ptr(w),
+                        ptr(op.getResult()), bias, epi);
+  else
+    os << llvm::formatv("  VSA_CHECK(vsart_cpu_scaled_gemm({0}, {1}, {2}, {3}, "
+                        "(const uint8_t *){4}, {5}, {6}, (float *){7}, {1}, "
+                        "{8}, {9}));\n",
+                        m, n, k, alpha, ptr(op.getLhs()), scales, ptr(w),
+                        ptr(op.getResult()), bias, epi);
+  return success();
+}
+
 LogicalResult ModelEmitter::emitGemm(vrt::GemmOp op) {
   ArrayRef<int64_t> a = shapeOf(op.getLhs()), b = shapeOf(op.getRhs());
   bool ta = op.getTransA(), tb = op.getTransB();
@@ -257,11 +336,7 @@ LogicalResult ModelEmitter::emitGemm(vrt::GemmOp op) {
   }
   int64_t lda = ta ? m : k, ldb = tb ? k : n;
   int64_t strideA = m * k, strideB = sharedRhs ? 0 : k * n, strideC = m * n;
-  StringRef epi = op.getEpilogue() == vrt::Epilogue::gelu_tanh
-                      ? "VSART_EPILOGUE_GELU_TANH"
-                  : op.getEpilogue() == vrt::Epilogue::gelu_erf
-                      ? "VSART_EPILOGUE_GELU_ERF"
-                      : "VSART_EPILOGUE_NONE";
+  StringRef epi = epilogueName(op.getEpilogue());
   std::string bias = op.getBias() ? typed(op.getBias()) : "nullptr";
   double alpha = op.getAlpha().convertToDouble();
   if (cuda) {
@@ -707,6 +782,11 @@ LogicalResult ModelEmitter::emitOp(Operation *op) {
       .Case([&](vrt::WeightOp) { return success(); })
       .Case([&](vrt::ViewOp) { return success(); })
       .Case([&](vrt::GemmOp g) { return emitGemm(g); })
+      .Case([&](vrt::QuantizeRowsOp q) {
+        emitQuantizeRows(q);
+        return success();
+      })
+      .Case([&](vrt::ScaledGemmOp g) { return emitScaledGemm(g); })
       .Case([&](vrt::AttentionOp a) {
         emitAttention(a);
         return success();
@@ -858,8 +938,10 @@ void ModelEmitter::emitDump(Operation *op, unsigned index) {
 void ModelEmitter::emitTensorDesc(StringRef name, Value v, bool isInput) {
   auto type = cast<RankedTensorType>(v.getType());
   Storage s = storageOf(v);
-  StringRef storage = s == Storage::BF16 ? "VSART_DTYPE_BF16"
-                                         : dtypeName(type.getElementType());
+  StringRef storage =
+      s == Storage::BF16     ? "VSART_DTYPE_BF16"
+      : s == Storage::F8E4M3 ? runtimeDtypeName(VSART_DTYPE_F8E4M3_ROWS)
+                             : dtypeName(type.getElementType());
   os << "  {" << cString(name) << ", " << dtypeName(type.getElementType())
      << ", " << storage << ", " << type.getRank() << ", {";
   llvm::interleaveComma(type.getShape(), os);
@@ -1026,6 +1108,8 @@ StringRef vsa::target::runtimeDtypeName(vsart_dtype_t dtype) {
     return "VSART_DTYPE_U8";
   case VSART_DTYPE_BOOL:
     return "VSART_DTYPE_BOOL";
+  case VSART_DTYPE_F8E4M3_ROWS:
+    return "VSART_DTYPE_F8E4M3_ROWS";
   }
   return "";
 }

@@ -50,6 +50,7 @@ int64_t storageBytes(Storage storage) {
   case Storage::I8:
   case Storage::U8:
   case Storage::Bool:
+  case Storage::F8E4M3:
     return 1;
   }
   return 1;
@@ -73,6 +74,7 @@ StringRef storageCType(Storage storage) {
     return "int8_t";
   case Storage::U8:
   case Storage::Bool:
+  case Storage::F8E4M3:
     return "uint8_t";
   }
   return "float";

@@ -43,12 +43,26 @@ typedef enum vsart_dtype_t {
   VSART_DTYPE_I32 = 4,
   VSART_DTYPE_U8 = 5,
   VSART_DTYPE_BOOL = 6, /* one byte per element */
+  /* Storage only (of a float weight, rank >= 1), never an element type: the
+   * tensor's elements as FP8 E4M3 bytes in row-major order (rows = every dim
+   * but the last), then, at byte vsart_f8_rows_scales_offset(), one fp32
+   * scale per row: element = e4m3 value * scale[row]. See
+   * vsart_cpu_quantize_rows. */
+  VSART_DTYPE_F8E4M3_ROWS = 7,
 } vsart_dtype_t;
 
 #define VSART_MAX_RANK 8
 
-/* Bytes per element, 0 for an unknown dtype. */
+/* Bytes per element, 0 for an unknown dtype (and for F8E4M3_ROWS, which
+ * is not one). */
 size_t vsart_dtype_size(vsart_dtype_t dtype);
+/* Bytes a tensor of `dims` takes when stored as `storage` (any dtype,
+ * F8E4M3_ROWS included); 0 for an unknown dtype. */
+size_t vsart_storage_bytes(vsart_dtype_t storage, int32_t rank,
+                           const int64_t *dims);
+/* Where the row scales of an F8E4M3_ROWS tensor of `count` elements start:
+ * count rounded up to 16 bytes. */
+size_t vsart_f8_rows_scales_offset(int64_t count);
 
 typedef struct vsart_tensor *vsart_tensor_t;
 
@@ -97,6 +111,28 @@ vsart_status_t vsart_cpu_gemm(int trans_a, int trans_b, int64_t m, int64_t n,
                               int64_t lda, const float *b, int64_t ldb,
                               float beta, float *c, int64_t ldc,
                               const float *bias, vsart_epilogue_t epilogue);
+
+/* FP8 E4M3 with one scale per row (per token of an activation, per output
+ * channel of a weight): scale[r] = max_c |x[r,c]| / 448 (1 for a zero row),
+ * q[r,c] = e4m3(x[r,c] / scale[r]) computed as x * (448 / max), rounded to
+ * nearest even and saturated to +-448 (NaN stays NaN). q holds rows x cols
+ * bytes; x rows are ld >= cols apart. */
+vsart_status_t vsart_cpu_quantize_rows(const float *x, int64_t rows,
+                                       int64_t cols, int64_t ld, uint8_t *q,
+                                       float *scales);
+/* The value of an E4M3 byte. */
+float vsart_e4m3_to_float(uint8_t byte);
+
+/* C[m,n] = epilogue(alpha * sum_k A[i,k] W[j,k] + bias[n]) with A row-quantized
+ * (a_q: m x k bytes, a_scales: m) and W the (n x k) weight in F8E4M3_ROWS
+ * storage (bytes, then n scales). Both operands are dequantized (value times
+ * its row's scale) and multiplied in fp32 by vsart_cpu_gemm: the CPU twin of
+ * vsart_cuda_scaled_gemm, equal up to rounding. ldc >= n. */
+vsart_status_t vsart_cpu_scaled_gemm(int64_t m, int64_t n, int64_t k,
+                                     float alpha, const uint8_t *a_q,
+                                     const float *a_scales, const void *w,
+                                     float *c, int64_t ldc, const float *bias,
+                                     vsart_epilogue_t epilogue);
 
 /* out[b,h,i,:] = softmax_j(scale * q[b,h,i,:].k[b,g,j,:] + mask[b,h,i,j]) v[b,g,j,:]
  * q, out: (batch, num_heads, seq_q, head_dim); k, v: (batch, num_kv_heads,

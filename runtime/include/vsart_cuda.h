@@ -44,6 +44,23 @@ vsart_status_t vsart_cuda_gemm(int trans_a, int trans_b, int64_t m, int64_t n,
                                const void *bias, vsart_epilogue_t epilogue,
                                void *stream);
 
+/* The twin of vsart_cpu_quantize_rows on bf16 rows (ld >= cols elements):
+ * the same bytes and scales as the CPU twin given the same bf16 values.
+ * cols % 8 == 0 and ld % 8 == 0 (16-byte rows). */
+vsart_status_t vsart_cuda_quantize_rows(const void *x, int64_t rows,
+                                        int64_t cols, int64_t ld, void *q,
+                                        float *scales, void *stream);
+
+/* The twin of vsart_cpu_scaled_gemm: cuBLASLt's FP8 matmul with outer-vector
+ * scales (per row of A, per output channel of W), fp32 accumulation, bf16 C
+ * and bias, the same epilogues as vsart_cuda_gemm. k % 16 == 0 and
+ * n % 8 == 0. Hopper (sm_90) or newer. */
+vsart_status_t vsart_cuda_scaled_gemm(int64_t m, int64_t n, int64_t k,
+                                      float alpha, const void *a_q,
+                                      const float *a_scales, const void *w,
+                                      void *c, int64_t ldc, const void *bias,
+                                      vsart_epilogue_t epilogue, void *stream);
+
 /* Attention (online softmax, fp32 accumulation, tensor cores): cuDNN's fused
  * flash attention where cuDNN can run the case (see below), else our
  * flash-attention-2 style kernel. */

@@ -6,6 +6,7 @@
 
 #include "vsart.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -65,6 +66,43 @@ inline uint16_t floatToHalf(float f) {
   return uint16_t(sign | ((u >> 13) - (112u << 10)));
 }
 
+// FP8 E4M3 (OCP "fn": no infinities, 0x7f/0xff NaN, max 448). Round to
+// nearest, ties to even, saturating to +-448 like CUDA's
+// __nv_cvt_float_to_fp8(x, __NV_SATFINITE, __NV_E4M3).
+inline uint8_t floatToE4m3(float f) {
+  const uint32_t bits = floatBits(f);
+  const uint8_t sign = uint8_t((bits >> 24) & 0x80u);
+  const uint32_t u = bits & 0x7fffffffu;
+  if (u > 0x7f800000u) // NaN
+    return uint8_t(sign | 0x7fu);
+  if (u >= 0x43e00000u) // >= 448 (Inf included)
+    return uint8_t(sign | 0x7eu);
+  if (u < 0x3c800000u) // below 2^-6: a multiple of 2^-9 (8 = smallest normal)
+    return uint8_t(sign | uint8_t(std::nearbyint(bitsToFloat(u) * 512.0f)));
+  // Normal: round the 20 dropped mantissa bits; a carry bumps the exponent.
+  const uint32_t r = u + 0x7ffffu + ((u >> 20) & 1u);
+  const uint32_t code = (((r >> 23) - 120u) << 3) | ((r >> 20) & 7u);
+  return uint8_t(sign | std::min<uint32_t>(code, 0x7eu)); // 480 saturates
+}
+
+inline float e4m3ToFloat(uint8_t byte) {
+  const float sign = (byte & 0x80u) ? -1.0f : 1.0f;
+  const int exponent = (byte >> 3) & 0xf, mant = byte & 7;
+  if (exponent == 15 && mant == 7)
+    return std::nanf("");
+  if (exponent == 0)
+    return sign * std::ldexp(float(mant), -9);
+  return sign * std::ldexp(1.0f + float(mant) / 8.0f, exponent - 7);
+}
+
+// One row's scale and multiplier (vsart_cpu_quantize_rows): the row maps
+// onto [-448, 448].
+inline void e4m3RowScale(float absMax, float *scale, float *multiplier) {
+  const bool zero = !(absMax > 0.0f) || std::isinf(absMax);
+  *scale = zero ? 1.0f : absMax / 448.0f;
+  *multiplier = zero ? 1.0f : 448.0f / absMax;
+}
+
 inline bool isFloatDtype(vsart_dtype_t d) {
   return d == VSART_DTYPE_F32 || d == VSART_DTYPE_F16 || d == VSART_DTYPE_BF16;
 }
@@ -109,6 +147,8 @@ inline const char *dtypeName(vsart_dtype_t d) {
     return "u8";
   case VSART_DTYPE_BOOL:
     return "bool";
+  case VSART_DTYPE_F8E4M3_ROWS:
+    return "f8e4m3 (row-scaled)";
   }
   return "?";
 }

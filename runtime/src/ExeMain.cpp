@@ -203,8 +203,8 @@ size_t hostBytes(const vsart_tensor_desc_t &d) {
 uint64_t storageBytes(const vsart_tensor_desc_t *descs, int32_t n) {
   uint64_t total = 0;
   for (int32_t i = 0; i < n; ++i)
-    total += uint64_t(vsart::numElements(descs[i].rank, descs[i].dims)) *
-             vsart_dtype_size(descs[i].storage);
+    total += vsart_storage_bytes(descs[i].storage, descs[i].rank,
+                                 descs[i].dims);
   return total;
 }
 

@@ -393,6 +393,8 @@ const char *descrFor(vsart_dtype_t dtype) {
     return "|b1";
   case VSART_DTYPE_U8:
     return "|u1";
+  case VSART_DTYPE_F8E4M3_ROWS: // storage only, never written
+    return nullptr;
   }
   return nullptr;
 }

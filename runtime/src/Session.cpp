@@ -77,9 +77,16 @@ vsart_status_t checkDesc(const vsart_tensor_desc_t &d,
   if (!d.name || !*d.name)
     return fail(VSART_ERROR_INVALID_ARGUMENT, what + " has no name");
   const std::string id = what + " '" + d.name + "'";
-  if (!knownDtype(d.dtype) || !knownDtype(d.storage))
+  const bool f8 = d.storage == VSART_DTYPE_F8E4M3_ROWS;
+  if (!knownDtype(d.dtype) || !(knownDtype(d.storage) || f8))
     return fail(VSART_ERROR_INVALID_ARGUMENT, id + ": unknown dtype");
-  if (d.dtype != d.storage &&
+  // Row-scaled FP8 holds float weights of rank >= 1 (whole rows are scaled).
+  if (f8 && (what != std::string("weight") || !vsart::isFloatDtype(d.dtype) ||
+             d.rank < 1))
+    return fail(VSART_ERROR_INVALID_ARGUMENT,
+                id + ": storage " + vsart::dtypeName(d.storage) +
+                    " is for float weights of rank >= 1");
+  if (d.dtype != d.storage && !f8 &&
       !(vsart::isFloatDtype(d.dtype) && vsart::isFloatDtype(d.storage)))
     return fail(VSART_ERROR_INVALID_ARGUMENT,
                 id + ": storage " + vsart::dtypeName(d.storage) +
@@ -87,7 +94,7 @@ vsart_status_t checkDesc(const vsart_tensor_desc_t &d,
   if (d.rank < 0 || d.rank > VSART_MAX_RANK)
     return fail(VSART_ERROR_INVALID_ARGUMENT,
                 id + ": rank " + std::to_string(d.rank));
-  uint64_t bytes = vsart_dtype_size(d.storage);
+  uint64_t bytes = f8 ? 4 : vsart_dtype_size(d.storage);
   for (int32_t i = 0; i < d.rank; ++i) {
     if (d.dims[i] < 0)
       return fail(VSART_ERROR_INVALID_ARGUMENT, id + ": negative dim");
@@ -175,8 +182,7 @@ vsart_status_t devCheck(vsart_status_t st, const char *what) {
 }
 
 size_t storageBytes(const vsart_tensor_desc_t &d) {
-  return size_t(vsart::numElements(d.rank, d.dims)) *
-         vsart_dtype_size(d.storage);
+  return vsart_storage_bytes(d.storage, d.rank, d.dims);
 }
 
 size_t roundUp(size_t x) { return (x + kAlign - 1) / kAlign * kAlign; }
@@ -257,6 +263,32 @@ constexpr size_t kChunkElems = size_t(1) << 20;
 // Copies `count` elements of host dtype `srcType` to device memory of
 // `dstType` (equal, or both float types), converting through a bounded
 // staging buffer.
+// Quantizes host float rows (the weight's last dim) to F8E4M3_ROWS storage
+// on the host and uploads the bytes and scales.
+vsart_status_t uploadF8Rows(const vsart_device_ops_t *dev, void *dst,
+                            const void *src, vsart_dtype_t srcType,
+                            size_t count, int64_t cols) {
+  const size_t rows = cols > 0 ? count / size_t(cols) : 0;
+  const size_t scalesAt = vsart_f8_rows_scales_offset(int64_t(count));
+  std::vector<uint8_t> staged(scalesAt + rows * sizeof(float));
+  std::vector<float> values;
+  const float *x = static_cast<const float *>(src);
+  if (srcType != VSART_DTYPE_F32 ||
+      reinterpret_cast<uintptr_t>(src) % alignof(float)) {
+    values.resize(count);
+    for (size_t i = 0; i < count; ++i)
+      values[i] = vsart::loadFloat(srcType, src, i);
+    x = values.data();
+  }
+  if (vsart_status_t st = vsart_cpu_quantize_rows(
+          x, int64_t(rows), cols, cols, staged.data(),
+          reinterpret_cast<float *>(staged.data() + scalesAt)))
+    return st;
+  if (vsart_status_t st = dev->upload(dst, staged.data(), staged.size(), nullptr))
+    return devCheck(st, "upload");
+  return devCheck(dev->synchronize(nullptr), "synchronize");
+}
+
 vsart_status_t upload(const vsart_device_ops_t *dev, void *dst,
                       vsart_dtype_t dstType, const void *src,
                       vsart_dtype_t srcType, size_t count) {
@@ -342,8 +374,13 @@ vsart_status_t bindHost(vsart_session *s, int32_t index, vsart_dtype_t dtype,
   const size_t count = size_t(vsart::numElements(d.rank, d.dims));
   if (count > 0 && !data)
     return fail(VSART_ERROR_INVALID_ARGUMENT, id + ": null data");
-  if (vsart_status_t st = upload(s->dev, s->weights.ptrs[size_t(index)],
-                                 d.storage, data, dtype, count))
+  vsart_status_t st =
+      d.storage == VSART_DTYPE_F8E4M3_ROWS
+          ? uploadF8Rows(s->dev, s->weights.ptrs[size_t(index)], data, dtype,
+                         count, d.dims[d.rank - 1])
+          : upload(s->dev, s->weights.ptrs[size_t(index)], d.storage, data,
+                   dtype, count);
+  if (st)
     return st;
   s->weights.ready[size_t(index)] = 1;
   return VSART_OK;
@@ -430,14 +467,27 @@ vsart_status_t randomizeWeight(vsart_session *s, int32_t index, uint64_t seed) {
     bound = 1.0f / std::sqrt(float(std::max<int64_t>(fanIn, 1)));
   }
   const size_t count = size_t(vsart::numElements(d.rank, d.dims));
+  const auto draw = [&](float *out, size_t n) {
+    for (size_t j = 0; j < n; ++j) {
+      float u = float(splitmix64(&state) >> 40) * 0x1p-24f; // [0, 1)
+      out[j] = (2.0f * u - 1.0f) * bound;
+    }
+  };
+  if (d.storage == VSART_DTYPE_F8E4M3_ROWS) { // rows quantize whole
+    std::vector<float> all(count);
+    draw(all.data(), count);
+    if (vsart_status_t st =
+            uploadF8Rows(s->dev, s->weights.ptrs[size_t(index)], all.data(),
+                         VSART_DTYPE_F32, count, d.dims[d.rank - 1]))
+      return st;
+    s->weights.ready[size_t(index)] = 1;
+    return VSART_OK;
+  }
   const size_t dsize = vsart_dtype_size(d.storage);
   std::vector<float> chunk(std::min(count, kChunkElems));
   for (size_t i = 0; i < count; i += kChunkElems) {
     const size_t n = std::min(kChunkElems, count - i);
-    for (size_t j = 0; j < n; ++j) {
-      float u = float(splitmix64(&state) >> 40) * 0x1p-24f; // [0, 1)
-      chunk[j] = (2.0f * u - 1.0f) * bound;
-    }
+    draw(chunk.data(), n);
     if (vsart_status_t st = upload(
             s->dev,
             static_cast<uint8_t *>(s->weights.ptrs[size_t(index)]) + i * dsize,

@@ -1,4 +1,5 @@
 // Owning host tensors.
+#include "DTypes.h"
 #include "Internal.h"
 
 #include <cstdlib>
@@ -28,8 +29,24 @@ extern "C" size_t vsart_dtype_size(vsart_dtype_t dtype) {
   case VSART_DTYPE_U8:
   case VSART_DTYPE_BOOL:
     return 1;
+  case VSART_DTYPE_F8E4M3_ROWS: // storage only
+    return 0;
   }
   return 0;
+}
+
+extern "C" size_t vsart_f8_rows_scales_offset(int64_t count) {
+  return (size_t(count) + 15) / 16 * 16;
+}
+
+extern "C" size_t vsart_storage_bytes(vsart_dtype_t storage, int32_t rank,
+                                      const int64_t *dims) {
+  const int64_t count = vsart::numElements(rank, dims);
+  if (storage != VSART_DTYPE_F8E4M3_ROWS)
+    return size_t(count) * vsart_dtype_size(storage);
+  const int64_t cols = rank > 0 ? dims[rank - 1] : 1;
+  const int64_t rows = cols > 0 ? count / cols : 0;
+  return vsart_f8_rows_scales_offset(count) + size_t(rows) * sizeof(float);
 }
 
 extern "C" vsart_status_t vsart_tensor_create(vsart_dtype_t dtype, int32_t rank,

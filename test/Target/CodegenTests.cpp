@@ -612,6 +612,7 @@ SmallVector<Storage> inputStorage(vsa::vrt::KernelOp k, const Case &c) {
 
 size_t sizeOf(Storage s) { return size_t(vsa::target::storageBytes(s)); }
 
+/// The bits of `v` in a 16- or 8-bit float format.
 uint16_t halfBits(double v, const llvm::fltSemantics &sem) {
   llvm::APFloat f(v);
   bool lost = false;
@@ -620,7 +621,7 @@ uint16_t halfBits(double v, const llvm::fltSemantics &sem) {
 }
 
 double fromHalfBits(uint16_t bits, const llvm::fltSemantics &sem) {
-  llvm::APFloat f(sem, llvm::APInt(16, bits));
+  llvm::APFloat f(sem, llvm::APInt(llvm::APFloat::getSizeInBits(sem), bits));
   bool lost = false;
   f.convert(llvm::APFloat::IEEEdouble(), llvm::APFloat::rmNearestTiesToEven,
             &lost);
@@ -654,6 +655,8 @@ void encode(Storage s, double v, char *p) {
     return put(p, uint8_t(v));
   case Storage::Bool:
     return put(p, uint8_t(v != 0));
+  case Storage::F8E4M3:
+    return put(p, uint8_t(halfBits(v, llvm::APFloat::Float8E4M3FN())));
   }
 }
 
@@ -677,6 +680,8 @@ double decode(Storage s, const char *p) {
     return get<uint8_t>(p);
   case Storage::Bool:
     return get<uint8_t>(p) != 0;
+  case Storage::F8E4M3:
+    return fromHalfBits(get<uint8_t>(p), llvm::APFloat::Float8E4M3FN());
   }
   return 0;
 }

@@ -40,3 +40,16 @@ func.func @ulysses_small(%x: tensor<1x4x6x4xf32> {dit.name = "x"}) -> (tensor<1x
   return %o : tensor<1x4x6x4xf32>
 }
 
+
+// -----
+
+// The session stores a weight once: FP8 for scaled GEMMs, so no other op
+// may read it.
+func.func @fp8_weight_shared(%x: tensor<16x32xf32>) -> (tensor<16x32xf32>, tensor<16x32xf32>) attributes {vrt.arena_bytes = 8192 : i64} {
+  %w = vrt.weight "w" : tensor<32x32xf32>
+  %q, %s = vrt.quantize_rows %x {offsets = array<i64: 0, 512>} : tensor<16x32xf32> -> tensor<16x32xf8E4M3FN>, tensor<16xf32>
+  %0 = vrt.scaled_gemm %q, %s, %w {offset = 1024 : i64} : (tensor<16x32xf8E4M3FN>, tensor<16xf32>, tensor<32x32xf32>) -> tensor<16x32xf32>
+  // expected-error @below {{'vrt.gemm' op reads weight w, which scaled GEMMs need stored in FP8}}
+  %1 = vrt.gemm %x, %w {trans_b = true, offset = 4096 : i64} : (tensor<16x32xf32>, tensor<32x32xf32>) -> tensor<16x32xf32>
+  return %0, %1 : tensor<16x32xf32>, tensor<16x32xf32>
+}

@@ -85,6 +85,25 @@ static cl::opt<int64_t> ulyssesChunks(
              "(0: automatic; -1: separate all-to-all, attention, all-to-all; "
              "VSART_ULYSSES_CHUNKS overrides it at run time)"),
     cl::init(0), cl::cat(vsacCategory));
+static cl::opt<bool> fp8Gemms(
+    "fp8-gemms",
+    cl::desc("Run the linear layers' GEMMs in FP8 E4M3: per-token activation "
+             "scales, weights stored in FP8 with per-output-channel scales, "
+             "fp32 accumulation (CUDA: Hopper)"),
+    cl::init(false), cl::cat(vsacCategory));
+static cl::opt<int64_t> fp8MinDim(
+    "fp8-min-dim",
+    cl::desc("With --fp8-gemms: the smallest M, N and K a GEMM needs to run "
+             "in FP8 (smaller ones, e.g. the time embedding, stay as they "
+             "are)"),
+    cl::init(256), cl::cat(vsacCategory));
+static cl::opt<int64_t> fp8MinN(
+    "fp8-min-n",
+    cl::desc("With --fp8-gemms: quantize an activation only when the GEMMs "
+             "reading it have at least this many output columns in all "
+             "(quantizing is a pass over the activation; on an H100 it pays "
+             "off from about 1700 columns)"),
+    cl::init(2048), cl::cat(vsacCategory));
 static cl::list<std::string> shapes(
     "shape",
     cl::desc("Static shape of a graph input with dynamic dimensions: "
@@ -148,6 +167,14 @@ int main(int argc, char **argv) {
     return 1;
   }
   options.ulyssesChunks = ulyssesChunks;
+  if (fp8MinDim < 1 || fp8MinN < 1) {
+    llvm::errs() << "vsac: error: --fp8-min-dim and --fp8-min-n must be >= 1, "
+                    "got "
+                 << fp8MinDim << " and " << fp8MinN << "\n";
+    return 1;
+  }
+  options.fp8MinDim = fp8Gemms ? int64_t(fp8MinDim) : 0;
+  options.fp8MinN = fp8MinN;
   bool binary =
       options.emit == vsa::EmitKind::Exe || options.emit == vsa::EmitKind::Lib;
   if (binary && outputFile == "-") {

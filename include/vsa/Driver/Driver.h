@@ -46,6 +46,11 @@ struct DriverOptions {
   /// Head chunks of each fused Ulysses attention (vrt-fuse-ulysses-attention;
   /// 0: automatic, -1: keep all-to-all, attention, all-to-all separate).
   int64_t ulyssesChunks = 0;
+  /// Smallest M, N and K of a GEMM run in FP8 (vrt-quantize-gemms); 0: every
+  /// GEMM keeps the target's precision.
+  int64_t fp8MinDim = 0;
+  /// Fewest output columns an activation must feed to be quantized.
+  int64_t fp8MinN = 2048;
 };
 
 /// Turns `ulysses:N` into dit-context-parallel options in `out`; returns an

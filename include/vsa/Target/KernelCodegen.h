@@ -20,7 +20,9 @@ namespace vsa::target {
 enum class TargetKind { Cpu, Cuda };
 
 /// How a tensor's elements are laid out in memory (row-major always).
-enum class Storage { F32, F64, BF16, F16, I64, I32, I8, U8, Bool };
+/// F8E4M3: E4M3 bytes (vrt.quantize_rows values; a weight stored so also
+/// carries one fp32 scale per row after its bytes, VSART_DTYPE_F8E4M3_ROWS).
+enum class Storage { F32, F64, BF16, F16, I64, I32, I8, U8, Bool, F8E4M3 };
 
 /// The C++ type of one stored element ("float", "__nv_bfloat16",
 /// "int64_t", "uint8_t" for bool, ...).

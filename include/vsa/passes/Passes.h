@@ -21,9 +21,12 @@ void buildRaisingPipeline(mlir::OpPassManager &pm);
 /// Patch convolutions to linears, then vrt: lowering, kernel fusion, Ulysses
 /// attention fusion (`ulyssesChunks` head chunks, 0: automatic; negative:
 /// keep the separate collectives) and the memory plan for `target` ("cpu"
-/// or "cuda").
+/// or "cuda"). With `fp8MinDim` > 0, GEMMs of at least that size in every
+/// dim whose activation feeds at least `fp8MinN` columns run in FP8
+/// (vrt-quantize-gemms).
 void buildLoweringPipeline(mlir::OpPassManager &pm, llvm::StringRef target,
-                           int64_t ulyssesChunks = 0);
+                           int64_t ulyssesChunks = 0, int64_t fp8MinDim = 0,
+                           int64_t fp8MinN = 2048);
 /// Registers the named pipelines above with vsa-opt.
 void registerPipelines();
 

@@ -94,6 +94,7 @@ struct PoolParams {
   float *pooled[3];   // (batch, heads of x, tiles, dimPad) each
   const int64_t *off; // tile offsets (device)
   int heads, kvHeads, tiles, dim, dimPad;
+  bool value; // pool v too (only the coarse output reads it)
 };
 
 template <int VEC>
@@ -292,7 +293,7 @@ int vectorWidth(
 template <int VEC>
 vsart_status_t launchPool(const PoolParams &p, int batch, cudaStream_t s) {
   const dim3 grid(unsigned(p.tiles), unsigned(batch),
-                  unsigned(p.heads + 2 * p.kvHeads));
+                  unsigned(p.heads + (p.value ? 2 : 1) * p.kvHeads));
   poolKernel<VEC><<<grid, kThreads, 0, s>>>(p);
   return vsart::cuda::checkLaunch("cuda_vsa_select: pool kernel");
 }
@@ -393,6 +394,7 @@ vsart_cuda_vsa_select(const vsart_vsa_select_args_t *args, void *stream) {
   pp.off = args->tile_offsets;
   pp.heads = int(a.num_heads), pp.kvHeads = int(a.num_kv_heads);
   pp.tiles = int(T), pp.dim = int(D), pp.dimPad = int(Dp);
+  pp.value = a.out != nullptr;
   const int poolVec = vectorWidth(
       {{a.q, a.q_strides}, {a.k, a.k_strides}, {a.v, a.v_strides}}, D);
   vsart_status_t st = dispatchPool(pp, poolVec, int(a.batch), s);

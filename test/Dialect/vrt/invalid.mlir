@@ -54,6 +54,110 @@ func.func @weight_value_type() {
 
 // -----
 
+func.func @quantize_values_shape(%x: tensor<4x32xf32>) {
+  // expected-error@+1 {{'vrt.quantize_rows' op values must have the input's shape 4x32}}
+  %q, %s = vrt.quantize_rows %x : tensor<4x32xf32> -> tensor<4x16xf8E4M3FN>, tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @quantize_scales_shape(%x: tensor<4x32xf32>) {
+  // expected-error@+1 {{'vrt.quantize_rows' op scales must have shape 4 (one per row)}}
+  %q, %s = vrt.quantize_rows %x : tensor<4x32xf32> -> tensor<4x32xf8E4M3FN>, tensor<32xf32>
+  return
+}
+
+// -----
+
+func.func @quantize_rank(%x: tensor<f32>) {
+  // expected-error@+1 {{'vrt.quantize_rows' op input needs rank >= 1}}
+  %q, %s = vrt.quantize_rows %x : tensor<f32> -> tensor<f8E4M3FN>, tensor<f32>
+  return
+}
+
+// -----
+
+func.func @scaled_gemm_not_fp8(%q: tensor<4x32xf32>, %s: tensor<4xf32>) {
+  %w = vrt.weight "w" : tensor<16x32xf32>
+  // expected-error@+1 {{'vrt.scaled_gemm' op operand #0 must be tensor of f8E4M3FN type values}}
+  %0 = vrt.scaled_gemm %q, %s, %w : (tensor<4x32xf32>, tensor<4xf32>, tensor<16x32xf32>) -> tensor<4x16xf32>
+  return
+}
+
+// -----
+
+func.func @scaled_gemm_activation_weight(%q: tensor<4x32xf8E4M3FN>, %s: tensor<4xf32>, %w: tensor<16x32xf32>) {
+  // expected-error@+1 {{'vrt.scaled_gemm' op weight must be a vrt.weight (it is stored as FP8)}}
+  %0 = vrt.scaled_gemm %q, %s, %w : (tensor<4x32xf8E4M3FN>, tensor<4xf32>, tensor<16x32xf32>) -> tensor<4x16xf32>
+  return
+}
+
+// -----
+
+func.func @scaled_gemm_scales(%q: tensor<4x32xf8E4M3FN>, %s: tensor<32xf32>) {
+  %w = vrt.weight "w" : tensor<16x32xf32>
+  // expected-error@+1 {{'vrt.scaled_gemm' op lhs_scales must have shape 4 (one per row of lhs)}}
+  %0 = vrt.scaled_gemm %q, %s, %w : (tensor<4x32xf8E4M3FN>, tensor<32xf32>, tensor<16x32xf32>) -> tensor<4x16xf32>
+  return
+}
+
+// -----
+
+func.func @scaled_gemm_lhs_rank(%q: tensor<32xf8E4M3FN>, %s: tensor<f32>) {
+  %w = vrt.weight "w" : tensor<16x32xf32>
+  // expected-error@+1 {{'vrt.scaled_gemm' op lhs needs rank >= 2}}
+  %0 = vrt.scaled_gemm %q, %s, %w : (tensor<32xf8E4M3FN>, tensor<f32>, tensor<16x32xf32>) -> tensor<16xf32>
+  return
+}
+
+// -----
+
+func.func @scaled_gemm_weight_rank(%q: tensor<4x32xf8E4M3FN>, %s: tensor<4xf32>) {
+  %w = vrt.weight "w" : tensor<2x16x32xf32>
+  // expected-error@+1 {{'vrt.scaled_gemm' op weight must be (N, K), got 2x16x32}}
+  %0 = vrt.scaled_gemm %q, %s, %w : (tensor<4x32xf8E4M3FN>, tensor<4xf32>, tensor<2x16x32xf32>) -> tensor<4x16xf32>
+  return
+}
+
+// -----
+
+func.func @scaled_gemm_contraction(%q: tensor<4x32xf8E4M3FN>, %s: tensor<4xf32>) {
+  %w = vrt.weight "w" : tensor<16x48xf32>
+  // expected-error@+1 {{'vrt.scaled_gemm' op contraction sizes differ: 32 vs 48}}
+  %0 = vrt.scaled_gemm %q, %s, %w : (tensor<4x32xf8E4M3FN>, tensor<4xf32>, tensor<16x48xf32>) -> tensor<4x16xf32>
+  return
+}
+
+// -----
+
+func.func @scaled_gemm_layout(%q: tensor<4x24xf8E4M3FN>, %s: tensor<4xf32>) {
+  %w = vrt.weight "w" : tensor<16x24xf32>
+  // expected-error@+1 {{'vrt.scaled_gemm' op needs K % 16 == 0 and N % 8 == 0 (FP8 layouts), got K = 24, N = 16}}
+  %0 = vrt.scaled_gemm %q, %s, %w : (tensor<4x24xf8E4M3FN>, tensor<4xf32>, tensor<16x24xf32>) -> tensor<4x16xf32>
+  return
+}
+
+// -----
+
+func.func @scaled_gemm_bias(%q: tensor<4x32xf8E4M3FN>, %s: tensor<4xf32>, %b: tensor<8xf32>) {
+  %w = vrt.weight "w" : tensor<16x32xf32>
+  // expected-error@+1 {{'vrt.scaled_gemm' op bias must have shape 16}}
+  %0 = vrt.scaled_gemm %q, %s, %w, %b : (tensor<4x32xf8E4M3FN>, tensor<4xf32>, tensor<16x32xf32>, tensor<8xf32>) -> tensor<4x16xf32>
+  return
+}
+
+// -----
+
+func.func @scaled_gemm_result(%q: tensor<2x4x32xf8E4M3FN>, %s: tensor<2x4xf32>) {
+  %w = vrt.weight "w" : tensor<16x32xf32>
+  // expected-error@+1 {{'vrt.scaled_gemm' op result shape must be 2x4x16}}
+  %0 = vrt.scaled_gemm %q, %s, %w : (tensor<2x4x32xf8E4M3FN>, tensor<2x4xf32>, tensor<16x32xf32>) -> tensor<8x16xf32>
+  return
+}
+
+// -----
+
 func.func @gemm_rank(%a: tensor<4xf32>, %b: tensor<4x8xf32>) {
   // expected-error@+1 {{'vrt.gemm' op operands need rank >= 2}}
   %0 = vrt.gemm %a, %b : (tensor<4xf32>, tensor<4x8xf32>) -> tensor<8xf32>

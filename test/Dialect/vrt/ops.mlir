@@ -292,3 +292,18 @@ func.func @norm_rope(%x: tensor<1x6x16xf32>, %s: tensor<16xf32>, %t: tensor<6x4x
   %0 = vrt.norm_rope rms %x scale %s rope %t, %t {epsilon = 1.0e-6 : f64, heads_major} : (tensor<1x6x16xf32>, tensor<16xf32>, tensor<6x4xf32>, tensor<6x4xf32>) -> tensor<1x2x6x8xf32>
   return %0 : tensor<1x2x6x8xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @fp8_gemm
+// CHECK: %[[V:.*]], %[[S:.*]] = vrt.quantize_rows %arg0 {offsets = array<i64: 0, 1536>} : tensor<1x48x32xf32> -> tensor<1x48x32xf8E4M3FN>, tensor<1x48xf32>
+// CHECK: vrt.scaled_gemm %[[V]], %[[S]], %{{.*}}, %{{.*}} {alpha = 5.000000e-01 : f64, epilogue = #vrt<epilogue gelu_tanh>} : (tensor<1x48x32xf8E4M3FN>, tensor<1x48xf32>, tensor<64x32xf32>, tensor<64xf32>) -> tensor<1x48x64xf32>
+// CHECK: vrt.scaled_gemm %[[V]], %[[S]], %{{.*}} : (tensor<1x48x32xf8E4M3FN>, tensor<1x48xf32>, tensor<64x32xf32>) -> tensor<1x48x64xf32>
+func.func @fp8_gemm(%x: tensor<1x48x32xf32>) -> (tensor<1x48x64xf32>, tensor<1x48x64xf32>) {
+  %w = vrt.weight "up.weight" : tensor<64x32xf32>
+  %b = vrt.weight "up.bias" : tensor<64xf32>
+  %q, %s = vrt.quantize_rows %x {offsets = array<i64: 0, 1536>} : tensor<1x48x32xf32> -> tensor<1x48x32xf8E4M3FN>, tensor<1x48xf32>
+  %0 = vrt.scaled_gemm %q, %s, %w, %b {alpha = 0.5 : f64, epilogue = #vrt<epilogue gelu_tanh>} : (tensor<1x48x32xf8E4M3FN>, tensor<1x48xf32>, tensor<64x32xf32>, tensor<64xf32>) -> tensor<1x48x64xf32>
+  %1 = vrt.scaled_gemm %q, %s, %w : (tensor<1x48x32xf8E4M3FN>, tensor<1x48xf32>, tensor<64x32xf32>) -> tensor<1x48x64xf32>
+  return %0, %1 : tensor<1x48x64xf32>, tensor<1x48x64xf32>
+}
