@@ -6,7 +6,7 @@
 # there. Usage: make_gpu_package.sh [WAN_ONNX_DIR:NAME:LAYERS[:SPARSE] ...]
 # (SPARSE: a vsac --sparse value, e.g. vsa:sparsity=0.875, or cp=ulysses=2
 # for --cp=ulysses:2; cp=ulysses=2,chunks=-1 adds --ulysses-chunks=-1; fp8,
-# or a suffix +fp8, adds --fp8-gemms).
+# or a suffix +fp8, adds --fp8-gemms; fp8=N also --fp8-min-n=N).
 # Context-parallel tiny fixtures (CUDA, NCCL over local GPUs) are added as
 # gpu/cp/NAME with the rank count in NAME.ranks.
 set -euo pipefail
@@ -85,10 +85,10 @@ done
 for spec in "$@"; do
   IFS=: read -r dir name layers sparse_spec <<<"$spec"
   sparse=()
-  if [[ "$sparse_spec" == fp8 || "$sparse_spec" == *+fp8 ]]; then # FP8 linears
+  if [[ "$sparse_spec" =~ (^|\+)fp8(=([0-9]+))?$ ]]; then # FP8 linears
     sparse+=(--fp8-gemms)
-    sparse_spec="${sparse_spec%fp8}"
-    sparse_spec="${sparse_spec%+}"
+    [ -n "${BASH_REMATCH[3]}" ] && sparse+=(--fp8-min-n="${BASH_REMATCH[3]}")
+    sparse_spec="${sparse_spec%"${BASH_REMATCH[0]}"}"
   fi
   if [[ "$sparse_spec" == cp=* ]]; then # cp=ulysses=2,ring=2: --cp=ulysses:2,ring:2
     cp="${sparse_spec#cp=}"

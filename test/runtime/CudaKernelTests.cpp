@@ -376,8 +376,10 @@ const QuantCase kQuantCases[] = {
     {"9x40_ld48", 9, 40, 48, -3.0f, 3.0f},
     {"33x1536", 33, 1536, 1536, -100.0f, 100.0f},
     {"17x8960_ld8968", 17, 8960, 8968, -0.01f, 0.01f},
-    {"5x6144", 5, 6144, 6144, -2.0f, 2.0f},   // the longest row in registers
-    {"3x6152_ld6160", 3, 6152, 6160, -2.0f, 2.0f}, // the shortest read twice
+    {"5x6144", 5, 6144, 6144, -2.0f, 2.0f}, // the longest in a warp
+    {"3x6152_ld6160", 3, 6152, 6160, -2.0f, 2.0f}, // the shortest in a CTA
+    {"2x16384", 2, 16384, 16384, -2.0f, 2.0f},     // the longest in a CTA
+    {"2x16392", 2, 16392, 16392, -2.0f, 2.0f},     // read twice
 };
 
 INSTANTIATE_TEST_SUITE_P(, CudaQuantize, testing::ValuesIn(kQuantCases),
