@@ -38,7 +38,7 @@ bool ownsBuffer(Operation *op) {
 }
 
 /// Bytes per element in device memory: float activations are bf16 on CUDA;
-/// FP8 values and their fp32 scales (vrt.quantize_rows) keep their types.
+/// with `exact` (vrt::keepsElementType) the type's own size.
 int64_t elementBytes(Type type, bool cuda, bool exact) {
   if (isa<FloatType>(type) && !exact)
     return cuda ? 2 : (type.getIntOrFloatBitWidth() + 7) / 8;
@@ -178,7 +178,7 @@ struct PlanMemoryPass : vsa::impl::PlanMemoryPassBase<PlanMemoryPass> {
           int64_t bytes = alignUp(
               type.getNumElements() *
               elementBytes(type.getElementType(), cuda,
-                           isa<vrt::QuantizeRowsOp>(op)));
+                           vrt::keepsElementType(result)));
           offsets.push_back(arena.allocate(bytes));
           placed[result] = {offsets.back(), bytes};
           // A result nobody reads is released right away.

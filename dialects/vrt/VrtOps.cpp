@@ -90,6 +90,10 @@ Value vsa::vrt::viewSource(Value v) {
   return v;
 }
 
+bool vsa::vrt::keepsElementType(Value v) {
+  return viewSource(v).getDefiningOp<QuantizeRowsOp>() != nullptr;
+}
+
 bool vsa::vrt::isKernelRootOp(Operation *op) {
   return isa<dit::ReduceOp, dit::ScatterNdOp, dit::ScatterElementsOp>(op);
 }

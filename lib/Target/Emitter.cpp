@@ -182,10 +182,8 @@ Storage ModelEmitter::storageOf(Value v) {
   Value r = vrt::viewSource(v);
   // FP8 values and their fp32 scales keep their types on every target; a
   // weight of scaled GEMMs is stored in FP8 with row scales.
-  if (isa<Float8E4M3FNType>(t))
-    return Storage::F8E4M3;
-  if (r.getDefiningOp<vrt::QuantizeRowsOp>())
-    return Storage::F32;
+  if (vrt::keepsElementType(r))
+    return isa<Float8E4M3FNType>(t) ? Storage::F8E4M3 : Storage::F32;
   if (r.getDefiningOp<vrt::WeightOp>() && isScaledGemmWeight(r))
     return Storage::F8E4M3;
   // Model inputs keep their precision (a timestep must not round to bf16),

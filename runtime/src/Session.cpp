@@ -72,8 +72,9 @@ namespace {
 
 bool knownDtype(vsart_dtype_t d) { return vsart_dtype_size(d) != 0; }
 
-vsart_status_t checkDesc(const vsart_tensor_desc_t &d,
-                         const std::string &what) {
+// `rowScaled`: the table may hold F8E4M3_ROWS storage (weights only).
+vsart_status_t checkDesc(const vsart_tensor_desc_t &d, const std::string &what,
+                         bool rowScaled) {
   if (!d.name || !*d.name)
     return fail(VSART_ERROR_INVALID_ARGUMENT, what + " has no name");
   const std::string id = what + " '" + d.name + "'";
@@ -81,8 +82,7 @@ vsart_status_t checkDesc(const vsart_tensor_desc_t &d,
   if (!knownDtype(d.dtype) || !(knownDtype(d.storage) || f8))
     return fail(VSART_ERROR_INVALID_ARGUMENT, id + ": unknown dtype");
   // Row-scaled FP8 holds float weights of rank >= 1 (whole rows are scaled).
-  if (f8 && (what != std::string("weight") || !vsart::isFloatDtype(d.dtype) ||
-             d.rank < 1))
+  if (f8 && (!rowScaled || !vsart::isFloatDtype(d.dtype) || d.rank < 1))
     return fail(VSART_ERROR_INVALID_ARGUMENT,
                 id + ": storage " + vsart::dtypeName(d.storage) +
                     " is for float weights of rank >= 1");
@@ -106,13 +106,13 @@ vsart_status_t checkDesc(const vsart_tensor_desc_t &d,
 }
 
 vsart_status_t checkDescs(const vsart_tensor_desc_t *descs, int32_t n,
-                          const char *what) {
+                          const char *what, bool rowScaled = false) {
   if (n < 0 || (n > 0 && !descs))
     return fail(VSART_ERROR_INVALID_ARGUMENT,
                 std::string("model: bad ") + what + " table");
   std::unordered_map<std::string, int32_t> names;
   for (int32_t i = 0; i < n; ++i) {
-    if (vsart_status_t st = checkDesc(descs[i], what))
+    if (vsart_status_t st = checkDesc(descs[i], what, rowScaled))
       return st;
     if (!names.emplace(descs[i].name, i).second)
       return fail(VSART_ERROR_INVALID_ARGUMENT,
@@ -166,7 +166,7 @@ vsart_status_t checkModel(const vsart_model_t *m) {
   if (!st)
     st = checkDescs(m->outputs, m->num_outputs, "output");
   if (!st)
-    st = checkDescs(m->weights, m->num_weights, "weight");
+    st = checkDescs(m->weights, m->num_weights, "weight", /*rowScaled=*/true);
   return st;
 }
 
@@ -260,9 +260,6 @@ vsart_status_t allocAll(vsart_session *s) {
 
 constexpr size_t kChunkElems = size_t(1) << 20;
 
-// Copies `count` elements of host dtype `srcType` to device memory of
-// `dstType` (equal, or both float types), converting through a bounded
-// staging buffer.
 // Quantizes host float rows (the weight's last dim) to F8E4M3_ROWS storage
 // on the host and uploads the bytes and scales.
 vsart_status_t uploadF8Rows(const vsart_device_ops_t *dev, void *dst,
@@ -289,6 +286,9 @@ vsart_status_t uploadF8Rows(const vsart_device_ops_t *dev, void *dst,
   return devCheck(dev->synchronize(nullptr), "synchronize");
 }
 
+// Copies `count` elements of host dtype `srcType` to device memory of
+// `dstType` (equal, or both float types), converting through a bounded
+// staging buffer.
 vsart_status_t upload(const vsart_device_ops_t *dev, void *dst,
                       vsart_dtype_t dstType, const void *src,
                       vsart_dtype_t srcType, size_t count) {
@@ -357,6 +357,21 @@ bool sameShape(const vsart_tensor_desc_t &d, int32_t rank,
   return true;
 }
 
+// Converts host data (`count` elements of `dtype`, checked) into weight
+// `index`'s storage on the device and marks it bound.
+vsart_status_t storeWeight(vsart_session *s, int32_t index, const void *data,
+                           vsart_dtype_t dtype, size_t count) {
+  const vsart_tensor_desc_t &d = s->model->weights[index];
+  void *dst = s->weights.ptrs[size_t(index)];
+  vsart_status_t st =
+      d.storage == VSART_DTYPE_F8E4M3_ROWS
+          ? uploadF8Rows(s->dev, dst, data, dtype, count, d.dims[d.rank - 1])
+          : upload(s->dev, dst, d.storage, data, dtype, count);
+  if (!st)
+    s->weights.ready[size_t(index)] = 1;
+  return st;
+}
+
 // Binds weight `index` from host data; `where` prefixes messages (a file).
 vsart_status_t bindHost(vsart_session *s, int32_t index, vsart_dtype_t dtype,
                         int32_t rank, const int64_t *dims, const void *data,
@@ -374,16 +389,7 @@ vsart_status_t bindHost(vsart_session *s, int32_t index, vsart_dtype_t dtype,
   const size_t count = size_t(vsart::numElements(d.rank, d.dims));
   if (count > 0 && !data)
     return fail(VSART_ERROR_INVALID_ARGUMENT, id + ": null data");
-  vsart_status_t st =
-      d.storage == VSART_DTYPE_F8E4M3_ROWS
-          ? uploadF8Rows(s->dev, s->weights.ptrs[size_t(index)], data, dtype,
-                         count, d.dims[d.rank - 1])
-          : upload(s->dev, s->weights.ptrs[size_t(index)], d.storage, data,
-                   dtype, count);
-  if (st)
-    return st;
-  s->weights.ready[size_t(index)] = 1;
-  return VSART_OK;
+  return storeWeight(s, index, data, dtype, count);
 }
 
 int32_t findWeight(const vsart_session *s, const std::string &name) {
@@ -466,36 +472,13 @@ vsart_status_t randomizeWeight(vsart_session *s, int32_t index, uint64_t seed) {
     int64_t fanIn = vsart::numElements(d.rank - 1, d.dims + 1);
     bound = 1.0f / std::sqrt(float(std::max<int64_t>(fanIn, 1)));
   }
-  const size_t count = size_t(vsart::numElements(d.rank, d.dims));
-  const auto draw = [&](float *out, size_t n) {
-    for (size_t j = 0; j < n; ++j) {
-      float u = float(splitmix64(&state) >> 40) * 0x1p-24f; // [0, 1)
-      out[j] = (2.0f * u - 1.0f) * bound;
-    }
-  };
-  if (d.storage == VSART_DTYPE_F8E4M3_ROWS) { // rows quantize whole
-    std::vector<float> all(count);
-    draw(all.data(), count);
-    if (vsart_status_t st =
-            uploadF8Rows(s->dev, s->weights.ptrs[size_t(index)], all.data(),
-                         VSART_DTYPE_F32, count, d.dims[d.rank - 1]))
-      return st;
-    s->weights.ready[size_t(index)] = 1;
-    return VSART_OK;
+  // Whole, like a bound tensor: row-scaled storage quantizes whole rows.
+  std::vector<float> values(size_t(vsart::numElements(d.rank, d.dims)));
+  for (float &v : values) {
+    float u = float(splitmix64(&state) >> 40) * 0x1p-24f; // [0, 1)
+    v = (2.0f * u - 1.0f) * bound;
   }
-  const size_t dsize = vsart_dtype_size(d.storage);
-  std::vector<float> chunk(std::min(count, kChunkElems));
-  for (size_t i = 0; i < count; i += kChunkElems) {
-    const size_t n = std::min(kChunkElems, count - i);
-    draw(chunk.data(), n);
-    if (vsart_status_t st = upload(
-            s->dev,
-            static_cast<uint8_t *>(s->weights.ptrs[size_t(index)]) + i * dsize,
-            d.storage, chunk.data(), VSART_DTYPE_F32, n))
-      return st;
-  }
-  s->weights.ready[size_t(index)] = 1;
-  return VSART_OK;
+  return storeWeight(s, index, values.data(), VSART_DTYPE_F32, values.size());
 }
 
 vsart_status_t checkIndex(vsart_session *s, int32_t index, int32_t n,

@@ -43,16 +43,19 @@ __device__ uint2 toE4m3x8(uint4 raw, float multiplier) {
   return make_uint2(packed[0], packed[1]);
 }
 
-/// The row's multiplier (448 / max |x|) after the warp's reduction of
-/// `absMax`; lane 0 stores its scale. The CPU twin's rule (e4m3RowScale):
-/// a zero, NaN or infinite maximum keeps scale 1.
-__device__ float rowMultiplier(float absMax, float *scale) {
+__device__ float warpMax(float v) {
   for (int o = 16; o > 0; o >>= 1)
-    absMax = fmaxf(absMax, __shfl_xor_sync(0xffffffffu, absMax, o));
+    v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+  return v;
+}
+
+/// The row's scale (max |x| / 448) and, in *multiplier, 448 / max |x|: the
+/// CPU twin's rule (e4m3RowScale), a zero, NaN or infinite maximum keeping
+/// scale 1.
+__device__ float rowScale(float absMax, float *multiplier) {
   const bool plain = !(absMax > 0.0f) || isinf(absMax);
-  if ((threadIdx.x & 31) == 0)
-    *scale = plain ? 1.0f : __fdiv_rn(absMax, 448.0f);
-  return plain ? 1.0f : __fdiv_rn(448.0f, absMax);
+  *multiplier = plain ? 1.0f : __fdiv_rn(448.0f, absMax);
+  return plain ? 1.0f : __fdiv_rn(absMax, 448.0f);
 }
 
 /// Loads this thread's VPT vectors of a row (vector i at element
@@ -97,8 +100,12 @@ __global__ void quantizeRowsInRegisters(const bf16 *x, int64_t rows,
     return;
   const int lane = threadIdx.x & 31;
   uint4 v[VPT];
-  const float absMax = loadRow<VPT, 32>(x + row * ld, cols, lane, v);
-  const float multiplier = rowMultiplier(absMax, scales + row);
+  float multiplier = 0.0f;
+  const float scale =
+      rowScale(warpMax(loadRow<VPT, 32>(x + row * ld, cols, lane, v)),
+               &multiplier);
+  if (lane == 0)
+    scales[row] = scale;
   storeRow<VPT, 32>(q + row * cols, cols, lane, v, multiplier);
 }
 
@@ -115,9 +122,7 @@ __global__ void __launch_bounds__(kRowThreads)
   const int64_t row = blockIdx.x;
   uint4 v[VPT];
   float absMax =
-      loadRow<VPT, kRowThreads>(x + row * ld, cols, threadIdx.x, v);
-  for (int o = 16; o > 0; o >>= 1)
-    absMax = fmaxf(absMax, __shfl_xor_sync(0xffffffffu, absMax, o));
+      warpMax(loadRow<VPT, kRowThreads>(x + row * ld, cols, threadIdx.x, v));
   if (threadIdx.x % 32 == 0)
     warpMaxima[threadIdx.x / 32] = absMax;
   __syncthreads();
@@ -125,8 +130,8 @@ __global__ void __launch_bounds__(kRowThreads)
 #pragma unroll
   for (int w = 1; w < kRowThreads / 32; ++w)
     absMax = fmaxf(absMax, warpMaxima[w]);
-  float scale = 0.0f;
-  const float multiplier = rowMultiplier(absMax, &scale);
+  float multiplier = 0.0f;
+  const float scale = rowScale(absMax, &multiplier);
   if (threadIdx.x == 0)
     scales[row] = scale;
   storeRow<VPT, kRowThreads>(q + row * cols, cols, threadIdx.x, v,
@@ -145,7 +150,10 @@ __global__ void quantizeRowsTwoPass(const bf16 *x, int64_t rows, int64_t cols,
   float absMax = 0.0f;
   for (int64_t c = int64_t(lane) * 8; c < cols; c += 256)
     absMax = fmaxf(absMax, absMax8(*reinterpret_cast<const uint4 *>(src + c)));
-  const float multiplier = rowMultiplier(absMax, scales + row);
+  float multiplier = 0.0f;
+  const float scale = rowScale(warpMax(absMax), &multiplier);
+  if (lane == 0)
+    scales[row] = scale;
   uint8_t *dst = q + row * cols;
   for (int64_t c = int64_t(lane) * 8; c < cols; c += 256)
     *reinterpret_cast<uint2 *>(dst + c) =

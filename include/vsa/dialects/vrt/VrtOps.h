@@ -28,6 +28,11 @@ bool isKernelRootOp(mlir::Operation *op);
 /// The buffer `v` is a view of (through any chain of vrt.view), or `v`.
 mlir::Value viewSource(mlir::Value v);
 
+/// Whether the buffer of `v` keeps its element type on every target (FP8
+/// values and fp32 scales of vrt.quantize_rows) instead of the target's
+/// float storage (bf16 on CUDA).
+bool keepsElementType(mlir::Value v);
+
 /// Name of the function attribute holding the arena size in bytes.
 inline constexpr llvm::StringLiteral kArenaBytesAttr = "vrt.arena_bytes";
 /// Name of the function attribute holding the world size of the program's
