@@ -19,6 +19,9 @@
 #include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/STLExtras.h"
 
+#include <optional>
+#include <type_traits>
+
 namespace vsa {
 #define GEN_PASS_DEF_FUSEKERNELSPASS
 #include "passes/Passes.h.inc"
@@ -126,11 +129,31 @@ vrt::NormRopeOp headsMajorNormRope(Value v) {
   return n && n.getHeadsMajor() ? n : vrt::NormRopeOp();
 }
 
-/// Whether `operand` comes, used once, from a kernel that ends in that
-/// transpose or from a heads-major vrt.norm_rope.
-bool isFinalTransposeAbsorbable(Value operand) {
-  if (!operand.hasOneUse())
+/// The VSA selection reading `use` as its key or value in the layout of
+/// `attn`'s keys: attn's key and (if any) value, kv layout bhsd.
+vrt::VsaSelectOp kvSelectOf(OpOperand &use, vrt::AttentionOp attn) {
+  auto select = dyn_cast<vrt::VsaSelectOp>(use.getOwner());
+  if (!select || use.getOperandNumber() == 0 ||
+      select.getKvLayout() != vrt::Layout::bhsd ||
+      select.getKey() != attn.getKey() ||
+      (select.getValue() && select.getValue() != attn.getValue()))
+    return vrt::VsaSelectOp();
+  return select;
+}
+
+/// Whether `operand` comes from a kernel that ends in that transpose or
+/// from a heads-major vrt.norm_rope, and is read only by `attn` (and by
+/// VSA selections reading it alongside, kvSelectOf).
+template <typename AttentionLike>
+bool isFinalTransposeAbsorbable(Value operand, AttentionLike attn) {
+  for (OpOperand &use : operand.getUses()) {
+    if (use.getOwner() == attn.getOperation())
+      continue;
+    if constexpr (std::is_same_v<AttentionLike, vrt::AttentionOp>)
+      if (kvSelectOf(use, attn))
+        continue;
     return false;
+  }
   auto k = operand.getDefiningOp<vrt::KernelOp>();
   return finalHeadsTranspose(k) || headsMajorNormRope(operand);
 }
@@ -186,21 +209,27 @@ bool absorbQueryTranspose(Value query) {
   auto k = query.getDefiningOp<vrt::KernelOp>();
   if (!finalHeadsTranspose(k) && !headsMajorNormRope(query))
     return false;
-  for (OpOperand &use : query.getUses()) {
-    Operation *user = use.getOwner();
-    auto dense = dyn_cast<vrt::AttentionOp>(user);
-    auto semantic = dyn_cast<vrt::SemanticAttentionOp>(user);
-    if ((!dense && !semantic) || use.getOperandNumber() != 0 ||
-        (dense ? dense.getQLayout() : semantic.getQLayout()) !=
-            vrt::Layout::bhsd)
+  auto qLayoutOf = [](Operation *user) -> std::optional<vrt::Layout> {
+    if (auto dense = dyn_cast<vrt::AttentionOp>(user))
+      return dense.getQLayout();
+    if (auto semantic = dyn_cast<vrt::SemanticAttentionOp>(user))
+      return semantic.getQLayout();
+    if (auto select = dyn_cast<vrt::VsaSelectOp>(user))
+      return select.getQLayout();
+    return std::nullopt;
+  };
+  for (OpOperand &use : query.getUses())
+    if (use.getOperandNumber() != 0 ||
+        qLayoutOf(use.getOwner()) != vrt::Layout::bhsd)
       return false;
-  }
   dropFinalTranspose(query);
   for (Operation *user : query.getUsers()) {
     if (auto dense = dyn_cast<vrt::AttentionOp>(user))
       dense.setQLayout(vrt::Layout::bshd);
+    else if (auto semantic = dyn_cast<vrt::SemanticAttentionOp>(user))
+      semantic.setQLayout(vrt::Layout::bshd);
     else
-      cast<vrt::SemanticAttentionOp>(user).setQLayout(vrt::Layout::bshd);
+      cast<vrt::VsaSelectOp>(user).setQLayout(vrt::Layout::bshd);
   }
   return true;
 }
@@ -210,8 +239,13 @@ template <typename AttentionLike> void absorbLayouts(AttentionLike attn) {
     absorbQueryTranspose(attn.getQuery());
   if (attn.getKvLayout() == vrt::Layout::bhsd &&
       attn.getKey() != attn.getValue() &&
-      isFinalTransposeAbsorbable(attn.getKey()) &&
-      isFinalTransposeAbsorbable(attn.getValue())) {
+      isFinalTransposeAbsorbable(attn.getKey(), attn) &&
+      isFinalTransposeAbsorbable(attn.getValue(), attn)) {
+    if constexpr (std::is_same_v<AttentionLike, vrt::AttentionOp>)
+      for (Value kv : {attn.getKey(), attn.getValue()})
+        for (OpOperand &use : kv.getUses())
+          if (vrt::VsaSelectOp select = kvSelectOf(use, attn))
+            select.setKvLayout(vrt::Layout::bshd);
     dropFinalTranspose(attn.getKey());
     dropFinalTranspose(attn.getValue());
     attn.setKvLayout(vrt::Layout::bshd);

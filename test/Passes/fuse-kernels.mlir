@@ -413,3 +413,53 @@ func.func @norm_rope_layouts(%x: tensor<1x8x32xf32>, %t: tensor<8x8xf32>, %v0: t
   %b = vrt.attention %k2, %k2, %k2 blocks(%o, %lo, %l) {scale = 0.25 : f64} : (tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<3xi64>, tensor<5xi64>, tensor<8xi32>) -> tensor<1x2x8x16xf32>
   return %a, %b : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>
 }
+
+// -----
+
+// VSA: the selection reads the same q and k as the block-sparse attention,
+// so both switch to bshd with them (and v's transpose goes); no heads-major
+// copy is left.
+// CHECK-LABEL: func.func @vsa_layouts
+// CHECK:      %[[Q:.*]] = vrt.norm_rope rms {{.*}} -> tensor<1x8x2x16xf32>
+// CHECK-NEXT: %[[K:.*]] = vrt.norm_rope rms {{.*}} -> tensor<1x8x2x16xf32>
+// CHECK-NEXT: %[[V:.*]] = vrt.kernel "k0"({{.*}}) : (tensor<8x32xf32>) -> tensor<1x8x2x16xf32>
+// CHECK:      vrt.vsa_select %[[Q]], %[[K]] tiles(%{{.*}}) {kv_layout = #vrt<layout bshd>, q_layout = #vrt<layout bshd>, scale = 2.500000e-01 : f64, sparsity = 5.000000e-01 : f64} : (tensor<1x8x2x16xf32>, tensor<1x8x2x16xf32>, tensor<3xi64>)
+// CHECK-NEXT: vrt.attention %[[Q]], %[[K]], %[[V]] blocks({{.*}}) {kv_layout = #vrt<layout bshd>, q_layout = #vrt<layout bshd>, scale = 2.500000e-01 : f64}
+// CHECK-NOT:  heads_major
+func.func @vsa_layouts(%x: tensor<1x8x32xf32>, %t: tensor<8x8xf32>, %v0: tensor<8x32xf32>, %o: tensor<3xi64>) -> tensor<1x2x8x16xf32> {
+  %q = vrt.norm_rope rms %x rope %t, %t {epsilon = 1.0e-6 : f64, heads_major} : (tensor<1x8x32xf32>, tensor<8x8xf32>, tensor<8x8xf32>) -> tensor<1x2x8x16xf32>
+  %k = vrt.norm_rope rms %x rope %t, %t {epsilon = 1.0e-6 : f64, heads_major} : (tensor<1x8x32xf32>, tensor<8x8xf32>, tensor<8x8xf32>) -> tensor<1x2x8x16xf32>
+  %v = vrt.kernel "k0"(%v0) : (tensor<8x32xf32>) -> tensor<1x2x8x16xf32> {
+  ^bb0(%a: tensor<8x32xf32>):
+    %r = dit.reshape %a : tensor<8x32xf32> -> tensor<1x8x2x16xf32>
+    %tr = dit.transpose %r [0, 2, 1, 3] : tensor<1x8x2x16xf32> -> tensor<1x2x8x16xf32>
+    vrt.yield %tr : tensor<1x2x8x16xf32>
+  }
+  %lo, %l = vrt.vsa_select %q, %k tiles(%o) {scale = 0.25 : f64, sparsity = 0.5 : f64} : (tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<3xi64>) -> (tensor<5xi64>, tensor<8xi32>)
+  %a = vrt.attention %q, %k, %v blocks(%o, %lo, %l) {scale = 0.25 : f64} : (tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<3xi64>, tensor<5xi64>, tensor<8xi32>) -> tensor<1x2x8x16xf32>
+  return %a : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+// A gated selection pooling another value than the attention's keeps k and
+// v heads-major (one kv layout per op); the query still switches.
+// CHECK-LABEL: func.func @vsa_other_value
+// CHECK:      vrt.norm_rope rms {{.*}} -> tensor<1x8x2x16xf32>
+// CHECK-NEXT: vrt.norm_rope rms {{.*}}heads_major{{.*}} -> tensor<1x2x8x16xf32>
+// CHECK:      dit.transpose
+// CHECK:      vrt.vsa_select %{{.*}}, %{{.*}} value %{{.*}} tiles(%{{.*}}) {q_layout = #vrt<layout bshd>, scale
+// CHECK-NEXT: vrt.attention {{.*}} {q_layout = #vrt<layout bshd>, scale
+func.func @vsa_other_value(%x: tensor<1x8x32xf32>, %t: tensor<8x8xf32>, %v0: tensor<8x32xf32>, %v2: tensor<1x2x8x16xf32>, %o: tensor<3xi64>) -> (tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>) {
+  %q = vrt.norm_rope rms %x rope %t, %t {epsilon = 1.0e-6 : f64, heads_major} : (tensor<1x8x32xf32>, tensor<8x8xf32>, tensor<8x8xf32>) -> tensor<1x2x8x16xf32>
+  %k = vrt.norm_rope rms %x rope %t, %t {epsilon = 1.0e-6 : f64, heads_major} : (tensor<1x8x32xf32>, tensor<8x8xf32>, tensor<8x8xf32>) -> tensor<1x2x8x16xf32>
+  %v = vrt.kernel "k0"(%v0) : (tensor<8x32xf32>) -> tensor<1x2x8x16xf32> {
+  ^bb0(%a: tensor<8x32xf32>):
+    %r = dit.reshape %a : tensor<8x32xf32> -> tensor<1x8x2x16xf32>
+    %tr = dit.transpose %r [0, 2, 1, 3] : tensor<1x8x2x16xf32> -> tensor<1x2x8x16xf32>
+    vrt.yield %tr : tensor<1x2x8x16xf32>
+  }
+  %lo, %l, %c = vrt.vsa_select %q, %k value %v2 tiles(%o) {scale = 0.25 : f64, sparsity = 0.5 : f64} : (tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<3xi64>) -> (tensor<5xi64>, tensor<8xi32>, tensor<1x2x8x16xf32>)
+  %a = vrt.attention %q, %k, %v blocks(%o, %lo, %l) {scale = 0.25 : f64} : (tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<3xi64>, tensor<5xi64>, tensor<8xi32>) -> tensor<1x2x8x16xf32>
+  return %a, %c : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>
+}
