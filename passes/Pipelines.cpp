@@ -37,7 +37,7 @@ void vsa::buildRaisingPipeline(OpPassManager &pm) {
 
 void vsa::buildLoweringPipeline(OpPassManager &pm, StringRef target,
                                 int64_t ulyssesChunks, int64_t fp8MinDim,
-                                int64_t fp8MinN) {
+                                int64_t fp8MinN, int64_t fp8AttentionMinKeys) {
   OpPassManager &fn = pm.nest<func::FuncOp>();
   fn.addPass(createLowerPatchConvPass());
   fn.addPass(createCanonicalizerPass());
@@ -54,6 +54,11 @@ void vsa::buildLoweringPipeline(OpPassManager &pm, StringRef target,
     fp8.minDim = fp8MinDim;
     fp8.minN = fp8MinN;
     fn.addPass(createQuantizeGemmsPass(fp8));
+  }
+  if (fp8AttentionMinKeys > 0) {
+    QuantizeAttentionPassOptions fp8;
+    fp8.minKeys = fp8AttentionMinKeys;
+    fn.addPass(createQuantizeAttentionPass(fp8));
   }
   PlanMemoryPassOptions plan;
   plan.target = target.str();
@@ -81,6 +86,11 @@ struct LoweringPipelineOptions
       llvm::cl::desc("with fp8-min-dim: the fewest output columns an "
                      "activation must feed to be quantized"),
       llvm::cl::init(2048)};
+  Option<int64_t> fp8AttentionMinKeys{
+      *this, "fp8-attention-min-keys",
+      llvm::cl::desc("run dense attentions over at least this many keys in "
+                     "FP8 (0: none)"),
+      llvm::cl::init(0)};
 };
 } // namespace
 
@@ -90,7 +100,8 @@ void vsa::registerPipelines() {
       "Lower patch convolutions, lower dit to vrt, fuse kernels, plan memory",
       [](OpPassManager &pm, const LoweringPipelineOptions &options) {
         buildLoweringPipeline(pm, options.target, options.ulyssesChunks,
-                              options.fp8MinDim, options.fp8MinN);
+                              options.fp8MinDim, options.fp8MinN,
+                              options.fp8AttentionMinKeys);
       });
   PassPipelineRegistration<>(
       "dit-import-cleanup",

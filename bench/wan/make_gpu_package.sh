@@ -6,7 +6,8 @@
 # there. Usage: make_gpu_package.sh [WAN_ONNX_DIR:NAME:LAYERS[:SPARSE] ...]
 # (SPARSE: a vsac --sparse value, e.g. vsa:sparsity=0.875, or cp=ulysses=2
 # for --cp=ulysses:2; cp=ulysses=2,chunks=-1 adds --ulysses-chunks=-1; fp8,
-# or a suffix +fp8, adds --fp8-gemms; fp8=N also --fp8-min-n=N).
+# or a suffix +fp8, adds --fp8-gemms; fp8=N also --fp8-min-n=N; a last
+# suffix +fp8attn (or fp8attn alone) adds --fp8-attention).
 # Context-parallel tiny fixtures (CUDA, NCCL over local GPUs) are added as
 # gpu/cp/NAME with the rank count in NAME.ranks.
 set -euo pipefail
@@ -54,17 +55,23 @@ for spec in "wan_t2v_vsa:wan_t2v:vsa:tile=1x2x2,sparsity=0.5" \
   rm -f /tmp/vsa-pkg-$name
 done
 # FP8 fixtures (--fp8-gemms, every linear of at least 16 in each dim, every
-# activation quantized whatever its width): CUDA
-# sources plus the CPU executable's output, the CUDA path's reference.
-for spec in wan_t2v hunyuanvideo; do
-  name=${spec}_fp8
+# activation quantized whatever its width; _fp8attn: --fp8-attention on
+# every dense attention too): CUDA sources plus the CPU executable's output,
+# the CUDA path's reference.
+gemms="--fp8-gemms --fp8-min-dim=16 --fp8-min-n=16"
+attn="--fp8-attention --fp8-attention-min-keys=16"
+for spec in "wan_t2v_fp8:wan_t2v:$gemms" "hunyuanvideo_fp8:hunyuanvideo:$gemms" \
+            "wan_t2v_fp8attn:wan_t2v:$gemms $attn"; do
+  IFS=: read -r name fx flags <<<"$spec"
   dir=$pkg/fp8/$name
   mkdir -p $dir
-  build/bin/vsac test/fixtures/$spec.onnx --fp8-gemms --fp8-min-dim=16 --fp8-min-n=16 --emit=cu -o $pkg/src/$name.cu
-  build/bin/vsac test/fixtures/$spec.onnx --fp8-gemms --fp8-min-dim=16 --fp8-min-n=16 --target=cpu -o /tmp/vsa-pkg-$name
+  # shellcheck disable=SC2086 # flags are words
+  build/bin/vsac test/fixtures/$fx.onnx $flags --emit=cu -o $pkg/src/$name.cu
+  # shellcheck disable=SC2086
+  build/bin/vsac test/fixtures/$fx.onnx $flags --target=cpu -o /tmp/vsa-pkg-$name
   mv /tmp/vsa-pkg-$name.vsab $pkg/$name.vsab
-  python3 test/e2e/Inputs/npz_to_npy.py test/fixtures/$spec.inputs.npz $dir/in
-  python3 test/e2e/Inputs/npz_to_npy.py test/fixtures/$spec.outputs.npz $dir/ref
+  python3 test/e2e/Inputs/npz_to_npy.py test/fixtures/$fx.inputs.npz $dir/in
+  python3 test/e2e/Inputs/npz_to_npy.py test/fixtures/$fx.outputs.npz $dir/ref
   args=()
   for f in $dir/in/*.npy; do args+=(--input "$(basename "$f" .npy)=$f"); done
   /tmp/vsa-pkg-$name --quiet --vsab $pkg/$name.vsab "${args[@]}" --output $dir/cpu.npy
@@ -85,6 +92,10 @@ done
 for spec in "$@"; do
   IFS=: read -r dir name layers sparse_spec <<<"$spec"
   sparse=()
+  if [[ "$sparse_spec" =~ (^|\+)fp8attn$ ]]; then # FP8 dense attention
+    sparse+=(--fp8-attention)
+    sparse_spec="${sparse_spec%"${BASH_REMATCH[0]}"}"
+  fi
   if [[ "$sparse_spec" =~ (^|\+)fp8(=([0-9]+))?$ ]]; then # FP8 linears
     sparse+=(--fp8-gemms)
     [ -n "${BASH_REMATCH[3]}" ] && sparse+=(--fp8-min-n="${BASH_REMATCH[3]}")

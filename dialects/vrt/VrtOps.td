@@ -118,7 +118,10 @@ def Vrt_AttentionOp : Vrt_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     (l = (b·Hq + h)·n + i), as `vrt.vsa_select` makes them. With
     `rotations` R > 1 (rotating keyframes), `list_offsets` holds R such
     offset tables back to back (absolute positions in `lists`) and denoising
-    step s uses table s mod R.
+    step s uses table s mod R. With `fp8` (dense attention only: no mask, no
+    blocks, head dim a multiple of 16 up to 256) the runtime computes it in
+    FP8: per-tensor E4M3 q, k, v, the softmax numerators and the output
+    (vsart_attention_args_t::fp8; cuDNN's FP8 flash attention on Hopper).
   }];
   let arguments = (ins Vrt_FloatTensor:$query, Vrt_FloatTensor:$key,
                        Vrt_FloatTensor:$value,
@@ -133,7 +136,7 @@ def Vrt_AttentionOp : Vrt_Op<"attention", [Pure, AttrSizedOperandSegments]> {
                        DefaultValuedAttr<Vrt_Layout,
                          "::vsa::vrt::Layout::bhsd">:$out_layout,
                        DefaultValuedAttr<I64Attr, "1">:$rotations,
-                       OptionalAttr<I64Attr>:$offset);
+                       OptionalAttr<I64Attr>:$offset, UnitAttr:$fp8);
   let results = (outs Vrt_FloatTensor:$result);
   let assemblyFormat = "$query `,` $key `,` $value (`mask` $mask^)? "
                        "(`blocks` `(` $block_offsets^ `,` $list_offsets `,` "
@@ -147,6 +150,9 @@ def Vrt_AttentionOp : Vrt_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     /// Checks the block-sparse operands given (b, h, s, d) of q and k.
     ::llvm::LogicalResult verifyBlocks(::llvm::ArrayRef<int64_t> q,
                                        ::llvm::ArrayRef<int64_t> k);
+    /// Whether FP8 attention takes this head dim (a multiple of 16 up to
+    /// 256: cuDNN's FP8 flash attention).
+    static bool fp8HeadDim(int64_t d) { return d > 0 && d % 16 == 0 && d <= 256; }
   }];
 }
 

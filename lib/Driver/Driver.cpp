@@ -184,7 +184,7 @@ OwningOpRef<ModuleOp> vsa::compileModel(StringRef path, MLIRContext &context,
                         options.target == target::TargetKind::Cuda ? "cuda"
                                                                    : "cpu",
                         options.ulyssesChunks, options.fp8MinDim,
-                        options.fp8MinN);
+                        options.fp8MinN, options.fp8AttentionMinKeys);
   if (failed(lowering.run(*module)))
     return nullptr;
   return module;

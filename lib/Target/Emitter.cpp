@@ -395,6 +395,9 @@ void ModelEmitter::emitAttentionArgs(AttentionLike op) {
                 std::is_same_v<AttentionLike, vrt::RingAttentionOp>)
     if (Value mask = op.getMask())
       emitMask("a", mask);
+  if constexpr (std::is_same_v<AttentionLike, vrt::AttentionOp>)
+    if (op.getFp8())
+      os << "    a.fp8 = 1;\n";
 }
 
 void ModelEmitter::emitMask(StringRef args, Value mask) {

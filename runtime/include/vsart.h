@@ -162,6 +162,17 @@ typedef struct vsart_attention_args_t {
   float scale;
   const void *mask;
   int64_t mask_dims[4];
+  /* Nonzero: FP8 attention (vsart_*_attention_strided / vsart_cuda_attention
+   * only, no mask). q, k and v are quantized to E4M3 with one scale per
+   * tensor (max |x| / 448, the rule of vsart_cpu_quantize_rows, over the
+   * whole tensor); the scores and the softmax are fp32; the softmax
+   * numerators exp(s - row max) (<= 1) are rounded to E4M3 as x * 448, P V
+   * is accumulated in fp32 over them, divided by the row's sum and rounded
+   * to E4M3 with v's scale (|P V| <= max |v|) before it is written.
+   * This is cuDNN's FP8 flash attention, which the CUDA kernel runs (sm_90,
+   * cuDNN >= 9.1, head_dim a multiple of 16 up to 256; an error otherwise);
+   * the CPU kernel computes the same in fp32 on the rounded values. */
+  int32_t fp8;
 } vsart_attention_args_t;
 
 vsart_status_t vsart_cpu_attention_strided(const vsart_attention_args_t *args);

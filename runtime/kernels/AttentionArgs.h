@@ -6,16 +6,25 @@
 
 namespace vsart {
 
-/// Validates sizes, head grouping, mask dims and pointers of `a`. On success
-/// fills the element strides of the contiguous mask over (batch, num_heads,
-/// seq_q, seq_kv), 0 along broadcast dims, and sets `empty` when there is no
-/// output to write.
+/// Validates sizes, head grouping, mask dims and pointers of `a` (FP8 only
+/// where `fp8Allowed`, and then without a mask). On success fills the
+/// element strides of the contiguous mask over (batch, num_heads, seq_q,
+/// seq_kv), 0 along broadcast dims, and sets `empty` when there is no output
+/// to write.
 inline vsart_status_t checkAttentionArgs(const char *name,
                                          const vsart_attention_args_t *a,
-                                         int64_t maskStrides[4], bool *empty) {
+                                         int64_t maskStrides[4], bool *empty,
+                                         bool fp8Allowed = false) {
   const std::string n(name);
   if (!a)
     return fail(VSART_ERROR_INVALID_ARGUMENT, n + ": null args");
+  if (a->fp8 && !fp8Allowed)
+    return fail(VSART_ERROR_INVALID_ARGUMENT,
+                n + ": FP8 attention (fp8) is only the dense attention's "
+                    "(vsart_cpu_attention_strided, vsart_cuda_attention)");
+  if (a->fp8 && a->mask)
+    return fail(VSART_ERROR_INVALID_ARGUMENT,
+                n + ": FP8 attention takes no mask");
   if (a->batch < 0 || a->num_heads < 0 || a->seq_q < 0 || a->seq_kv < 0 ||
       a->head_dim < 0)
     return fail(VSART_ERROR_INVALID_ARGUMENT, n + ": negative size");

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <string>
 #include <vector>
 
 namespace {
@@ -352,6 +353,112 @@ TEST(AttentionStrided, RejectsBadArguments) {
   EXPECT_EQ(vsart_cpu_attention_strided(&a), VSART_ERROR_INVALID_ARGUMENT);
   a.mask = nullptr, a.q = nullptr;
   EXPECT_EQ(vsart_cpu_attention_strided(&a), VSART_ERROR_INVALID_ARGUMENT);
+}
+
+/// x rounded to E4M3 at `multiplier` (vsart_cpu_quantize_rows on one value
+/// with a fixed scale is not available, so through the byte table).
+float e4m3At(float x, float multiplier) {
+  // vsart_cpu_quantize_rows of the row {x, 448 / multiplier} keeps
+  // max |row| = 448 / multiplier whenever |x| <= it, i.e. the multiplier.
+  const float row[2] = {x, 448.0f / multiplier};
+  uint8_t q[2];
+  float scale;
+  EXPECT_EQ(vsart_cpu_quantize_rows(row, 1, 2, 2, q, &scale), VSART_OK);
+  return vsart_e4m3_to_float(q[0]) * scale;
+}
+
+// FP8 attention on the CPU: per-tensor E4M3 q, k and v, fp32 scores and
+// softmax, its numerators rounded as x * 448, the output rounded with v's
+// scale; checked
+// against a plain double-precision evaluation of those rules (GQA, bshd
+// strides), and within a few percent of exact attention.
+TEST(AttentionStrided, Fp8RoundsQkvPAndOutput) {
+  const AttnCase c = {2, 4, 2, 9, 23, 16, {0, 0, 0, 0}, false};
+  const AttnInputs in = attnInputs(c);
+  auto tensorScale = [](const std::vector<float> &x) { // 448 / max |x|
+    float m = 0.0f;
+    for (float e : x)
+      m = std::max(m, std::fabs(e));
+    return 448.0f / m;
+  };
+  const float mq = tensorScale(in.q), mk = tensorScale(in.k),
+              mv = tensorScale(in.v);
+  const float scale = 1.0f / std::sqrt(float(c.d));
+  std::vector<float> ref(in.q.size());
+  for (int64_t b = 0; b < c.b; ++b)
+    for (int64_t h = 0; h < c.h; ++h)
+      for (int64_t i = 0; i < c.sq; ++i) {
+        const int64_t g = h / (c.h / c.hkv);
+        std::vector<double> s(size_t(c.skv));
+        double mx = -1e300, z = 0;
+        for (int64_t j = 0; j < c.skv; ++j) {
+          double dot = 0;
+          for (int64_t d = 0; d < c.d; ++d)
+            dot += double(e4m3At(in.q[size_t(((b * c.h + h) * c.sq + i) * c.d + d)], mq)) *
+                   e4m3At(in.k[size_t(((b * c.hkv + g) * c.skv + j) * c.d + d)], mk);
+          s[size_t(j)] = dot * scale;
+          mx = std::max(mx, s[size_t(j)]);
+        }
+        for (double &e : s)
+          z += (e = std::exp(e - mx));
+        for (int64_t d = 0; d < c.d; ++d) {
+          double o = 0;
+          for (int64_t j = 0; j < c.skv; ++j)
+            o += double(e4m3At(float(s[size_t(j)]), 448.0f)) *
+                 e4m3At(in.v[size_t(((b * c.hkv + g) * c.skv + j) * c.d + d)], mv);
+          ref[size_t(((b * c.sq + i) * c.h + h) * c.d + d)] =
+              e4m3At(float(o / z), mv);
+        }
+      }
+  // The same tensors stored (b, s, h, d).
+  auto q = swapAxes(in.q, c.b, c.h, c.sq, c.d);
+  auto k = swapAxes(in.k, c.b, c.hkv, c.skv, c.d);
+  auto v = swapAxes(in.v, c.b, c.hkv, c.skv, c.d);
+  std::vector<float> out(q.size(), 42.0f), exact(q.size());
+  vsart_attention_args_t a = argsOf(c);
+  a.q = q.data(), a.k = k.data(), a.v = v.data(), a.out = out.data();
+  setStrides(a.q_strides, c.sq * c.h * c.d, c.d, c.h * c.d);
+  setStrides(a.out_strides, c.sq * c.h * c.d, c.d, c.h * c.d);
+  setStrides(a.k_strides, c.skv * c.hkv * c.d, c.d, c.hkv * c.d);
+  setStrides(a.v_strides, c.skv * c.hkv * c.d, c.d, c.hkv * c.d);
+  a.fp8 = 1;
+  ASSERT_EQ(vsart_cpu_attention_strided(&a), VSART_OK) << vsart_last_error();
+  // Sums in float against double may flip a rounding: one E4M3 step (1/8
+  // of the value) at most, in a few elements (the scales themselves may
+  // differ in their last bit: 448 / (448 / m) need not be m).
+  size_t flips = 0;
+  for (size_t i = 0; i < out.size(); ++i) {
+    EXPECT_LE(std::fabs(out[i] - ref[i]), std::fabs(ref[i]) / 8 + 1e-6) << i;
+    flips += std::fabs(out[i] - ref[i]) > 1e-5f * std::fabs(ref[i]) + 1e-7f;
+  }
+  EXPECT_LE(flips, out.size() / 50);
+  a.fp8 = 0, a.out = exact.data();
+  ASSERT_EQ(vsart_cpu_attention_strided(&a), VSART_OK) << vsart_last_error();
+  EXPECT_LT(vsart_test::relL2(out, exact), 6e-2);
+  EXPECT_GT(vsart_test::relL2(out, exact), 1e-3) << "FP8 cannot be exact";
+}
+
+// FP8 is the dense strided attention's only, and takes no mask.
+TEST(AttentionStrided, Fp8RejectsMaskAndOtherKernels) {
+  float x[64] = {}, lse[4];
+  vsart_attention_args_t a = argsOf({1, 2, 2, 2, 2, 2, {1, 1, 1, 1}, false});
+  a.q = a.k = a.v = a.out = x;
+  a.fp8 = 1, a.mask = x;
+  EXPECT_EQ(vsart_cpu_attention_strided(&a), VSART_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(vsart_last_error()).find("no mask"), std::string::npos);
+  a.mask = nullptr;
+  EXPECT_EQ(vsart_cpu_attention_lse(&a, lse), VSART_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(vsart_last_error()).find("only the dense"),
+            std::string::npos);
+  const int64_t offsets[2] = {0, 2}, listOffsets[2] = {0, 1};
+  const int32_t lists[1] = {0};
+  vsart_block_sparse_args_t b = {};
+  b.attn = a, b.num_q_blocks = b.num_kv_blocks = 1;
+  b.q_block_offsets = b.kv_block_offsets = offsets;
+  b.list_offsets = listOffsets, b.lists = lists;
+  EXPECT_EQ(vsart_cpu_block_sparse_attention(&b), VSART_ERROR_INVALID_ARGUMENT);
+  a.fp8 = 0;
+  EXPECT_EQ(vsart_cpu_attention_strided(&a), VSART_OK) << vsart_last_error();
 }
 
 // ---- norms, softmax, modulation, gelu --------------------------------------

@@ -14,6 +14,7 @@
 namespace {
 
 using vsart_test::randomVec;
+using vsart_test::relL2;
 
 bool isNanCode(int b) { return (b & 0x7f) == 0x7f; }
 
@@ -103,15 +104,6 @@ std::vector<uint8_t> storeF8Rows(const std::vector<float> &w, int64_t rows,
                                     reinterpret_cast<float *>(out.data() + at)),
             VSART_OK);
   return out;
-}
-
-double relL2(const std::vector<float> &got, const std::vector<float> &ref) {
-  double e = 0, r = 0;
-  for (size_t i = 0; i < got.size(); ++i) {
-    e += (double(got[i]) - ref[i]) * (double(got[i]) - ref[i]);
-    r += double(ref[i]) * ref[i];
-  }
-  return std::sqrt(e / r);
 }
 
 // The scaled GEMM computes exactly the fp32 GEMM of the dequantized

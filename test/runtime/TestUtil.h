@@ -2,6 +2,7 @@
 #ifndef VSART_TEST_TESTUTIL_H
 #define VSART_TEST_TESTUTIL_H
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <random>
@@ -18,6 +19,17 @@ inline std::vector<float> randomVec(size_t n, uint32_t seed, float lo = -1.0f,
   for (float &x : v)
     x = dist(rng);
   return v;
+}
+
+/// |got - ref| / |ref| (L2 norms).
+inline double relL2(const std::vector<float> &got,
+                    const std::vector<float> &ref) {
+  double e = 0, r = 0;
+  for (size_t i = 0; i < got.size() && i < ref.size(); ++i) {
+    e += (double(got[i]) - ref[i]) * (double(got[i]) - ref[i]);
+    r += double(ref[i]) * ref[i];
+  }
+  return std::sqrt(e / r);
 }
 
 } // namespace vsart_test

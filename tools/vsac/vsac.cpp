@@ -104,6 +104,18 @@ static cl::opt<int64_t> fp8MinN(
              "(each quantized activation adds FP8 error; 1536 takes every "
              "linear of Wan: faster, less exact)"),
     cl::init(2048), cl::cat(vsacCategory));
+static cl::opt<bool> fp8Attention(
+    "fp8-attention",
+    cl::desc("Run long dense attentions (self-attention over video tokens) in "
+             "FP8 E4M3: per-tensor q, k and v scales, cuDNN's FP8 flash "
+             "attention (CUDA: Hopper, cuDNN 9.1+); block-sparse and short "
+             "attentions stay as they are"),
+    cl::init(false), cl::cat(vsacCategory));
+static cl::opt<int64_t> fp8AttentionMinKeys(
+    "fp8-attention-min-keys",
+    cl::desc("With --fp8-attention: the fewest keys an attention needs to run "
+             "in FP8"),
+    cl::init(4096), cl::cat(vsacCategory));
 static cl::list<std::string> shapes(
     "shape",
     cl::desc("Static shape of a graph input with dynamic dimensions: "
@@ -175,6 +187,13 @@ int main(int argc, char **argv) {
   }
   options.fp8MinDim = fp8Gemms ? int64_t(fp8MinDim) : 0;
   options.fp8MinN = fp8MinN;
+  if (fp8AttentionMinKeys < 1) {
+    llvm::errs() << "vsac: error: --fp8-attention-min-keys must be >= 1, got "
+                 << fp8AttentionMinKeys << "\n";
+    return 1;
+  }
+  options.fp8AttentionMinKeys =
+      fp8Attention ? int64_t(fp8AttentionMinKeys) : 0;
   bool binary =
       options.emit == vsa::EmitKind::Exe || options.emit == vsa::EmitKind::Lib;
   if (binary && outputFile == "-") {

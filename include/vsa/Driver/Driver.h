@@ -51,6 +51,9 @@ struct DriverOptions {
   int64_t fp8MinDim = 0;
   /// Fewest output columns an activation must feed to be quantized.
   int64_t fp8MinN = 2048;
+  /// Fewest keys of a dense attention run in FP8 (vrt-quantize-attention);
+  /// 0: every attention keeps the target's precision.
+  int64_t fp8AttentionMinKeys = 0;
 };
 
 /// Turns `ulysses:N` into dit-context-parallel options in `out`; returns an

@@ -23,10 +23,12 @@ void buildRaisingPipeline(mlir::OpPassManager &pm);
 /// keep the separate collectives) and the memory plan for `target` ("cpu"
 /// or "cuda"). With `fp8MinDim` > 0, GEMMs of at least that size in every
 /// dim whose activation feeds at least `fp8MinN` columns run in FP8
-/// (vrt-quantize-gemms).
+/// (vrt-quantize-gemms); with `fp8AttentionMinKeys` > 0, dense attentions
+/// over at least that many keys (vrt-quantize-attention).
 void buildLoweringPipeline(mlir::OpPassManager &pm, llvm::StringRef target,
                            int64_t ulyssesChunks = 0, int64_t fp8MinDim = 0,
-                           int64_t fp8MinN = 2048);
+                           int64_t fp8MinN = 2048,
+                           int64_t fp8AttentionMinKeys = 0);
 /// Registers the named pipelines above with vsa-opt.
 void registerPipelines();
 

@@ -8,6 +8,7 @@
 // -inf keeps m = -inf, l = 0 and yields 0. Tensors are addressed through
 // (batch, head, seq) strides, so (batch, seq, heads, dim) layouts need no
 // transpose; vsart_cpu_attention passes contiguous (b, h, s, d) strides.
+#include "../../src/DTypes.h"
 #include "../../src/Internal.h"
 #include "../AttentionArgs.h"
 
@@ -245,6 +246,91 @@ void attendBlockSparse(const vsart_block_sparse_args_t &b,
   });
 }
 
+/// E4M3 with one scale for the whole (batch, heads, seq, dim) tensor x
+/// (element strides `st`), dequantized into a contiguous copy; *scale and
+/// *multiplier as e4m3RowScale gives them.
+std::vector<float> e4m3Tensor(const float *x, const int64_t st[3],
+                              int64_t batch, int64_t heads, int64_t seq,
+                              int64_t dim, float *scale, float *multiplier) {
+  auto at = [&](int64_t r, int64_t d) { // row r = (b * heads + h) * seq + s
+    return x[r / (heads * seq) * st[0] + r / seq % heads * st[1] +
+             r % seq * st[2] + d];
+  };
+  const int64_t rows = batch * heads * seq;
+  float absMax = 0.0f;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t d = 0; d < dim; ++d)
+      absMax = std::max(absMax, std::fabs(at(r, d)));
+  vsart::e4m3RowScale(absMax, scale, multiplier);
+  std::vector<float> out(size_t(rows * dim));
+  vsart::parallelFor(rows, 64, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r)
+      for (int64_t d = 0; d < dim; ++d)
+        out[size_t(r * dim + d)] =
+            vsart::e4m3ToFloat(vsart::floatToE4m3(at(r, d) * *multiplier)) *
+            *scale;
+  });
+  return out;
+}
+
+/// x rounded to E4M3 after multiplying by `multiplier`, back in x's units.
+float e4m3Round(float x, float multiplier, float scale) {
+  return vsart::e4m3ToFloat(vsart::floatToE4m3(x * multiplier)) * scale;
+}
+
+/// FP8 attention (vsart_attention_args_t::fp8): per-tensor E4M3 q, k and v;
+/// fp32 scores and softmax; the softmax numerators exp(s - max) rounded to
+/// E4M3 as x * 448; the output rounded to E4M3 with v's scale. One task per
+/// query row.
+void attendFp8(const vsart_attention_args_t &a) {
+  const int64_t B = a.batch, H = a.num_heads, Hkv = a.num_kv_heads;
+  const int64_t Sq = a.seq_q, Skv = a.seq_kv, D = a.head_dim;
+  float qScale, kScale, vScale, qMul, kMul, vMul;
+  const std::vector<float> q = e4m3Tensor(static_cast<const float *>(a.q),
+                                          a.q_strides, B, H, Sq, D, &qScale,
+                                          &qMul);
+  const std::vector<float> k = e4m3Tensor(static_cast<const float *>(a.k),
+                                          a.k_strides, B, Hkv, Skv, D, &kScale,
+                                          &kMul);
+  const std::vector<float> v = e4m3Tensor(static_cast<const float *>(a.v),
+                                          a.v_strides, B, Hkv, Skv, D, &vScale,
+                                          &vMul);
+  auto *out = static_cast<float *>(a.out);
+  vsart::parallelFor(B * H * Sq, 16, [&](int64_t r0, int64_t r1) {
+    std::vector<float> s(static_cast<size_t>(Skv)), o(static_cast<size_t>(D));
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t bi = r / (H * Sq), h = r / Sq % H, i = r % Sq;
+      const int64_t kv = (bi * Hkv + h / (H / Hkv)) * Skv;
+      const float *qi = &q[size_t(r * D)];
+      float m = -std::numeric_limits<float>::infinity();
+      for (int64_t j = 0; j < Skv; ++j) {
+        const float *kj = &k[size_t((kv + j) * D)];
+        float dot = 0.0f;
+        for (int64_t d = 0; d < D; ++d)
+          dot += qi[d] * kj[d];
+        s[size_t(j)] = dot * a.scale;
+        m = std::max(m, s[size_t(j)]);
+      }
+      // Flash-style, as the kernel: the numerators exp(s - max) <= 1 are
+      // rounded, the sum of the exact ones divides at the end.
+      float z = 0.0f;
+      for (float &x : s)
+        z += (x = std::exp(x - m));
+      std::fill(o.begin(), o.end(), 0.0f);
+      for (int64_t j = 0; j < Skv; ++j) {
+        const float p = e4m3Round(s[size_t(j)], 448.0f, 1.0f / 448.0f);
+        const float *vj = &v[size_t((kv + j) * D)];
+        for (int64_t d = 0; d < D; ++d)
+          o[size_t(d)] += p * vj[d];
+      }
+      float *dst = out + bi * a.out_strides[0] + h * a.out_strides[1] +
+                   i * a.out_strides[2];
+      for (int64_t d = 0; d < D; ++d)
+        dst[d] = e4m3Round(o[size_t(d)] / z, vMul, vScale);
+    }
+  });
+}
+
 } // namespace
 
 extern "C" vsart_status_t
@@ -268,10 +354,12 @@ extern "C" vsart_status_t
 vsart_cpu_attention_strided(const vsart_attention_args_t *args) {
   int64_t mstride[4];
   bool empty = false;
-  if (vsart_status_t st =
-          vsart::checkAttentionArgs("attention", args, mstride, &empty))
+  if (vsart_status_t st = vsart::checkAttentionArgs("attention", args, mstride,
+                                                    &empty, /*fp8Allowed=*/true))
     return st;
-  if (!empty)
+  if (!empty && args->fp8)
+    attendFp8(*args);
+  else if (!empty)
     attend(*args, mstride);
   return vsart::ok();
 }

@@ -182,11 +182,16 @@ extern "C" vsart_status_t vsart_cuda_attention(const vsart_attention_args_t *arg
                                                void *stream) {
   int64_t ms[4];
   bool empty = false;
-  if (vsart_status_t st =
-          vsart::checkAttentionArgs("cuda_attention", args, ms, &empty))
+  if (vsart_status_t st = vsart::checkAttentionArgs(
+          "cuda_attention", args, ms, &empty, /*fp8Allowed=*/true))
     return st;
   if (empty)
     return vsart::ok();
+  if (args->fp8) {
+    vsart_status_t st =
+        vsart::cuda::fp8Attention(*args, vsart::cuda::toStream(stream));
+    return st ? st : vsart::ok();
+  }
   return attentionOnPath(*args, ms, nullptr, vsart::cuda::toStream(stream),
                          "cuda_attention");
 }

@@ -91,6 +91,39 @@ vsart_status_t cudnnAttention(const vsart_attention_args_t &args,
                               cudaStream_t stream, bool *ran, std::string *why,
                               float *lse = nullptr);
 
+/// Bytes of one row of the E4M3 copies FP8 attention works on: head_dim
+/// zero-padded to 128 or 256.
+inline int64_t e4m3RowBytes(int64_t headDim) {
+  return headDim <= 128 ? 128 : 256;
+}
+
+/// The fp32 scalars of FP8 attention, in this order in device memory: the
+/// dequantization factors of q, k, v and P, the quantization factors of P
+/// and of the output, and the maxima cuDNN writes (|P| and |P V|).
+enum class Fp8Scalar : int {
+  DescaleQ, DescaleK, DescaleV, DescaleS, ScaleS, ScaleO, AmaxS, AmaxO, Count
+};
+
+/// E4M3 operands of FP8 attention: q, k, v and the output as (batch, heads,
+/// seq) slices of rows of e4m3RowBytes(head_dim) bytes, and the Fp8Scalar
+/// block.
+struct Fp8Operands {
+  const void *q, *k, *v;
+  void *out;
+  float *scalars;
+};
+
+/// cuDNN's FP8 flash attention of `a` (fp8 set, its sizes and scale) over
+/// the E4M3 operands f on `stream`; an error naming why when cuDNN cannot
+/// run it (missing, older than 9.1, no plan for the case).
+vsart_status_t cudnnAttentionFp8(const vsart_attention_args_t &a,
+                                 const Fp8Operands &f, cudaStream_t stream);
+
+/// FP8 attention (vsart_attention_args_t::fp8) on checked, non-empty
+/// arguments: quantization into call scratch, cuDNN, the bf16 output.
+vsart_status_t fp8Attention(const vsart_attention_args_t &a,
+                            cudaStream_t stream);
+
 /// Scratch a collective attention allocates for one call when the caller
 /// passes none: managed memory when a host-side (thread) communicator
 /// copies it, else stream-ordered device memory; freed when it goes out of

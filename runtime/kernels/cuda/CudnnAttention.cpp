@@ -137,7 +137,10 @@ std::string describe(cudnnStatus_t st) {
 
 enum Uid : int64_t {
   kQ = 1, kK, kV, kO, kScale, kStats, // in the variant pack (kStats: asked)
-  kS = 100, kScaled, kMax, kSub, kExp, kSum, kLog, kP // virtual
+  // FP8: the scalars of vsart::cuda::Fp8Scalar, in its order.
+  kScalar0 = 10,
+  kS = 100, kScaled, kMax, kSub, kExp, kSum, kLog, kP, // virtual
+  kDescaledQ, kDescaledK, kP8, kO0, kO1, kO2 // virtual (FP8)
 };
 
 using Key = std::array<int64_t, 20>;
@@ -280,11 +283,37 @@ private:
   std::string error_;
 };
 
-/// The operation graph of `a`, then the first engine config of heuristic
-/// mode A whose execution plan finalizes.
-void buildPlan(const vsart_attention_args_t &a, bool withStats,
-               cudnnHandle_t handle, Plan &p) {
-  Builder g(p.descs, handle);
+/// Appends the softmax over the last dim of `scaled` into `prob`: max, sub,
+/// exp, sum, stats = max + log sum (a real output `withStats`, else
+/// virtual), prob = exp / sum.
+void softmaxOps(Builder &g, const vsart_attention_args_t &a,
+                cudnnBackendDescriptor_t scaled, cudnnBackendDescriptor_t prob,
+                bool withStats, std::vector<cudnnBackendDescriptor_t> &ops) {
+  const int64_t b = a.batch, h = a.num_heads, sq = a.seq_q, skv = a.seq_kv;
+  const cudnnDataType_t f32 = CUDNN_DATA_FLOAT;
+  const std::array<int64_t, 4> sDims = {b, h, sq, skv},
+                               sStrides = {h * sq * skv, sq * skv, skv, 1},
+                               rDims = {b, h, sq, 1},
+                               rStrides = {h * sq, sq, 1, 1};
+  auto mx = g.tensor(kMax, f32, rDims, rStrides, true);
+  auto sub = g.tensor(kSub, f32, sDims, sStrides, true);
+  auto ex = g.tensor(kExp, f32, sDims, sStrides, true);
+  auto sum = g.tensor(kSum, f32, rDims, rStrides, true);
+  auto lg = g.tensor(kLog, f32, rDims, rStrides, true);
+  auto stats = g.tensor(kStats, f32, rDims, rStrides, !withStats);
+  ops.push_back(g.reduction(CUDNN_REDUCE_TENSOR_MAX, scaled, mx));
+  ops.push_back(g.pointwise(CUDNN_POINTWISE_SUB, scaled, mx, sub));
+  ops.push_back(g.pointwise(CUDNN_POINTWISE_EXP, sub, nullptr, ex));
+  ops.push_back(g.reduction(CUDNN_REDUCE_TENSOR_ADD, ex, sum));
+  ops.push_back(g.pointwise(CUDNN_POINTWISE_LOG, sum, nullptr, lg));
+  ops.push_back(g.pointwise(CUDNN_POINTWISE_ADD, mx, lg, stats));
+  ops.push_back(g.pointwise(CUDNN_POINTWISE_DIV, ex, sum, prob));
+}
+
+/// The operations of bf16 attention: S = Q K^T, the softmax (with its
+/// statistics, a real output `withStats`), O = P V.
+std::vector<cudnnBackendDescriptor_t>
+bf16Ops(Builder &g, const vsart_attention_args_t &a, bool withStats) {
   const int64_t b = a.batch, h = a.num_heads, hkv = a.num_kv_heads,
                 sq = a.seq_q, skv = a.seq_kv, d = a.head_dim;
   const cudnnDataType_t bf16 = CUDNN_DATA_BFLOAT16, f32 = CUDNN_DATA_FLOAT;
@@ -299,35 +328,89 @@ void buildPlan(const vsart_attention_args_t &a, bool withStats,
   auto scale = g.tensor(kScale, f32, {1, 1, 1, 1}, {1, 1, 1, 1}, false,
                         /*byValue=*/true);
   const std::array<int64_t, 4> sDims = {b, h, sq, skv},
-                               sStrides = {h * sq * skv, sq * skv, skv, 1},
-                               rDims = {b, h, sq, 1},
-                               rStrides = {h * sq, sq, 1, 1};
+                               sStrides = {h * sq * skv, sq * skv, skv, 1};
   auto s = g.tensor(kS, f32, sDims, sStrides, true);
   auto scaled = g.tensor(kScaled, f32, sDims, sStrides, true);
-  auto mx = g.tensor(kMax, f32, rDims, rStrides, true);
-  auto sub = g.tensor(kSub, f32, sDims, sStrides, true);
-  auto ex = g.tensor(kExp, f32, sDims, sStrides, true);
-  auto sum = g.tensor(kSum, f32, rDims, rStrides, true);
-  auto lg = g.tensor(kLog, f32, rDims, rStrides, true);
-  auto stats = g.tensor(kStats, f32, rDims, rStrides, !withStats);
   auto prob = g.tensor(kP, bf16, sDims, sStrides, true); // bmm2's A: bf16
+  std::vector<cudnnBackendDescriptor_t> ops = {
+      g.matmul(q, kt, s), g.pointwise(CUDNN_POINTWISE_MUL, s, scale, scaled)};
+  softmaxOps(g, a, scaled, prob, withStats, ops);
+  ops.push_back(g.matmul(prob, v, o));
+  return ops;
+}
 
-  cudnnBackendDescriptor_t ops[] = {
+/// The operations of FP8 attention, as cuDNN's FP8 flash-attention engine
+/// recognises them (the graph cudnn-frontend's FP8 SDPA node expands to):
+/// S = Q8 K8^T times the scale and q's and k's descales, the softmax, its
+/// amax, P8 = P * scale_s (E4M3), O = P8 V8 times the descales of P and v,
+/// its amax, O8 = O * scale_o (E4M3). q8/k8/v8/o8 are rows of
+/// e4m3RowBytes(head_dim) bytes, (batch, heads) slices back to back.
+std::vector<cudnnBackendDescriptor_t> fp8Ops(Builder &g,
+                                             const vsart_attention_args_t &a) {
+  const int64_t b = a.batch, h = a.num_heads, hkv = a.num_kv_heads,
+                sq = a.seq_q, skv = a.seq_kv, d = a.head_dim;
+  const int64_t R = vsart::cuda::e4m3RowBytes(d);
+  const cudnnDataType_t f8 = CUDNN_DATA_FP8_E4M3, f32 = CUDNN_DATA_FLOAT;
+  auto q = g.tensor(kQ, f8, {b, h, sq, d}, {h * sq * R, sq * R, R, 1}, false);
+  auto kt = g.tensor(kK, f8, {b, hkv, d, skv}, {hkv * skv * R, skv * R, 1, R},
+                     false);
+  auto v = g.tensor(kV, f8, {b, hkv, skv, d}, {hkv * skv * R, skv * R, R, 1},
+                    false);
+  auto o = g.tensor(kO, f8, {b, h, sq, d}, {h * sq * R, sq * R, R, 1}, false);
+  auto scale = g.tensor(kScale, f32, {1, 1, 1, 1}, {1, 1, 1, 1}, false,
+                        /*byValue=*/true);
+  using vsart::cuda::Fp8Scalar;
+  auto scalar = [&](Fp8Scalar which) {
+    return g.tensor(kScalar0 + int64_t(which), f32, {1, 1, 1, 1}, {1, 1, 1, 1},
+                    false);
+  };
+  const std::array<int64_t, 4> sDims = {b, h, sq, skv},
+                               sStrides = {h * sq * skv, sq * skv, skv, 1},
+                               oDims = {b, h, sq, d},
+                               oStrides = {h * sq * d, sq * d, d, 1};
+  auto s = g.tensor(kS, f32, sDims, sStrides, true);
+  auto scaled = g.tensor(kScaled, f32, sDims, sStrides, true);
+  auto sq8 = g.tensor(kDescaledQ, f32, sDims, sStrides, true);
+  auto sk8 = g.tensor(kDescaledK, f32, sDims, sStrides, true);
+  auto prob = g.tensor(kP, f32, sDims, sStrides, true);
+  auto p8 = g.tensor(kP8, f8, sDims, sStrides, true);
+  auto o0 = g.tensor(kO0, f32, oDims, oStrides, true);
+  auto o1 = g.tensor(kO1, f32, oDims, oStrides, true);
+  auto o2 = g.tensor(kO2, f32, oDims, oStrides, true);
+  std::vector<cudnnBackendDescriptor_t> ops = {
       g.matmul(q, kt, s),
       g.pointwise(CUDNN_POINTWISE_MUL, s, scale, scaled),
-      g.reduction(CUDNN_REDUCE_TENSOR_MAX, scaled, mx),
-      g.pointwise(CUDNN_POINTWISE_SUB, scaled, mx, sub),
-      g.pointwise(CUDNN_POINTWISE_EXP, sub, nullptr, ex),
-      g.reduction(CUDNN_REDUCE_TENSOR_ADD, ex, sum),
-      g.pointwise(CUDNN_POINTWISE_LOG, sum, nullptr, lg),
-      g.pointwise(CUDNN_POINTWISE_ADD, mx, lg, stats),
-      g.pointwise(CUDNN_POINTWISE_DIV, ex, sum, prob),
-      g.matmul(prob, v, o),
-  };
+      g.pointwise(CUDNN_POINTWISE_MUL, scaled, scalar(Fp8Scalar::DescaleQ),
+                  sq8),
+      g.pointwise(CUDNN_POINTWISE_MUL, sq8, scalar(Fp8Scalar::DescaleK), sk8)};
+  softmaxOps(g, a, sk8, prob, /*withStats=*/false, ops);
+  ops.push_back(g.reduction(CUDNN_REDUCE_TENSOR_AMAX, prob,
+                            scalar(Fp8Scalar::AmaxS)));
+  ops.push_back(
+      g.pointwise(CUDNN_POINTWISE_MUL, prob, scalar(Fp8Scalar::ScaleS), p8));
+  ops.push_back(g.matmul(p8, v, o0));
+  ops.push_back(
+      g.pointwise(CUDNN_POINTWISE_MUL, o0, scalar(Fp8Scalar::DescaleS), o1));
+  ops.push_back(
+      g.pointwise(CUDNN_POINTWISE_MUL, o1, scalar(Fp8Scalar::DescaleV), o2));
+  ops.push_back(
+      g.pointwise(CUDNN_POINTWISE_MUL, o2, scalar(Fp8Scalar::ScaleO), o));
+  ops.push_back(g.reduction(CUDNN_REDUCE_TENSOR_AMAX, o2,
+                            scalar(Fp8Scalar::AmaxO)));
+  return ops;
+}
+
+/// The operation graph of `a` (FP8: fp8Ops), then the first engine config
+/// of heuristic mode A whose execution plan finalizes.
+void buildPlan(const vsart_attention_args_t &a, bool withStats,
+               cudnnHandle_t handle, Plan &p) {
+  Builder g(p.descs, handle);
+  std::vector<cudnnBackendDescriptor_t> ops =
+      a.fp8 ? fp8Ops(g, a) : bf16Ops(g, a, withStats);
   auto graph = g.make(CUDNN_BACKEND_OPERATIONGRAPH_DESCRIPTOR);
   g.set(graph, CUDNN_ATTR_OPERATIONGRAPH_HANDLE, CUDNN_TYPE_HANDLE, 1, &handle);
   g.set(graph, CUDNN_ATTR_OPERATIONGRAPH_OPS, CUDNN_TYPE_BACKEND_DESCRIPTOR,
-        int64_t(sizeof(ops) / sizeof(ops[0])), ops);
+        int64_t(ops.size()), ops.data());
   g.finalize(graph, "operation graph");
 
   auto heur = g.make(CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR);
@@ -443,7 +526,7 @@ Key keyOf(const vsart_attention_args_t &a, bool withStats) {
           a.q_strides[2],   a.k_strides[0],   a.k_strides[1],   a.k_strides[2],
           a.v_strides[0],   a.v_strides[1],   a.v_strides[2],   a.out_strides[0],
           a.out_strides[1], a.out_strides[2], int64_t(scaleBits),
-          int64_t(withStats)};
+          int64_t(withStats) | int64_t(a.fp8 != 0) << 1};
 }
 
 vsart_status_t failCudnn(const std::string &what) {
@@ -452,26 +535,26 @@ vsart_status_t failCudnn(const std::string &what) {
 
 } // namespace
 
-namespace vsart::cuda {
+namespace {
 
-vsart_status_t cudnnAttention(const vsart_attention_args_t &a,
-                              cudaStream_t stream, bool *ran,
-                              std::string *why, float *lse) {
+/// Runs the plan of `a` (built and cached on first use) with the variant
+/// pack's tensors `uids` / `ptrs` on `stream`. *ran false with *why: cuDNN
+/// is unusable or built no plan; an error status: it failed to run.
+vsart_status_t runPlan(const vsart_attention_args_t &a, bool withStats,
+                       const int64_t *uids, void *const *ptrs, int64_t count,
+                       cudaStream_t stream, bool *ran, std::string *why) {
+  using vsart::cuda::check;
   *ran = false;
-  if (std::string no = unsupported(a); !no.empty()) {
-    *why = "cuDNN's fused attention does not take " + no;
-    return VSART_OK;
-  }
   Context &ctx = context();
   if (!ctx.error.empty()) {
     *why = ctx.error;
     return VSART_OK;
   }
   std::lock_guard<std::mutex> lock(ctx.mutex);
-  auto &slot = ctx.plans[keyOf(a, lse != nullptr)];
+  auto &slot = ctx.plans[keyOf(a, withStats)];
   if (!slot) {
     slot = std::make_unique<Plan>();
-    buildPlan(a, lse != nullptr, ctx.handle, *slot);
+    buildPlan(a, withStats, ctx.handle, *slot);
     cudaGetLastError(); // a failed build must not poison later launches
   }
   Plan &p = *slot;
@@ -499,17 +582,11 @@ vsart_status_t cudnnAttention(const vsart_attention_args_t &a,
       return st;
   if (cudnnStatus_t st = api().setStream(ctx.handle, stream))
     return failCudnn("cudnnSetStream: " + describe(st));
-
-  float scale = a.scale; // by value: read from host memory at execution
-  int64_t uids[] = {kQ, kK, kV, kO, kScale, kStats};
-  void *ptrs[] = {const_cast<void *>(a.q), const_cast<void *>(a.k),
-                  const_cast<void *>(a.v), a.out, &scale, lse};
-  const int64_t used = lse ? 6 : 5;
   Descs pack;
   Builder g(pack, ctx.handle);
   auto vp = g.make(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR);
-  g.set(vp, CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS, CUDNN_TYPE_INT64, used, uids);
-  g.set(vp, CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS, CUDNN_TYPE_VOID_PTR, used,
+  g.set(vp, CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS, CUDNN_TYPE_INT64, count, uids);
+  g.set(vp, CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS, CUDNN_TYPE_VOID_PTR, count,
         ptrs);
   g.set(vp, CUDNN_ATTR_VARIANT_PACK_WORKSPACE, CUDNN_TYPE_VOID_PTR, 1,
         &ctx.workspace);
@@ -524,6 +601,51 @@ vsart_status_t cudnnAttention(const vsart_attention_args_t &a,
     return st;
   *ran = true;
   return VSART_OK;
+}
+
+} // namespace
+
+namespace vsart::cuda {
+
+vsart_status_t cudnnAttention(const vsart_attention_args_t &a,
+                              cudaStream_t stream, bool *ran,
+                              std::string *why, float *lse) {
+  *ran = false;
+  if (std::string no = unsupported(a); !no.empty()) {
+    *why = "cuDNN's fused attention does not take " + no;
+    return VSART_OK;
+  }
+  float scale = a.scale; // by value: read from host memory at execution
+  const int64_t uids[] = {kQ, kK, kV, kO, kScale, kStats};
+  void *const ptrs[] = {const_cast<void *>(a.q), const_cast<void *>(a.k),
+                        const_cast<void *>(a.v), a.out, &scale, lse};
+  return runPlan(a, lse != nullptr, uids, ptrs, lse ? 6 : 5, stream, ran, why);
+}
+
+vsart_status_t cudnnAttentionFp8(const vsart_attention_args_t &a,
+                                 const Fp8Operands &f, cudaStream_t stream) {
+  const std::string n = "cuda_attention (FP8): ";
+  if (api().version < 90100 || (api().version >= 91000 && api().version < 91100))
+    return failCudnn(n + "cuDNN's FP8 attention needs cuDNN 9.1 or later (not "
+                         "9.10.0); " +
+                     (api().error.empty() ? "this is " +
+                                                std::to_string(api().version)
+                                          : api().error));
+  if (std::string no = unsupported(a); !no.empty())
+    return failCudnn(n + "cuDNN's fused attention does not take " + no);
+  float scale = a.scale;
+  int64_t uids[5 + int(Fp8Scalar::Count)] = {kQ, kK, kV, kO, kScale};
+  void *ptrs[5 + int(Fp8Scalar::Count)] = {
+      const_cast<void *>(f.q), const_cast<void *>(f.k),
+      const_cast<void *>(f.v), f.out, &scale};
+  for (int i = 0; i < int(Fp8Scalar::Count); ++i)
+    uids[5 + i] = kScalar0 + i, ptrs[5 + i] = f.scalars + i;
+  bool ran = false;
+  std::string why;
+  if (vsart_status_t st = runPlan(a, false, uids, ptrs, 5 + int(Fp8Scalar::Count),
+                                  stream, &ran, &why))
+    return st;
+  return ran ? VSART_OK : failCudnn(n + why);
 }
 
 int cudnnVersion() {
@@ -541,6 +663,13 @@ vsart_status_t cudnnAttention(const vsart_attention_args_t &, cudaStream_t,
   *ran = false;
   *why = "this build has no cuDNN support (cudnn_graph.h was not found)";
   return VSART_OK;
+}
+
+vsart_status_t cudnnAttentionFp8(const vsart_attention_args_t &,
+                                 const Fp8Operands &, cudaStream_t) {
+  return fail(VSART_ERROR_INVALID_ARGUMENT,
+              "cuda_attention (FP8): this build has no cuDNN support "
+              "(cudnn_graph.h was not found)");
 }
 
 int cudnnVersion() { return 0; }

@@ -227,6 +227,30 @@ func.func @attention_rank(%q: tensor<2x48x16xf32>, %k: tensor<1x2x16x16xf32>) {
 
 // -----
 
+func.func @attention_fp8_mask(%q: tensor<1x2x48x16xf32>, %m: tensor<1x1x48x48xf32>) {
+  // expected-error@+1 {{'vrt.attention' op fp8 attention takes no mask and no blocks}}
+  %0 = vrt.attention %q, %q, %q mask %m {fp8, scale = 0.25 : f64} : (tensor<1x2x48x16xf32>, tensor<1x2x48x16xf32>, tensor<1x2x48x16xf32>, tensor<1x1x48x48xf32>) -> tensor<1x2x48x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_fp8_blocks(%q: tensor<1x2x48x16xf32>, %o: tensor<3xi64>, %lo: tensor<3xi64>, %l: tensor<4xi32>) {
+  // expected-error@+1 {{'vrt.attention' op fp8 attention takes no mask and no blocks}}
+  %0 = vrt.attention %q, %q, %q blocks(%o, %lo, %l) {fp8, scale = 0.25 : f64} : (tensor<1x2x48x16xf32>, tensor<1x2x48x16xf32>, tensor<1x2x48x16xf32>, tensor<3xi64>, tensor<3xi64>, tensor<4xi32>) -> tensor<1x2x48x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_fp8_head_dim(%q: tensor<1x2x48x24xf32>) {
+  // expected-error@+1 {{'vrt.attention' op fp8 attention needs a head dim that is a multiple of 16 up to 256, got 24}}
+  %0 = vrt.attention %q, %q, %q {fp8, scale = 0.25 : f64} : (tensor<1x2x48x24xf32>, tensor<1x2x48x24xf32>, tensor<1x2x48x24xf32>) -> tensor<1x2x48x24xf32>
+  return
+}
+
+// -----
+
 func.func @attention_batch(%q: tensor<1x2x48x16xf32>, %k: tensor<2x2x16x16xf32>) {
   // expected-error@+1 {{'vrt.attention' op batch sizes differ}}
   %0 = vrt.attention %q, %k, %k {scale = 0.25 : f64} : (tensor<1x2x48x16xf32>, tensor<2x2x16x16xf32>, tensor<2x2x16x16xf32>) -> tensor<1x2x48x16xf32>
