@@ -415,7 +415,9 @@ def QuantizeAttentionPass
     FP8 flash attention on Hopper (vsart_attention_args_t::fp8), about 1.25x
     faster than bf16 at Wan's self-attention shape, with a few percent of
     relative error on the attention output. Short attentions (text
-    cross-attention) stay as they are, and so does block-sparse attention.
+    cross-attention) stay as they are. A block-sparse attention is marked
+    for its dense path (`--attn dense=1`, `dense_layers`: the dense steps
+    of a sparse pipeline); the block-sparse kernel itself stays bf16.
   }];
   let options = [
     Option<"minKeys", "min-keys", "int64_t", /*default=*/"4096",

@@ -2,7 +2,9 @@
 //
 // Marks the dense attentions worth running in FP8 (cuDNN's FP8 flash
 // attention on Hopper): long ones, where the quantization passes over q, k
-// and v cost little next to the attention itself.
+// and v cost little next to the attention itself. A block-sparse attention
+// is marked for its dense path (the dense denoising steps of a sparse
+// pipeline); its block-sparse kernel stays bf16.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,9 +24,10 @@ using namespace vsa;
 
 namespace {
 
-/// Whether `attn` can and should run in FP8.
+/// Whether `attn` (for block-sparse attention: its dense path) can and
+/// should run in FP8.
 bool qualifies(vrt::AttentionOp attn, int64_t minKeys) {
-  if (attn.getMask() || attn.getBlockOffsets())
+  if (attn.getMask())
     return false;
   auto k = vrt::AttentionOp::bhsdDims(attn.getKey().getType(),
                                       attn.getKvLayout());

@@ -472,8 +472,8 @@ LogicalResult AttentionOp::verify() {
   }
   if (failed(verifyBlocks(q, k)))
     return failure();
-  if (getFp8() && (getMask() || getBlockOffsets()))
-    return emitOpError("fp8 attention takes no mask and no blocks");
+  if (getFp8() && getMask())
+    return emitOpError("fp8 attention takes no mask");
   if (getFp8() && !fp8HeadDim(k[3]))
     return emitOpError("fp8 attention needs a head dim that is a multiple of "
                        "16 up to 256, got ")

@@ -118,10 +118,12 @@ def Vrt_AttentionOp : Vrt_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     (l = (b·Hq + h)·n + i), as `vrt.vsa_select` makes them. With
     `rotations` R > 1 (rotating keyframes), `list_offsets` holds R such
     offset tables back to back (absolute positions in `lists`) and denoising
-    step s uses table s mod R. With `fp8` (dense attention only: no mask, no
-    blocks, head dim a multiple of 16 up to 256) the runtime computes it in
-    FP8: per-tensor E4M3 q, k, v, the softmax numerators and the output
-    (vsart_attention_args_t::fp8; cuDNN's FP8 flash attention on Hopper).
+    step s uses table s mod R. With `fp8` (no mask, head dim a multiple of
+    16 up to 256) the runtime computes the dense attention in FP8:
+    per-tensor E4M3 q, k, v, the softmax numerators and the output
+    (vsart_attention_args_t::fp8; cuDNN's FP8 flash attention on Hopper);
+    for a block-sparse attention that is its dense path (`--attn dense=1`,
+    `dense_layers`), the block-sparse kernel staying bf16.
   }];
   let arguments = (ins Vrt_FloatTensor:$query, Vrt_FloatTensor:$key,
                        Vrt_FloatTensor:$value,

@@ -435,6 +435,8 @@ void ModelEmitter::emitBlockSparseCall(vrt::AttentionOp op) {
                         ? "VSART_LISTS_PER_BATCH_HEAD"
                         : "VSART_LISTS_PER_HEAD";
   os << "    vsart_block_sparse_args_t b = {};\n    b.attn = a;\n";
+  if (op.getFp8()) // the dense path's only
+    os << "    b.attn.fp8 = 0;\n";
   os << llvm::formatv("    b.num_q_blocks = b.num_kv_blocks = {0};\n"
                       "    b.q_block_offsets = b.kv_block_offsets = "
                       "(const int64_t *)({1});\n"

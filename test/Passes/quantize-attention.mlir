@@ -20,10 +20,14 @@ func.func @self_and_cross(%x: tensor<1x64x4x16xf32>, %kv: tensor<1x64x2x16xf32>,
 
 // -----
 
-// What FP8 attention cannot take stays: a mask, block-sparse lists, a head
-// dim that is not a multiple of 16 (24) or above 256 (272).
+// What FP8 attention cannot take stays: a mask, a head dim that is not a
+// multiple of 16 (24) or above 256 (272). Block-sparse attention is marked
+// for its dense path.
 // CHECK-LABEL: func.func @stays
-// CHECK-NOT: fp8
+// CHECK:      vrt.attention {{.*}} mask {{.*}} {scale
+// CHECK-NEXT: vrt.attention {{.*}} blocks({{.*}}) {fp8, scale
+// CHECK-NEXT: vrt.attention {{.*}} {scale
+// CHECK-NEXT: vrt.attention {{.*}} {scale
 func.func @stays(%q: tensor<1x2x64x16xf32>, %m: tensor<1x1x64x64xf32>, %o: tensor<3xi64>, %lo: tensor<5xi64>, %l: tensor<8xi32>, %q24: tensor<1x2x64x24xf32>, %q272: tensor<1x1x64x272xf32>) -> (tensor<1x2x64x16xf32>, tensor<1x2x64x16xf32>, tensor<1x2x64x24xf32>, tensor<1x1x64x272xf32>) {
   %0 = vrt.attention %q, %q, %q mask %m {scale = 0.25 : f64} : (tensor<1x2x64x16xf32>, tensor<1x2x64x16xf32>, tensor<1x2x64x16xf32>, tensor<1x1x64x64xf32>) -> tensor<1x2x64x16xf32>
   %1 = vrt.attention %q, %q, %q blocks(%o, %lo, %l) {scale = 0.25 : f64} : (tensor<1x2x64x16xf32>, tensor<1x2x64x16xf32>, tensor<1x2x64x16xf32>, tensor<3xi64>, tensor<5xi64>, tensor<8xi32>) -> tensor<1x2x64x16xf32>

@@ -228,18 +228,11 @@ func.func @attention_rank(%q: tensor<2x48x16xf32>, %k: tensor<1x2x16x16xf32>) {
 // -----
 
 func.func @attention_fp8_mask(%q: tensor<1x2x48x16xf32>, %m: tensor<1x1x48x48xf32>) {
-  // expected-error@+1 {{'vrt.attention' op fp8 attention takes no mask and no blocks}}
+  // expected-error@+1 {{'vrt.attention' op fp8 attention takes no mask}}
   %0 = vrt.attention %q, %q, %q mask %m {fp8, scale = 0.25 : f64} : (tensor<1x2x48x16xf32>, tensor<1x2x48x16xf32>, tensor<1x2x48x16xf32>, tensor<1x1x48x48xf32>) -> tensor<1x2x48x16xf32>
   return
 }
 
-// -----
-
-func.func @attention_fp8_blocks(%q: tensor<1x2x48x16xf32>, %o: tensor<3xi64>, %lo: tensor<3xi64>, %l: tensor<4xi32>) {
-  // expected-error@+1 {{'vrt.attention' op fp8 attention takes no mask and no blocks}}
-  %0 = vrt.attention %q, %q, %q blocks(%o, %lo, %l) {fp8, scale = 0.25 : f64} : (tensor<1x2x48x16xf32>, tensor<1x2x48x16xf32>, tensor<1x2x48x16xf32>, tensor<3xi64>, tensor<3xi64>, tensor<4xi32>) -> tensor<1x2x48x16xf32>
-  return
-}
 
 // -----
 
