@@ -246,6 +246,11 @@ void attendBlockSparse(const vsart_block_sparse_args_t &b,
   });
 }
 
+/// x rounded to E4M3 after multiplying by `multiplier`, back in x's units.
+float e4m3Round(float x, float multiplier, float scale) {
+  return vsart::e4m3ToFloat(vsart::floatToE4m3(x * multiplier)) * scale;
+}
+
 /// E4M3 with one scale for the whole (batch, heads, seq, dim) tensor x
 /// (element strides `st`), dequantized into a contiguous copy; *scale and
 /// *multiplier as e4m3RowScale gives them.
@@ -266,16 +271,9 @@ std::vector<float> e4m3Tensor(const float *x, const int64_t st[3],
   vsart::parallelFor(rows, 64, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r)
       for (int64_t d = 0; d < dim; ++d)
-        out[size_t(r * dim + d)] =
-            vsart::e4m3ToFloat(vsart::floatToE4m3(at(r, d) * *multiplier)) *
-            *scale;
+        out[size_t(r * dim + d)] = e4m3Round(at(r, d), *multiplier, *scale);
   });
   return out;
-}
-
-/// x rounded to E4M3 after multiplying by `multiplier`, back in x's units.
-float e4m3Round(float x, float multiplier, float scale) {
-  return vsart::e4m3ToFloat(vsart::floatToE4m3(x * multiplier)) * scale;
 }
 
 /// FP8 attention (vsart_attention_args_t::fp8): per-tensor E4M3 q, k and v;

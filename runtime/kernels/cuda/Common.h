@@ -113,9 +113,15 @@ struct Fp8Operands {
   float *scalars;
 };
 
-/// cuDNN's FP8 flash attention of `a` (fp8 set, its sizes and scale) over
-/// the E4M3 operands f on `stream`; an error naming why when cuDNN cannot
-/// run it (missing, older than 9.1, no plan for the case).
+/// Why cuDNN's FP8 flash attention cannot take `a` (cuDNN missing or older
+/// than 9.1, or 9.10.0; head_dim not a multiple of 16 up to 256; what the
+/// bf16 engine refuses: a mask, no keys, misaligned rows, a scale <= 0), ""
+/// when it may.
+std::string fp8AttentionUnsupported(const vsart_attention_args_t &a);
+
+/// cuDNN's FP8 flash attention of `a` (fp8 set, its sizes and scale; one
+/// fp8AttentionUnsupported accepts) over the E4M3 operands f on `stream`;
+/// an error naming why when cuDNN builds no plan for it.
 vsart_status_t cudnnAttentionFp8(const vsart_attention_args_t &a,
                                  const Fp8Operands &f, cudaStream_t stream);
 

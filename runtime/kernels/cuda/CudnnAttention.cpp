@@ -622,17 +622,24 @@ vsart_status_t cudnnAttention(const vsart_attention_args_t &a,
   return runPlan(a, lse != nullptr, uids, ptrs, lse ? 6 : 5, stream, ran, why);
 }
 
+std::string fp8AttentionUnsupported(const vsart_attention_args_t &a) {
+  if (!api().error.empty())
+    return api().error;
+  if (api().version < 90100 || api().version == 91000)
+    return "cuDNN's FP8 attention needs cuDNN 9.1 or later (not 9.10.0), "
+           "this is " +
+           std::to_string(api().version);
+  if (a.head_dim % 16 != 0)
+    return "head_dim " + std::to_string(a.head_dim) +
+           " (a multiple of 16 up to 256 is needed)";
+  if (std::string no = unsupported(a); !no.empty())
+    return "cuDNN's fused attention does not take " + no;
+  return "";
+}
+
 vsart_status_t cudnnAttentionFp8(const vsart_attention_args_t &a,
                                  const Fp8Operands &f, cudaStream_t stream) {
   const std::string n = "cuda_attention (FP8): ";
-  if (api().version < 90100 || (api().version >= 91000 && api().version < 91100))
-    return failCudnn(n + "cuDNN's FP8 attention needs cuDNN 9.1 or later (not "
-                         "9.10.0); " +
-                     (api().error.empty() ? "this is " +
-                                                std::to_string(api().version)
-                                          : api().error));
-  if (std::string no = unsupported(a); !no.empty())
-    return failCudnn(n + "cuDNN's fused attention does not take " + no);
   float scale = a.scale;
   int64_t uids[5 + int(Fp8Scalar::Count)] = {kQ, kK, kV, kO, kScale};
   void *ptrs[5 + int(Fp8Scalar::Count)] = {
@@ -663,6 +670,10 @@ vsart_status_t cudnnAttention(const vsart_attention_args_t &, cudaStream_t,
   *ran = false;
   *why = "this build has no cuDNN support (cudnn_graph.h was not found)";
   return VSART_OK;
+}
+
+std::string fp8AttentionUnsupported(const vsart_attention_args_t &) {
+  return "this build has no cuDNN support (cudnn_graph.h was not found)";
 }
 
 vsart_status_t cudnnAttentionFp8(const vsart_attention_args_t &,

@@ -152,22 +152,9 @@ vsart_status_t fp8Attention(const vsart_attention_args_t &a,
   const std::string n = "cuda_attention (FP8): ";
   const int64_t B = a.batch, H = a.num_heads, Hkv = a.num_kv_heads;
   const int64_t D = a.head_dim, R = e4m3RowBytes(D);
-  if (D % 16 != 0 || D > 256)
-    return fail(VSART_ERROR_INVALID_ARGUMENT,
-                n + "head_dim must be a multiple of 16 up to 256, got " +
-                    std::to_string(D));
-  if (a.seq_kv == 0)
-    return fail(VSART_ERROR_INVALID_ARGUMENT, n + "no keys");
-  const uintptr_t bits =
-      reinterpret_cast<uintptr_t>(a.q) | reinterpret_cast<uintptr_t>(a.k) |
-      reinterpret_cast<uintptr_t>(a.v) | reinterpret_cast<uintptr_t>(a.out);
-  bool aligned = bits % 16 == 0;
-  for (int i = 0; i < 3; ++i)
-    aligned = aligned && a.q_strides[i] % 8 == 0 && a.k_strides[i] % 8 == 0 &&
-              a.v_strides[i] % 8 == 0 && a.out_strides[i] % 8 == 0;
-  if (!aligned)
-    return fail(VSART_ERROR_INVALID_ARGUMENT,
-                n + "operands must have 16-byte aligned rows");
+  // Checked before any work is queued.
+  if (std::string why = fp8AttentionUnsupported(a); !why.empty())
+    return fail(VSART_ERROR_INVALID_ARGUMENT, n + why);
   const int64_t slices = B * (H + 2 * Hkv);
   const int64_t ctas = (std::max(a.seq_q, a.seq_kv) + kRows - 1) / kRows;
   if (slices > 65535 || ctas > INT32_MAX)
