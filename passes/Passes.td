@@ -426,6 +426,26 @@ def QuantizeAttentionPass
   let dependentDialects = ["::vsa::vrt::VrtDialect"];
 }
 
+def FuseIntoFp8Pass : Pass<"vrt-fuse-into-fp8", "mlir::func::FuncOp"> {
+  let summary = "Fold the memory-bound neighbours of FP8 GEMMs into them";
+  let description = [{
+    Two rewrites around `vrt-quantize-gemms`' output, each saving a pass
+    over a (tokens, channels) activation:
+    - a `vrt.norm` whose only use is a `vrt.quantize_rows` (through views)
+      becomes one `vrt.norm_quantize`: the normalised rows are quantized as
+      they are made and never written in bf16;
+    - a generated kernel that only adds a `vrt.scaled_gemm`'s result to a
+      residual (`dit.add`, or `dit.gated_add` whose gate is a contiguous
+      row of channels shared by every token, e.g. a slice of the AdaLN
+      modulation with batch 1) becomes the GEMM's `residual` and `gate`:
+      the GEMM reads the residual as its C and the gate scales its weight
+      scales and bias, so its output is not written and read again.
+    A GEMM with an epilogue or other users, or a gate that differs per
+    batch entry, stays as it is. Must run before `vrt-plan-memory`.
+  }];
+  let dependentDialects = ["::vsa::vrt::VrtDialect"];
+}
+
 def PlanMemoryPass : Pass<"vrt-plan-memory", "mlir::func::FuncOp"> {
   let summary = "Place every activation in one arena by liveness";
   let description = [{

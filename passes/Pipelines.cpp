@@ -54,6 +54,7 @@ void vsa::buildLoweringPipeline(OpPassManager &pm, StringRef target,
     fp8.minDim = fp8MinDim;
     fp8.minN = fp8MinN;
     fn.addPass(createQuantizeGemmsPass(fp8));
+    fn.addPass(createFuseIntoFp8Pass());
   }
   if (fp8AttentionMinKeys > 0) {
     QuantizeAttentionPassOptions fp8;

@@ -30,7 +30,8 @@ namespace {
 
 bool ownsBuffer(Operation *op) {
   return isa<vrt::GemmOp, vrt::QuantizeRowsOp, vrt::ScaledGemmOp,
-             vrt::AttentionOp, vrt::NormOp, vrt::NormRopeOp,
+             vrt::AttentionOp, vrt::NormOp, vrt::NormQuantizeOp,
+             vrt::NormRopeOp,
              vrt::SoftmaxOp,
              vrt::KernelOp, vrt::AllToAllOp, vrt::AllGatherOp,
              vrt::ShardOp, vrt::VsaSelectOp, vrt::SemanticAttentionOp,

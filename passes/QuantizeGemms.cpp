@@ -112,7 +112,8 @@ void rewrite(vrt::GemmOp gemm, vrt::QuantizeRowsOp q) {
   OpBuilder b(gemm);
   auto scaled = vrt::ScaledGemmOp::create(
       b, gemm.getLoc(), gemm.getResult().getType(), q.getValues(),
-      q.getScales(), gemm.getRhs(), gemm.getBias(), gemm.getAlphaAttr(),
+      q.getScales(), gemm.getRhs(), gemm.getBias(), /*residual=*/Value(),
+      /*gate=*/Value(), b.getI64IntegerAttr(0), gemm.getAlphaAttr(),
       gemm.getEpilogueAttr(), IntegerAttr());
   gemm.getResult().replaceAllUsesWith(scaled.getResult());
   gemm.erase();

@@ -91,7 +91,8 @@ Value vsa::vrt::viewSource(Value v) {
 }
 
 bool vsa::vrt::keepsElementType(Value v) {
-  return viewSource(v).getDefiningOp<QuantizeRowsOp>() != nullptr;
+  return isa_and_nonnull<QuantizeRowsOp, NormQuantizeOp>(
+      viewSource(v).getDefiningOp());
 }
 
 bool vsa::vrt::isKernelRootOp(Operation *op) {
@@ -172,7 +173,33 @@ LogicalResult ScaledGemmOp::verify() {
   expected.append({m, n});
   if (shapeOf(getResult()) != ArrayRef<int64_t>(expected))
     return emitOpError("result shape must be ") << shapeString(expected);
+  if (failed(verifyResidual(n)))
+    return failure();
   return verifyOffset(*this, getOffset());
+}
+
+LogicalResult ScaledGemmOp::verifyResidual(int64_t n) {
+  Value residual = getResidual(), gate = getGate();
+  if (!residual) {
+    if (gate)
+      return emitOpError("a gate needs a residual");
+    return success();
+  }
+  if (residual.getType() != getType())
+    return emitOpError("residual must have the result's type ") << getType();
+  if (getEpilogue() != Epilogue::none)
+    return emitOpError("takes no epilogue with a residual");
+  if (!gate)
+    return success();
+  ArrayRef<int64_t> g = shapeOf(gate);
+  int64_t offset = getGateOffset(), size = dit::numElements(g);
+  if (g.empty() || g.back() != n)
+    return emitOpError("gate's last dim must be N = ") << n;
+  if (offset < 0 || offset % n != 0 || offset + n > size)
+    return emitOpError("gate_offset ")
+           << offset << " must be a multiple of N = " << n
+           << " with N values after it in the gate's " << size;
+  return success();
 }
 
 std::array<int64_t, 4> AttentionOp::bhsdDims(Type type, Layout layout) {
@@ -481,30 +508,55 @@ LogicalResult AttentionOp::verify() {
   return verifyOffset(*this, getOffset());
 }
 
-LogicalResult NormOp::verify() {
-  ArrayRef<int64_t> x = shapeOf(getInput());
+/// The operand rules vrt.norm and vrt.norm_quantize share.
+template <class Op> LogicalResult verifyNormOperands(Op op) {
+  ArrayRef<int64_t> x = shapeOf(op.getInput());
   if (x.empty())
-    return emitOpError("input must have rank >= 1");
-  for (Value p : {getScale(), getBias()})
+    return op.emitOpError("input must have rank >= 1");
+  for (Value p : {op.getScale(), op.getBias()})
     if (p && shapeOf(p) != ArrayRef<int64_t>{x.back()})
-      return emitOpError("scale and bias must have shape ") << x.back();
-  if (getKind() == NormKind::rms && getBias())
-    return emitOpError("rms norm takes no bias");
-  if (bool(getModShift()) != bool(getModScale()))
-    return emitOpError("modulate needs both shift and scale");
-  if (Value shift = getModShift()) {
+      return op.emitOpError("scale and bias must have shape ") << x.back();
+  if (op.getKind() == NormKind::rms && op.getBias())
+    return op.emitOpError("rms norm takes no bias");
+  if (bool(op.getModShift()) != bool(op.getModScale()))
+    return op.emitOpError("modulate needs both shift and scale");
+  if (Value shift = op.getModShift()) {
     ArrayRef<int64_t> m = shapeOf(shift);
     int64_t rows = x.size() == 2 ? x[0] : -1;
     if (rows < 0 || m.size() != 2 || m[1] != x.back() || m[0] < 1 ||
-        rows % m[0] != 0 || shapeOf(getModScale()) != m)
-      return emitOpError("modulate needs a (rows, dim) input and shift and "
-                         "scale of one shape (G, dim), G dividing the rows");
+        rows % m[0] != 0 || shapeOf(op.getModScale()) != m)
+      return op.emitOpError("modulate needs a (rows, dim) input and shift "
+                            "and scale of one shape (G, dim), G dividing the "
+                            "rows");
   }
+  if (!(op.getEpsilon().convertToDouble() >= 0))
+    return op.emitOpError("epsilon must be >= 0");
+  return success();
+}
+
+LogicalResult NormOp::verify() {
+  if (failed(verifyNormOperands(*this)))
+    return failure();
   if (getType() != getInput().getType())
     return emitOpError("result type must equal the input type");
-  if (!(getEpsilon().convertToDouble() >= 0))
-    return emitOpError("epsilon must be >= 0");
   return verifyOffset(*this, getOffset());
+}
+
+LogicalResult NormQuantizeOp::verify() {
+  if (failed(verifyNormOperands(*this)))
+    return failure();
+  // The results may be shaped like the quantization they replace: the same
+  // rows of the same length.
+  ArrayRef<int64_t> x = shapeOf(getInput()), v = shapeOf(getValues());
+  int64_t rows = dit::numElements(x.drop_back());
+  if (v.empty() || v.back() != x.back() ||
+      dit::numElements(v) != dit::numElements(x))
+    return emitOpError("values must hold the input's rows of ")
+           << x.back() << " values";
+  if (dit::numElements(shapeOf(getScales())) != rows)
+    return emitOpError("scales must hold one value per row (")
+           << rows << ")";
+  return verifyOffsets(*this, getOffsets());
 }
 
 LogicalResult NormRopeOp::verify() {

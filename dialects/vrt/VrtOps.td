@@ -74,7 +74,7 @@ def Vrt_QuantizeRowsOp : Vrt_Op<"quantize_rows", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Vrt_ScaledGemmOp : Vrt_Op<"scaled_gemm", [Pure]> {
+def Vrt_ScaledGemmOp : Vrt_Op<"scaled_gemm", [Pure, AttrSizedOperandSegments]> {
   let summary = "FP8 GEMM of row-quantized activations and an FP8 weight";
   let description = [{
     epilogue(alpha · (lhs · diag(lhs_scales)) Wᵀ + bias), shape (..., M, N),
@@ -84,21 +84,36 @@ def Vrt_ScaledGemmOp : Vrt_Op<"scaled_gemm", [Pure]> {
     (VSART_DTYPE_F8E4M3_ROWS). Products accumulate in fp32
     (vsart_*_scaled_gemm; cuBLASLt's FP8 path with outer-vector scales on
     CUDA). K must be a multiple of 16 and N of 8 (FP8 tensor-core layouts).
+    With `residual` (the result's shape; no epilogue) the result is
+    residual + gate ⊙ (that product + bias): a DiT block's residual
+    connection, fused by `vrt-fuse-into-fp8` (vsart_*_scaled_gemm_residual).
+    `gate` holds N contiguous values from element `gate_offset` of its
+    operand, shared by every row (without it the gate is 1).
     ```mlir
     %y = vrt.scaled_gemm %q, %s, %w, %b {epilogue = #vrt<epilogue gelu_tanh>} : (tensor<1x48x32xf8E4M3FN>, tensor<1x48xf32>, tensor<64x32xf32>, tensor<64xf32>) -> tensor<1x48x64xf32>
+    %z = vrt.scaled_gemm %q, %s, %w, %b residual %x gate %mod[128] : (tensor<1x48x32xf8E4M3FN>, tensor<1x48xf32>, tensor<64x32xf32>, tensor<64xf32>, tensor<1x48x64xf32>, tensor<1x6x64xf32>) -> tensor<1x48x64xf32>
     ```
   }];
   let arguments = (ins TensorOf<[F8E4M3FN]>:$lhs, TensorOf<[F32]>:$lhs_scales,
                        Vrt_FloatTensor:$weight,
                        Optional<Vrt_FloatTensor>:$bias,
+                       Optional<Vrt_FloatTensor>:$residual,
+                       Optional<Vrt_FloatTensor>:$gate,
+                       DefaultValuedAttr<I64Attr, "0">:$gate_offset,
                        DefaultValuedAttr<F64Attr, "1.0">:$alpha,
                        DefaultValuedAttr<Vrt_Epilogue,
                          "::vsa::vrt::Epilogue::none">:$epilogue,
                        OptionalAttr<I64Attr>:$offset);
   let results = (outs Vrt_FloatTensor:$result);
   let assemblyFormat = "$lhs `,` $lhs_scales `,` $weight (`,` $bias^)? "
+                       "(`residual` $residual^)? "
+                       "(`gate` $gate^ `[` $gate_offset `]`)? "
                        "attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Checks `residual` and `gate` given the output channels N.
+    ::llvm::LogicalResult verifyResidual(int64_t n);
+  }];
 }
 
 def Vrt_AttentionOp : Vrt_Op<"attention", [Pure, AttrSizedOperandSegments]> {
@@ -177,6 +192,34 @@ def Vrt_NormOp : Vrt_Op<"norm", [Pure, AttrSizedOperandSegments]> {
                        Optional<Vrt_FloatTensor>:$mod_scale,
                        F64Attr:$epsilon, OptionalAttr<I64Attr>:$offset);
   let results = (outs Vrt_FloatTensor:$result);
+  let assemblyFormat = "$kind $input (`scale` $scale^)? (`bias` $bias^)? "
+                       "(`modulate` $mod_shift^ `,` $mod_scale)? "
+                       "attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Vrt_NormQuantizeOp : Vrt_Op<"norm_quantize",
+                                 [Pure, AttrSizedOperandSegments]> {
+  let summary = "a norm whose rows are quantized to FP8 as they are made";
+  let description = [{
+    `vrt.norm` (same operands and rules) followed by `vrt.quantize_rows` of
+    its result, without the normalised rows in memory: `values` (E4M3, the
+    input's rows; shaped like the quantization's input, whose rows they
+    are) and `scales` (one per row). Fused by
+    `vrt-fuse-into-fp8` where a norm feeds only a quantization
+    (vsart_*_norm_quantize). `offsets` are the results' arena offsets.
+    ```mlir
+    %q, %s = vrt.norm_quantize layer %x modulate %shift, %scale {epsilon = 1.0e-06 : f64} : (tensor<96x32xf32>, tensor<2x32xf32>, tensor<2x32xf32>) -> (tensor<96x32xf8E4M3FN>, tensor<96xf32>)
+    ```
+  }];
+  let arguments = (ins Vrt_NormKind:$kind, Vrt_FloatTensor:$input,
+                       Optional<Vrt_FloatTensor>:$scale,
+                       Optional<Vrt_FloatTensor>:$bias,
+                       Optional<Vrt_FloatTensor>:$mod_shift,
+                       Optional<Vrt_FloatTensor>:$mod_scale,
+                       F64Attr:$epsilon,
+                       OptionalAttr<DenseI64ArrayAttr>:$offsets);
+  let results = (outs TensorOf<[F8E4M3FN]>:$values, TensorOf<[F32]>:$scales);
   let assemblyFormat = "$kind $input (`scale` $scale^)? (`bias` $bias^)? "
                        "(`modulate` $mod_shift^ `,` $mod_scale)? "
                        "attr-dict `:` functional-type(operands, results)";

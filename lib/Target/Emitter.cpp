@@ -96,6 +96,7 @@ private:
   /// `index`, which the run context may send down the dense path.
   std::string sparsePathGuard(Operation *attention);
   void emitNorm(vrt::NormOp op);
+  void emitNormQuantize(vrt::NormQuantizeOp op);
   void emitNormRope(vrt::NormRopeOp op);
   void emitSoftmax(vrt::SoftmaxOp op);
   void emitKernelCall(vrt::KernelOp op);
@@ -147,7 +148,7 @@ bool readByLibraryCall(Value v) {
     if (isa<vrt::GemmOp, vrt::QuantizeRowsOp, vrt::ScaledGemmOp,
             vrt::AttentionOp, vrt::SemanticAttentionOp,
             vrt::RingAttentionOp, vrt::UlyssesAttentionOp, vrt::NormOp,
-            vrt::NormRopeOp, vrt::SoftmaxOp,
+            vrt::NormQuantizeOp, vrt::NormRopeOp, vrt::SoftmaxOp,
             vrt::AllToAllOp, vrt::AllGatherOp, vrt::ShardOp>(user))
       return true;
     if (auto view = dyn_cast<vrt::ViewOp>(user);
@@ -306,6 +307,30 @@ LogicalResult ModelEmitter::emitScaledGemm(vrt::ScaledGemmOp op) {
   std::string alpha = floatLiteral(op.getAlpha().convertToDouble());
   std::string scales = "(const float *)" + ptr(op.getLhsScales());
   StringRef epi = epilogueName(op.getEpilogue());
+  if (Value residual = op.getResidual()) {
+    // The gate's values start gate_offset elements into its buffer.
+    std::string gate =
+        op.getGate() ? llvm::formatv("(const char *){0} + {1}",
+                                     ptr(op.getGate()),
+                                     op.getGateOffset() * (cuda ? 2 : 4))
+                           .str()
+                     : "nullptr";
+    if (cuda)
+      os << llvm::formatv(
+          "  VSA_CHECK(vsart_cuda_scaled_gemm_residual({0}, {1}, {2}, {3}, "
+          "{4}, {5}, {6}, {7}, {1}, {8}, {9}, {10}, stream));\n",
+          m, n, k, alpha, ptr(op.getLhs()), scales, ptr(w),
+          ptr(op.getResult()), bias, ptr(residual), gate);
+    else
+      os << llvm::formatv(
+          "  VSA_CHECK(vsart_cpu_scaled_gemm_residual({0}, {1}, {2}, {3}, "
+          "(const uint8_t *){4}, {5}, {6}, (float *){7}, {1}, {8}, {9}, "
+          "{10}));\n",
+          m, n, k, alpha, ptr(op.getLhs()), scales, ptr(w),
+          ptr(op.getResult()), bias, typed(residual),
+          op.getGate() ? "(const float *)(" + gate + ")" : gate);
+    return success();
+  }
   if (cuda)
     os << llvm::formatv("  VSA_CHECK(vsart_cuda_scaled_gemm({0}, {1}, {2}, {3}, "
                         "{4}, {5}, {6}, {7}, {1}, {8}, {9}, stream));\n",
@@ -653,6 +678,28 @@ void ModelEmitter::emitNorm(vrt::NormOp op) {
       cuda ? ", stream" : "");
 }
 
+void ModelEmitter::emitNormQuantize(vrt::NormQuantizeOp op) {
+  ArrayRef<int64_t> s = shapeOf(op.getInput());
+  int64_t dim = s.back(), rows = dit::numElements(s) / std::max<int64_t>(dim, 1);
+  Value shift = op.getModShift();
+  // The modulated form takes (batch, seq) rows, one modulation row a batch.
+  int64_t batch = shift ? shapeOf(shift)[0] : 1;
+  auto opt = [&](Value v) { return v ? ptr(v) : std::string("nullptr"); };
+  os << "  {\n    vsart_norm_quantize_args_t n = {};\n";
+  os << llvm::formatv(
+      "    n.x = {0}; n.q = (uint8_t *){1}; n.scales = (float *){2};\n"
+      "    n.batch = {3}; n.seq = {4}; n.dim = {5}; n.centered = {6};\n"
+      "    n.scale = {7}; n.bias = {8}; n.mod_shift = {9}; n.mod_scale = {10};"
+      " n.eps = {11};\n",
+      ptr(op.getInput()), ptr(op.getValues()), ptr(op.getScales()), batch,
+      rows / batch, dim, op.getKind() == vrt::NormKind::layer ? 1 : 0,
+      opt(op.getScale()), opt(op.getBias()), opt(shift),
+      opt(op.getModScale()), floatLiteral(op.getEpsilon().convertToDouble()));
+  os << (cuda ? "    VSA_CHECK(vsart_cuda_norm_quantize(&n, stream));\n"
+              : "    VSA_CHECK(vsart_cpu_norm_quantize(&n));\n");
+  os << "  }\n";
+}
+
 void ModelEmitter::emitNormRope(vrt::NormRopeOp op) {
   ArrayRef<int64_t> x = shapeOf(op.getInput());
   const int64_t d = 2 * shapeOf(op.getCos())[1];
@@ -836,6 +883,10 @@ LogicalResult ModelEmitter::emitOp(Operation *op) {
       })
       .Case([&](vrt::NormOp n) {
         emitNorm(n);
+        return success();
+      })
+      .Case([&](vrt::NormQuantizeOp n) {
+        emitNormQuantize(n);
         return success();
       })
       .Case([&](vrt::NormRopeOp n) {

@@ -134,6 +134,15 @@ vsart_status_t vsart_cpu_scaled_gemm(int64_t m, int64_t n, int64_t k,
                                      float *c, int64_t ldc, const float *bias,
                                      vsart_epilogue_t epilogue);
 
+/* A residual connection fused into the scaled GEMM:
+ * C[i,j] = residual[i,j] + gate[j] * (alpha * sum_k A[i,k] W[j,k] + bias[j])
+ * (gate NULL: 1), the GEMM as vsart_cpu_scaled_gemm with no epilogue.
+ * residual is m x n with rows ldc apart, like C; C may not alias it. */
+vsart_status_t vsart_cpu_scaled_gemm_residual(
+    int64_t m, int64_t n, int64_t k, float alpha, const uint8_t *a_q,
+    const float *a_scales, const void *w, float *c, int64_t ldc,
+    const float *bias, const float *residual, const float *gate);
+
 /* out[b,h,i,:] = softmax_j(scale * q[b,h,i,:].k[b,g,j,:] + mask[b,h,i,j]) v[b,g,j,:]
  * q, out: (batch, num_heads, seq_q, head_dim); k, v: (batch, num_kv_heads,
  * seq_kv, head_dim); g = h / (num_heads / num_kv_heads) (grouped-query heads;
@@ -345,6 +354,25 @@ vsart_status_t vsart_cpu_rms_norm_modulate(const float *x, float *out,
                                            const float *bias, float eps,
                                            const float *mod_shift,
                                            const float *mod_scale);
+/* A norm (with the modulation when mod_shift / mod_scale are given) whose
+ * rows are quantized to FP8 E4M3 as they are produced: q and scales equal
+ * vsart_cpu_{layer,rms}_norm_modulate (or the plain norm) followed by
+ * vsart_cpu_quantize_rows, without the normalised rows in memory. x is
+ * (batch, seq, dim), contiguous; q holds batch * seq * dim bytes, scales
+ * batch * seq floats; scale, bias (dim) and mod_shift, mod_scale (batch,
+ * dim) may be NULL (the modulation pair both or neither). On the CPU x and
+ * the parameters are fp32, on CUDA bf16 (vsart_cuda_norm_quantize). */
+typedef struct vsart_norm_quantize_args_t {
+  const void *x;
+  uint8_t *q;
+  float *scales;
+  int64_t batch, seq, dim;
+  int centered; /* 1: layer norm, 0: RMS norm */
+  const void *scale, *bias;
+  const void *mod_shift, *mod_scale;
+  float eps;
+} vsart_norm_quantize_args_t;
+vsart_status_t vsart_cpu_norm_quantize(const vsart_norm_quantize_args_t *args);
 /* A norm over the last dim of x (batch, seq, heads * head_dim) — layer
  * (centered) or RMS — with scale and bias (heads * head_dim, either may be
  * NULL), then interleaved RoPE on each head's pairs (2i, 2i + 1) with cos,

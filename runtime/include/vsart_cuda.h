@@ -61,6 +61,16 @@ vsart_status_t vsart_cuda_scaled_gemm(int64_t m, int64_t n, int64_t k,
                                       void *c, int64_t ldc, const void *bias,
                                       vsart_epilogue_t epilogue, void *stream);
 
+/* The twin of vsart_cpu_scaled_gemm_residual on bf16 C, residual, bias and
+ * gate: cuBLASLt reads the residual as its C (beta = 1) and the gate scales
+ * the weight's per-channel scales and the bias (in stream-ordered scratch,
+ * the gated bias rounded to bf16), so the GEMM's output is never rounded to
+ * bf16 on its own. The limits of vsart_cuda_scaled_gemm; c != residual. */
+vsart_status_t vsart_cuda_scaled_gemm_residual(
+    int64_t m, int64_t n, int64_t k, float alpha, const void *a_q,
+    const float *a_scales, const void *w, void *c, int64_t ldc,
+    const void *bias, const void *residual, const void *gate, void *stream);
+
 /* Attention (online softmax, fp32 accumulation, tensor cores): cuDNN's fused
  * flash attention where cuDNN can run the case (see below), else our
  * flash-attention-2 style kernel. */
@@ -158,6 +168,15 @@ vsart_status_t vsart_cuda_softmax(const void *x, void *out, int64_t rows,
  * scale and bias 16-byte aligned, cos and sin 8-byte aligned. */
 vsart_status_t vsart_cuda_norm_rope(const vsart_norm_rope_args_t *args,
                                     void *stream);
+/* The twin of vsart_cpu_norm_quantize (bf16 x and parameters): each
+ * normalised value is rounded to bf16 before the row is quantized, so q and
+ * scales equal vsart_cuda_*_norm(_modulate) followed by
+ * vsart_cuda_quantize_rows, with one pass over x and no bf16 rows written
+ * (rows of more than 6144 values: the norm into stream-ordered scratch,
+ * then vsart_cuda_quantize_rows). dim % 8 == 0; x, scale, bias, mod_shift
+ * and mod_scale 16-byte aligned, q 8-byte aligned. */
+vsart_status_t vsart_cuda_norm_quantize(const vsart_norm_quantize_args_t *args,
+                                        void *stream);
 /* The twins of vsart_cpu_*_norm_modulate (bf16; one pass over x). */
 vsart_status_t vsart_cuda_layer_norm_modulate(
     const void *x, void *out, int64_t batch, int64_t seq, int64_t dim,

@@ -332,6 +332,18 @@ cpuQuantize(const std::vector<float> &x, int64_t rows, int64_t cols,
   return {q, s};
 }
 
+/// `w` (n x k) quantized per row by the CPU twin, in F8E4M3_ROWS storage
+/// (the bytes, then the scales).
+std::vector<uint8_t> f8RowsWeight(const std::vector<float> &w, int64_t n,
+                                  int64_t k) {
+  const auto [wq, ws] = cpuQuantize(w, n, k, k);
+  const size_t at = vsart_f8_rows_scales_offset(n * k);
+  std::vector<uint8_t> stored(at + ws.size() * 4);
+  std::memcpy(stored.data(), wq.data(), wq.size());
+  std::memcpy(stored.data() + at, ws.data(), ws.size() * 4);
+  return stored;
+}
+
 struct QuantCase {
   const char *name;
   int64_t rows, cols, ld;
@@ -405,12 +417,7 @@ TEST_P(CudaScaledGemm, MatchesCpu) {
   const std::vector<float> w = randomVec(size_t(c.n * c.k), 2, -0.05f, 0.05f);
   const std::vector<float> bias = randomVec(size_t(c.n), 3);
   const auto [aq, as] = cpuQuantize(a, c.m, c.k, c.k);
-  const auto [wq, ws] = cpuQuantize(w, c.n, c.k, c.k);
-  std::vector<uint8_t> wStored(vsart_f8_rows_scales_offset(c.n * c.k) +
-                               ws.size() * 4);
-  std::memcpy(wStored.data(), wq.data(), wq.size());
-  std::memcpy(wStored.data() + vsart_f8_rows_scales_offset(c.n * c.k),
-              ws.data(), ws.size() * 4);
+  const std::vector<uint8_t> wStored = f8RowsWeight(w, c.n, c.k);
   std::vector<float> ref(size_t(c.m * c.n));
   ASSERT_EQ(vsart_cpu_scaled_gemm(c.m, c.n, c.k, c.alpha, aq.data(), as.data(),
                                   wStored.data(), ref.data(), c.n,
@@ -471,6 +478,131 @@ TEST_F(CudaScaledGemmArgs, RejectsBadArguments) {
   EXPECT_EQ(vsart_cuda_scaled_gemm(0, 8, 16, 1.0f, nullptr, nullptr, w.data(),
                                    nullptr, 8, nullptr, VSART_EPILOGUE_NONE,
                                    nullptr),
+            VSART_OK);
+}
+
+// The residual form: C = residual + gate * (scaled GEMM + bias), cuBLASLt
+// adding the residual as its C and the gate folded into the weight's scales
+// and the bias.
+struct ScaledGemmResidualCase {
+  const char *name;
+  int64_t m, n, k, pad; // ldc = n + pad
+  float alpha;
+  bool bias, gate;
+};
+
+void PrintTo(const ScaledGemmResidualCase &c, std::ostream *os) {
+  *os << c.name;
+}
+
+class CudaScaledGemmResidual
+    : public CudaParamTest<ScaledGemmResidualCase> {};
+
+/// The first n of every ldc values of m rows.
+std::vector<float> leadingColumns(const std::vector<float> &v, int64_t m,
+                                  int64_t n, int64_t ldc) {
+  std::vector<float> out;
+  for (int64_t i = 0; i < m; ++i)
+    out.insert(out.end(), v.begin() + i * ldc, v.begin() + i * ldc + n);
+  return out;
+}
+
+// Against the CPU twin on the same quantized operands (summation order, the
+// bf16 output and the bf16 gated bias differ), and against the unfused GPU
+// steps: vsart_cuda_scaled_gemm's bf16 output, then residual + gate * it on
+// the host (which rounds the GEMM's output once more).
+TEST_P(CudaScaledGemmResidual, MatchesCpuAndUnfusedSteps) {
+  const ScaledGemmResidualCase &c = GetParam();
+  const int64_t ldc = c.n + c.pad;
+  const std::vector<float> a = randomVec(size_t(c.m * c.k), 1, -2.0f, 2.0f);
+  const std::vector<float> w = randomVec(size_t(c.n * c.k), 2, -0.05f, 0.05f);
+  const std::vector<float> bias = randomVec(size_t(c.n), 3);
+  const std::vector<float> residual =
+      randomVec(size_t(c.m * ldc), 4, -2.0f, 2.0f);
+  const std::vector<float> gate = randomVec(size_t(c.n), 5, -1.5f, 1.5f);
+  const auto [aq, as] = cpuQuantize(a, c.m, c.k, c.k);
+  const std::vector<uint8_t> wStored = f8RowsWeight(w, c.n, c.k);
+  std::vector<float> ref(residual.size());
+  ASSERT_EQ(vsart_cpu_scaled_gemm_residual(
+                c.m, c.n, c.k, c.alpha, aq.data(), as.data(), wStored.data(),
+                ref.data(), ldc, c.bias ? bias.data() : nullptr,
+                residual.data(), c.gate ? gate.data() : nullptr),
+            VSART_OK)
+      << vsart_last_error();
+  DeviceBytes daq(aq), das(as), dw(wStored);
+  DeviceBuffer dbias(bias), dres(residual), dgate(gate), dc(ref.size()),
+      dplain(ref.size());
+  dc.poison();
+  const auto *asp = static_cast<const float *>(das.data());
+  ASSERT_EQ(vsart_cuda_scaled_gemm_residual(
+                c.m, c.n, c.k, c.alpha, daq.data(), asp, dw.data(), dc.data(),
+                ldc, c.bias ? dbias.data() : nullptr, dres.data(),
+                c.gate ? dgate.data() : nullptr, nullptr),
+            VSART_OK)
+      << vsart_last_error();
+  const std::vector<float> got = dc.download();
+  for (int64_t i = 0; i < c.m; ++i) // padding columns are not written
+    for (int64_t j = c.n; j < ldc; ++j)
+      EXPECT_TRUE(std::isnan(got[size_t(i * ldc + j)])) << i << "," << j;
+  const std::vector<float> gotC = leadingColumns(got, c.m, c.n, ldc);
+  const std::vector<float> refC = leadingColumns(ref, c.m, c.n, ldc);
+  expectNear(gotC, refC, "scaled_gemm_residual");
+  EXPECT_LT(vsart_test::relL2(gotC, refC), 1e-2);
+
+  ASSERT_EQ(vsart_cuda_scaled_gemm(c.m, c.n, c.k, c.alpha, daq.data(), asp,
+                                   dw.data(), dplain.data(), ldc,
+                                   c.bias ? dbias.data() : nullptr,
+                                   VSART_EPILOGUE_NONE, nullptr),
+            VSART_OK)
+      << vsart_last_error();
+  const std::vector<float> plain = dplain.download();
+  std::vector<float> unfused(ref.size());
+  for (int64_t i = 0; i < c.m; ++i)
+    for (int64_t j = 0; j < c.n; ++j) {
+      const size_t at = size_t(i * ldc + j);
+      unfused[at] =
+          residual[at] + (c.gate ? gate[size_t(j)] : 1.0f) * plain[at];
+    }
+  // A few bf16 steps of the largest output: the rounding of the output, of
+  // the unfused GEMM's output and of the gated bias.
+  expectNear(gotC, leadingColumns(unfused, c.m, c.n, ldc), "vs unfused",
+             1.0 / 128, 1.0 / 128);
+}
+
+const ScaledGemmResidualCase kScaledGemmResidualCases[] = {
+    {"64x1536x1536", 64, 1536, 1536, 0, 1.0f, false, false},
+    {"64x1536x1536_bias_gate", 64, 1536, 1536, 0, 1.0f, true, true},
+    {"33x256x512_gate", 33, 256, 512, 0, 1.0f, false, true},
+    {"33x256x512_bias_pad8", 33, 256, 512, 8, 0.5f, true, false},
+    {"5x24x48_bias_gate_pad16_alpha", 5, 24, 48, 16, 0.75f, true, true},
+};
+
+INSTANTIATE_TEST_SUITE_P(
+    , CudaScaledGemmResidual, testing::ValuesIn(kScaledGemmResidualCases),
+    [](const testing::TestParamInfo<ScaledGemmResidualCase> &info) {
+      return std::string(info.param.name);
+    });
+
+TEST_F(CudaScaledGemmArgs, ResidualRejectsBadArguments) {
+  DeviceBytes q(64 * 32), w(64 * 32 + 256), s(256), c(64 * 64 * 2),
+      r(64 * 64 * 2);
+  auto *sp = static_cast<const float *>(s.data());
+  auto call = [&](int64_t k, void *out, const void *residual, int64_t ldc) {
+    return vsart_cuda_scaled_gemm_residual(4, 8, k, 1.0f, q.data(), sp,
+                                           w.data(), out, ldc, nullptr,
+                                           residual, nullptr, nullptr);
+  };
+  EXPECT_EQ(call(16, c.data(), c.data(), 8), VSART_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(vsart_last_error()).find("c == residual"),
+            std::string::npos)
+      << vsart_last_error();
+  EXPECT_EQ(call(16, c.data(), nullptr, 8), VSART_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(call(24, c.data(), r.data(), 8), VSART_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(call(16, c.data(), r.data(), 12), VSART_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(call(16, nullptr, r.data(), 8), VSART_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(vsart_cuda_scaled_gemm_residual(0, 8, 16, 1.0f, nullptr, nullptr,
+                                            w.data(), nullptr, 8, nullptr,
+                                            nullptr, nullptr, nullptr),
             VSART_OK);
 }
 
@@ -1242,6 +1374,189 @@ INSTANTIATE_TEST_SUITE_P(, CudaSoftmax, testing::ValuesIn(kRowCases),
                          rowName);
 INSTANTIATE_TEST_SUITE_P(, CudaNormModulate, testing::ValuesIn(kRowCases),
                          rowName);
+
+// ---- norms quantizing their rows (vsart_cuda_norm_quantize) ----------------
+
+struct NormQuantCase {
+  const char *name;
+  int64_t batch, seq, dim;
+  bool centered, affine, modulate;
+};
+
+void PrintTo(const NormQuantCase &c, std::ostream *os) { *os << c.name; }
+
+class CudaNormQuantize : public CudaParamTest<NormQuantCase> {};
+
+/// bytes (rows x cols E4M3) times their row's scale.
+std::vector<float> dequantize(const std::vector<uint8_t> &q,
+                              const std::vector<float> &scales, int64_t cols) {
+  std::vector<float> out(q.size());
+  for (size_t i = 0; i < q.size(); ++i)
+    out[i] = vsart_e4m3_to_float(q[i]) * scales[i / size_t(cols)];
+  return out;
+}
+
+// Bit-exact against the unfused GPU steps on the same bf16 data: the norm
+// (modulated or plain) and then vsart_cuda_quantize_rows. Against the CPU
+// twin, which quantizes fp32 values where the GPU quantizes bf16 ones, the
+// dequantized values may differ by one E4M3 step (1/16 to 1/8 of a value;
+// on the host, bf16-rounding the CPU norm before quantizing it flips about
+// 2 % of the bytes, rel L2 1.3e-2) and the scales by the bf16 rounding of
+// the row's maximum.
+TEST_P(CudaNormQuantize, MatchesUnfusedBitExactAndCpu) {
+  const NormQuantCase &c = GetParam();
+  const int64_t rows = c.batch * c.seq;
+  const float eps = 1e-5f;
+  std::vector<float> x = randomVec(size_t(rows * c.dim), 91, -3, 5);
+  if (rows > 1)
+    std::fill(x.begin() + c.dim, x.begin() + 2 * c.dim, 1.5f); // a flat row
+  const auto scale = randomVec(size_t(c.dim), 92),
+             bias = randomVec(size_t(c.dim), 93),
+             shift = randomVec(size_t(c.batch * c.dim), 94),
+             modScale = randomVec(size_t(c.batch * c.dim), 95);
+  DeviceBuffer dx(x), ds(scale), db(bias), dsh(shift), dms(modScale),
+      dnorm(x.size());
+  DeviceBytes dq(x.size()), dscales(size_t(rows) * 4), dqRef(x.size()),
+      dscalesRef(size_t(rows) * 4);
+  vsart_norm_quantize_args_t a = {};
+  a.x = dx.data();
+  a.q = static_cast<uint8_t *>(dq.data());
+  a.scales = static_cast<float *>(dscales.data());
+  a.batch = c.batch, a.seq = c.seq, a.dim = c.dim;
+  a.centered = c.centered;
+  a.scale = c.affine ? ds.data() : nullptr;
+  a.bias = c.affine ? db.data() : nullptr;
+  a.mod_shift = c.modulate ? dsh.data() : nullptr;
+  a.mod_scale = c.modulate ? dms.data() : nullptr;
+  a.eps = eps;
+  ASSERT_EQ(vsart_cuda_norm_quantize(&a, nullptr), VSART_OK)
+      << vsart_last_error();
+  if (c.modulate)
+    ASSERT_EQ((c.centered ? vsart_cuda_layer_norm_modulate
+                          : vsart_cuda_rms_norm_modulate)(
+                  dx.data(), dnorm.data(), c.batch, c.seq, c.dim, a.scale,
+                  a.bias, eps, a.mod_shift, a.mod_scale, nullptr),
+              VSART_OK)
+        << vsart_last_error();
+  else
+    ASSERT_EQ((c.centered ? vsart_cuda_layer_norm : vsart_cuda_rms_norm)(
+                  dx.data(), dnorm.data(), rows, c.dim, a.scale, a.bias, eps,
+                  nullptr),
+              VSART_OK)
+        << vsart_last_error();
+  ASSERT_EQ(vsart_cuda_quantize_rows(dnorm.data(), rows, c.dim, c.dim,
+                                     dqRef.data(),
+                                     static_cast<float *>(dscalesRef.data()),
+                                     nullptr),
+            VSART_OK)
+      << vsart_last_error();
+  const std::vector<uint8_t> q = dq.download<uint8_t>(),
+                             qRef = dqRef.download<uint8_t>();
+  const std::vector<float> scales = dscales.download<float>(),
+                           scalesRef = dscalesRef.download<float>();
+  size_t bad = 0;
+  for (size_t i = 0; i < q.size(); ++i)
+    if (q[i] != qRef[i] && ++bad <= 5)
+      ADD_FAILURE() << "byte " << i << ": got " << int(q[i]) << ", expected "
+                    << int(qRef[i]);
+  EXPECT_EQ(bad, 0u);
+  for (size_t r = 0; r < scales.size(); ++r)
+    EXPECT_EQ(scales[r], scalesRef[r]) << "scale of row " << r;
+
+  std::vector<uint8_t> qCpu(x.size());
+  std::vector<float> scalesCpu(static_cast<size_t>(rows));
+  vsart_norm_quantize_args_t h = a;
+  h.x = x.data();
+  h.q = qCpu.data();
+  h.scales = scalesCpu.data();
+  h.scale = c.affine ? scale.data() : nullptr;
+  h.bias = c.affine ? bias.data() : nullptr;
+  h.mod_shift = c.modulate ? shift.data() : nullptr;
+  h.mod_scale = c.modulate ? modScale.data() : nullptr;
+  ASSERT_EQ(vsart_cpu_norm_quantize(&h), VSART_OK) << vsart_last_error();
+  for (size_t r = 0; r < scales.size(); ++r)
+    EXPECT_NEAR(scales[r], scalesCpu[r], scalesCpu[r] / 128) << "row " << r;
+  const std::vector<float> got = dequantize(q, scales, c.dim),
+                           ref = dequantize(qCpu, scalesCpu, c.dim);
+  expectNear(got, ref, "dequantized vs cpu", 0.14, 1e-3);
+  EXPECT_LT(vsart_test::relL2(got, ref), 4e-2);
+}
+
+const NormQuantCase kNormQuantCases[] = {
+    {"wan_2x37x1536_layer_affine_mod", 2, 37, 1536, true, true, true},
+    {"2x37x1536_rms_mod", 2, 37, 1536, false, false, true},
+    {"1x33x5120_rms_affine", 1, 33, 5120, false, true, false},
+    {"1x21x5120_layer_plain", 1, 21, 5120, true, false, false},
+    {"1x10x1544_layer_affine_partial_chunk", 1, 10, 1544, true, true, false},
+    {"1x5x8_layer_affine", 1, 5, 8, true, true, false},
+    {"2x3x8_rms_mod", 2, 3, 8, false, false, true},
+    {"1x9x6144_layer_mod_widest_in_registers", 1, 9, 6144, true, true, true},
+    {"2x7x6152_layer_affine_mod_fallback", 2, 7, 6152, true, true, true},
+    {"1x11x6400_rms_affine_fallback", 1, 11, 6400, false, true, false},
+};
+
+INSTANTIATE_TEST_SUITE_P(, CudaNormQuantize, testing::ValuesIn(kNormQuantCases),
+                         [](const testing::TestParamInfo<NormQuantCase> &info) {
+                           return std::string(info.param.name);
+                         });
+
+using CudaNormQuantizeArgs = CudaTest;
+
+TEST_F(CudaNormQuantizeArgs, RejectsBadArguments) {
+  DeviceBuffer x(std::vector<float>(64, 1.0f)), mod(std::vector<float>(16, 0.0f));
+  DeviceBytes q(64), s(16);
+  vsart_norm_quantize_args_t a = {};
+  a.x = x.data();
+  a.q = static_cast<uint8_t *>(q.data());
+  a.scales = static_cast<float *>(s.data());
+  a.batch = 1, a.seq = 4, a.dim = 16;
+  a.centered = 1;
+  a.eps = 1e-5f;
+  ASSERT_EQ(vsart_cuda_norm_quantize(&a, nullptr), VSART_OK)
+      << vsart_last_error();
+  EXPECT_EQ(vsart_cuda_norm_quantize(nullptr, nullptr),
+            VSART_ERROR_INVALID_ARGUMENT);
+  auto rejects = [](vsart_norm_quantize_args_t bad, const char *why) {
+    EXPECT_EQ(vsart_cuda_norm_quantize(&bad, nullptr),
+              VSART_ERROR_INVALID_ARGUMENT)
+        << why;
+    EXPECT_NE(std::string(vsart_last_error()).find("cuda_norm_quantize: "),
+              std::string::npos)
+        << why << ": " << vsart_last_error();
+  };
+  vsart_norm_quantize_args_t bad = a;
+  bad.dim = 12;
+  rejects(bad, "dim % 8");
+  bad = a;
+  bad.dim = -16;
+  rejects(bad, "negative dim");
+  bad = a;
+  bad.x = nullptr;
+  rejects(bad, "null x");
+  bad = a;
+  bad.q = nullptr;
+  rejects(bad, "null q");
+  bad = a;
+  bad.scales = nullptr;
+  rejects(bad, "null scales");
+  bad = a;
+  bad.x = x.data() + 1; // 2 bytes past the start
+  rejects(bad, "misaligned x");
+  bad = a;
+  bad.q = a.q + 4;
+  rejects(bad, "misaligned q");
+  bad = a;
+  bad.mod_shift = mod.data();
+  rejects(bad, "mod_shift alone");
+  bad = a;
+  bad.mod_scale = mod.data();
+  rejects(bad, "mod_scale alone");
+  bad = a;
+  bad.batch = 0;
+  bad.x = nullptr;
+  EXPECT_EQ(vsart_cuda_norm_quantize(&bad, nullptr), VSART_OK);
+  EXPECT_EQ(vsart_cuda_synchronize(nullptr), VSART_OK) << vsart_last_error();
+}
 
 // ---- VSA coarse stage (vsart_cuda_vsa_select) ------------------------------
 

@@ -1,6 +1,8 @@
 // FP8 E4M3: the encoder against the format's definition (every code, ties,
-// saturation), per-row quantization, the scaled GEMM against fp32 GEMMs,
-// and sessions storing weights as F8E4M3_ROWS.
+// saturation), per-row quantization, the scaled GEMM against fp32 GEMMs
+// (and its residual form against the steps it fuses), the norm that
+// quantizes its rows against the norm then quantize_rows, and sessions
+// storing weights as F8E4M3_ROWS.
 #include "DTypes.h"
 #include "TestUtil.h"
 #include "vsart_model.h"
@@ -9,6 +11,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <string>
 #include <vector>
 
 namespace {
@@ -163,6 +166,221 @@ TEST(ScaledGemm, RejectsBadArguments) {
   EXPECT_EQ(vsart_cpu_scaled_gemm(0, 1, 16, 1.0f, nullptr, nullptr, nullptr,
                                   nullptr, 1, nullptr, VSART_EPILOGUE_NONE),
             VSART_OK);
+}
+
+// The residual form is the scaled GEMM, then residual + gate * it: the same
+// fp32 operations as doing those steps by hand. Padding columns of C
+// (ldc > n) are not written.
+TEST(ScaledGemmResidual, EqualsResidualPlusGatedScaledGemm) {
+  const int64_t m = 19, n = 24, k = 48, ldc = 29;
+  const float pad = 123.0f;
+  const std::vector<float> a = randomVec(size_t(m * k), 41, -2.0f, 2.0f);
+  const std::vector<float> w = randomVec(size_t(n * k), 42, -0.1f, 0.1f);
+  const std::vector<float> bias = randomVec(size_t(n), 43);
+  const std::vector<float> residual = randomVec(size_t(m * ldc), 44, -3.0f, 3.0f);
+  const std::vector<float> gate = randomVec(size_t(n), 45, -1.5f, 1.5f);
+  std::vector<uint8_t> aq(size_t(m * k));
+  std::vector<float> as(static_cast<size_t>(m));
+  ASSERT_EQ(vsart_cpu_quantize_rows(a.data(), m, k, k, aq.data(), as.data()),
+            VSART_OK);
+  const std::vector<uint8_t> wf8 = storeF8Rows(w, n, k);
+  for (bool useGate : {false, true})
+    for (bool useBias : {false, true}) {
+      SCOPED_TRACE(std::string(useGate ? "gate" : "no gate") + ", " +
+                   (useBias ? "bias" : "no bias"));
+      const float *bp = useBias ? bias.data() : nullptr;
+      std::vector<float> got(size_t(m * ldc), pad), gemm(size_t(m * ldc));
+      ASSERT_EQ(vsart_cpu_scaled_gemm_residual(
+                    m, n, k, 0.75f, aq.data(), as.data(), wf8.data(),
+                    got.data(), ldc, bp, residual.data(),
+                    useGate ? gate.data() : nullptr),
+                VSART_OK)
+          << vsart_last_error();
+      ASSERT_EQ(vsart_cpu_scaled_gemm(m, n, k, 0.75f, aq.data(), as.data(),
+                                      wf8.data(), gemm.data(), ldc, bp,
+                                      VSART_EPILOGUE_NONE),
+                VSART_OK);
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < ldc; ++j) {
+          const size_t at = size_t(i * ldc + j);
+          if (j >= n) {
+            EXPECT_EQ(got[at], pad) << i << "," << j;
+            continue;
+          }
+          const float gated = (useGate ? gate[size_t(j)] : 1.0f) * gemm[at];
+          EXPECT_NEAR(got[at], residual[at] + gated,
+                      1e-6f * (std::fabs(residual[at]) + std::fabs(gated)))
+              << i << "," << j;
+        }
+    }
+}
+
+TEST(ScaledGemmResidual, RejectsBadArguments) {
+  uint8_t q[16] = {};
+  float s[1] = {1.0f}, c[8] = {}, r[8] = {};
+  const std::vector<uint8_t> w(64);
+  auto call = [&](float *out, const float *res, int64_t ldc) {
+    return vsart_cpu_scaled_gemm_residual(1, 8, 16, 1.0f, q, s, w.data(), out,
+                                          ldc, nullptr, res, nullptr);
+  };
+  EXPECT_EQ(call(c, r, 8), VSART_OK) << vsart_last_error();
+  EXPECT_EQ(call(c, c, 8), VSART_ERROR_INVALID_ARGUMENT); // C aliases it
+  EXPECT_NE(std::string(vsart_last_error()).find("c == residual"),
+            std::string::npos)
+      << vsart_last_error();
+  EXPECT_EQ(call(c, nullptr, 8), VSART_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(call(c, r, 4), VSART_ERROR_INVALID_ARGUMENT); // ldc < n
+  EXPECT_EQ(call(nullptr, r, 8), VSART_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(vsart_cpu_scaled_gemm_residual(-1, 8, 16, 1.0f, q, s, w.data(), c,
+                                           8, nullptr, r, nullptr),
+            VSART_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(vsart_cpu_scaled_gemm_residual(0, 8, 16, 1.0f, nullptr, nullptr,
+                                           nullptr, nullptr, 8, nullptr,
+                                           nullptr, nullptr),
+            VSART_OK);
+}
+
+// ---- a norm whose rows are quantized as they are produced -------------------
+
+struct NormQuantCase {
+  const char *name;
+  int64_t batch, seq, dim;
+  bool centered, scale, bias, modulate;
+};
+
+/// vsart_cpu_norm_quantize's reference: the norm (modulated or plain) into
+/// fp32 rows, then vsart_cpu_quantize_rows.
+void normThenQuantize(const vsart_norm_quantize_args_t &a,
+                      std::vector<uint8_t> &q, std::vector<float> &scales) {
+  const int64_t rows = a.batch * a.seq;
+  const auto *x = static_cast<const float *>(a.x);
+  const auto *sc = static_cast<const float *>(a.scale);
+  const auto *b = static_cast<const float *>(a.bias);
+  std::vector<float> normed(size_t(rows * a.dim));
+  vsart_status_t st;
+  if (a.mod_shift)
+    st = (a.centered ? vsart_cpu_layer_norm_modulate
+                     : vsart_cpu_rms_norm_modulate)(
+        x, normed.data(), a.batch, a.seq, a.dim, sc, b, a.eps,
+        static_cast<const float *>(a.mod_shift),
+        static_cast<const float *>(a.mod_scale));
+  else
+    st = (a.centered ? vsart_cpu_layer_norm : vsart_cpu_rms_norm)(
+        x, normed.data(), rows, a.dim, sc, b, a.eps);
+  ASSERT_EQ(st, VSART_OK) << vsart_last_error();
+  q.assign(size_t(rows * a.dim), 0);
+  scales.assign(size_t(rows), 0.0f);
+  ASSERT_EQ(vsart_cpu_quantize_rows(normed.data(), rows, a.dim, a.dim,
+                                    q.data(), scales.data()),
+            VSART_OK);
+}
+
+// Exactly the bytes and scales of the norm followed by quantize_rows: layer
+// and RMS, with and without affine parameters and modulation, per-batch
+// modulation rows, dims that are not multiples of 8, a constant row (which
+// a plain layer norm maps to a zero row, scale 1) and enough rows to be
+// split across threads.
+TEST(NormQuantize, EqualsNormThenQuantizeRows) {
+  const NormQuantCase cases[] = {
+      {"layer_plain", 1, 5, 64, true, false, false, false},
+      {"layer_scale_bias", 1, 7, 96, true, true, true, false},
+      {"rms_scale", 1, 9, 40, false, true, false, false},
+      {"rms_plain", 1, 3, 16, false, false, false, false},
+      {"layer_modulated_batch2", 2, 6, 64, true, true, true, true},
+      {"rms_modulated_batch2", 2, 5, 48, false, true, false, true},
+      {"layer_modulated_dim37", 2, 3, 37, true, true, true, true},
+      {"rms_bias_dim13", 1, 4, 13, false, false, true, false},
+      {"layer_modulated_80_rows", 2, 40, 24, true, false, true, true},
+  };
+  for (const NormQuantCase &c : cases) {
+    SCOPED_TRACE(c.name);
+    const int64_t rows = c.batch * c.seq;
+    std::vector<float> x = randomVec(size_t(rows * c.dim), 31, -3.0f, 5.0f);
+    for (int64_t i = 0; i < c.dim; ++i)
+      x[size_t(c.dim + i)] = 2.0f; // row 1 is constant
+    const std::vector<float> scale = randomVec(size_t(c.dim), 32),
+                             bias = randomVec(size_t(c.dim), 33),
+                             shift = randomVec(size_t(c.batch * c.dim), 34),
+                             modScale = randomVec(size_t(c.batch * c.dim), 35);
+    std::vector<uint8_t> q(size_t(rows * c.dim), 0xaa);
+    std::vector<float> s(size_t(rows), -1.0f);
+    vsart_norm_quantize_args_t a = {};
+    a.x = x.data();
+    a.q = q.data();
+    a.scales = s.data();
+    a.batch = c.batch, a.seq = c.seq, a.dim = c.dim;
+    a.centered = c.centered;
+    a.scale = c.scale ? scale.data() : nullptr;
+    a.bias = c.bias ? bias.data() : nullptr;
+    a.mod_shift = c.modulate ? shift.data() : nullptr;
+    a.mod_scale = c.modulate ? modScale.data() : nullptr;
+    a.eps = 1e-5f;
+    ASSERT_EQ(vsart_cpu_norm_quantize(&a), VSART_OK) << vsart_last_error();
+    std::vector<uint8_t> qRef;
+    std::vector<float> sRef;
+    normThenQuantize(a, qRef, sRef);
+    EXPECT_EQ(q, qRef);
+    EXPECT_EQ(s, sRef);
+    if (c.centered && !c.scale && !c.bias && !c.modulate) {
+      EXPECT_EQ(s[1], 1.0f); // the constant row normalises to zeros
+      EXPECT_EQ(q[size_t(c.dim)], 0);
+    }
+    for (float v : s)
+      EXPECT_GT(v, 0.0f);
+  }
+}
+
+TEST(NormQuantize, RejectsBadArguments) {
+  float x[16] = {}, s[2] = {}, shift[8] = {}, modScale[8] = {};
+  uint8_t q[16] = {};
+  vsart_norm_quantize_args_t a = {};
+  a.x = x;
+  a.q = q;
+  a.scales = s;
+  a.batch = 1, a.seq = 2, a.dim = 8;
+  a.centered = 1;
+  a.eps = 1e-5f;
+  ASSERT_EQ(vsart_cpu_norm_quantize(&a), VSART_OK) << vsart_last_error();
+  EXPECT_EQ(vsart_cpu_norm_quantize(nullptr), VSART_ERROR_INVALID_ARGUMENT);
+  auto rejects = [](vsart_norm_quantize_args_t bad, const char *why) {
+    EXPECT_EQ(vsart_cpu_norm_quantize(&bad), VSART_ERROR_INVALID_ARGUMENT)
+        << why;
+    EXPECT_NE(std::string(vsart_last_error()).find("cpu_norm_quantize: "),
+              std::string::npos)
+        << why << ": " << vsart_last_error();
+  };
+  vsart_norm_quantize_args_t bad = a;
+  bad.x = nullptr;
+  rejects(bad, "null x");
+  bad = a;
+  bad.q = nullptr;
+  rejects(bad, "null q");
+  bad = a;
+  bad.scales = nullptr;
+  rejects(bad, "null scales");
+  bad = a;
+  bad.dim = -8;
+  rejects(bad, "negative dim");
+  bad = a;
+  bad.seq = -2;
+  rejects(bad, "negative seq");
+  bad = a;
+  bad.mod_shift = shift;
+  rejects(bad, "mod_shift alone");
+  bad = a;
+  bad.mod_scale = modScale;
+  rejects(bad, "mod_scale alone");
+  // No rows: nothing is read or written.
+  bad = {};
+  EXPECT_EQ(vsart_cpu_norm_quantize(&bad), VSART_OK);
+  // Empty rows still get a scale, 1, as quantize_rows gives them.
+  bad = a;
+  bad.x = nullptr;
+  bad.q = nullptr;
+  bad.dim = 0;
+  EXPECT_EQ(vsart_cpu_norm_quantize(&bad), VSART_OK) << vsart_last_error();
+  EXPECT_EQ(s[0], 1.0f);
+  EXPECT_EQ(s[1], 1.0f);
 }
 
 TEST(StorageBytes, F8RowsHoldBytesThenScales) {

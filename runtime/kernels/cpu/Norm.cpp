@@ -1,5 +1,6 @@
 // layer_norm and rms_norm over the last dim; one row per work item, a fixed
 // sequential reduction per row (thread-count independent).
+#include "Quantize.h"
 #include "../../src/Internal.h"
 
 #include <cmath>
@@ -128,6 +129,51 @@ extern "C" vsart_status_t vsart_cpu_rms_norm_modulate(
     const float *mod_scale) {
   return normModulate("rms_norm_modulate", x, out, batch, seq, dim, scale,
                       bias, eps, /*centered=*/false, mod_shift, mod_scale);
+}
+
+namespace {
+vsart_status_t checkNormQuantize(const vsart_norm_quantize_args_t *a) {
+  using vsart::fail;
+  if (!a)
+    return fail(VSART_ERROR_INVALID_ARGUMENT, "cpu_norm_quantize: null args");
+  if (a->batch < 0 || a->seq < 0 || a->dim < 0)
+    return fail(VSART_ERROR_INVALID_ARGUMENT,
+                "cpu_norm_quantize: negative size");
+  if (!a->mod_shift != !a->mod_scale)
+    return fail(VSART_ERROR_INVALID_ARGUMENT,
+                "cpu_norm_quantize: mod_shift and mod_scale go together");
+  const int64_t rows = a->batch * a->seq;
+  if (rows > 0 && (!a->scales || (a->dim > 0 && (!a->x || !a->q))))
+    return fail(VSART_ERROR_INVALID_ARGUMENT,
+                "cpu_norm_quantize: null pointer");
+  return VSART_OK;
+}
+} // namespace
+
+// Each row normalised into a row of scratch by normalizeRow, then quantized
+// by quantizeRow: the bits of the norm followed by vsart_cpu_quantize_rows.
+extern "C" vsart_status_t
+vsart_cpu_norm_quantize(const vsart_norm_quantize_args_t *a) {
+  if (vsart_status_t st = checkNormQuantize(a))
+    return st;
+  const int64_t rows = a->batch * a->seq, dim = a->dim;
+  Modulation mod;
+  mod.seq = a->seq > 0 ? a->seq : 1;
+  mod.shift = static_cast<const float *>(a->mod_shift);
+  mod.scale = static_cast<const float *>(a->mod_scale);
+  const NormSpec n{static_cast<const float *>(a->scale),
+                   static_cast<const float *>(a->bias), a->eps,
+                   a->centered != 0, mod};
+  const auto *x = static_cast<const float *>(a->x);
+  vsart::parallelFor(rows, kRowGrain, [&](int64_t r0, int64_t r1) {
+    std::vector<float> normed(static_cast<size_t>(dim));
+    for (int64_t r = r0; r < r1; ++r) {
+      normalizeRow(n, r, x + r * dim, normed.data(), dim);
+      vsart::cpu::quantizeRow(normed.data(), dim, a->q + r * dim,
+                              &a->scales[r]);
+    }
+  });
+  return vsart::ok();
 }
 
 extern "C" vsart_status_t vsart_cpu_norm_rope(const vsart_norm_rope_args_t *a) {

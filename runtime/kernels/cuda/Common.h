@@ -81,6 +81,13 @@ vsart_status_t matrixEpilogue(void *c, int64_t m, int64_t n, int64_t ldc,
                               vsart_epilogue_t epi, bool fill,
                               cudaStream_t stream);
 
+/// A per-output-channel gate folded into a scaled GEMM's operands, for j < n:
+/// gatedScales[j] = scales[j] * gate[j] (fp32) and, when bias is not null,
+/// gatedBias[j] = bf16(bias[j] * gate[j]) (gate, bias bf16).
+vsart_status_t gateChannels(const float *scales, const void *bias,
+                            const void *gate, int64_t n, float *gatedScales,
+                            void *gatedBias, cudaStream_t stream);
+
 /// cuDNN's fused flash attention (CudnnAttention.cpp) on checked, non-empty
 /// arguments; with `lse` it also writes each query row's log-sum-exp (fp32,
 /// batch x heads x seq_q: the softmax statistics). Sets *ran once the

@@ -1,4 +1,6 @@
-// Elementwise gemm epilogues (erf GELU after cuBLASLt, the k == 0 fill).
+// Elementwise gemm epilogues (erf GELU after cuBLASLt, the k == 0 fill) and
+// the gate of a scaled gemm's residual form, folded into its per-channel
+// scales and bias before the matmul.
 #include "Common.h"
 
 #include <cuda_bf16.h>
@@ -35,9 +37,33 @@ __global__ void epilogueKernel(bf16 *c, int64_t m, int64_t n, int64_t ldc,
   }
 }
 
+__global__ void gateKernel(const float *scales, const bf16 *bias,
+                           const bf16 *gate, int64_t n, float *gatedScales,
+                           bf16 *gatedBias) {
+  const int64_t j = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (j >= n)
+    return;
+  const float g = __bfloat162float(gate[j]);
+  gatedScales[j] = scales[j] * g;
+  if (bias)
+    gatedBias[j] = __float2bfloat16(__bfloat162float(bias[j]) * g);
+}
+
 } // namespace
 
 namespace vsart::cuda {
+
+vsart_status_t gateChannels(const float *scales, const void *bias,
+                            const void *gate, int64_t n, float *gatedScales,
+                            void *gatedBias, cudaStream_t stream) {
+  if (n == 0)
+    return ok();
+  const int threads = 256;
+  gateKernel<<<unsigned((n + threads - 1) / threads), threads, 0, stream>>>(
+      scales, static_cast<const bf16 *>(bias), static_cast<const bf16 *>(gate),
+      n, gatedScales, static_cast<bf16 *>(gatedBias));
+  return checkLaunch("cuda_scaled_gemm_residual: gate");
+}
 
 vsart_status_t matrixEpilogue(void *c, int64_t m, int64_t n, int64_t ldc,
                               int64_t strideC, int64_t batch, const void *bias,

@@ -1,7 +1,7 @@
 // bf16 strided-batched gemm through cuBLASLt, row-major like vsart_cpu_gemm,
 // an FP8 one with per-row and per-output-channel scales
-// (vsart_cuda_scaled_gemm), and an fp32 one for the runtime's own use
-// (gemmF32).
+// (vsart_cuda_scaled_gemm, and its residual form, which cuBLASLt adds as its
+// C with beta = 1), and an fp32 one for the runtime's own use (gemmF32).
 //
 // cuBLASLt is column-major, and a row-major m x n matrix is the column-major
 // n x m transpose. So C^T = op(B)^T op(A)^T runs with our B as cuBLASLt's A
@@ -36,6 +36,8 @@ struct GemmArgs {
   void *c;
   cublasLtEpilogue_t epilogue;
   const float *aScales = nullptr, *bScales = nullptr;
+  // When set, cuBLASLt's C (beta = 1), laid out like c: D = AB + residual.
+  const void *residual = nullptr;
 };
 
 bool isFp8(const GemmArgs &g) { return g.type == CUDA_R_8F_E4M3; }
@@ -52,7 +54,7 @@ bool fastAccumulation() {
   return fast;
 }
 
-using Key = std::array<int64_t, 18>;
+using Key = std::array<int64_t, 19>;
 using KeyHash = vsart::cuda::ArrayHash;
 
 struct Plan {
@@ -130,12 +132,18 @@ unsigned alignC(const GemmArgs &g) {
                   : align(g, g.c, g.ldc, g.sc);
 }
 
+/// The residual's alignment (laid out like C), 0 without one.
+unsigned alignResidual(const GemmArgs &g) {
+  return g.residual ? vsart::cuda::alignmentBytes(g.residual, g.ldc, g.sc)
+                    : 0;
+}
+
 Key keyOf(const GemmArgs &g) {
   return {g.ta,  g.tb,  g.m,  g.n,  g.k,  g.lda, g.ldb, g.ldc,
           g.sa,  g.sb,  g.sc, g.batch, static_cast<int64_t>(g.epilogue),
           align(g, g.a, g.lda, g.sa), align(g, g.b, g.ldb, g.sb),
           alignC(g), g.bias ? align(g, g.bias, 0, 0) : 0,
-          static_cast<int64_t>(g.type)};
+          static_cast<int64_t>(g.type), alignResidual(g)};
 }
 
 vsart_status_t makeLayout(cublasLtMatrixLayout_t *out, cudaDataType_t type,
@@ -213,13 +221,15 @@ vsart_status_t choose(Context &ctx, const Key &key, Plan &p) {
   vsart_status_t st =
       checkLt(cublasLtMatmulPreferenceCreate(&pref), "preference");
   const uint64_t ws = kWorkspaceBytes;
+  // Our C is cuBLASLt's D; its C is the residual when there is one.
   const uint32_t alignA = uint32_t(key[14]), alignB = uint32_t(key[13]),
-                 alignC = uint32_t(key[15]);
+                 alignD = uint32_t(key[15]),
+                 alignC = key[18] ? uint32_t(key[18]) : alignD;
   const std::pair<cublasLtMatmulPreferenceAttributes_t, uint32_t> aligns[] = {
       {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, alignA},
       {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, alignB},
       {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, alignC},
-      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, alignC}};
+      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, alignD}};
   if (!st)
     st = checkLt(cublasLtMatmulPreferenceSetAttribute(
                      pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws,
@@ -292,10 +302,12 @@ vsart_status_t matmul(const GemmArgs &g, cudaStream_t stream) {
     if (vsart_status_t st = vsart::cuda::check(
             cudaStreamWaitEvent(stream, ctx.lastUse, 0), "cuda_gemm"))
       return st;
-  const float beta = 0.0f;
+  // C and D share one layout; without a residual C is D, never read.
+  const float beta = g.residual ? 1.0f : 0.0f;
+  const void *in = g.residual ? g.residual : g.c;
   if (vsart_status_t st = checkLt(
           cublasLtMatmul(ctx.handle, p->desc, &g.alpha, g.b, p->a, g.a, p->b,
-                         &beta, g.c, p->c, g.c, p->c, &p->algo, ctx.workspace,
+                         &beta, in, p->c, g.c, p->c, &p->algo, ctx.workspace,
                          kWorkspaceBytes, stream),
           "cublasLtMatmul"))
     return st;
@@ -356,22 +368,32 @@ vsart_cuda_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
   return vsart::ok();
 }
 
-extern "C" vsart_status_t
-vsart_cuda_scaled_gemm(int64_t m, int64_t n, int64_t k, float alpha,
-                       const void *a_q, const float *a_scales, const void *w,
-                       void *c, int64_t ldc, const void *bias,
-                       vsart_epilogue_t epilogue, void *stream) {
+/// The FP8 matmul of vsart_cuda_scaled_gemm: A row-quantized (m x k), W an
+/// F8E4M3_ROWS weight (n x k) whose scales follow its bytes.
+GemmArgs scaledArgs(int64_t m, int64_t n, int64_t k, float alpha,
+                    const void *a_q, const float *a_scales, const void *w,
+                    void *c, int64_t ldc, const void *bias,
+                    vsart_epilogue_t epilogue) {
   GemmArgs g = {CUDA_R_8F_E4M3, 0, 1, m, n, k, k, k, ldc, m * k, 0, m * ldc,
                 1, alpha, a_q, w, bias, c,
                 ltEpilogue(epilogue, bias != nullptr)};
   g.aScales = a_scales;
   g.bScales = reinterpret_cast<const float *>(
       static_cast<const uint8_t *>(w) + vsart_f8_rows_scales_offset(n * k));
+  return g;
+}
+
+/// Checks and runs a scaled GEMM (g from scaledArgs, maybe with a
+/// residual). cuBLASLt scales whole rows and columns only, so a gate
+/// (bf16, n; may be null) multiplies the weight's scales and the bias, in
+/// stream-ordered scratch, before the matmul.
+vsart_status_t scaledGemm(GemmArgs g, vsart_epilogue_t epilogue,
+                          const void *gate, cudaStream_t s) {
   if (vsart_status_t st = checkArgs(g, epilogue))
     return st;
-  if (m == 0 || n == 0)
+  if (g.m == 0 || g.n == 0)
     return vsart::ok();
-  if (k <= 0 || k % 16 || ldc % 8 || !a_scales)
+  if (g.k <= 0 || g.k % 16 || g.ldc % 8 || !g.aScales)
     return vsart::fail(VSART_ERROR_INVALID_ARGUMENT,
                        "cuda_scaled_gemm: needs k a positive multiple of 16, "
                        "ldc % 8 == 0 and row scales");
@@ -382,13 +404,53 @@ vsart_cuda_scaled_gemm(int64_t m, int64_t n, int64_t k, float alpha,
                            std::to_string(ctx.major) + "." +
                            std::to_string(ctx.minor) +
                            ": compile without --fp8-gemms");
-  cudaStream_t s = vsart::cuda::toStream(stream);
+  vsart::cuda::CallScratch scratch(/*managed=*/false, s);
+  if (gate) { // n fp32 scales, then n bf16 biases 16-byte aligned
+    const size_t biasAt = (size_t(g.n) * sizeof(float) + 15) & ~size_t(15);
+    void *gated = nullptr;
+    if (vsart_status_t st =
+            scratch.allocate(biasAt + size_t(g.n) * 2,
+                             "cuda_scaled_gemm: cudaMallocAsync", &gated))
+      return st;
+    auto *scales = static_cast<float *>(gated);
+    void *bias = g.bias ? static_cast<char *>(gated) + biasAt : nullptr;
+    if (vsart_status_t st = vsart::cuda::gateChannels(
+            g.bScales, g.bias, gate, g.n, scales, bias, s))
+      return st;
+    g.bScales = scales;
+    g.bias = bias;
+  }
   if (vsart_status_t st = matmul(g, s))
     return st;
   if (epilogue == VSART_EPILOGUE_GELU_ERF)
-    return vsart::cuda::matrixEpilogue(c, m, n, ldc, m * ldc, 1, nullptr,
+    return vsart::cuda::matrixEpilogue(g.c, g.m, g.n, g.ldc, g.sc, 1, nullptr,
                                        epilogue, /*fill=*/false, s);
   return vsart::ok();
+}
+
+extern "C" vsart_status_t
+vsart_cuda_scaled_gemm(int64_t m, int64_t n, int64_t k, float alpha,
+                       const void *a_q, const float *a_scales, const void *w,
+                       void *c, int64_t ldc, const void *bias,
+                       vsart_epilogue_t epilogue, void *stream) {
+  return scaledGemm(
+      scaledArgs(m, n, k, alpha, a_q, a_scales, w, c, ldc, bias, epilogue),
+      epilogue, /*gate=*/nullptr, vsart::cuda::toStream(stream));
+}
+
+extern "C" vsart_status_t vsart_cuda_scaled_gemm_residual(
+    int64_t m, int64_t n, int64_t k, float alpha, const void *a_q,
+    const float *a_scales, const void *w, void *c, int64_t ldc,
+    const void *bias, const void *residual, const void *gate, void *stream) {
+  if (m > 0 && n > 0 && (!residual || residual == c))
+    return vsart::fail(
+        VSART_ERROR_INVALID_ARGUMENT,
+        "cuda_scaled_gemm_residual: null residual or c == residual");
+  GemmArgs g = scaledArgs(m, n, k, alpha, a_q, a_scales, w, c, ldc, bias,
+                          VSART_EPILOGUE_NONE);
+  g.residual = residual;
+  return scaledGemm(g, VSART_EPILOGUE_NONE, gate,
+                    vsart::cuda::toStream(stream));
 }
 
 namespace vsart::cuda {

@@ -3,8 +3,10 @@
 // Rows of up to 6144 elements whose length is a multiple of 8 with 16-byte
 // aligned data are loaded once into registers in 16-byte vectors, every
 // load issued before the first use; other rows are read from global memory
-// once per pass (later passes mostly hit L1/L2).
+// once per pass (later passes mostly hit L1/L2). A norm may quantize its
+// rows to FP8 E4M3 instead of writing them (vsart_cuda_norm_quantize).
 #include "Common.h"
+#include "E4m3.cuh"
 
 #include <cuda_bf16.h>
 
@@ -65,7 +67,8 @@ __device__ void mapRow(const bf16 *x, bf16 *y, int64_t dim, G &&g) {
 
 /// One call's rows: x and out are (rows, dim); scale, bias (dim) and the
 /// AdaLN modulation mod_shift, mod_scale ((rows / seq, dim): row r takes
-/// row r / seq) may be null.
+/// row r / seq) may be null. A quantizing norm writes q (rows, dim) and
+/// scales (rows) instead of out.
 struct RowParams {
   const bf16 *x;
   bf16 *out;
@@ -74,6 +77,8 @@ struct RowParams {
   float eps;
   const bf16 *modShift, *modScale;
   int64_t seq;
+  uint8_t *q = nullptr;
+  float *scales = nullptr;
 };
 
 /// Row r's epilogue: affine, then modulation (its row found once).
@@ -213,23 +218,48 @@ template <int N> struct RegRow {
       }
     return acc;
   }
+  /// The epilogue of chunk c's 8 elements, rounded to bf16.
+  __device__ uint4 normChunk(int c, const RowEpilogue &epilogue) const {
+    float v[8];
+#pragma unroll
+    for (int e = 0; e < 8; ++e)
+      v[e] = get(c, e);
+    epilogue.apply8(at(c), v);
+    uint4 out;
+    bf16 *b = reinterpret_cast<bf16 *>(&out);
+#pragma unroll
+    for (int e = 0; e < 8; ++e)
+      b[e] = __float2bfloat16(v[e]);
+    return out;
+  }
   /// y = the epilogue of x, 8 elements at a time.
   __device__ void storeNorm(bf16 *y, const RowEpilogue &epilogue) const {
 #pragma unroll
     for (int c = 0; c < N; ++c)
+      if (has(c))
+        *reinterpret_cast<uint4 *>(y + at(c)) = normChunk(c, epilogue);
+  }
+  /// The bf16 values storeNorm writes, kept in place of x and quantized as
+  /// vsart_cuda_quantize_rows quantizes a row: E4M3 bytes to q (8 per
+  /// chunk), the row's scale to *scale.
+  __device__ void storeNormQuantized(uint8_t *q, float *scale,
+                                     const RowEpilogue &epilogue) {
+    float absMax = 0.0f;
+#pragma unroll
+    for (int c = 0; c < N; ++c)
       if (has(c)) {
-        float v[8];
-#pragma unroll
-        for (int e = 0; e < 8; ++e)
-          v[e] = get(c, e);
-        epilogue.apply8(at(c), v);
-        uint4 out;
-        bf16 *b = reinterpret_cast<bf16 *>(&out);
-#pragma unroll
-        for (int e = 0; e < 8; ++e)
-          b[e] = __float2bfloat16(v[e]);
-        *reinterpret_cast<uint4 *>(y + at(c)) = out;
+        raw[c] = normChunk(c, epilogue);
+        absMax = fmaxf(absMax, vsart::cuda::e4m3::absMax8(raw[c]));
       }
+    float multiplier = 0.0f;
+    const float s = vsart::cuda::e4m3::rowScale(warpMax(absMax), &multiplier);
+    if ((threadIdx.x & 31) == 0)
+      *scale = s;
+#pragma unroll
+    for (int c = 0; c < N; ++c)
+      if (has(c))
+        *reinterpret_cast<uint2 *>(q + at(c)) =
+            vsart::cuda::e4m3::toE4m3x8(raw[c], multiplier);
   }
   /// y[i] = g(i, x[i]).
   template <class G> __device__ void store(bf16 *y, G &&g) const {
@@ -246,16 +276,18 @@ template <int N> struct RegRow {
   }
 };
 
-template <int N, RowOp OP>
+/// QUANTIZE: a norm's rows go to p.q and p.scales instead of p.out.
+template <int N, RowOp OP, bool QUANTIZE>
 __global__ void __launch_bounds__(kWarps * 32) regRowKernel(RowParams p) {
+  static_assert(!QUANTIZE || OP != RowOp::Softmax, "norms only");
   const int64_t r = int64_t(blockIdx.x) * kWarps + threadIdx.x / 32;
   if (r >= p.rows)
     return;
   RegRow<N> row;
   row.dim = p.dim;
   row.load(p.x + r * p.dim);
-  bf16 *yr = p.out + r * p.dim;
   if constexpr (OP == RowOp::Softmax) {
+    bf16 *yr = p.out + r * p.dim;
     const float mx = warpMax(
         row.fold(-INFINITY, [](float a, float v) { return fmaxf(a, v); }));
     if (mx == -INFINITY) { // an all -inf row yields 0 (the attention rule)
@@ -273,7 +305,11 @@ __global__ void __launch_bounds__(kWarps * 32) regRowKernel(RowParams p) {
     const float var = warpSum(row.fold(0.0f, [&](float a, float v) {
       return a + (v - mean) * (v - mean);
     }));
-    row.storeNorm(yr, RowEpilogue(p, r, mean, rsqrtf(var / float(p.dim) + p.eps)));
+    const RowEpilogue epilogue(p, r, mean, rsqrtf(var / float(p.dim) + p.eps));
+    if constexpr (QUANTIZE)
+      row.storeNormQuantized(p.q + r * p.dim, p.scales + r, epilogue);
+    else
+      row.storeNorm(p.out + r * p.dim, epilogue);
   }
 }
 
@@ -349,11 +385,12 @@ template <class F> void withRegChunks(int chunks, F &&f) {
   vsart::cuda::withConstant<1, 2, 4, 6, 8, 12, 16, 20, 24>(chunks, f);
 }
 
-template <RowOp OP>
+template <RowOp OP, bool QUANTIZE = false>
 void launchRegRows(int chunks, unsigned blocks, cudaStream_t s,
                    const RowParams &p) {
   withRegChunks(chunks, [&](auto n) {
-    regRowKernel<decltype(n)::value, OP><<<blocks, kWarps * 32, 0, s>>>(p);
+    regRowKernel<decltype(n)::value, OP, QUANTIZE>
+        <<<blocks, kWarps * 32, 0, s>>>(p);
   });
 }
 
@@ -516,4 +553,91 @@ extern "C" vsart_status_t vsart_cuda_norm_rope(const vsart_norm_rope_args_t *a,
   if (vsart_status_t st = vsart::cuda::checkLaunch("cuda_norm_rope"))
     return st;
   return vsart::ok();
+}
+
+namespace {
+
+vsart_status_t checkNormQuantize(const vsart_norm_quantize_args_t *a) {
+  using vsart::fail;
+  if (!a)
+    return fail(VSART_ERROR_INVALID_ARGUMENT, "cuda_norm_quantize: null args");
+  if (a->batch < 0 || a->seq < 0 || a->dim < 0)
+    return fail(VSART_ERROR_INVALID_ARGUMENT,
+                "cuda_norm_quantize: negative size");
+  if (a->dim % 8 != 0)
+    return fail(VSART_ERROR_INVALID_ARGUMENT,
+                "cuda_norm_quantize: dim must be a multiple of 8");
+  if (!a->mod_shift != !a->mod_scale)
+    return fail(VSART_ERROR_INVALID_ARGUMENT,
+                "cuda_norm_quantize: mod_shift and mod_scale go together");
+  const int64_t rows = a->batch * a->seq;
+  if (rows == 0)
+    return VSART_OK;
+  if (!a->scales || (a->dim > 0 && (!a->x || !a->q)))
+    return fail(VSART_ERROR_INVALID_ARGUMENT,
+                "cuda_norm_quantize: null pointer");
+  if (!aligned(a->x, 16) || !aligned(a->scale, 16) || !aligned(a->bias, 16) ||
+      !aligned(a->mod_shift, 16) || !aligned(a->mod_scale, 16) ||
+      !aligned(a->q, 8) || !aligned(a->scales, 4))
+    return fail(VSART_ERROR_INVALID_ARGUMENT,
+                "cuda_norm_quantize: x, scale, bias, mod_shift and mod_scale "
+                "must be 16-byte aligned, q 8-byte aligned");
+  if ((rows + kWarps - 1) / kWarps > INT32_MAX)
+    return fail(VSART_ERROR_INVALID_ARGUMENT,
+                "cuda_norm_quantize: too many rows");
+  return VSART_OK;
+}
+
+/// Rows too long for registers: the norm into stream-ordered bf16 scratch,
+/// then vsart_cuda_quantize_rows (the scratch is freed, stream-ordered,
+/// after it).
+template <RowOp OP>
+vsart_status_t normThenQuantize(RowParams p, void *stream) {
+  vsart::cuda::CallScratch scratch(/*managed=*/false,
+                                   vsart::cuda::toStream(stream));
+  void *normed = nullptr;
+  if (vsart_status_t st =
+          scratch.allocate(size_t(p.rows * p.dim) * sizeof(bf16),
+                           "cuda_norm_quantize: cudaMallocAsync", &normed))
+    return st;
+  p.out = static_cast<bf16 *>(normed);
+  if (vsart_status_t st = launchRows<OP>("cuda_norm_quantize", p, stream))
+    return st;
+  return vsart_cuda_quantize_rows(normed, p.rows, p.dim, p.dim, p.q, p.scales,
+                                  stream);
+}
+
+/// The norm of p quantized: in registers when the row fits, else through
+/// scratch.
+template <RowOp OP>
+vsart_status_t normQuantize(const RowParams &p, void *stream) {
+  const int chunks = regChunks(p.dim);
+  if (chunks == 0)
+    return normThenQuantize<OP>(p, stream);
+  launchRegRows<OP, /*QUANTIZE=*/true>(
+      chunks, unsigned((p.rows + kWarps - 1) / kWarps),
+      vsart::cuda::toStream(stream), p);
+  if (vsart_status_t st = vsart::cuda::checkLaunch("cuda_norm_quantize"))
+    return st;
+  return vsart::ok();
+}
+
+} // namespace
+
+extern "C" vsart_status_t
+vsart_cuda_norm_quantize(const vsart_norm_quantize_args_t *a, void *stream) {
+  if (vsart_status_t st = checkNormQuantize(a))
+    return st;
+  const int64_t rows = a->batch * a->seq;
+  if (rows == 0)
+    return vsart::ok();
+  RowParams p = rowParams(a->x, nullptr, rows, a->dim, a->scale, a->bias,
+                          a->eps);
+  p.modShift = static_cast<const bf16 *>(a->mod_shift);
+  p.modScale = static_cast<const bf16 *>(a->mod_scale);
+  p.seq = a->seq;
+  p.q = a->q;
+  p.scales = a->scales;
+  return a->centered ? normQuantize<RowOp::LayerNorm>(p, stream)
+                     : normQuantize<RowOp::RmsNorm>(p, stream);
 }

@@ -1031,3 +1031,72 @@ func.func @norm_rope_layout(%x: tensor<1x6x16xf32>, %t: tensor<6x4xf32>) -> tens
   %0 = vrt.norm_rope rms %x rope %t, %t {epsilon = 1.0e-6 : f64} : (tensor<1x6x16xf32>, tensor<6x4xf32>, tensor<6x4xf32>) -> tensor<1x2x6x8xf32>
   return %0 : tensor<1x2x6x8xf32>
 }
+
+// -----
+
+func.func @scaled_gemm_gate_offset(%q: tensor<64x32xf8E4M3FN>, %s: tensor<64xf32>, %x: tensor<64x32xf32>, %g: tensor<2x32xf32>) {
+  %w = vrt.weight "w" : tensor<32x32xf32>
+  // expected-error@+1 {{gate_offset 48 must be a multiple of N = 32 with N values after it in the gate's 64}}
+  %0 = vrt.scaled_gemm %q, %s, %w residual %x gate %g[48] : (tensor<64x32xf8E4M3FN>, tensor<64xf32>, tensor<32x32xf32>, tensor<64x32xf32>, tensor<2x32xf32>) -> tensor<64x32xf32>
+  return
+}
+
+// -----
+
+func.func @scaled_gemm_gate_width(%q: tensor<64x32xf8E4M3FN>, %s: tensor<64xf32>, %x: tensor<64x32xf32>, %g: tensor<16xf32>) {
+  %w = vrt.weight "w" : tensor<32x32xf32>
+  // expected-error@+1 {{gate's last dim must be N = 32}}
+  %0 = vrt.scaled_gemm %q, %s, %w residual %x gate %g[0] : (tensor<64x32xf8E4M3FN>, tensor<64xf32>, tensor<32x32xf32>, tensor<64x32xf32>, tensor<16xf32>) -> tensor<64x32xf32>
+  return
+}
+
+// -----
+
+func.func @scaled_gemm_gate_no_residual(%q: tensor<64x32xf8E4M3FN>, %s: tensor<64xf32>, %g: tensor<32xf32>) {
+  %w = vrt.weight "w" : tensor<32x32xf32>
+  // expected-error@+1 {{a gate needs a residual}}
+  %0 = vrt.scaled_gemm %q, %s, %w gate %g[0] : (tensor<64x32xf8E4M3FN>, tensor<64xf32>, tensor<32x32xf32>, tensor<32xf32>) -> tensor<64x32xf32>
+  return
+}
+
+// -----
+
+func.func @scaled_gemm_residual_type(%q: tensor<64x32xf8E4M3FN>, %s: tensor<64xf32>, %x: tensor<1x64x32xf32>) {
+  %w = vrt.weight "w" : tensor<32x32xf32>
+  // expected-error@+1 {{residual must have the result's type 'tensor<64x32xf32>'}}
+  %0 = vrt.scaled_gemm %q, %s, %w residual %x : (tensor<64x32xf8E4M3FN>, tensor<64xf32>, tensor<32x32xf32>, tensor<1x64x32xf32>) -> tensor<64x32xf32>
+  return
+}
+
+// -----
+
+func.func @scaled_gemm_residual_epilogue(%q: tensor<64x32xf8E4M3FN>, %s: tensor<64xf32>, %x: tensor<64x32xf32>) {
+  %w = vrt.weight "w" : tensor<32x32xf32>
+  // expected-error@+1 {{takes no epilogue with a residual}}
+  %0 = vrt.scaled_gemm %q, %s, %w residual %x {epilogue = #vrt<epilogue gelu_tanh>} : (tensor<64x32xf8E4M3FN>, tensor<64xf32>, tensor<32x32xf32>, tensor<64x32xf32>) -> tensor<64x32xf32>
+  return
+}
+
+// -----
+
+func.func @norm_quantize_rows(%x: tensor<64x32xf32>) {
+  // expected-error@+1 {{values must hold the input's rows of 32 values}}
+  %q, %s = vrt.norm_quantize layer %x {epsilon = 1.0e-06 : f64} : (tensor<64x32xf32>) -> (tensor<32x64xf8E4M3FN>, tensor<64xf32>)
+  return
+}
+
+// -----
+
+func.func @norm_quantize_scales(%x: tensor<64x32xf32>) {
+  // expected-error@+1 {{scales must hold one value per row (64)}}
+  %q, %s = vrt.norm_quantize layer %x {epsilon = 1.0e-06 : f64} : (tensor<64x32xf32>) -> (tensor<64x32xf8E4M3FN>, tensor<32xf32>)
+  return
+}
+
+// -----
+
+func.func @norm_quantize_rms_bias(%x: tensor<64x32xf32>, %b: tensor<32xf32>) {
+  // expected-error@+1 {{rms norm takes no bias}}
+  %q, %s = vrt.norm_quantize rms %x bias %b {epsilon = 1.0e-06 : f64} : (tensor<64x32xf32>, tensor<32xf32>) -> (tensor<64x32xf8E4M3FN>, tensor<64xf32>)
+  return
+}

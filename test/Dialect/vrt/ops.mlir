@@ -307,3 +307,18 @@ func.func @fp8_gemm(%x: tensor<1x48x32xf32>) -> (tensor<1x48x64xf32>, tensor<1x4
   %1 = vrt.scaled_gemm %q, %s, %w : (tensor<1x48x32xf8E4M3FN>, tensor<1x48xf32>, tensor<64x32xf32>) -> tensor<1x48x64xf32>
   return %0, %1 : tensor<1x48x64xf32>, tensor<1x48x64xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @fp8_fused
+// CHECK: %[[V:.*]], %[[S:.*]] = vrt.norm_quantize layer %arg0 modulate %arg1, %arg2 {epsilon = 9.9999999999999995E-7 : f64, offsets = array<i64: 0, 1536>} : (tensor<48x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>) -> (tensor<1x48x32xf8E4M3FN>, tensor<1x48xf32>)
+// CHECK: vrt.scaled_gemm %[[V]], %[[S]], %{{.*}}, %{{.*}} residual %arg3 gate %arg4[64] : (tensor<1x48x32xf8E4M3FN>, tensor<1x48xf32>, tensor<32x32xf32>, tensor<32xf32>, tensor<1x48x32xf32>, tensor<1x6x32xf32>) -> tensor<1x48x32xf32>
+// CHECK: vrt.scaled_gemm %[[V]], %[[S]], %{{.*}} residual %arg3 : (tensor<1x48x32xf8E4M3FN>, tensor<1x48xf32>, tensor<32x32xf32>, tensor<1x48x32xf32>) -> tensor<1x48x32xf32>
+func.func @fp8_fused(%x: tensor<48x32xf32>, %shift: tensor<1x32xf32>, %scale: tensor<1x32xf32>, %r: tensor<1x48x32xf32>, %mod: tensor<1x6x32xf32>) -> (tensor<1x48x32xf32>, tensor<1x48x32xf32>) {
+  %w = vrt.weight "o.weight" : tensor<32x32xf32>
+  %b = vrt.weight "o.bias" : tensor<32xf32>
+  %q, %s = vrt.norm_quantize layer %x modulate %shift, %scale {epsilon = 1.0e-6 : f64, offsets = array<i64: 0, 1536>} : (tensor<48x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>) -> (tensor<1x48x32xf8E4M3FN>, tensor<1x48xf32>)
+  %0 = vrt.scaled_gemm %q, %s, %w, %b residual %r gate %mod[64] : (tensor<1x48x32xf8E4M3FN>, tensor<1x48xf32>, tensor<32x32xf32>, tensor<32xf32>, tensor<1x48x32xf32>, tensor<1x6x32xf32>) -> tensor<1x48x32xf32>
+  %1 = vrt.scaled_gemm %q, %s, %w residual %r : (tensor<1x48x32xf8E4M3FN>, tensor<1x48xf32>, tensor<32x32xf32>, tensor<1x48x32xf32>) -> tensor<1x48x32xf32>
+  return %0, %1 : tensor<1x48x32xf32>, tensor<1x48x32xf32>
+}
