@@ -402,7 +402,8 @@ LogicalResult Lowering::lowerAttention(dit::AttentionOp op) {
     auto select = vrt::VsaSelectOp::create(
         b, op.getLoc(), RankedTensorType::get({numLists + 1}, b.getI64Type()),
         RankedTensorType::get({numLists * n}, b.getI32Type()), coarseType, q,
-        k, op.getGate() ? v : Value(), blocks.offsets, op.getScaleAttr(),
+        k, op.getGate() ? v : Value(), /*pooled_q=*/Value(),
+        /*pooled_k=*/Value(), blocks.offsets, op.getScaleAttr(),
         b.getF64FloatAttr(op.getSparsityAttr().getFloat("sparsity")), bhsd,
         bhsd, DenseI64ArrayAttr());
     listOffsets = select.getListOffsets();
@@ -629,10 +630,13 @@ LogicalResult Lowering::fuseNormRope(dit::RopeOp r) {
   Value cosT = table(r.getCos());
   Value sinT = table(r.getSin());
   Value y = vrt::NormRopeOp::create(
-      b, loc, cast<RankedTensorType>(out.getType()),
-      vrt::NormKindAttr::get(b.getContext(), n->kind), input, s, bb, cosT,
-      sinT, b.getF64FloatAttr(n->eps),
-      headsMajor ? b.getUnitAttr() : UnitAttr(), IntegerAttr());
+                b, loc, cast<RankedTensorType>(out.getType()),
+                /*pooled=*/Type(),
+                vrt::NormKindAttr::get(b.getContext(), n->kind), input, s,
+                bb, cosT, sinT, /*tiles=*/Value(), b.getF64FloatAttr(n->eps),
+                headsMajor ? b.getUnitAttr() : UnitAttr(), IntegerAttr(),
+                DenseI64ArrayAttr())
+                .getResult();
   // The norm's own vrt.norm (lowered before) is left unused and erased; the
   // transpose, lowered next, finds its result mapped.
   map.map(out, y);

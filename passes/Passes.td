@@ -426,6 +426,20 @@ def QuantizeAttentionPass
   let dependentDialects = ["::vsa::vrt::VrtDialect"];
 }
 
+def FuseVsaPoolingPass : Pass<"vrt-fuse-vsa-pooling", "mlir::func::FuncOp"> {
+  let summary = "Let the norms that write q and k pool VSA's tiles";
+  let description = [{
+    A `vrt.vsa_select` whose q and k are the results of `vrt.norm_rope`
+    ops (in the layouts the selection reads) takes its tile means from
+    them: each norm_rope gets the selection's tile offsets as its `pool`
+    and returns (B, H, tiles, D rounded up to 4) fp32 means of its output
+    rows, and the selection reads those (`pooled`) instead of making a
+    pass over q and k. Must run after `vrt-fuse-kernels` (which settles
+    the layouts) and before `vrt-plan-memory`.
+  }];
+  let dependentDialects = ["::vsa::vrt::VrtDialect"];
+}
+
 def FuseIntoFp8Pass : Pass<"vrt-fuse-into-fp8", "mlir::func::FuncOp"> {
   let summary = "Fold the memory-bound neighbours of FP8 GEMMs into them";
   let description = [{

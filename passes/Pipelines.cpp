@@ -49,6 +49,7 @@ void vsa::buildLoweringPipeline(OpPassManager &pm, StringRef target,
     fuse.chunks = ulyssesChunks;
     fn.addPass(createFuseUlyssesAttentionPass(fuse));
   }
+  fn.addPass(createFuseVsaPoolingPass());
   if (fp8MinDim > 0) {
     QuantizeGemmsPassOptions fp8;
     fp8.minDim = fp8MinDim;

@@ -91,8 +91,11 @@ Value vsa::vrt::viewSource(Value v) {
 }
 
 bool vsa::vrt::keepsElementType(Value v) {
-  return isa_and_nonnull<QuantizeRowsOp, NormQuantizeOp>(
-      viewSource(v).getDefiningOp());
+  v = viewSource(v);
+  if (isa_and_nonnull<QuantizeRowsOp, NormQuantizeOp>(v.getDefiningOp()))
+    return true;
+  auto normRope = v.getDefiningOp<NormRopeOp>(); // its fp32 tile means
+  return normRope && v == normRope.getPooled();
 }
 
 bool vsa::vrt::isKernelRootOp(Operation *op) {
@@ -277,6 +280,18 @@ LogicalResult VsaSelectOp::verify() {
       return emitOpError("coarse result must be (")
              << dit::shapeToString(coarse) << ") (bhsd), got ("
              << dit::shapeToString(shapeOf(getCoarse())) << ")";
+  }
+  if (bool(getPooledQ()) != bool(getPooledK()))
+    return emitOpError("pooled needs q's and k's tile means together");
+  if (Value pq = getPooledQ()) {
+    auto expect = [&](std::array<int64_t, 4> t) {
+      return NormRopeOp::pooledShape(t[0], t[1], n, t[3]);
+    };
+    if (shapeOf(pq) != ArrayRef<int64_t>(expect(q)) ||
+        shapeOf(getPooledK()) != ArrayRef<int64_t>(expect(k)))
+      return emitOpError("pooled q and k must be (")
+             << shapeString(expect(q)) << ") and (" << shapeString(expect(k))
+             << ")";
   }
   if (failed(verifyOffsets(*this, getOffsets())))
     return failure();
@@ -580,7 +595,38 @@ LogicalResult NormRopeOp::verify() {
            << ")";
   if (!(getEpsilon().convertToDouble() >= 0))
     return emitOpError("epsilon must be >= 0");
+  if (failed(verifyPooled()))
+    return failure();
+  if (getPooled() ? bool(getOffset()) : bool(getOffsets()))
+    return emitOpError(getPooled() ? "with pooled, places its results with "
+                                     "offsets"
+                                   : "places its one result with offset");
+  if (failed(verifyOffsets(*this, getOffsets())))
+    return failure();
   return verifyOffset(*this, getOffset());
+}
+
+SmallVector<int64_t> NormRopeOp::pooledShape(int64_t batch, int64_t heads,
+                                             int64_t tiles, int64_t dim) {
+  return {batch, heads, tiles, (dim + 3) / 4 * 4};
+}
+
+LogicalResult NormRopeOp::verifyPooled() {
+  if (bool(getTiles()) != bool(getPooled()))
+    return emitOpError("pool tiles and the pooled result come together");
+  if (!getTiles())
+    return success();
+  ArrayRef<int64_t> tiles = shapeOf(getTiles());
+  if (tiles.size() != 1 || tiles[0] < 2)
+    return emitOpError("pool tiles must be 1-D with at least 2 entries");
+  ArrayRef<int64_t> x = shapeOf(getInput());
+  int64_t d = 2 * shapeOf(getCos())[1];
+  SmallVector<int64_t> pooled = pooledShape(x[0], x[2] / d, tiles[0] - 1, d);
+  if (shapeOf(getPooled()) != ArrayRef<int64_t>(pooled))
+    return emitOpError("pooled must be (")
+           << shapeString(pooled) << ") (batch, heads, tiles, head dim "
+           << "rounded up to 4)";
+  return success();
 }
 
 LogicalResult SoftmaxOp::verify() {

@@ -234,7 +234,11 @@ def Vrt_NormRopeOp : Vrt_Op<"norm_rope", [Pure, AttrSizedOperandSegments]> {
     and `sin` (S, D/2) of the row's token (`dit.rope` with `interleaved`).
     The result is (B, H, S, D) with `heads_major` (the attention's layout),
     else (B, S, H, D). The lowering fuses a norm, the reshape to heads, the
-    RoPE and the transpose into it (runtime `vsart_*_norm_rope`).
+    RoPE and the transpose into it (runtime `vsart_*_norm_rope`). With
+    `pool` (VSA tile offsets, n + 1 entries) it also returns `pooled`,
+    (B, H, n, D rounded up to 4) fp32: each tile's mean of each head's
+    output rows, zero-padded, for `vrt.vsa_select`. `offset` places the
+    result in the arena, `offsets` the result and `pooled`.
     ```mlir
     %y = vrt.norm_rope rms %x scale %s rope %cos, %sin {epsilon = 1.0e-06 : f64, heads_major} : (tensor<1x48x32xf32>, tensor<32xf32>, tensor<48x8xf32>, tensor<48x8xf32>) -> tensor<1x2x48x16xf32>
     ```
@@ -243,13 +247,25 @@ def Vrt_NormRopeOp : Vrt_Op<"norm_rope", [Pure, AttrSizedOperandSegments]> {
                        Optional<Vrt_FloatTensor>:$scale,
                        Optional<Vrt_FloatTensor>:$bias,
                        Vrt_FloatTensor:$cos, Vrt_FloatTensor:$sin,
+                       Optional<TensorOf<[I64]>>:$tiles,
                        F64Attr:$epsilon, UnitAttr:$heads_major,
-                       OptionalAttr<I64Attr>:$offset);
-  let results = (outs Vrt_FloatTensor:$result);
+                       OptionalAttr<I64Attr>:$offset,
+                       OptionalAttr<DenseI64ArrayAttr>:$offsets);
+  let results = (outs Vrt_FloatTensor:$result,
+                      Optional<TensorOf<[F32]>>:$pooled);
   let assemblyFormat = "$kind $input (`scale` $scale^)? (`bias` $bias^)? "
-                       "`rope` $cos `,` $sin attr-dict `:` "
+                       "`rope` $cos `,` $sin (`pool` $tiles^)? attr-dict `:` "
                        "functional-type(operands, results)";
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// (batch, heads, tiles, dim rounded up to 4): the tile means' shape.
+    static ::llvm::SmallVector<int64_t> pooledShape(int64_t batch,
+                                                    int64_t heads,
+                                                    int64_t tiles,
+                                                    int64_t dim);
+    /// Checks `pool` and `pooled`.
+    ::llvm::LogicalResult verifyPooled();
+  }];
 }
 
 def Vrt_SoftmaxOp : Vrt_Op<"softmax", [Pure]> {
@@ -303,7 +319,7 @@ def Vrt_ViewOp : Vrt_Op<"view", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Vrt_VsaSelectOp : Vrt_Op<"vsa_select", [Pure]> {
+def Vrt_VsaSelectOp : Vrt_Op<"vsa_select", [Pure, AttrSizedOperandSegments]> {
   let summary = "VSA coarse stage: the key tiles each query tile keeps";
   let description = [{
     Video Sparse Attention's selection (runtime kernel vsart_*_vsa_select):
@@ -318,7 +334,10 @@ def Vrt_VsaSelectOp : Vrt_Op<"vsa_select", [Pure]> {
     returns `coarse` (B, Hq, S, Dv), bhsd: each query row gets its tile's
     attention over all pooled key tiles, softmaxᵢ(scores) · v̄ — VSA's coarse
     output, which the gate multiplies; it is needed on the dense path too,
-    so that call always runs. `offsets` are the results' arena offsets.
+    so that call always runs. With `pooled`, q's and k's tile means come
+    from the `vrt.norm_rope` ops that wrote them ((B, H, n, D rounded up to
+    4) each, `vrt-fuse-vsa-pooling`) instead of a pass over q and k.
+    `offsets` are the results' arena offsets.
     ```mlir
     %lo, %l = vrt.vsa_select %q, %k tiles(%t) {scale = 0.35 : f64, sparsity = 0.875 : f64} : (tensor<1x2x48x8xf32>, tensor<1x2x48x8xf32>, tensor<13xi64>) -> (tensor<49xi64>, tensor<288xi32>)
     %lo2, %l2, %c = vrt.vsa_select %q, %k value %v tiles(%t) {scale = 0.35 : f64, sparsity = 0.875 : f64} : (tensor<1x2x48x8xf32>, tensor<1x2x48x8xf32>, tensor<1x2x48x8xf32>, tensor<13xi64>) -> (tensor<49xi64>, tensor<288xi32>, tensor<1x2x48x8xf32>)
@@ -326,6 +345,8 @@ def Vrt_VsaSelectOp : Vrt_Op<"vsa_select", [Pure]> {
   }];
   let arguments = (ins Vrt_FloatTensor:$query, Vrt_FloatTensor:$key,
                        Optional<Vrt_FloatTensor>:$value,
+                       Optional<TensorOf<[F32]>>:$pooled_q,
+                       Optional<TensorOf<[F32]>>:$pooled_k,
                        TensorOf<[I64]>:$tile_offsets, F64Attr:$scale,
                        F64Attr:$sparsity,
                        DefaultValuedAttr<Vrt_Layout,
@@ -336,8 +357,9 @@ def Vrt_VsaSelectOp : Vrt_Op<"vsa_select", [Pure]> {
   let results = (outs TensorOf<[I64]>:$list_offsets,
                       TensorOf<[I32]>:$lists,
                       Optional<Vrt_FloatTensor>:$coarse);
-  let assemblyFormat = "$query `,` $key (`value` $value^)? `tiles` `(` "
-                       "$tile_offsets `)` attr-dict `:` "
+  let assemblyFormat = "$query `,` $key (`value` $value^)? "
+                       "(`pooled` `(` $pooled_q^ `,` $pooled_k `)`)? "
+                       "`tiles` `(` $tile_offsets `)` attr-dict `:` "
                        "functional-type(operands, results)";
   let hasVerifier = 1;
 }

@@ -536,6 +536,10 @@ void ModelEmitter::emitVsaSelect(vrt::VsaSelectOp op) {
                         ptr(op.getValue()), ptr(coarse), vs[0], vs[1], vs[2],
                         cs[0], cs[1], cs[2]);
   }
+  if (Value pooledQ = op.getPooledQ())
+    os << llvm::formatv("    s.pooled_q = (const float *)({0}); s.pooled_k = "
+                        "(const float *)({1});\n",
+                        ptr(pooledQ), ptr(op.getPooledK()));
   os << "    s.attn.scale = " << floatLiteral(op.getScale().convertToDouble())
      << ";\n";
   os << llvm::formatv(
@@ -717,6 +721,11 @@ void ModelEmitter::emitNormRope(vrt::NormRopeOp op) {
                       floatLiteral(op.getEpsilon().convertToDouble()),
                       ptr(op.getCos()), ptr(op.getSin()),
                       op.getHeadsMajor() ? 1 : 0);
+  if (Value pooled = op.getPooled())
+    os << llvm::formatv("    r.tile_offsets = (const int64_t *)({0}); "
+                        "r.num_tiles = {1}; r.pooled = (float *)({2});\n",
+                        ptr(op.getTiles()), shapeOf(op.getTiles())[0] - 1,
+                        ptr(pooled));
   os << (cuda ? "    VSA_CHECK(vsart_cuda_norm_rope(&r, stream));\n"
               : "    VSA_CHECK(vsart_cpu_norm_rope(&r));\n");
   os << "  }\n";

@@ -252,6 +252,12 @@ typedef struct vsart_vsa_select_args_t {
   int64_t top_k;
   int64_t *list_offsets; /* out */
   int32_t *lists;        /* out */
+  /* Optional: q's and k's tile means, as vsart_*_norm_rope's `pooled`
+   * writes them ((batch, num_heads or num_kv_heads, num_tiles, head_dim
+   * rounded up to 4) floats; device memory on CUDA). Given both, the
+   * selection reads them instead of pooling attn.q and attn.k (which may
+   * then be NULL); v is still pooled for the coarse output. Read only. */
+  const float *pooled_q, *pooled_k;
 } vsart_vsa_select_args_t;
 
 vsart_status_t vsart_cpu_vsa_select(const vsart_vsa_select_args_t *args);
@@ -387,6 +393,16 @@ typedef struct vsart_norm_rope_args_t {
   float eps;
   const void *cos, *sin;
   int heads_major;
+  /* Optional, VSA's tile means of the output (vsart_*_vsa_select's pooling
+   * done while the rows are written): with pooled != NULL each batch
+   * entry's rows are cut into num_tiles tiles at tile_offsets (num_tiles + 1
+   * int64 values, 0 .. seq, none empty; device memory on CUDA) and pooled,
+   * (batch, heads, num_tiles, pooled_dim) floats with pooled_dim = head_dim
+   * rounded up to a multiple of 4 (padding zero), gets each tile's fp32
+   * mean of each head's output rows as stored (bf16 on CUDA). */
+  const int64_t *tile_offsets;
+  int64_t num_tiles;
+  float *pooled;
 } vsart_norm_rope_args_t;
 vsart_status_t vsart_cpu_norm_rope(const vsart_norm_rope_args_t *args);
 /* Over the last dim; a row that is entirely -inf yields 0. */

@@ -127,13 +127,14 @@ vsart_cuda_block_sparse_attention(const vsart_block_sparse_args_t *args,
                                   void *stream);
 
 /* VSA coarse stage, the twin of vsart_cpu_vsa_select: bf16 q/k/v/out;
- * tile_offsets, list_offsets and lists are device pointers (the offsets are
- * not checked on the device: they must satisfy vsart_cpu_vsa_select's
- * rules). head_dim <= 256; num_tiles up to about 3,000 (6,000 with a small
- * head_dim), bounded by shared memory. Scratch of batch * (num_heads + 2 *
- * num_kv_heads) * num_tiles * head_dim (rounded up to 4) floats comes from
- * cudaMallocAsync on the stream and is freed, stream-ordered, before the
- * call returns. */
+ * tile_offsets, list_offsets, lists, pooled_q and pooled_k are device
+ * pointers (the offsets are not checked on the device: they must satisfy
+ * vsart_cpu_vsa_select's rules). head_dim <= 256; num_tiles up to about
+ * 3,000 (6,000 with a small head_dim), bounded by shared memory. Scratch of
+ * at most batch * (num_heads + 2 * num_kv_heads) * num_tiles * head_dim
+ * (rounded up to 4) floats (less given pooled_q and pooled_k, or without the
+ * coarse output) comes from cudaMallocAsync on the stream and is freed,
+ * stream-ordered, before the call returns. */
 vsart_status_t vsart_cuda_vsa_select(const vsart_vsa_select_args_t *args,
                                      void *stream);
 
@@ -165,7 +166,11 @@ vsart_status_t vsart_cuda_softmax(const void *x, void *out, int64_t rows,
                                   int64_t dim, void *stream);
 /* The twin of vsart_cpu_norm_rope (bf16 x, out, scale, bias, cos, sin; one
  * pass over x): heads * head_dim <= 6144, both multiples of 8; x, out,
- * scale and bias 16-byte aligned, cos and sin 8-byte aligned. */
+ * scale and bias 16-byte aligned, cos and sin 8-byte aligned. With pooled:
+ * tile_offsets on the device (not checked there: they must satisfy
+ * vsart_cpu_norm_rope's rules), head_dim <= 256, batch <= 65535; the tile
+ * means are fp32 sums of the stored bf16 values in a fixed order (the same
+ * bits on every run), mostly taken as the rows are written. */
 vsart_status_t vsart_cuda_norm_rope(const vsart_norm_rope_args_t *args,
                                     void *stream);
 /* The twin of vsart_cpu_norm_quantize (bf16 x and parameters): each

@@ -1,5 +1,6 @@
 // Argument checks and set-up shared by the CPU and CUDA sparse-attention
-// kernels (VSA selection, semantic attention); defined in kernels/cpu/.
+// kernels (VSA selection and its tile means, semantic attention); defined
+// in kernels/cpu/.
 #ifndef VSART_KERNELS_SPARSEARGS_H
 #define VSART_KERNELS_SPARSEARGS_H
 
@@ -14,6 +15,22 @@ namespace vsart {
 vsart_status_t checkVsaSelectArgs(const char *name,
                                   const vsart_vsa_select_args_t *args,
                                   bool hostOffsets);
+/// VSA tiles of a sequence of `seq` rows: 1 <= tiles <= seq and offsets not
+/// null; with `hostOffsets` also read: from 0 to seq, no tile empty.
+vsart_status_t checkTiles(const char *name, int64_t tiles,
+                          const int64_t *offsets, int64_t seq,
+                          bool hostOffsets);
+/// Floats per pooled tile row (vsart_*_norm_rope's `pooled`, the pooled_q
+/// and pooled_k of vsart_*_vsa_select): head_dim rounded up to 4.
+inline int64_t pooledDim(int64_t headDim) { return (headDim + 3) / 4 * 4; }
+/// (batch, head, seq) element strides of vsart_*_norm_rope's output.
+inline void normRopeOutStrides(const vsart_norm_rope_args_t &a,
+                               int64_t st[3]) {
+  const int64_t S = a.seq, H = a.heads, D = a.head_dim;
+  st[0] = S * H * D;
+  st[1] = a.heads_major ? S * D : D;
+  st[2] = a.heads_major ? D : H * D;
+}
 /// vsart_semantic_args_t; without `pointers` only sizes and parameters.
 vsart_status_t checkSemanticArgs(const char *name,
                                  const vsart_semantic_args_t *args,

@@ -21,6 +21,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <limits>
 #include <numeric>
 #include <random>
@@ -1851,6 +1852,328 @@ TEST_F(CudaVsaSelectArgs, RejectsBadArgumentsAndHandlesEmptyBatches) {
   ASSERT_EQ(vsart_cuda_vsa_select(&s, nullptr), VSART_OK) << vsart_last_error();
   EXPECT_EQ(dListOffsets.download<int64_t>(),
             (std::vector<int64_t>{0, -1, -1}));
+}
+
+// ---- VSA tile means from vsart_cuda_norm_rope (`pooled`) -----------------
+
+/// Random bf16 inputs of a norm_rope call on the device: x (b, s, h * d),
+/// scale, bias, cos and sin.
+struct RopeDevice {
+  int64_t b, s, h, d;
+  DeviceBuffer x, scale, bias, cosT, sinT;
+  RopeDevice(int64_t b, int64_t s, int64_t h, int64_t d, uint32_t seed)
+      : b(b), s(s), h(h), d(d),
+        x(randomVec(size_t(b * s * h * d), seed, -3, 3)),
+        scale(randomVec(size_t(h * d), seed + 1)),
+        bias(randomVec(size_t(h * d), seed + 2)),
+        cosT(randomVec(size_t(s * d / 2), seed + 3)),
+        sinT(randomVec(size_t(s * d / 2), seed + 4)) {}
+  vsart_norm_rope_args_t args(void *out, int centered, int headsMajor) {
+    vsart_norm_rope_args_t a = {};
+    a.x = x.data(), a.out = out;
+    a.batch = b, a.seq = s, a.heads = h, a.head_dim = d;
+    a.centered = centered;
+    a.scale = scale.data(), a.bias = centered ? bias.data() : nullptr;
+    a.eps = 1e-6f;
+    a.cos = cosT.data(), a.sin = sinT.data();
+    a.heads_major = headsMajor;
+    return a;
+  }
+  size_t elems() const { return size_t(b * s * h * d); }
+};
+
+/// norm_rope of `in` into out with its tile means into pooled (device,
+/// `off` the host copy of dOff), checked: the rows bit-identical to the
+/// call without pooled, and each pooled value within 1e-5 of the mean
+/// |value| summed of the host's (double) mean of those rows (fp32 sums in
+/// another order). Returns the rows.
+std::vector<float> expectPooledNormRope(RopeDevice &in,
+                                        const std::vector<int64_t> &off,
+                                        VsaDeviceBytes &dOff, int centered,
+                                        int headsMajor, DeviceBuffer &out,
+                                        VsaDeviceBytes &pooled) {
+  DeviceBuffer plain(in.elems());
+  plain.poison(), out.poison();
+  auto a = in.args(plain.data(), centered, headsMajor);
+  EXPECT_EQ(vsart_cuda_norm_rope(&a, nullptr), VSART_OK) << vsart_last_error();
+  const int64_t T = int64_t(off.size()) - 1;
+  pooled.upload(std::vector<float>(size_t(in.b * in.h * T * in.d), NAN));
+  a = in.args(out.data(), centered, headsMajor);
+  a.tile_offsets = dOff.as<int64_t>(), a.num_tiles = T;
+  a.pooled = pooled.as<float>();
+  EXPECT_EQ(vsart_cuda_norm_rope(&a, nullptr), VSART_OK) << vsart_last_error();
+  const std::vector<float> rows = out.download(), want = plain.download();
+  EXPECT_EQ(0, std::memcmp(rows.data(), want.data(), rows.size() * 4))
+      << "rows differ from norm_rope without pooled";
+  const std::vector<float> got = pooled.download<float>();
+  int64_t st[3];
+  stridesOf(headsMajor ? BHSD : BSHD, in.h, in.s, in.d, st);
+  size_t bad = 0;
+  double worst = 0;
+  for (int64_t b = 0; b < in.b; ++b)
+    for (int64_t h = 0; h < in.h; ++h)
+      for (int64_t t = 0; t < T; ++t)
+        for (int64_t e = 0; e < in.d; ++e) {
+          double sum = 0, abs = 0;
+          for (int64_t r = off[size_t(t)]; r < off[size_t(t) + 1]; ++r) {
+            const double v =
+                rows[size_t(b * st[0] + h * st[1] + r * st[2] + e)];
+            sum += v, abs += std::fabs(v);
+          }
+          const double n = double(off[size_t(t) + 1] - off[size_t(t)]);
+          const float g = got[size_t(((b * in.h + h) * T + t) * in.d + e)];
+          const double err = std::fabs(g - sum / n) / (abs / n);
+          worst = std::max(worst, err);
+          if (!(std::fabs(g - sum / n) <= 1e-5 * abs / n) && ++bad <= 5)
+            ADD_FAILURE() << "pooled (batch " << b << " head " << h
+                          << " tile " << t << " d " << e << "): got " << g
+                          << ", expected " << sum / n;
+        }
+  std::printf("[ stats    ] pooled: max |err| / mean |value| = %.3g, bad "
+              "%zu\n",
+              worst, bad);
+  std::fflush(stdout);
+  EXPECT_EQ(bad, 0u);
+  return rows;
+}
+
+struct RopePoolCase {
+  const char *name;
+  int64_t b, h, d;
+  std::vector<int64_t> tiles; // tile sizes
+};
+
+void PrintTo(const RopePoolCase &c, std::ostream *os) { *os << c.name; }
+
+std::vector<int64_t> concat(std::vector<int64_t> a,
+                            const std::vector<int64_t> &b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// Which kernel writes the means: the fused one (a CTA per tile) for rows of
+// up to 3072 values and tiles of up to 128 rows on average; else the row
+// kernel, then the pool kernel.
+const RopePoolCase kRopePoolCases[] = {
+    // Wan 1.3B's heads, a 5 x 18 x 26 latent in 4 x 4 x 4 tiles (ragged
+    // edges: 64 down to 8 rows).
+    {"wan_grid_tiles", 1, 12, 128, vsaGridTiles(5, 18, 26)},
+    {"batch2_uneven_d16", 2, 3, 16, {16, 8, 32, 64, 5}},
+    // 320 values a row: the second register chunk is partly empty.
+    {"batch3_d64_partial_chunk", 3, 5, 64, vsaTiles(10, 64, {20, 7})},
+    // A frame-sized tile among small ones: still the fused kernel.
+    {"frame_among_small_tiles", 1, 12, 128, concat({1560}, vsaTiles(60, 8))},
+    // Frame-sized tiles: pooled after the row kernel.
+    {"frames", 1, 12, 128, vsaTiles(3, 1560)},
+    // 4096 values a row: pooled after the row kernel.
+    {"wide_rows_4096", 2, 32, 128, vsaTiles(8, 64, {13})},
+};
+
+class CudaNormRopePool : public CudaParamTest<RopePoolCase> {};
+
+TEST_P(CudaNormRopePool, RowsAsUnfusedAndPooledTheirMeans) {
+  const RopePoolCase &c = GetParam();
+  const std::vector<int64_t> off = vsaOffsets(c.tiles);
+  const int64_t S = off.back(), T = int64_t(c.tiles.size());
+  RopeDevice in(c.b, S, c.h, c.d, 120);
+  VsaDeviceBytes dOff(off), pooled(size_t(c.b * c.h * T * c.d) * 4);
+  DeviceBuffer out(in.elems());
+  for (int centered : {0, 1})
+    for (int headsMajor : {0, 1}) {
+      SCOPED_TRACE(std::string(centered ? "layer" : "rms") + " heads_major " +
+                   std::to_string(headsMajor));
+      expectPooledNormRope(in, off, dOff, centered, headsMajor, out, pooled);
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(, CudaNormRopePool, testing::ValuesIn(kRopePoolCases),
+                         [](const testing::TestParamInfo<RopePoolCase> &info) {
+                           return std::string(info.param.name);
+                         });
+
+/// Expects `got` to hold `want`'s lists (top_k each, CSR as args gives
+/// them) but for near-ties: in a list that differs, each tile only one of
+/// them lists scores within 1e-5 of the row's largest |score| of each tile
+/// only the other lists (exact scores from args' host q and k).
+void expectSameVsaLists(const vsart_vsa_select_args_t &args,
+                        const std::vector<int32_t> &got,
+                        const std::vector<int32_t> &want) {
+  const vsart_attention_args_t &a = args.attn;
+  const int64_t T = args.num_tiles, K = args.top_k, D = a.head_dim;
+  const std::vector<int64_t> off(args.tile_offsets, args.tile_offsets + T + 1);
+  size_t differ = 0, bad = 0;
+  for (int64_t b = 0; b < a.batch; ++b)
+    for (int64_t h = 0; h < a.num_heads; ++h) {
+      std::vector<double> pq, pk; // pooled when a list differs
+      for (int64_t i = 0; i < T; ++i) {
+        const size_t l = size_t((b * a.num_heads + h) * T + i) * size_t(K);
+        const std::vector<int32_t> g(got.begin() + l, got.begin() + l + K),
+            w(want.begin() + l, want.begin() + l + K);
+        if (g == w)
+          continue;
+        ++differ;
+        if (pq.empty()) {
+          const int64_t kv = h / (a.num_heads / a.num_kv_heads);
+          pq = vsaPool(static_cast<const float *>(a.q), a.q_strides, b, h,
+                       off, D);
+          pk = vsaPool(static_cast<const float *>(a.k), a.k_strides, b, kv,
+                       off, D);
+        }
+        auto score = [&](int32_t j) {
+          double dot = 0;
+          for (int64_t e = 0; e < D; ++e)
+            dot += pq[size_t(i * D + e)] * pk[size_t(j * D + e)];
+          return dot * a.scale;
+        };
+        double maxAbs = 0;
+        for (int32_t j = 0; j < T; ++j)
+          maxAbs = std::max(maxAbs, std::fabs(score(j)));
+        std::vector<int32_t> onlyG, onlyW;
+        std::set_difference(g.begin(), g.end(), w.begin(), w.end(),
+                            std::back_inserter(onlyG));
+        std::set_difference(w.begin(), w.end(), g.begin(), g.end(),
+                            std::back_inserter(onlyW));
+        for (int32_t x : onlyG)
+          for (int32_t y : onlyW)
+            if (!(std::fabs(score(x) - score(y)) <= 1e-5 * maxAbs) &&
+                ++bad <= 5)
+              ADD_FAILURE() << "list " << l / size_t(K) << ": tile " << x
+                            << " (score " << score(x) << ") in place of "
+                            << y << " (score " << score(y) << ")";
+      }
+    }
+  std::printf("[ stats    ] vsa_select: %zu of %lld lists differ (near-ties), "
+              "%zu not near-ties\n",
+              differ, (long long)(a.batch * a.num_heads * T), bad);
+  std::fflush(stdout);
+  EXPECT_EQ(bad, 0u);
+}
+
+using CudaVsaPooling = CudaTest;
+
+// q and k written by the fused norm_rope with their tile means: the
+// selection given those means lists what it lists pooling q and k itself
+// (up to near-ties), with the same coarse output, and leaves them as they
+// were; both layouts, GQA, with and without the coarse output.
+TEST_F(CudaVsaPooling, SelectGivenNormRopeMeansMatchesPoolingItself) {
+  const int64_t B = 2, H = 4, Hkv = 2, D = 128, K = 9;
+  const std::vector<int64_t> off = vsaOffsets(vsaGridTiles(5, 18, 26));
+  const int64_t S = off.back(), T = int64_t(off.size()) - 1, L = B * H * T;
+  RopeDevice qIn(B, S, H, D, 130), kIn(B, S, Hkv, D, 140);
+  DeviceBuffer dq(qIn.elems()), dk(kIn.elems()),
+      dv(randomVec(kIn.elems(), 150)), outSelf(qIn.elems()),
+      outGiven(qIn.elems());
+  VsaDeviceBytes dOff(off), pq(size_t(B * H * T * D) * 4),
+      pk(size_t(B * Hkv * T * D) * 4);
+  for (int headsMajor : {0, 1}) {
+    const Layout layout = headsMajor ? BHSD : BSHD;
+    std::vector<float> q = expectPooledNormRope(qIn, off, dOff, 0, headsMajor,
+                                                dq, pq);
+    std::vector<float> k = expectPooledNormRope(kIn, off, dOff, 0, headsMajor,
+                                                dk, pk);
+    const std::vector<float> pqBefore = pq.download<float>();
+    for (bool withOut : {true, false}) {
+      SCOPED_TRACE(std::string(headsMajor ? "bhsd" : "bshd") +
+                   (withOut ? " with out" : " lists only"));
+      VsaDeviceBytes offSelf(size_t(L + 1) * 8), listsSelf(size_t(L * K) * 4),
+          offGiven(size_t(L + 1) * 8), listsGiven(size_t(L * K) * 4);
+      vsart_vsa_select_args_t s = {};
+      vsart_attention_args_t &a = s.attn;
+      a.q = dq.data(), a.k = dk.data(), a.v = dv.data();
+      a.out = withOut ? outSelf.data() : nullptr;
+      a.batch = B, a.num_heads = H, a.num_kv_heads = Hkv;
+      a.seq_q = a.seq_kv = S, a.head_dim = D;
+      a.scale = 1.0f / std::sqrt(float(D));
+      stridesOf(layout, H, S, D, a.q_strides);
+      stridesOf(layout, H, S, D, a.out_strides);
+      stridesOf(layout, Hkv, S, D, a.k_strides);
+      stridesOf(layout, Hkv, S, D, a.v_strides);
+      s.num_tiles = T, s.tile_offsets = dOff.as<int64_t>(), s.top_k = K;
+      s.list_offsets = offSelf.as<int64_t>(), s.lists = listsSelf.as<int32_t>();
+      outSelf.poison(), outGiven.poison();
+      ASSERT_EQ(vsart_cuda_vsa_select(&s, nullptr), VSART_OK)
+          << vsart_last_error();
+      vsart_vsa_select_args_t g = s;
+      g.attn.q = g.attn.k = nullptr;
+      g.attn.out = withOut ? outGiven.data() : nullptr;
+      g.pooled_q = pq.as<float>(), g.pooled_k = pk.as<float>();
+      g.list_offsets = offGiven.as<int64_t>();
+      g.lists = listsGiven.as<int32_t>();
+      ASSERT_EQ(vsart_cuda_vsa_select(&g, nullptr), VSART_OK)
+          << vsart_last_error();
+
+      EXPECT_EQ(offGiven.download<int64_t>(), offSelf.download<int64_t>());
+      vsart_vsa_select_args_t host = s; // the rows on the host, for scores
+      host.attn.q = q.data(), host.attn.k = k.data();
+      host.tile_offsets = off.data();
+      expectSameVsaLists(host, listsGiven.download<int32_t>(),
+                         listsSelf.download<int32_t>());
+      const std::vector<float> given = outGiven.download();
+      if (withOut)
+        expectNear(given, outSelf.download(), "coarse out");
+      else
+        for (float x : given)
+          ASSERT_TRUE(std::isnan(x));
+      const std::vector<float> pqAfter = pq.download<float>();
+      EXPECT_EQ(0, std::memcmp(pqAfter.data(), pqBefore.data(),
+                               pqAfter.size() * 4))
+          << "pooled_q changed";
+    }
+  }
+}
+
+TEST_F(CudaVsaPooling, RejectsBadPoolingArguments) {
+  const std::vector<int64_t> off = {0, 4, 8};
+  RopeDevice in(1, 8, 1, 8, 160);
+  DeviceBuffer out(in.elems()), wide(size_t(8 * 512));
+  VsaDeviceBytes dOff(off), pooled(size_t(2 * 512) * 4);
+  vsart_norm_rope_args_t ok = in.args(out.data(), 0, 0);
+  ok.tile_offsets = dOff.as<int64_t>(), ok.num_tiles = 2;
+  ok.pooled = pooled.as<float>();
+  vsart_norm_rope_args_t a = ok;
+  ASSERT_EQ(vsart_cuda_norm_rope(&a, nullptr), VSART_OK) << vsart_last_error();
+  auto expectRopeError = [](vsart_norm_rope_args_t a, const char *what) {
+    EXPECT_EQ(vsart_cuda_norm_rope(&a, nullptr), VSART_ERROR_INVALID_ARGUMENT)
+        << what;
+    EXPECT_NE(std::string(vsart_last_error()).find("cuda_norm_rope"),
+              std::string::npos)
+        << what << ": " << vsart_last_error();
+  };
+  a = ok, a.tile_offsets = nullptr;
+  expectRopeError(a, "pooled without tile offsets");
+  a = ok, a.num_tiles = 0;
+  expectRopeError(a, "no tiles");
+  a = ok, a.num_tiles = 9;
+  expectRopeError(a, "more tiles than rows");
+  a = ok, a.batch = 65536;
+  expectRopeError(a, "65536 batches");
+  a = ok, a.head_dim = 512, a.x = a.out = wide.data(); // 512 x 2: cos, sin
+  a.cos = a.sin = wide.data();
+  expectRopeError(a, "head_dim above 256");
+
+  // vsa_select: pooled_q and pooled_k go together.
+  VsaDeviceBytes dListOffsets(size_t(3 * 8)), dLists(size_t(16));
+  vsart_vsa_select_args_t s = {};
+  s.attn.v = out.data();
+  s.attn.batch = s.attn.num_heads = s.attn.num_kv_heads = 1;
+  s.attn.seq_q = s.attn.seq_kv = 8, s.attn.head_dim = 8, s.attn.scale = 1.0f;
+  for (int64_t *st : {s.attn.q_strides, s.attn.k_strides, s.attn.v_strides,
+                      s.attn.out_strides})
+    st[0] = st[1] = 64, st[2] = 8;
+  s.num_tiles = 2, s.tile_offsets = dOff.as<int64_t>(), s.top_k = 1;
+  s.list_offsets = dListOffsets.as<int64_t>(), s.lists = dLists.as<int32_t>();
+  s.pooled_q = s.pooled_k = pooled.as<float>();
+  ASSERT_EQ(vsart_cuda_vsa_select(&s, nullptr), VSART_OK) << vsart_last_error();
+  for (int which : {0, 1}) {
+    vsart_vsa_select_args_t bad = s;
+    (which ? bad.pooled_q : bad.pooled_k) = nullptr;
+    EXPECT_EQ(vsart_cuda_vsa_select(&bad, nullptr),
+              VSART_ERROR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(vsart_last_error()).find("cuda_vsa_select"),
+              std::string::npos)
+        << vsart_last_error();
+  }
+  EXPECT_EQ(vsart_cuda_synchronize(nullptr), VSART_OK) << vsart_last_error();
 }
 
 // Timings of the VSA coarse stage at the Wan 2.1 shapes (disabled; with the

@@ -404,4 +404,200 @@ TEST(VsaSelect, BadArgumentsAreErrors) {
   }
 }
 
+// ---- tile means from vsart_cpu_norm_rope (`pooled`) ----------------------
+
+/// Inputs of one vsart_cpu_norm_rope call: x (B, S, H * D) and its
+/// parameters, random; S from the tile offsets.
+struct RopeInput {
+  int64_t B = 2, H = 3, D = 6;
+  std::vector<int64_t> tiles;
+  bool layer = true;
+  int headsMajor = 0;
+  std::vector<float> x, scale, bias, cosT, sinT;
+  int64_t S() const { return tiles.back(); }
+  int64_t T() const { return int64_t(tiles.size()) - 1; }
+
+  void fill(uint32_t seed) {
+    x = randomVec(size_t(B * S() * H * D), seed, -3, 3);
+    scale = randomVec(size_t(H * D), seed + 1);
+    bias = randomVec(size_t(H * D), seed + 2);
+    cosT = randomVec(size_t(S() * D / 2), seed + 3);
+    sinT = randomVec(size_t(S() * D / 2), seed + 4);
+  }
+  /// The call writing `out`, and the tile means to `pooled` when not null.
+  vsart_norm_rope_args_t args(std::vector<float> &out, float *pooled) const {
+    out.assign(x.size(), NAN);
+    vsart_norm_rope_args_t a = {};
+    a.x = x.data(), a.out = out.data();
+    a.batch = B, a.seq = S(), a.heads = H, a.head_dim = D;
+    a.centered = layer ? 1 : 0;
+    a.scale = scale.data(), a.bias = layer ? bias.data() : nullptr;
+    a.eps = 1e-6f;
+    a.cos = cosT.data(), a.sin = sinT.data();
+    a.heads_major = headsMajor;
+    if (pooled)
+      a.tile_offsets = tiles.data(), a.num_tiles = T(), a.pooled = pooled;
+    return a;
+  }
+  /// Element (b, h, s, d) of the output.
+  size_t at(int64_t b, int64_t h, int64_t s, int64_t d) const {
+    return size_t(headsMajor ? ((b * H + h) * S() + s) * D + d
+                             : ((b * S() + s) * H + h) * D + d);
+  }
+  int64_t Dp() const { return (D + 3) / 4 * 4; }
+};
+
+/// Uneven tiles: 16, 8, 32, 64 and 5 rows.
+const std::vector<int64_t> kRopeTiles = {0, 16, 24, 56, 120, 125};
+
+// pooled[b][h][t] is the mean of the tile's rows of head h of the output,
+// summed in row order in fp32 (exactly), padding 0; the rows are those of
+// the call without pooled.
+TEST(VsaPooling, NormRopePooledIsTheMeanOfItsRows) {
+  for (int64_t D : {6, 16})
+    for (bool layer : {true, false})
+      for (int headsMajor : {0, 1}) {
+        SCOPED_TRACE("head_dim " + std::to_string(D) +
+                     (layer ? " layer" : " rms") + " heads_major " +
+                     std::to_string(headsMajor));
+        RopeInput in;
+        in.D = D, in.tiles = kRopeTiles, in.layer = layer;
+        in.headsMajor = headsMajor;
+        in.fill(20);
+        std::vector<float> plain, out;
+        std::vector<float> pooled(size_t(in.B * in.H * in.T() * in.Dp()), NAN);
+        auto a = in.args(plain, nullptr);
+        ASSERT_EQ(vsart_cpu_norm_rope(&a), VSART_OK) << vsart_last_error();
+        a = in.args(out, pooled.data());
+        ASSERT_EQ(vsart_cpu_norm_rope(&a), VSART_OK) << vsart_last_error();
+        EXPECT_EQ(0, std::memcmp(out.data(), plain.data(),
+                                 out.size() * sizeof(float)));
+        for (int64_t b = 0; b < in.B; ++b)
+          for (int64_t h = 0; h < in.H; ++h)
+            for (int64_t t = 0; t < in.T(); ++t)
+              for (int64_t d = 0; d < in.Dp(); ++d) {
+                float want = 0.0f;
+                if (d < D) {
+                  for (int64_t s = in.tiles[t]; s < in.tiles[t + 1]; ++s)
+                    want += out[in.at(b, h, s, d)];
+                  want /= float(in.tiles[t + 1] - in.tiles[t]);
+                }
+                ASSERT_EQ(pooled[size_t(((b * in.H + h) * in.T() + t) *
+                                            in.Dp() + d)],
+                          want)
+                    << "batch " << b << " head " << h << " tile " << t
+                    << " d " << d;
+              }
+      }
+}
+
+/// Outputs of vsa_select over q, k (the rows of two norm_rope calls) and v,
+/// pooling q and k itself or given the norm's tile means.
+Result selectOverNormRope(bool headsMajor, bool withOut, bool given) {
+  Problem p;
+  p.D = 6, p.tiles = kRopeTiles, p.layout = headsMajor ? BHSD : BSHD;
+  p.fill(30); // v; q and k below
+  RopeInput q, k;
+  for (RopeInput *in : {&q, &k}) {
+    in->B = p.B, in->D = p.D, in->tiles = p.tiles;
+    in->headsMajor = headsMajor;
+  }
+  q.H = p.H, k.H = p.Hkv, k.layer = false;
+  q.fill(31), k.fill(36);
+  std::vector<float> pq(size_t(p.B * p.H * p.T() * q.Dp())),
+      pk(size_t(p.B * p.Hkv * p.T() * k.Dp()));
+  auto a = q.args(p.q, pq.data());
+  EXPECT_EQ(vsart_cpu_norm_rope(&a), VSART_OK) << vsart_last_error();
+  a = k.args(p.k, pk.data());
+  EXPECT_EQ(vsart_cpu_norm_rope(&a), VSART_OK) << vsart_last_error();
+  const std::vector<float> pqBefore = pq, pkBefore = pk;
+  Result r;
+  auto s = selectArgs(p, 3, r, withOut);
+  if (given) {
+    s.pooled_q = pq.data(), s.pooled_k = pk.data();
+    s.attn.q = s.attn.k = nullptr;
+  }
+  EXPECT_EQ(vsart_cpu_vsa_select(&s), VSART_OK) << vsart_last_error();
+  EXPECT_EQ(pq, pqBefore);
+  EXPECT_EQ(pk, pkBefore);
+  return r;
+}
+
+// Given norm_rope's tile means the selection reads the bits it would have
+// pooled: the same lists and coarse output, both layouts, with GQA.
+TEST(VsaPooling, SelectGivenNormRopeMeansEqualsPoolingItself) {
+  for (bool headsMajor : {false, true})
+    for (bool withOut : {true, false}) {
+      SCOPED_TRACE(std::string(headsMajor ? "bhsd" : "bshd") +
+                   (withOut ? " with out" : " lists only"));
+      const Result self = selectOverNormRope(headsMajor, withOut, false),
+                   given = selectOverNormRope(headsMajor, withOut, true);
+      EXPECT_EQ(given.listOffsets, self.listOffsets);
+      EXPECT_EQ(given.lists, self.lists);
+      ASSERT_EQ(given.out.size(), self.out.size());
+      EXPECT_EQ(0, std::memcmp(given.out.data(), self.out.data(),
+                               given.out.size() * sizeof(float)));
+      for (float x : given.out)
+        ASSERT_FALSE(std::isnan(x));
+    }
+}
+
+TEST(VsaPooling, BadPoolingArgumentsAreErrors) {
+  RopeInput in;
+  in.tiles = kRopeTiles;
+  in.fill(40);
+  std::vector<float> out, pooled(size_t(in.B * in.H * in.T() * in.Dp()));
+  const auto ok = in.args(out, pooled.data());
+  auto a = ok;
+  ASSERT_EQ(vsart_cpu_norm_rope(&a), VSART_OK) << vsart_last_error();
+  auto expectRopeError = [](vsart_norm_rope_args_t a, const char *what) {
+    EXPECT_EQ(vsart_cpu_norm_rope(&a), VSART_ERROR_INVALID_ARGUMENT) << what;
+    EXPECT_NE(std::string(vsart_last_error()).find("norm_rope"),
+              std::string::npos)
+        << what << ": " << vsart_last_error();
+  };
+  a = ok, a.tile_offsets = nullptr;
+  expectRopeError(a, "pooled without tile offsets");
+  a = ok, a.num_tiles = 0;
+  expectRopeError(a, "no tiles");
+  a = ok, a.num_tiles = -1;
+  expectRopeError(a, "negative num_tiles");
+  a = ok, a.num_tiles = in.S() + 1;
+  expectRopeError(a, "more tiles than rows");
+  const std::vector<int64_t> notFromZero = {1, 16, 24, 56, 120, 125},
+                             short_ = {0, 16, 24, 56, 120, 124},
+                             emptyTile = {0, 16, 16, 56, 120, 125},
+                             decreasing = {0, 16, 10, 56, 120, 125};
+  for (const auto *off : {&notFromZero, &short_, &emptyTile, &decreasing}) {
+    a = ok, a.tile_offsets = off->data();
+    expectRopeError(a, "bad tile offsets");
+  }
+  a = ok, a.num_tiles = 2; // offsets[2] = 24 is not seq
+  expectRopeError(a, "tiles not covering the sequence");
+
+  // vsa_select: pooled_q and pooled_k go together; v is still needed.
+  Problem p;
+  p.fill(41);
+  Result r;
+  const std::vector<float> pq(size_t(p.B * p.H * p.T() * 16)),
+      pk(size_t(p.B * p.Hkv * p.T() * 16));
+  auto s = selectArgs(p, 2, r);
+  s.pooled_q = pq.data(), s.pooled_k = pk.data();
+  s.attn.q = s.attn.k = nullptr;
+  ASSERT_EQ(vsart_cpu_vsa_select(&s), VSART_OK) << vsart_last_error();
+  auto expectSelectError = [](vsart_vsa_select_args_t s, const char *what) {
+    EXPECT_EQ(vsart_cpu_vsa_select(&s), VSART_ERROR_INVALID_ARGUMENT) << what;
+    EXPECT_NE(std::string(vsart_last_error()).find("vsa_select"),
+              std::string::npos)
+        << what << ": " << vsart_last_error();
+  };
+  auto bad = s;
+  bad.pooled_k = nullptr;
+  expectSelectError(bad, "pooled_q alone");
+  bad = s, bad.pooled_q = nullptr;
+  expectSelectError(bad, "pooled_k alone");
+  bad = s, bad.attn.v = nullptr;
+  expectSelectError(bad, "null v with pooled q and k");
+}
+
 } // namespace

@@ -1,7 +1,11 @@
 // layer_norm and rms_norm over the last dim; one row per work item, a fixed
-// sequential reduction per row (thread-count independent).
+// sequential reduction per row (thread-count independent). norm_rope's
+// optional tile means are pooled from its output afterwards by VSA's pooling
+// routine (VsaPool.h).
 #include "Quantize.h"
+#include "VsaPool.h"
 #include "../../src/Internal.h"
+#include "../SparseArgs.h"
 
 #include <cmath>
 #include <vector>
@@ -184,6 +188,10 @@ extern "C" vsart_status_t vsart_cpu_norm_rope(const vsart_norm_rope_args_t *a) {
       a->head_dim % 2 != 0)
     return vsart::fail(VSART_ERROR_INVALID_ARGUMENT,
                        "norm_rope: negative size or odd head_dim");
+  if (a->pooled)
+    if (vsart_status_t st = vsart::checkTiles("norm_rope", a->num_tiles,
+                                              a->tile_offsets, a->seq, true))
+      return st;
   const int64_t rows = a->batch * a->seq;
   if (rows * dim == 0)
     return vsart::ok();
@@ -215,5 +223,11 @@ extern "C" vsart_status_t vsart_cpu_norm_rope(const vsart_norm_rope_args_t *a) {
       }
     }
   });
+  if (a->pooled) { // the rows as written, pooled as vsart_cpu_vsa_select does
+    int64_t strides[3];
+    vsart::normRopeOutStrides(*a, strides);
+    vsart::cpu::poolTiles(out, strides, a->batch, a->heads, a->head_dim,
+                          a->tile_offsets, a->num_tiles, a->pooled);
+  }
   return vsart::ok();
 }

@@ -5,7 +5,10 @@
 // the results are bit-identical for any thread count:
 //   1. pool: one task per (batch, head) of q and per (batch, kv head) of k
 //      and v; mean of each tile's rows (fp32 sum in row order / count) into
-//      (batch, heads, num_tiles, head_dim) scratch.
+//      (batch, heads, num_tiles, head_dim rounded up to 4) scratch
+//      (vsart::cpu::poolTiles, which vsart_cpu_norm_rope's `pooled` shares:
+//      given pooled_q and pooled_k, q and k are not pooled again; v only
+//      for the coarse output).
 //   2. select: one task per (batch, head, query tile): the score row against
 //      every key tile, the top_k (score descending, lower tile index first
 //      on equal scores, NaN last) sorted ascending into its list, then the
@@ -15,6 +18,7 @@
 #include "../../src/Internal.h"
 #include "../AttentionArgs.h"
 #include "../SparseArgs.h"
+#include "VsaPool.h"
 
 #include <algorithm>
 #include <cmath>
@@ -23,6 +27,30 @@
 #include <vector>
 
 namespace vsart {
+
+vsart_status_t checkTiles(const char *name, int64_t tiles,
+                          const int64_t *offsets, int64_t seq,
+                          bool hostOffsets) {
+  const std::string n(name);
+  if (tiles < 1 || tiles > seq)
+    return fail(VSART_ERROR_INVALID_ARGUMENT,
+                n + ": num_tiles (" + std::to_string(tiles) +
+                    ") must be in [1, seq] (" + std::to_string(seq) + ")");
+  if (!offsets)
+    return fail(VSART_ERROR_INVALID_ARGUMENT, n + ": null tile_offsets");
+  if (!hostOffsets)
+    return VSART_OK;
+  if (offsets[0] != 0 || offsets[tiles] != seq)
+    return fail(VSART_ERROR_INVALID_ARGUMENT,
+                n + ": tile offsets must run from 0 to seq (" +
+                    std::to_string(seq) + ")");
+  for (int64_t t = 0; t < tiles; ++t)
+    if (offsets[t + 1] <= offsets[t])
+      return fail(VSART_ERROR_INVALID_ARGUMENT,
+                  n + ": tile " + std::to_string(t) +
+                      " is empty or its offsets decrease");
+  return VSART_OK;
+}
 
 /// Checks of vsart_vsa_select_args_t shared with vsart_cuda_vsa_select
 /// (kernels/cuda/VsaSelect.cu). With `hostOffsets`, tile_offsets is read
@@ -36,73 +64,49 @@ vsart_status_t checkVsaSelectArgs(const char *name,
   const vsart_attention_args_t &a = args->attn;
   if (a.mask)
     return fail(VSART_ERROR_INVALID_ARGUMENT, n + ": masks are not supported");
-  // The coarse output is optional: check the rest as attention arguments.
-  vsart_attention_args_t withOut = a;
-  if (!withOut.out)
-    withOut.out = const_cast<void *>(a.q);
+  if (!args->pooled_q != !args->pooled_k)
+    return fail(VSART_ERROR_INVALID_ARGUMENT,
+                n + ": pooled_q and pooled_k go together");
+  // The rest as attention arguments over what the call reads: the pooled q
+  // and k when given (attn.q and attn.k may be null then); no output needed.
+  vsart_attention_args_t read = a;
+  if (args->pooled_q)
+    read.q = args->pooled_q, read.k = args->pooled_k;
+  if (!read.out)
+    read.out = const_cast<void *>(read.q);
   int64_t maskStrides[4];
   bool empty = false;
-  if (vsart_status_t st =
-          checkAttentionArgs(name, &withOut, maskStrides, &empty))
+  if (vsart_status_t st = checkAttentionArgs(name, &read, maskStrides, &empty))
     return st;
   if (a.seq_q != a.seq_kv)
     return fail(VSART_ERROR_INVALID_ARGUMENT,
                 n + ": seq_q (" + std::to_string(a.seq_q) +
                     ") must equal seq_kv (" + std::to_string(a.seq_kv) + ")");
-  if (args->num_tiles < 1 || args->num_tiles > a.seq_q)
-    return fail(VSART_ERROR_INVALID_ARGUMENT,
-                n + ": num_tiles (" + std::to_string(args->num_tiles) +
-                    ") must be in [1, seq] (" + std::to_string(a.seq_q) + ")");
+  if (vsart_status_t st = checkTiles(name, args->num_tiles,
+                                     args->tile_offsets, a.seq_q, hostOffsets))
+    return st;
   if (args->top_k < 1 || args->top_k > args->num_tiles)
     return fail(VSART_ERROR_INVALID_ARGUMENT,
                 n + ": top_k (" + std::to_string(args->top_k) +
                     ") must be in [1, num_tiles] (" +
                     std::to_string(args->num_tiles) + ")");
-  if (!a.q || !a.k || !a.v || !args->tile_offsets || !args->list_offsets ||
-      !args->lists)
+  if (!read.q || !read.k || !a.v || !args->list_offsets || !args->lists)
     return fail(VSART_ERROR_INVALID_ARGUMENT, n + ": null pointer");
-  if (!hostOffsets)
-    return VSART_OK;
-  const int64_t *off = args->tile_offsets;
-  if (off[0] != 0 || off[args->num_tiles] != a.seq_q)
-    return fail(VSART_ERROR_INVALID_ARGUMENT,
-                n + ": tile offsets must run from 0 to seq (" +
-                    std::to_string(a.seq_q) + ")");
-  for (int64_t t = 0; t < args->num_tiles; ++t)
-    if (off[t + 1] <= off[t])
-      return fail(VSART_ERROR_INVALID_ARGUMENT,
-                  n + ": tile " + std::to_string(t) +
-                      " is empty or its offsets decrease");
   return VSART_OK;
 }
 
-} // namespace vsart
-
-namespace {
-
-/// Pooled tiles of one tensor: (batch, heads, num_tiles, head_dim).
-struct Pooled {
-  std::vector<float> data;
-  int64_t heads = 0, tiles = 0, dim = 0;
-  const float *at(int64_t b, int64_t h, int64_t t) const {
-    return data.data() + ((b * heads + h) * tiles + t) * dim;
-  }
-};
-
-/// Mean of every tile's rows of x (strided like the attention args) for each
-/// (batch, head), one task per (batch, head).
-void poolTiles(const float *x, const int64_t strides[3], int64_t batch,
-               int64_t heads, const vsart_vsa_select_args_t &s, Pooled &p) {
-  const int64_t T = s.num_tiles, D = s.attn.head_dim;
-  p.heads = heads, p.tiles = T, p.dim = D;
-  p.data.assign(size_t(batch * heads * T * D), 0.0f);
-  vsart::parallelFor(batch * heads, 1, [&](int64_t t0, int64_t t1) {
+void cpu::poolTiles(const float *x, const int64_t strides[3], int64_t batch,
+                    int64_t heads, int64_t headDim, const int64_t *offsets,
+                    int64_t tiles, float *pooled) {
+  const int64_t D = headDim, Dp = pooledDim(headDim);
+  parallelFor(batch * heads, 1, [&](int64_t t0, int64_t t1) {
     for (int64_t bh = t0; bh < t1; ++bh) {
       const int64_t b = bh / heads, h = bh % heads;
       const float *base = x + b * strides[0] + h * strides[1];
-      for (int64_t t = 0; t < T; ++t) {
-        float *dst = p.data.data() + (bh * T + t) * D;
-        const int64_t r0 = s.tile_offsets[t], r1 = s.tile_offsets[t + 1];
+      for (int64_t t = 0; t < tiles; ++t) {
+        float *dst = pooled + (bh * tiles + t) * Dp;
+        std::fill(dst, dst + Dp, 0.0f);
+        const int64_t r0 = offsets[t], r1 = offsets[t + 1];
         for (int64_t r = r0; r < r1; ++r) {
           const float *row = base + r * strides[2];
           for (int64_t d = 0; d < D; ++d)
@@ -114,6 +118,39 @@ void poolTiles(const float *x, const int64_t strides[3], int64_t batch,
       }
     }
   });
+}
+
+} // namespace vsart
+
+namespace {
+
+/// Pooled tiles of one tensor, (batch, heads, num_tiles, stride) floats:
+/// pooled here (into `own`) or the caller's.
+struct Pooled {
+  std::vector<float> own;
+  const float *data = nullptr;
+  int64_t heads = 0, tiles = 0, stride = 0;
+  const float *at(int64_t b, int64_t h, int64_t t) const {
+    return data + ((b * heads + h) * tiles + t) * stride;
+  }
+};
+
+/// p = `given` when not null, else the tile means of x (strided like the
+/// attention args, `heads` heads).
+void poolOrTake(const vsart_vsa_select_args_t &s, const void *x,
+                const int64_t strides[3], int64_t heads, const float *given,
+                Pooled &p) {
+  const vsart_attention_args_t &a = s.attn;
+  p.heads = heads, p.tiles = s.num_tiles;
+  p.stride = vsart::pooledDim(a.head_dim);
+  if (!given) {
+    p.own.resize(size_t(a.batch * heads * p.tiles * p.stride));
+    vsart::cpu::poolTiles(static_cast<const float *>(x), strides, a.batch,
+                          heads, a.head_dim, s.tile_offsets, s.num_tiles,
+                          p.own.data());
+    given = p.own.data();
+  }
+  p.data = given;
 }
 
 /// Score order of the selection: higher first, NaN last, then lower index.
@@ -193,12 +230,10 @@ vsart_cpu_vsa_select(const vsart_vsa_select_args_t *args) {
   if (lists == 0)
     return vsart::ok();
   Pooled pq, pk, pv;
-  poolTiles(static_cast<const float *>(a.q), a.q_strides, a.batch, a.num_heads,
-            *args, pq);
-  poolTiles(static_cast<const float *>(a.k), a.k_strides, a.batch,
-            a.num_kv_heads, *args, pk);
-  poolTiles(static_cast<const float *>(a.v), a.v_strides, a.batch,
-            a.num_kv_heads, *args, pv);
+  poolOrTake(*args, a.q, a.q_strides, a.num_heads, args->pooled_q, pq);
+  poolOrTake(*args, a.k, a.k_strides, a.num_kv_heads, args->pooled_k, pk);
+  if (a.out) // only the coarse output reads pooled v
+    poolOrTake(*args, a.v, a.v_strides, a.num_kv_heads, nullptr, pv);
   selectTiles(*args, pq, pk, pv);
   return vsart::ok();
 }

@@ -73,6 +73,17 @@ vsart_status_t gemmF32(bool transA, bool transB, int64_t m, int64_t n,
                        int64_t strideB, float *c, int64_t ldc, int64_t strideC,
                        int64_t batch, cudaStream_t stream);
 
+/// The fp32 mean of each tile's rows of x (bf16, (batch, head, seq) element
+/// strides, head_dim contiguous) per (batch, head) into pooled, (batch,
+/// heads, tiles, pooledDim(headDim)) zero-padded: vsart_cuda_vsa_select's
+/// pool kernel (VsaSelect.cu). offsets (tiles + 1, device) are not checked;
+/// headDim <= 256. Errors are named after `name`.
+vsart_status_t poolTiles(const char *name, const void *x,
+                         const int64_t strides[3], int64_t batch,
+                         int64_t heads, int64_t headDim,
+                         const int64_t *offsets, int64_t tiles, float *pooled,
+                         cudaStream_t stream);
+
 /// Elementwise epilogue over `batch` m x n bf16 matrices (leading dim ldc,
 /// batch stride strideC): with `fill`, C = epi(bias[j] or 0) (a k == 0
 /// gemm); otherwise C = epi(C). epi is NONE, GELU_TANH or GELU_ERF.

@@ -6,6 +6,7 @@
 // once per pass (later passes mostly hit L1/L2). A norm may quantize its
 // rows to FP8 E4M3 instead of writing them (vsart_cuda_norm_quantize).
 #include "Common.h"
+#include "../SparseArgs.h"
 #include "E4m3.cuh"
 
 #include <cuda_bf16.h>
@@ -323,11 +324,11 @@ struct RopeParams {
   bool headsMajor;
 };
 
-template <int N, bool CENTERED>
-__global__ void __launch_bounds__(kWarps * 32) regRowRopeKernel(RopeParams p) {
-  const int64_t r = int64_t(blockIdx.x) * kWarps + threadIdx.x / 32;
-  if (r >= p.row.rows)
-    return;
+/// Row r (of batch * seq) of a norm_rope: normalised, rotated and stored;
+/// stored(c, chunk) then sees each 8-value chunk c as written (bf16).
+template <int N, bool CENTERED, class Stored>
+__device__ __forceinline__ void ropeRow(const RopeParams &p, int64_t r,
+                                        Stored &&stored) {
   const int64_t dim = p.row.dim, b = r / p.seq, s = r % p.seq;
   RegRow<N> row;
   row.dim = dim;
@@ -366,7 +367,71 @@ __global__ void __launch_bounds__(kWarps * 32) regRowRopeKernel(RopeParams p) {
                              ? ((b * p.heads + h) * p.seq + s) * p.headDim + d
                              : r * dim + i;
       *reinterpret_cast<uint4 *>(p.row.out + at) = out;
+      stored(c, out);
     }
+}
+
+template <int N, bool CENTERED>
+__global__ void __launch_bounds__(kWarps * 32) regRowRopeKernel(RopeParams p) {
+  const int64_t r = int64_t(blockIdx.x) * kWarps + threadIdx.x / 32;
+  if (r < p.row.rows)
+    ropeRow<N, CENTERED>(p, r, [](int, const uint4 &) {});
+}
+
+/// VSA's tiles of a norm_rope's output and where their means go
+/// (vsart_norm_rope_args_t::pooled; head_dim % 8 == 0, so no padding).
+struct TilePool {
+  const int64_t *off; // tiles + 1, device
+  float *pooled;      // (batch, heads, tiles, head_dim)
+  int64_t tiles;
+};
+
+/// One CTA per (tile, batch entry): warp w norms and rotates the tile's rows
+/// w, w + kWarps, ... like regRowRopeKernel and adds the bf16 values it
+/// stores to fp32 sums in registers; the warps' sums meet in shared memory
+/// (kWarps x dim floats) and add up in warp order (deterministic).
+template <int N, bool CENTERED>
+__global__ void __launch_bounds__(kWarps * 32)
+    regRowRopePoolKernel(RopeParams p, TilePool pool) {
+  extern __shared__ float4 partial4[];
+  float *partial = reinterpret_cast<float *>(partial4);
+  const int64_t t = blockIdx.x, b = blockIdx.y, dim = p.row.dim;
+  const int64_t r0 = pool.off[t], r1 = pool.off[t + 1];
+  const int warp = threadIdx.x / 32;
+  float sum[N][8];
+#pragma unroll
+  for (int c = 0; c < N; ++c)
+#pragma unroll
+    for (int e = 0; e < 8; ++e)
+      sum[c][e] = 0.0f;
+  for (int64_t s = r0 + warp; s < r1; s += kWarps)
+    ropeRow<N, CENTERED>(p, b * p.seq + s, [&](int c, const uint4 &chunk) {
+      const bf16 *v = reinterpret_cast<const bf16 *>(&chunk);
+#pragma unroll
+      for (int e = 0; e < 8; ++e)
+        sum[c][e] += __bfloat162float(v[e]);
+    });
+  const int lane = threadIdx.x & 31;
+#pragma unroll
+  for (int c = 0; c < N; ++c) {
+    const int64_t at = (int64_t(c) * 32 + lane) * 8; // RegRow's layout
+    if (at < dim) {
+      float4 *dst = reinterpret_cast<float4 *>(partial + warp * dim + at);
+      dst[0] = make_float4(sum[c][0], sum[c][1], sum[c][2], sum[c][3]);
+      dst[1] = make_float4(sum[c][4], sum[c][5], sum[c][6], sum[c][7]);
+    }
+  }
+  __syncthreads();
+  const float count = float(r1 - r0);
+  for (int64_t i = threadIdx.x; i < dim; i += kWarps * 32) {
+    float total = 0.0f;
+#pragma unroll
+    for (int w = 0; w < kWarps; ++w)
+      total += partial[w * dim + i];
+    const int64_t h = i / p.headDim, d = i % p.headDim;
+    pool.pooled[((b * p.heads + h) * pool.tiles + t) * p.headDim + d] =
+        total / count;
+  }
 }
 
 /// Register chunks (256 elements each) a row of `dim` needs, rounded up to
@@ -511,6 +576,72 @@ bool aligned(const void *p, uintptr_t bytes) {
   return reinterpret_cast<uintptr_t>(p) % bytes == 0;
 }
 
+/// Register chunks up to which the fused pooling keeps its sums in
+/// registers (3072 values a row: 128 registers at Wan 1.3B's 1536, none
+/// spilled); wider rows pool in a pass of their own.
+constexpr int kPoolChunks = 12;
+
+/// Whether regRowRopePoolKernel takes `a`: sums in registers, its shared
+/// memory available, and tiles small enough (128 rows on average) that a
+/// CTA per tile still fills the GPU.
+bool fusedPoolFits(const vsart_norm_rope_args_t &a, int chunks, int smem) {
+  int device = 0, limit = 0;
+  if (cudaGetDevice(&device) != cudaSuccess ||
+      cudaDeviceGetAttribute(&limit, cudaDevAttrMaxSharedMemoryPerBlockOptin,
+                             device) != cudaSuccess) {
+    cudaGetLastError();
+    return false;
+  }
+  return chunks <= kPoolChunks && smem <= limit &&
+         a.seq <= 128 * a.num_tiles;
+}
+
+template <bool CENTERED>
+vsart_status_t launchRopePool(int chunks, int smem, cudaStream_t s,
+                              const RopeParams &p, const TilePool &pool,
+                              int64_t batch) {
+  vsart_status_t st = VSART_OK;
+  vsart::cuda::withConstant<1, 2, 4, 6, 8, 12>(chunks, [&](auto n) {
+    auto kernel = regRowRopePoolKernel<decltype(n)::value, CENTERED>;
+    if (smem > 48 * 1024)
+      st = vsart::cuda::check(
+          cudaFuncSetAttribute(kernel,
+                               cudaFuncAttributeMaxDynamicSharedMemorySize,
+                               smem),
+          "cuda_norm_rope: shared memory");
+    if (!st)
+      kernel<<<dim3(unsigned(pool.tiles), unsigned(batch)), kWarps * 32, smem,
+               s>>>(p, pool);
+  });
+  return st;
+}
+
+/// The tile means of `a`'s output: fused into the rows' pass where it fits,
+/// else the rows and then vsart_cuda_vsa_select's pooling over them.
+vsart_status_t normRopePooled(const vsart_norm_rope_args_t &a,
+                              const RopeParams &p, int64_t blocks,
+                              cudaStream_t s) {
+  const int chunks = regChunks(p.row.dim);
+  const int smem = int(kWarps * p.row.dim * int64_t(sizeof(float)));
+  if (fusedPoolFits(a, chunks, smem)) {
+    const TilePool pool = {a.tile_offsets, a.pooled, a.num_tiles};
+    return a.centered ? launchRopePool<true>(chunks, smem, s, p, pool, a.batch)
+                      : launchRopePool<false>(chunks, smem, s, p, pool,
+                                              a.batch);
+  }
+  if (a.centered)
+    launchRopeRows<true>(chunks, unsigned(blocks), s, p);
+  else
+    launchRopeRows<false>(chunks, unsigned(blocks), s, p);
+  if (vsart_status_t st = vsart::cuda::checkLaunch("cuda_norm_rope"))
+    return st;
+  int64_t strides[3];
+  vsart::normRopeOutStrides(a, strides);
+  return vsart::cuda::poolTiles("cuda_norm_rope", a.out, strides, a.batch,
+                                a.heads, a.head_dim, a.tile_offsets,
+                                a.num_tiles, a.pooled, s);
+}
+
 } // namespace
 
 extern "C" vsart_status_t vsart_cuda_norm_rope(const vsart_norm_rope_args_t *a,
@@ -537,6 +668,15 @@ extern "C" vsart_status_t vsart_cuda_norm_rope(const vsart_norm_rope_args_t *a,
   const int64_t blocks = (rows + kWarps - 1) / kWarps;
   if (blocks > INT32_MAX)
     return fail(VSART_ERROR_INVALID_ARGUMENT, "cuda_norm_rope: too many rows");
+  if (a->pooled) {
+    if (vsart_status_t st = vsart::checkTiles("cuda_norm_rope", a->num_tiles,
+                                              a->tile_offsets, a->seq, false))
+      return st;
+    if (a->head_dim > 256 || a->batch > 65535)
+      return fail(VSART_ERROR_INVALID_ARGUMENT,
+                  "cuda_norm_rope: pooling takes head_dim <= 256 and at most "
+                  "65535 batches");
+  }
   RopeParams p;
   p.row = rowParams(a->x, a->out, rows, dim, a->scale, a->bias, a->eps);
   p.cos = static_cast<const bf16 *>(a->cos);
@@ -546,7 +686,10 @@ extern "C" vsart_status_t vsart_cuda_norm_rope(const vsart_norm_rope_args_t *a,
   p.headDim = a->head_dim;
   p.headsMajor = a->heads_major != 0;
   cudaStream_t s = vsart::cuda::toStream(stream);
-  if (a->centered)
+  if (a->pooled) {
+    if (vsart_status_t st = normRopePooled(*a, p, blocks, s))
+      return st;
+  } else if (a->centered)
     launchRopeRows<true>(regChunks(dim), unsigned(blocks), s, p);
   else
     launchRopeRows<false>(regChunks(dim), unsigned(blocks), s, p);

@@ -6,7 +6,10 @@
 //      fp32 mean of the tile's rows (vector loads when the layout allows),
 //      reduced across row groups in a fixed order, into fp32 scratch of
 //      (batch, heads, num_tiles, Dp) per tensor, Dp = head_dim rounded up to
-//      4 and zero-padded.
+//      4 and zero-padded. Given pooled_q and pooled_k (the means
+//      vsart_cuda_norm_rope wrote, in this layout) only v is pooled, and
+//      only for the coarse output. vsart::cuda::poolTiles runs the same
+//      kernel for other callers (norm_rope's unfused path).
 //   2. Per chunk of (batch, kv head) pairs (score matrices up to 256 MiB):
 //      the scores of the group's stacked query heads against the pair's key
 //      tiles, scale * q k^T, by an fp32 cuBLASLt gemm (no TF32); then
@@ -17,7 +20,7 @@
 //      to it, ascending (NaN ranks last, +0 == -0, as on the CPU). With an
 //      output it replaces the row by its softmax weights, and a second fp32
 //      gemm of weights and pooled v gives the coarse rows (in place of the
-//      pooled q).
+//      pooled q; in scratch of their own when pooled_q, read only, is given).
 //   3. spreadKernel copies each coarse row, rounded to bf16, to every token
 //      of its tile.
 // Measured on an H100, whole call with the coarse output: Wan 1.3B 480p (12
@@ -25,11 +28,12 @@
 // tiles, k = 180) 4.2-4.3 ms; the former single kernel (scores and coarse
 // rows by CUDA-core FMA from shared memory, bound by its bandwidth) took
 // 0.71 and 8.6 ms.
-// Scratch: pooled q, k, v and one chunk of scores, from cudaMallocAsync on
-// the stream, released with cudaFreeAsync after the kernels
-// (stream-ordered; nothing is kept between calls). selectRows stages a row
-// per warp (8 x num_tiles x 4 bytes of shared memory: up to about 7,000
-// tiles on an H100).
+// Scratch: pooled q (given pooled_q, only for the coarse rows), pooled k
+// unless given, pooled v for the coarse output and one chunk of scores,
+// from cudaMallocAsync on the stream, released with cudaFreeAsync after the
+// kernels (stream-ordered; nothing is kept between calls). selectRows
+// stages a row per warp (8 x num_tiles x 4 bytes of shared memory: up to
+// about 7,000 tiles on an H100).
 // The tile offsets live on the device and are not checked here.
 #include "Common.h"
 #include "../SparseArgs.h"
@@ -161,20 +165,67 @@ __device__ __forceinline__ float fromOrderKey(uint32_t key) {
   return __uint_as_float((key & 0x80000000u) ? (key & 0x7fffffffu) : ~key);
 }
 
-/// Writes the top k of key[0 .. n) (lower index first on equal keys) to
-/// list in ascending index order. One warp; each lane touches only the
-/// entries j == lane (mod 32).
-__device__ void selectTopK(const uint32_t *key, int n, int k, int32_t *list,
-                           int lane) {
-  uint32_t kth = 0; // the largest value with at least k keys >= it
-  for (int bit = 31; bit >= 0; --bit) {
-    const uint32_t cand = kth | (1u << bit);
-    unsigned cnt = 0;
+/// Digits of the radix search for the k-th largest key: 4 passes of 8 bits.
+constexpr int kRadixBits = 8, kBins = 1 << kRadixBits;
+
+/// The k-th largest of key[0 .. n) (1 <= k <= n): 4 passes over the keys
+/// that share the digits found so far, each a histogram of the next 8 bits
+/// in the warp's `hist` (kBins counters) and a scan from the top bin. One
+/// warp.
+__device__ uint32_t kthLargest(const uint32_t *key, int n, int k,
+                               unsigned *hist, int lane) {
+  uint32_t prefix = 0, mask = 0;
+  unsigned need = unsigned(k); // keys still to pass, counting down
+  for (int shift = 32 - kRadixBits; shift >= 0; shift -= kRadixBits) {
+    for (int b = lane; b < kBins; b += 32)
+      hist[b] = 0;
+    __syncwarp();
     for (int j = lane; j < n; j += 32)
-      cnt += key[j] >= cand;
-    if (__reduce_add_sync(0xffffffffu, cnt) >= unsigned(k))
-      kth = cand;
+      if ((key[j] & mask) == prefix)
+        atomicAdd(&hist[(key[j] >> shift) & (kBins - 1)], 1u);
+    __syncwarp();
+    // Lane l owns the 8 bins below kBins - 8 l, highest first.
+    constexpr int kPerLane = kBins / 32;
+    const int top = kBins - 1 - lane * kPerLane;
+    unsigned mine = 0;
+#pragma unroll
+    for (int i = 0; i < kPerLane; ++i)
+      mine += hist[top - i];
+    unsigned before = mine; // inclusive scan over the lanes
+    for (int o = 1; o < 32; o <<= 1) {
+      const unsigned up = __shfl_up_sync(0xffffffffu, before, o);
+      if (lane >= o)
+        before += up;
+    }
+    before -= mine; // keys in higher bins than this lane's
+    const unsigned owner =
+        __ballot_sync(0xffffffffu, before < need && need <= before + mine);
+    const int src = __ffs(owner) - 1;
+    int digit = 0;
+    unsigned passed = __shfl_sync(0xffffffffu, before, src);
+    if (lane == src)
+      for (int i = 0; i < kPerLane; ++i) {
+        const unsigned h = hist[top - i];
+        if (passed + h >= need) {
+          digit = top - i;
+          break;
+        }
+        passed += h;
+      }
+    digit = __shfl_sync(0xffffffffu, digit, src);
+    need -= __shfl_sync(0xffffffffu, passed, src);
+    prefix |= uint32_t(digit) << shift;
+    mask |= uint32_t(kBins - 1) << shift;
+    __syncwarp(); // the next pass clears hist
   }
+  return prefix;
+}
+
+/// Writes the top k of key[0 .. n) (lower index first on equal keys) to
+/// list in ascending index order. One warp; `hist` is its kBins counters.
+__device__ void selectTopK(const uint32_t *key, int n, int k, int32_t *list,
+                           unsigned *hist, int lane) {
+  const uint32_t kth = kthLargest(key, n, k, hist, lane);
   unsigned above = 0;
   for (int j = lane; j < n; j += 32)
     above += key[j] > kth;
@@ -212,7 +263,7 @@ struct RowParams {
 /// list, and (with weights) the row's softmax in place of its scores. The
 /// row is staged as order keys in the warp's part of shared memory.
 __global__ void __launch_bounds__(kThreads) selectRows(RowParams p) {
-  extern __shared__ uint32_t keys[]; // kWarps x tiles
+  extern __shared__ uint32_t keys[]; // kWarps x tiles, then kWarps x kBins
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int64_t r = int64_t(blockIdx.x) * kWarps + warp;
   if (r >= p.rows)
@@ -229,7 +280,8 @@ __global__ void __launch_bounds__(kThreads) selectRows(RowParams p) {
   m = warpMax(m);
   __syncwarp();
   const int64_t l = p.firstList + r;
-  selectTopK(key, T, p.topK, p.lists + l * p.topK, lane);
+  selectTopK(key, T, p.topK, p.lists + l * p.topK,
+             keys + kWarps * T + warp * kBins, lane);
   if (lane == 0)
     p.listOffsets[l] = l * p.topK;
   if (lane == 0 && l + 1 == p.numLists)
@@ -291,11 +343,13 @@ int vectorWidth(
 }
 
 template <int VEC>
-vsart_status_t launchPool(const PoolParams &p, int batch, cudaStream_t s) {
+vsart_status_t launchPool(const PoolParams &p, int batch, cudaStream_t s,
+                          const char *name) {
   const dim3 grid(unsigned(p.tiles), unsigned(batch),
                   unsigned(p.heads + (p.value ? 2 : 1) * p.kvHeads));
   poolKernel<VEC><<<grid, kThreads, 0, s>>>(p);
-  return vsart::cuda::checkLaunch("cuda_vsa_select: pool kernel");
+  const std::string what = std::string(name) + ": pool kernel";
+  return vsart::cuda::checkLaunch(what.c_str());
 }
 
 /// f(std::integral_constant<int, VEC>()) for vec 8, 4, 2, else 1.
@@ -304,8 +358,9 @@ template <class F> vsart_status_t withVec(int vec, F f) {
 }
 
 vsart_status_t dispatchPool(const PoolParams &p, int vec, int batch,
-                            cudaStream_t s) {
-  return withVec(vec, [&](auto v) { return launchPool<v.value>(p, batch, s); });
+                            cudaStream_t s, const char *name) {
+  return withVec(
+      vec, [&](auto v) { return launchPool<v.value>(p, batch, s, name); });
 }
 
 vsart_status_t dispatchSpread(const SpreadParams &p, int vec, int batch,
@@ -321,8 +376,53 @@ vsart_status_t dispatchSpread(const SpreadParams &p, int vec, int batch,
 /// (batch, kv head) pairs are processed in chunks below this many bytes.
 constexpr int64_t kScoreBytes = int64_t(256) << 20;
 
+/// Pools q and k, and v when `value`, into their (batch, heads, T, Dp)
+/// scratch in one launch.
+vsart_status_t poolQkv(const vsart_vsa_select_args_t &args, float *const out[3],
+                       int64_t Dp, bool value, cudaStream_t s) {
+  const vsart_attention_args_t &a = args.attn;
+  PoolParams pp = {};
+  const void *x[3] = {a.q, a.k, a.v};
+  const int64_t *strides[3] = {a.q_strides, a.k_strides, a.v_strides};
+  for (int i = 0; i < 3; ++i) {
+    pp.x[i] = static_cast<const bf16 *>(x[i]);
+    std::copy(strides[i], strides[i] + 3, pp.st[i]);
+    pp.pooled[i] = out[i];
+  }
+  pp.off = args.tile_offsets;
+  pp.heads = int(a.num_heads), pp.kvHeads = int(a.num_kv_heads);
+  pp.tiles = int(args.num_tiles), pp.dim = int(a.head_dim), pp.dimPad = int(Dp);
+  pp.value = value;
+  const int vec = vectorWidth(
+      {{a.q, a.q_strides}, {a.k, a.k_strides}, {a.v, a.v_strides}}, a.head_dim);
+  return dispatchPool(pp, vec, int(a.batch), s, "cuda_vsa_select");
+}
+
 } // namespace
 
+vsart_status_t vsart::cuda::poolTiles(const char *name, const void *x,
+                                      const int64_t strides[3], int64_t batch,
+                                      int64_t heads, int64_t headDim,
+                                      const int64_t *offsets, int64_t tiles,
+                                      float *pooled, cudaStream_t stream) {
+  if (headDim > kMaxHeadDim || batch > 65535 || heads > 65535 ||
+      tiles > INT_MAX)
+    return fail(VSART_ERROR_INVALID_ARGUMENT,
+                std::string(name) +
+                    ": tile pooling takes head_dim <= 256, at most 65535 "
+                    "batches and heads and 2^31 tiles");
+  if (batch * heads * tiles == 0)
+    return VSART_OK;
+  PoolParams p = {}; // q's slot only
+  p.x[0] = static_cast<const bf16 *>(x);
+  std::copy(strides, strides + 3, p.st[0]);
+  p.pooled[0] = pooled;
+  p.off = offsets;
+  p.heads = int(heads), p.tiles = int(tiles), p.dim = int(headDim);
+  p.dimPad = int(pooledDim(headDim));
+  return dispatchPool(p, vectorWidth({{x, strides}}, headDim), int(batch),
+                      stream, name);
+}
 
 extern "C" vsart_status_t
 vsart_cuda_vsa_select(const vsart_vsa_select_args_t *args, void *stream) {
@@ -355,13 +455,18 @@ vsart_cuda_vsa_select(const vsart_vsa_select_args_t *args, void *stream) {
               &smemLimit, cudaDevAttrMaxSharedMemoryPerBlockOptin, device),
           "cuda_vsa_select: cudaDeviceGetAttribute"))
     return st;
-  const size_t rowSmem = size_t(kWarps) * size_t(T) * 4; // a row per warp
+  // A row and a histogram per warp.
+  const size_t rowSmem = size_t(kWarps) * (size_t(T) + kBins) * 4;
   if (rowSmem > size_t(smemLimit))
     return fail(VSART_ERROR_INVALID_ARGUMENT,
                 "cuda_vsa_select: " + std::to_string(T) +
                     " tiles need more shared memory than the device has");
 
-  const int64_t D = a.head_dim, Dp = std::max<int64_t>(4, (D + 3) / 4 * 4);
+  const int64_t D = a.head_dim, Dp = std::max<int64_t>(4, vsart::pooledDim(D));
+  const bool coarse = a.out != nullptr, given = args->pooled_q != nullptr;
+  if (given && D < 1) // the caller's rows hold pooledDim(D) = 0 floats
+    return fail(VSART_ERROR_INVALID_ARGUMENT,
+                "cuda_vsa_select: pooled_q and pooled_k need head_dim >= 1");
   const int64_t group = a.num_heads / a.num_kv_heads;
   const int64_t pairs = a.batch * a.num_kv_heads; // (batch, kv head)
   const int64_t pairScores = group * T * T;       // floats
@@ -369,35 +474,35 @@ vsart_cuda_vsa_select(const vsart_vsa_select_args_t *args, void *stream) {
       std::clamp<int64_t>(kScoreBytes / (4 * pairScores), 1, pairs);
   const int64_t qFloats = a.batch * a.num_heads * T * Dp,
                 kvFloats = a.batch * a.num_kv_heads * T * Dp;
+  // Scratch: pooled q (given pooled_q, which is read only: the coarse rows
+  // alone), pooled k unless given, pooled v for the coarse output, scores.
+  const int64_t qScratch = !given || coarse ? qFloats : 0,
+                kScratch = given ? 0 : kvFloats,
+                vScratch = coarse ? kvFloats : 0;
   void *scratch = nullptr;
   if (vsart_status_t st = vsart::cuda::check(
           cudaMallocAsync(&scratch,
-                          size_t(qFloats + 2 * kvFloats + chunk * pairScores) *
+                          size_t(qScratch + kScratch + vScratch +
+                                 chunk * pairScores) *
                               4,
                           s),
           "cuda_vsa_select: cudaMallocAsync", VSART_ERROR_OUT_OF_MEMORY))
     return st;
-  float *pooled = static_cast<float *>(scratch);
-  float *scores = pooled + qFloats + 2 * kvFloats;
+  float *const base = static_cast<float *>(scratch);
+  float *const pooled[3] = {base, base + qScratch,
+                            base + qScratch + kScratch};
+  float *scores = pooled[2] + vScratch;
+  const float *pq = given ? args->pooled_q : pooled[0];
+  const float *pk = given ? args->pooled_k : pooled[1];
+  float *coarseRows = pooled[0]; // in place of the pooled q unless given
 
-  PoolParams pp = {};
-  const void *x[3] = {a.q, a.k, a.v};
-  const int64_t *strides[3] = {a.q_strides, a.k_strides, a.v_strides};
-  for (int i = 0; i < 3; ++i) {
-    pp.x[i] = static_cast<const bf16 *>(x[i]);
-    for (int j = 0; j < 3; ++j)
-      pp.st[i][j] = strides[i][j];
-  }
-  pp.pooled[0] = pooled;
-  pp.pooled[1] = pooled + qFloats;
-  pp.pooled[2] = pooled + qFloats + kvFloats;
-  pp.off = args->tile_offsets;
-  pp.heads = int(a.num_heads), pp.kvHeads = int(a.num_kv_heads);
-  pp.tiles = int(T), pp.dim = int(D), pp.dimPad = int(Dp);
-  pp.value = a.out != nullptr;
-  const int poolVec = vectorWidth(
-      {{a.q, a.q_strides}, {a.k, a.k_strides}, {a.v, a.v_strides}}, D);
-  vsart_status_t st = dispatchPool(pp, poolVec, int(a.batch), s);
+  vsart_status_t st = VSART_OK;
+  if (!given)
+    st = poolQkv(*args, pooled, Dp, coarse, s);
+  else if (coarse)
+    st = vsart::cuda::poolTiles("cuda_vsa_select", a.v, a.v_strides, a.batch,
+                                a.num_kv_heads, D, args->tile_offsets, T,
+                                pooled[2], s);
   if (!st)
     st = vsart::cuda::check(
         cudaFuncSetAttribute(selectRows,
@@ -407,14 +512,13 @@ vsart_cuda_vsa_select(const vsart_vsa_select_args_t *args, void *stream) {
 
   // Per chunk of (batch, kv head) pairs: the group's query heads stacked
   // (group * T rows) against the pair's T key tiles, then the selection,
-  // then (with an output) the coarse rows in place of the pooled q.
-  const bool coarse = a.out != nullptr;
+  // then (with an output) the coarse rows.
   for (int64_t p0 = 0; p0 < pairs && !st; p0 += chunk) {
     const int64_t n = std::min(chunk, pairs - p0);
-    float *q = pp.pooled[0] + p0 * group * T * Dp;
-    st = vsart::cuda::gemmF32(false, true, group * T, T, Dp, a.scale, q, Dp,
-                              group * T * Dp, pp.pooled[1] + p0 * T * Dp, Dp,
-                              T * Dp, scores, T, pairScores, n, s);
+    const int64_t qAt = p0 * group * T * Dp;
+    st = vsart::cuda::gemmF32(false, true, group * T, T, Dp, a.scale, pq + qAt,
+                              Dp, group * T * Dp, pk + p0 * T * Dp, Dp, T * Dp,
+                              scores, T, pairScores, n, s);
     if (st)
       break;
     RowParams rp = {scores,          n * group * T, p0 * group * T, numLists,
@@ -425,11 +529,11 @@ vsart_cuda_vsa_select(const vsart_vsa_select_args_t *args, void *stream) {
     st = vsart::cuda::checkLaunch("cuda_vsa_select: select kernel");
     if (!st && coarse)
       st = vsart::cuda::gemmF32(false, false, group * T, Dp, T, 1.0f, scores, T,
-                                pairScores, pp.pooled[2] + p0 * T * Dp, Dp,
-                                T * Dp, q, Dp, group * T * Dp, n, s);
+                                pairScores, pooled[2] + p0 * T * Dp, Dp, T * Dp,
+                                coarseRows + qAt, Dp, group * T * Dp, n, s);
   }
   if (!st && coarse) {
-    SpreadParams sp = {pp.pooled[0], args->tile_offsets,
+    SpreadParams sp = {coarseRows, args->tile_offsets,
                        static_cast<bf16 *>(a.out),
                        {a.out_strides[0], a.out_strides[1], a.out_strides[2]},
                        int(a.num_heads), int(T), int(D), int(Dp)};

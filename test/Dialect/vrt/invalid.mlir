@@ -1100,3 +1100,43 @@ func.func @norm_quantize_rms_bias(%x: tensor<64x32xf32>, %b: tensor<32xf32>) {
   %q, %s = vrt.norm_quantize rms %x bias %b {epsilon = 1.0e-06 : f64} : (tensor<64x32xf32>, tensor<32xf32>) -> (tensor<64x32xf8E4M3FN>, tensor<64xf32>)
   return
 }
+
+// -----
+
+func.func @norm_rope_pool_shape(%x: tensor<1x12x32xf32>, %c: tensor<12x8xf32>, %t: tensor<3xi64>) {
+  // expected-error@+1 {{pooled must be (1x2x2x16) (batch, heads, tiles, head dim rounded up to 4)}}
+  %0, %1 = vrt.norm_rope rms %x rope %c, %c pool %t {epsilon = 1.0e-06 : f64} : (tensor<1x12x32xf32>, tensor<12x8xf32>, tensor<12x8xf32>, tensor<3xi64>) -> (tensor<1x12x2x16xf32>, tensor<1x2x3x16xf32>)
+  return
+}
+
+// -----
+
+func.func @norm_rope_pool_tiles(%x: tensor<1x12x32xf32>, %c: tensor<12x8xf32>, %t: tensor<1xi64>) {
+  // expected-error@+1 {{pool tiles must be 1-D with at least 2 entries}}
+  %0, %1 = vrt.norm_rope rms %x rope %c, %c pool %t {epsilon = 1.0e-06 : f64} : (tensor<1x12x32xf32>, tensor<12x8xf32>, tensor<12x8xf32>, tensor<1xi64>) -> (tensor<1x12x2x16xf32>, tensor<1x2x0x16xf32>)
+  return
+}
+
+// -----
+
+func.func @norm_rope_pool_offsets(%x: tensor<1x12x32xf32>, %c: tensor<12x8xf32>, %t: tensor<3xi64>) {
+  // expected-error@+1 {{with pooled, places its results with offsets}}
+  %0, %1 = vrt.norm_rope rms %x rope %c, %c pool %t {epsilon = 1.0e-06 : f64, offset = 0 : i64} : (tensor<1x12x32xf32>, tensor<12x8xf32>, tensor<12x8xf32>, tensor<3xi64>) -> (tensor<1x12x2x16xf32>, tensor<1x2x2x16xf32>)
+  return
+}
+
+// -----
+
+func.func @norm_rope_offsets_without_pool(%x: tensor<1x12x32xf32>, %c: tensor<12x8xf32>) {
+  // expected-error@+1 {{places its one result with offset}}
+  %0 = vrt.norm_rope rms %x rope %c, %c {epsilon = 1.0e-06 : f64, offsets = array<i64: 0>} : (tensor<1x12x32xf32>, tensor<12x8xf32>, tensor<12x8xf32>) -> tensor<1x12x2x16xf32>
+  return
+}
+
+// -----
+
+func.func @vsa_select_pooled_shape(%q: tensor<1x2x48x8xf32>, %pq: tensor<1x2x12x8xf32>, %pk: tensor<1x2x12x4xf32>, %t: tensor<13xi64>) {
+  // expected-error@+1 {{pooled q and k must be (1x2x12x8) and (1x2x12x8)}}
+  %lo, %l = vrt.vsa_select %q, %q pooled(%pq, %pk) tiles(%t) {scale = 0.35 : f64, sparsity = 0.875 : f64} : (tensor<1x2x48x8xf32>, tensor<1x2x48x8xf32>, tensor<1x2x12x8xf32>, tensor<1x2x12x4xf32>, tensor<13xi64>) -> (tensor<25xi64>, tensor<288xi32>)
+  return
+}

@@ -322,3 +322,14 @@ func.func @fp8_fused(%x: tensor<48x32xf32>, %shift: tensor<1x32xf32>, %scale: te
   %1 = vrt.scaled_gemm %q, %s, %w residual %r : (tensor<1x48x32xf8E4M3FN>, tensor<1x48xf32>, tensor<32x32xf32>, tensor<1x48x32xf32>) -> tensor<1x48x32xf32>
   return %0, %1 : tensor<1x48x32xf32>, tensor<1x48x32xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @vsa_pooled
+// CHECK: %[[Q:.*]], %[[P:.*]] = vrt.norm_rope rms %arg0 rope %arg1, %arg1 pool %arg2 {epsilon = 9.9999999999999995E-7 : f64, offsets = array<i64: 0, 1536>} : (tensor<1x48x16xf32>, tensor<48x4xf32>, tensor<48x4xf32>, tensor<13xi64>) -> (tensor<1x48x2x8xf32>, tensor<1x2x12x8xf32>)
+// CHECK: vrt.vsa_select %[[Q]], %[[Q]] pooled(%[[P]], %[[P]]) tiles(%arg2) {kv_layout = #vrt<layout bshd>, q_layout = #vrt<layout bshd>, scale = 3.500000e-01 : f64, sparsity = 8.750000e-01 : f64} : (tensor<1x48x2x8xf32>, tensor<1x48x2x8xf32>, tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>, tensor<13xi64>) -> (tensor<25xi64>, tensor<288xi32>)
+func.func @vsa_pooled(%x: tensor<1x48x16xf32>, %c: tensor<48x4xf32>, %t: tensor<13xi64>) -> (tensor<25xi64>, tensor<288xi32>) {
+  %q, %p = vrt.norm_rope rms %x rope %c, %c pool %t {epsilon = 1.0e-6 : f64, offsets = array<i64: 0, 1536>} : (tensor<1x48x16xf32>, tensor<48x4xf32>, tensor<48x4xf32>, tensor<13xi64>) -> (tensor<1x48x2x8xf32>, tensor<1x2x12x8xf32>)
+  %lo, %l = vrt.vsa_select %q, %q pooled(%p, %p) tiles(%t) {scale = 0.35 : f64, sparsity = 0.875 : f64, q_layout = #vrt<layout bshd>, kv_layout = #vrt<layout bshd>} : (tensor<1x48x2x8xf32>, tensor<1x48x2x8xf32>, tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>, tensor<13xi64>) -> (tensor<25xi64>, tensor<288xi32>)
+  return %lo, %l : tensor<25xi64>, tensor<288xi32>
+}

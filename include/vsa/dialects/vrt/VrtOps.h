@@ -29,8 +29,9 @@ bool isKernelRootOp(mlir::Operation *op);
 mlir::Value viewSource(mlir::Value v);
 
 /// Whether the buffer of `v` keeps its element type on every target (FP8
-/// values and fp32 scales of vrt.quantize_rows) instead of the target's
-/// float storage (bf16 on CUDA).
+/// values and fp32 scales of vrt.quantize_rows and vrt.norm_quantize, and
+/// vrt.norm_rope's fp32 tile means) instead of the target's float storage
+/// (bf16 on CUDA).
 bool keepsElementType(mlir::Value v);
 
 /// Name of the function attribute holding the arena size in bytes.
