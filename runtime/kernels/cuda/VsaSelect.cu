@@ -15,7 +15,9 @@
 //      tiles, scale * q k^T, by an fp32 cuBLASLt gemm (no TF32); then
 //      selectRows, a warp per score row, selects its top_k exactly: the
 //      scores become order-preserving uint32 keys in shared memory, a
-//      32-step bitwise search finds the k-th largest key, then one ordered
+//      radix search (4 passes of 8-bit histograms in the warp's shared
+//      memory; 36.8 us for Wan 1.3B's 7488 rows of 624 on an H100, 67.7 with
+//      a 32-step bit search) finds the k-th largest key, then one ordered
 //      ballot pass writes every key above it and the lowest-index ones equal
 //      to it, ascending (NaN ranks last, +0 == -0, as on the CPU). With an
 //      output it replaces the row by its softmax weights, and a second fp32
