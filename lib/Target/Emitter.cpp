@@ -312,7 +312,8 @@ LogicalResult ModelEmitter::emitScaledGemm(vrt::ScaledGemmOp op) {
     std::string gate =
         op.getGate() ? llvm::formatv("(const char *){0} + {1}",
                                      ptr(op.getGate()),
-                                     op.getGateOffset() * (cuda ? 2 : 4))
+                                     op.getGateOffset() *
+                                         storageBytes(storageOf(op.getGate())))
                            .str()
                      : "nullptr";
     if (cuda)

@@ -2,10 +2,15 @@
 #ifndef VSART_TEST_TESTUTIL_H
 #define VSART_TEST_TESTUTIL_H
 
+#include "vsart.h"
+
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <random>
+#include <string>
 #include <vector>
 
 namespace vsart_test {
@@ -30,6 +35,15 @@ inline double relL2(const std::vector<float> &got,
     r += double(ref[i]) * ref[i];
   }
   return std::sqrt(e / r);
+}
+
+/// Expects `st` to be an invalid-argument rejection whose message
+/// (vsart_last_error) names `name`; `why` labels the case in failures.
+inline void expectRejected(vsart_status_t st, const char *name,
+                           const char *why) {
+  EXPECT_EQ(st, VSART_ERROR_INVALID_ARGUMENT) << why;
+  EXPECT_NE(std::string(vsart_last_error()).find(name), std::string::npos)
+      << why << ": " << vsart_last_error();
 }
 
 } // namespace vsart_test

@@ -5,6 +5,7 @@
 #include "Quantize.h"
 #include "VsaPool.h"
 #include "../../src/Internal.h"
+#include "../NormArgs.h"
 #include "../SparseArgs.h"
 
 #include <cmath>
@@ -135,30 +136,11 @@ extern "C" vsart_status_t vsart_cpu_rms_norm_modulate(
                       bias, eps, /*centered=*/false, mod_shift, mod_scale);
 }
 
-namespace {
-vsart_status_t checkNormQuantize(const vsart_norm_quantize_args_t *a) {
-  using vsart::fail;
-  if (!a)
-    return fail(VSART_ERROR_INVALID_ARGUMENT, "cpu_norm_quantize: null args");
-  if (a->batch < 0 || a->seq < 0 || a->dim < 0)
-    return fail(VSART_ERROR_INVALID_ARGUMENT,
-                "cpu_norm_quantize: negative size");
-  if (!a->mod_shift != !a->mod_scale)
-    return fail(VSART_ERROR_INVALID_ARGUMENT,
-                "cpu_norm_quantize: mod_shift and mod_scale go together");
-  const int64_t rows = a->batch * a->seq;
-  if (rows > 0 && (!a->scales || (a->dim > 0 && (!a->x || !a->q))))
-    return fail(VSART_ERROR_INVALID_ARGUMENT,
-                "cpu_norm_quantize: null pointer");
-  return VSART_OK;
-}
-} // namespace
-
 // Each row normalised into a row of scratch by normalizeRow, then quantized
 // by quantizeRow: the bits of the norm followed by vsart_cpu_quantize_rows.
 extern "C" vsart_status_t
 vsart_cpu_norm_quantize(const vsart_norm_quantize_args_t *a) {
-  if (vsart_status_t st = checkNormQuantize(a))
+  if (vsart_status_t st = vsart::checkNormQuantizeArgs("cpu_norm_quantize", a))
     return st;
   const int64_t rows = a->batch * a->seq, dim = a->dim;
   Modulation mod;

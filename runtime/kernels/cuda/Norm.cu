@@ -6,6 +6,7 @@
 // once per pass (later passes mostly hit L1/L2). A norm may quantize its
 // rows to FP8 E4M3 instead of writing them (vsart_cuda_norm_quantize).
 #include "Common.h"
+#include "../NormArgs.h"
 #include "../SparseArgs.h"
 #include "E4m3.cuh"
 
@@ -700,25 +701,17 @@ extern "C" vsart_status_t vsart_cuda_norm_rope(const vsart_norm_rope_args_t *a,
 
 namespace {
 
+/// The shared checks, then the CUDA kernel's layout rules.
 vsart_status_t checkNormQuantize(const vsart_norm_quantize_args_t *a) {
   using vsart::fail;
-  if (!a)
-    return fail(VSART_ERROR_INVALID_ARGUMENT, "cuda_norm_quantize: null args");
-  if (a->batch < 0 || a->seq < 0 || a->dim < 0)
-    return fail(VSART_ERROR_INVALID_ARGUMENT,
-                "cuda_norm_quantize: negative size");
+  if (vsart_status_t st = vsart::checkNormQuantizeArgs("cuda_norm_quantize", a))
+    return st;
   if (a->dim % 8 != 0)
     return fail(VSART_ERROR_INVALID_ARGUMENT,
                 "cuda_norm_quantize: dim must be a multiple of 8");
-  if (!a->mod_shift != !a->mod_scale)
-    return fail(VSART_ERROR_INVALID_ARGUMENT,
-                "cuda_norm_quantize: mod_shift and mod_scale go together");
   const int64_t rows = a->batch * a->seq;
   if (rows == 0)
     return VSART_OK;
-  if (!a->scales || (a->dim > 0 && (!a->x || !a->q)))
-    return fail(VSART_ERROR_INVALID_ARGUMENT,
-                "cuda_norm_quantize: null pointer");
   if (!aligned(a->x, 16) || !aligned(a->scale, 16) || !aligned(a->bias, 16) ||
       !aligned(a->mod_shift, 16) || !aligned(a->mod_scale, 16) ||
       !aligned(a->q, 8) || !aligned(a->scales, 4))
