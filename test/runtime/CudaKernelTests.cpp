@@ -1653,10 +1653,33 @@ std::vector<double> vsaPool(const float *x, const int64_t st[3], int64_t b,
   return pooled;
 }
 
+/// How far the selection's scores of query tile i may be from the exact ones:
+/// the CUDA scores are TF32 products (inputs rounded to 10 mantissa bits,
+/// relative error up to 2^-10 a product), so 2^-8 of the row's largest
+/// sum of |q_e k_e| covers two scores compared across two computations;
+/// 1e-5 of the largest |score| covers fp32 accumulation.
+double vsaScoreTolerance(const std::vector<double> &pq,
+                         const std::vector<double> &pk, int64_t i, int64_t T,
+                         int64_t D, double scale) {
+  double maxAbsSum = 0, maxAbs = 0;
+  for (int64_t j = 0; j < T; ++j) {
+    double absSum = 0, dot = 0;
+    for (int64_t e = 0; e < D; ++e) {
+      const double p = pq[size_t(i * D + e)] * pk[size_t(j * D + e)];
+      absSum += std::fabs(p);
+      dot += p;
+    }
+    maxAbsSum = std::max(maxAbsSum, absSum);
+    maxAbs = std::max(maxAbs, std::fabs(dot));
+  }
+  return std::fabs(scale) * (std::ldexp(maxAbsSum, -8) + 1e-5 * maxAbs) +
+         1e-9;
+}
+
 /// Expects `got` (CSR lists of `args`) to be a top-k of the exact (double)
 /// scores: each list ascending and distinct, every listed tile scoring at
 /// least, every other at most, the k-th best score up to a tolerance far
-/// below any real gap but above fp32 rounding. Lists that differ from the
+/// below any real gap but above TF32 rounding (vsaScoreTolerance). Lists that differ from the
 /// CPU's (`cpu`) are counted and printed: near-ties may legitimately differ.
 void expectVsaSelection(const vsart_vsa_select_args_t &args,
                         const std::vector<int32_t> &got,
@@ -1674,18 +1697,17 @@ void expectVsaSelection(const vsart_vsa_select_args_t &args,
           vsaPool(static_cast<const float *>(a.k), a.k_strides, b, g, off, D);
       for (int64_t i = 0; i < T; ++i) {
         std::vector<double> s(static_cast<size_t>(T));
-        double maxAbs = 0;
         for (int64_t j = 0; j < T; ++j) {
           double dot = 0;
           for (int64_t e = 0; e < D; ++e)
             dot += pq[size_t(i * D + e)] * pk[size_t(j * D + e)];
           s[size_t(j)] = dot * a.scale;
-          maxAbs = std::max(maxAbs, std::fabs(s[size_t(j)]));
         }
         std::vector<double> sorted = s;
         std::nth_element(sorted.begin(), sorted.begin() + (K - 1), sorted.end(),
                          [](double x, double y) { return x > y; });
-        const double kth = sorted[size_t(K - 1)], tol = 1e-5 * maxAbs + 1e-9;
+        const double kth = sorted[size_t(K - 1)],
+                     tol = vsaScoreTolerance(pq, pk, i, T, D, a.scale);
         const size_t l = size_t((b * a.num_heads + h) * T + i);
         const int32_t *list = got.data() + l * size_t(K);
         std::vector<bool> chosen(static_cast<size_t>(T), false);
@@ -1989,8 +2011,8 @@ INSTANTIATE_TEST_SUITE_P(, CudaNormRopePool, testing::ValuesIn(kRopePoolCases),
 
 /// Expects `got` to hold `want`'s lists (top_k each, CSR as args gives
 /// them) but for near-ties: in a list that differs, each tile only one of
-/// them lists scores within 1e-5 of the row's largest |score| of each tile
-/// only the other lists (exact scores from args' host q and k).
+/// them lists scores within vsaScoreTolerance of each tile only the other
+/// lists (exact scores from args' host q and k).
 void expectSameVsaLists(const vsart_vsa_select_args_t &args,
                         const std::vector<int32_t> &got,
                         const std::vector<int32_t> &want) {
@@ -2021,9 +2043,7 @@ void expectSameVsaLists(const vsart_vsa_select_args_t &args,
             dot += pq[size_t(i * D + e)] * pk[size_t(j * D + e)];
           return dot * a.scale;
         };
-        double maxAbs = 0;
-        for (int32_t j = 0; j < T; ++j)
-          maxAbs = std::max(maxAbs, std::fabs(score(j)));
+        const double tol = vsaScoreTolerance(pq, pk, i, T, D, a.scale);
         std::vector<int32_t> onlyG, onlyW;
         std::set_difference(g.begin(), g.end(), w.begin(), w.end(),
                             std::back_inserter(onlyG));
@@ -2031,7 +2051,7 @@ void expectSameVsaLists(const vsart_vsa_select_args_t &args,
                             std::back_inserter(onlyW));
         for (int32_t x : onlyG)
           for (int32_t y : onlyW)
-            if (!(std::fabs(score(x) - score(y)) <= 1e-5 * maxAbs) &&
+            if (!(std::fabs(score(x) - score(y)) <= tol) &&
                 ++bad <= 5)
               ADD_FAILURE() << "list " << l / size_t(K) << ": tile " << x
                             << " (score " << score(x) << ") in place of "

@@ -38,6 +38,8 @@ struct GemmArgs {
   const float *aScales = nullptr, *bScales = nullptr;
   // When set, cuBLASLt's C (beta = 1), laid out like c: D = AB + residual.
   const void *residual = nullptr;
+  // fp32 matrices multiplied on TF32 tensor cores (CUBLAS_COMPUTE_32F_FAST_TF32).
+  bool tf32 = false;
 };
 
 bool isFp8(const GemmArgs &g) { return g.type == CUDA_R_8F_E4M3; }
@@ -54,7 +56,7 @@ bool fastAccumulation() {
   return fast;
 }
 
-using Key = std::array<int64_t, 19>;
+using Key = std::array<int64_t, 20>;
 using KeyHash = vsart::cuda::ArrayHash;
 
 struct Plan {
@@ -143,7 +145,7 @@ Key keyOf(const GemmArgs &g) {
           g.sa,  g.sb,  g.sc, g.batch, static_cast<int64_t>(g.epilogue),
           align(g, g.a, g.lda, g.sa), align(g, g.b, g.ldb, g.sb),
           alignC(g), g.bias ? align(g, g.bias, 0, 0) : 0,
-          static_cast<int64_t>(g.type), alignResidual(g)};
+          static_cast<int64_t>(g.type), alignResidual(g), g.tf32};
 }
 
 vsart_status_t makeLayout(cublasLtMatrixLayout_t *out, cudaDataType_t type,
@@ -174,7 +176,9 @@ vsart_status_t setDesc(cublasLtMatmulDesc_t desc,
 /// Descriptor and layouts of `g` in cuBLASLt's column-major terms.
 vsart_status_t describe(const GemmArgs &g, Plan &p) {
   if (vsart_status_t st = checkLt(
-          cublasLtMatmulDescCreate(&p.desc, CUBLAS_COMPUTE_32F, CUDA_R_32F),
+          cublasLtMatmulDescCreate(
+              &p.desc, g.tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F,
+              CUDA_R_32F),
           "matmul descriptor"))
     return st;
   const int32_t opA = g.tb ? CUBLAS_OP_T : CUBLAS_OP_N;
@@ -459,10 +463,11 @@ vsart_status_t gemmF32(bool transA, bool transB, int64_t m, int64_t n,
                        int64_t k, float alpha, const float *a, int64_t lda,
                        int64_t strideA, const float *b, int64_t ldb,
                        int64_t strideB, float *c, int64_t ldc, int64_t strideC,
-                       int64_t batch, cudaStream_t stream) {
-  const GemmArgs g = {CUDA_R_32F, transA, transB, m, n, k, lda, ldb, ldc,
-                      strideA, strideB, strideC, batch, alpha, a, b, nullptr,
-                      c, CUBLASLT_EPILOGUE_DEFAULT};
+                       int64_t batch, cudaStream_t stream, Fp32Math math) {
+  GemmArgs g = {CUDA_R_32F, transA, transB, m, n, k, lda, ldb, ldc,
+                strideA, strideB, strideC, batch, alpha, a, b, nullptr,
+                c, CUBLASLT_EPILOGUE_DEFAULT};
+  g.tf32 = math == Fp32Math::Tf32;
   if (vsart_status_t st = checkArgs(g, VSART_EPILOGUE_NONE))
     return st;
   if (m == 0 || n == 0 || batch == 0)
