@@ -1521,33 +1521,16 @@ TEST_F(CudaNormQuantizeArgs, RejectsBadArguments) {
     vsart_test::expectRejected(vsart_cuda_norm_quantize(&bad, nullptr),
                                "cuda_norm_quantize: ", why);
   };
+  vsart_test::forSharedNormQuantizeFaults(a, mod.data(), rejects);
   vsart_norm_quantize_args_t bad = a;
   bad.dim = 12;
   rejects(bad, "dim % 8");
-  bad = a;
-  bad.dim = -16;
-  rejects(bad, "negative dim");
-  bad = a;
-  bad.x = nullptr;
-  rejects(bad, "null x");
-  bad = a;
-  bad.q = nullptr;
-  rejects(bad, "null q");
-  bad = a;
-  bad.scales = nullptr;
-  rejects(bad, "null scales");
   bad = a;
   bad.x = x.data() + 1; // 2 bytes past the start
   rejects(bad, "misaligned x");
   bad = a;
   bad.q = a.q + 4;
   rejects(bad, "misaligned q");
-  bad = a;
-  bad.mod_shift = mod.data();
-  rejects(bad, "mod_shift alone");
-  bad = a;
-  bad.mod_scale = mod.data();
-  rejects(bad, "mod_scale alone");
   bad = a;
   bad.batch = 0;
   bad.x = nullptr;
@@ -1653,14 +1636,32 @@ std::vector<double> vsaPool(const float *x, const int64_t st[3], int64_t b,
   return pooled;
 }
 
-/// How far the selection's scores of query tile i may be from the exact ones:
-/// the CUDA scores are TF32 products (inputs rounded to 10 mantissa bits,
-/// relative error up to 2^-10 a product), so 2^-8 of the row's largest
-/// sum of |q_e k_e| covers two scores compared across two computations;
-/// 1e-5 of the largest |score| covers fp32 accumulation.
-double vsaScoreTolerance(const std::vector<double> &pq,
-                         const std::vector<double> &pk, int64_t i, int64_t T,
-                         int64_t D, double scale) {
+/// The pooled (double) q of head h and k of its kv head, batch entry b.
+std::pair<std::vector<double>, std::vector<double>>
+vsaPooledQk(const vsart_attention_args_t &a, const std::vector<int64_t> &off,
+            int64_t b, int64_t h) {
+  const int64_t kv = h / (a.num_heads / a.num_kv_heads);
+  return {vsaPool(static_cast<const float *>(a.q), a.q_strides, b, h, off,
+                  a.head_dim),
+          vsaPool(static_cast<const float *>(a.k), a.k_strides, b, kv, off,
+                  a.head_dim)};
+}
+
+/// Query tile i's exact (double) scores against every key tile, and how far
+/// the selection's may be from them: the CUDA scores are TF32 products
+/// (inputs rounded to 10 mantissa bits, relative error up to 2^-10 a
+/// product), so 2^-8 of the row's largest sum of |q_e k_e| covers two scores
+/// compared across two computations; 1e-5 of the largest |score| covers
+/// fp32 accumulation.
+struct VsaExactRow {
+  std::vector<double> scores;
+  double tolerance;
+};
+
+VsaExactRow vsaExactRow(const std::vector<double> &pq,
+                        const std::vector<double> &pk, int64_t i, int64_t T,
+                        int64_t D, double scale) {
+  VsaExactRow row{std::vector<double>(static_cast<size_t>(T)), 0.0};
   double maxAbsSum = 0, maxAbs = 0;
   for (int64_t j = 0; j < T; ++j) {
     double absSum = 0, dot = 0;
@@ -1669,18 +1670,21 @@ double vsaScoreTolerance(const std::vector<double> &pq,
       absSum += std::fabs(p);
       dot += p;
     }
+    row.scores[size_t(j)] = dot * scale;
     maxAbsSum = std::max(maxAbsSum, absSum);
     maxAbs = std::max(maxAbs, std::fabs(dot));
   }
-  return std::fabs(scale) * (std::ldexp(maxAbsSum, -8) + 1e-5 * maxAbs) +
-         1e-9;
+  row.tolerance =
+      std::fabs(scale) * (std::ldexp(maxAbsSum, -8) + 1e-5 * maxAbs) + 1e-9;
+  return row;
 }
 
 /// Expects `got` (CSR lists of `args`) to be a top-k of the exact (double)
 /// scores: each list ascending and distinct, every listed tile scoring at
 /// least, every other at most, the k-th best score up to a tolerance far
-/// below any real gap but above TF32 rounding (vsaScoreTolerance). Lists that differ from the
-/// CPU's (`cpu`) are counted and printed: near-ties may legitimately differ.
+/// below any real gap but above TF32 rounding (vsaExactRow). Lists that
+/// differ from the CPU's (`cpu`) are counted and printed: near-ties may
+/// legitimately differ.
 void expectVsaSelection(const vsart_vsa_select_args_t &args,
                         const std::vector<int32_t> &got,
                         const std::vector<int32_t> &cpu) {
@@ -1690,24 +1694,14 @@ void expectVsaSelection(const vsart_vsa_select_args_t &args,
   size_t differ = 0, bad = 0;
   for (int64_t b = 0; b < a.batch; ++b)
     for (int64_t h = 0; h < a.num_heads; ++h) {
-      const int64_t g = h / (a.num_heads / a.num_kv_heads);
-      const auto pq =
-          vsaPool(static_cast<const float *>(a.q), a.q_strides, b, h, off, D);
-      const auto pk =
-          vsaPool(static_cast<const float *>(a.k), a.k_strides, b, g, off, D);
+      const auto [pq, pk] = vsaPooledQk(a, off, b, h);
       for (int64_t i = 0; i < T; ++i) {
-        std::vector<double> s(static_cast<size_t>(T));
-        for (int64_t j = 0; j < T; ++j) {
-          double dot = 0;
-          for (int64_t e = 0; e < D; ++e)
-            dot += pq[size_t(i * D + e)] * pk[size_t(j * D + e)];
-          s[size_t(j)] = dot * a.scale;
-        }
+        const VsaExactRow row = vsaExactRow(pq, pk, i, T, D, a.scale);
+        const std::vector<double> &s = row.scores;
         std::vector<double> sorted = s;
         std::nth_element(sorted.begin(), sorted.begin() + (K - 1), sorted.end(),
                          [](double x, double y) { return x > y; });
-        const double kth = sorted[size_t(K - 1)],
-                     tol = vsaScoreTolerance(pq, pk, i, T, D, a.scale);
+        const double kth = sorted[size_t(K - 1)], tol = row.tolerance;
         const size_t l = size_t((b * a.num_heads + h) * T + i);
         const int32_t *list = got.data() + l * size_t(K);
         std::vector<bool> chosen(static_cast<size_t>(T), false);
@@ -2011,8 +2005,8 @@ INSTANTIATE_TEST_SUITE_P(, CudaNormRopePool, testing::ValuesIn(kRopePoolCases),
 
 /// Expects `got` to hold `want`'s lists (top_k each, CSR as args gives
 /// them) but for near-ties: in a list that differs, each tile only one of
-/// them lists scores within vsaScoreTolerance of each tile only the other
-/// lists (exact scores from args' host q and k).
+/// them lists scores within vsaExactRow's tolerance of each tile only the
+/// other lists (exact scores from args' host q and k).
 void expectSameVsaLists(const vsart_vsa_select_args_t &args,
                         const std::vector<int32_t> &got,
                         const std::vector<int32_t> &want) {
@@ -2030,20 +2024,11 @@ void expectSameVsaLists(const vsart_vsa_select_args_t &args,
         if (g == w)
           continue;
         ++differ;
-        if (pq.empty()) {
-          const int64_t kv = h / (a.num_heads / a.num_kv_heads);
-          pq = vsaPool(static_cast<const float *>(a.q), a.q_strides, b, h,
-                       off, D);
-          pk = vsaPool(static_cast<const float *>(a.k), a.k_strides, b, kv,
-                       off, D);
-        }
-        auto score = [&](int32_t j) {
-          double dot = 0;
-          for (int64_t e = 0; e < D; ++e)
-            dot += pq[size_t(i * D + e)] * pk[size_t(j * D + e)];
-          return dot * a.scale;
-        };
-        const double tol = vsaScoreTolerance(pq, pk, i, T, D, a.scale);
+        if (pq.empty())
+          std::tie(pq, pk) = vsaPooledQk(a, off, b, h);
+        const VsaExactRow row = vsaExactRow(pq, pk, i, T, D, a.scale);
+        auto score = [&](int32_t j) { return row.scores[size_t(j)]; };
+        const double tol = row.tolerance;
         std::vector<int32_t> onlyG, onlyW;
         std::set_difference(g.begin(), g.end(), w.begin(), w.end(),
                             std::back_inserter(onlyG));

@@ -331,7 +331,7 @@ TEST(NormQuantize, EqualsNormThenQuantizeRows) {
 }
 
 TEST(NormQuantize, RejectsBadArguments) {
-  float x[16] = {}, s[2] = {}, shift[8] = {}, modScale[8] = {};
+  float x[16] = {}, s[2] = {}, mod[8] = {};
   uint8_t q[16] = {};
   vsart_norm_quantize_args_t a = {};
   a.x = x;
@@ -346,27 +346,10 @@ TEST(NormQuantize, RejectsBadArguments) {
     vsart_test::expectRejected(vsart_cpu_norm_quantize(&bad),
                                "cpu_norm_quantize: ", why);
   };
+  vsart_test::forSharedNormQuantizeFaults(a, mod, rejects);
   vsart_norm_quantize_args_t bad = a;
-  bad.x = nullptr;
-  rejects(bad, "null x");
-  bad = a;
-  bad.q = nullptr;
-  rejects(bad, "null q");
-  bad = a;
-  bad.scales = nullptr;
-  rejects(bad, "null scales");
-  bad = a;
-  bad.dim = -8;
-  rejects(bad, "negative dim");
-  bad = a;
   bad.seq = -2;
   rejects(bad, "negative seq");
-  bad = a;
-  bad.mod_shift = shift;
-  rejects(bad, "mod_shift alone");
-  bad = a;
-  bad.mod_scale = modScale;
-  rejects(bad, "mod_scale alone");
   // No rows: nothing is read or written.
   bad = {};
   EXPECT_EQ(vsart_cpu_norm_quantize(&bad), VSART_OK);

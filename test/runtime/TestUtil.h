@@ -46,6 +46,27 @@ inline void expectRejected(vsart_status_t st, const char *name,
       << why << ": " << vsart_last_error();
 }
 
+/// Calls rejects(bad, why) for each argument fault the CPU and CUDA
+/// norm_quantize both reject, `bad` a copy of the valid `a` with that one
+/// fault: a null x, q or scales, a negative dim, or one half of the
+/// modulation pair (set to `mod`, a readable buffer of dim values).
+template <class Rejects>
+void forSharedNormQuantizeFaults(const vsart_norm_quantize_args_t &a,
+                                 const void *mod, Rejects &&rejects) {
+  auto with = [&](auto fault, const char *why) {
+    vsart_norm_quantize_args_t bad = a;
+    fault(bad);
+    rejects(bad, why);
+  };
+  using Args = vsart_norm_quantize_args_t;
+  with([](Args &b) { b.x = nullptr; }, "null x");
+  with([](Args &b) { b.q = nullptr; }, "null q");
+  with([](Args &b) { b.scales = nullptr; }, "null scales");
+  with([](Args &b) { b.dim = -b.dim; }, "negative dim");
+  with([&](Args &b) { b.mod_shift = mod; }, "mod_shift alone");
+  with([&](Args &b) { b.mod_scale = mod; }, "mod_scale alone");
+}
+
 } // namespace vsart_test
 
 #endif // VSART_TEST_TESTUTIL_H

@@ -64,19 +64,15 @@ vsart_status_t checkLaunch(const char *what);
 /// every matrix of a strided batch allows.
 unsigned alignmentBytes(const void *ptr, int64_t ld, int64_t stride);
 
-/// How gemmF32 multiplies: full fp32 FMA, or TF32 tensor cores (inputs
-/// rounded to 10 mantissa bits, fp32 accumulation).
-enum class Fp32Math { Exact, Tf32 };
-
 /// fp32 strided-batched C = alpha op(A) op(B), row-major, through cuBLASLt
-/// with fp32 accumulation: vsart_cuda_gemm's conventions for fp32 matrices,
-/// without bias or epilogue (k > 0).
-vsart_status_t gemmF32(bool transA, bool transB, int64_t m, int64_t n,
-                       int64_t k, float alpha, const float *a, int64_t lda,
-                       int64_t strideA, const float *b, int64_t ldb,
-                       int64_t strideB, float *c, int64_t ldc, int64_t strideC,
-                       int64_t batch, cudaStream_t stream,
-                       Fp32Math math = Fp32Math::Exact);
+/// on TF32 tensor cores (inputs rounded to 10 mantissa bits, fp32
+/// accumulation): vsart_cuda_gemm's conventions for fp32 matrices, without
+/// bias or epilogue (k > 0).
+vsart_status_t gemmTf32(bool transA, bool transB, int64_t m, int64_t n,
+                        int64_t k, float alpha, const float *a, int64_t lda,
+                        int64_t strideA, const float *b, int64_t ldb,
+                        int64_t strideB, float *c, int64_t ldc, int64_t strideC,
+                        int64_t batch, cudaStream_t stream);
 
 /// The fp32 mean of each tile's rows of x (bf16, (batch, head, seq) element
 /// strides, head_dim contiguous) per (batch, head) into pooled, (batch,

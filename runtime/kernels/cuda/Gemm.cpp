@@ -1,7 +1,7 @@
 // bf16 strided-batched gemm through cuBLASLt, row-major like vsart_cpu_gemm,
 // an FP8 one with per-row and per-output-channel scales
 // (vsart_cuda_scaled_gemm, and its residual form, which cuBLASLt adds as its
-// C with beta = 1), and an fp32 one for the runtime's own use (gemmF32).
+// C with beta = 1), and a TF32 one for the runtime's own use (gemmTf32).
 //
 // cuBLASLt is column-major, and a row-major m x n matrix is the column-major
 // n x m transpose. So C^T = op(B)^T op(A)^T runs with our B as cuBLASLt's A
@@ -38,7 +38,7 @@ struct GemmArgs {
   const float *aScales = nullptr, *bScales = nullptr;
   // When set, cuBLASLt's C (beta = 1), laid out like c: D = AB + residual.
   const void *residual = nullptr;
-  // fp32 matrices multiplied on TF32 tensor cores (CUBLAS_COMPUTE_32F_FAST_TF32).
+  // fp32 matrices on TF32 tensor cores (CUBLAS_COMPUTE_32F_FAST_TF32).
   bool tf32 = false;
 };
 
@@ -176,9 +176,10 @@ vsart_status_t setDesc(cublasLtMatmulDesc_t desc,
 /// Descriptor and layouts of `g` in cuBLASLt's column-major terms.
 vsart_status_t describe(const GemmArgs &g, Plan &p) {
   if (vsart_status_t st = checkLt(
-          cublasLtMatmulDescCreate(
-              &p.desc, g.tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F,
-              CUDA_R_32F),
+          cublasLtMatmulDescCreate(&p.desc,
+                                   g.tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32
+                                          : CUBLAS_COMPUTE_32F,
+                                   CUDA_R_32F),
           "matmul descriptor"))
     return st;
   const int32_t opA = g.tb ? CUBLAS_OP_T : CUBLAS_OP_N;
@@ -459,15 +460,15 @@ extern "C" vsart_status_t vsart_cuda_scaled_gemm_residual(
 
 namespace vsart::cuda {
 
-vsart_status_t gemmF32(bool transA, bool transB, int64_t m, int64_t n,
-                       int64_t k, float alpha, const float *a, int64_t lda,
-                       int64_t strideA, const float *b, int64_t ldb,
-                       int64_t strideB, float *c, int64_t ldc, int64_t strideC,
-                       int64_t batch, cudaStream_t stream, Fp32Math math) {
+vsart_status_t gemmTf32(bool transA, bool transB, int64_t m, int64_t n,
+                        int64_t k, float alpha, const float *a, int64_t lda,
+                        int64_t strideA, const float *b, int64_t ldb,
+                        int64_t strideB, float *c, int64_t ldc, int64_t strideC,
+                        int64_t batch, cudaStream_t stream) {
   GemmArgs g = {CUDA_R_32F, transA, transB, m, n, k, lda, ldb, ldc,
                 strideA, strideB, strideC, batch, alpha, a, b, nullptr,
                 c, CUBLASLT_EPILOGUE_DEFAULT};
-  g.tf32 = math == Fp32Math::Tf32;
+  g.tf32 = true;
   if (vsart_status_t st = checkArgs(g, VSART_EPILOGUE_NONE))
     return st;
   if (m == 0 || n == 0 || batch == 0)

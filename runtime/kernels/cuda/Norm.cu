@@ -347,8 +347,9 @@ __device__ __forceinline__ void ropeRow(const RopeParams &p, int64_t r,
   const int headDim = int(p.headDim);
   const bf16 *cosRow = p.cos + s * (p.headDim / 2);
   const bf16 *sinRow = p.sin + s * (p.headDim / 2);
-  bf16 *outRow = p.headsMajor ? p.row.out + (b * p.heads * p.seq + s) * p.headDim
-                              : p.row.out + r * dim;
+  bf16 *outRow = p.row.out + (p.headsMajor
+                                  ? (b * p.heads * p.seq + s) * p.headDim
+                                  : r * dim);
   const int64_t headStride = p.headsMajor ? p.seq * p.headDim : p.headDim;
   int h = int(row.at(0)) / headDim, d = int(row.at(0)) - h * headDim;
 #pragma unroll

@@ -521,10 +521,9 @@ vsart_cuda_vsa_select(const vsart_vsa_select_args_t *args, void *stream) {
   for (int64_t p0 = 0; p0 < pairs && !st; p0 += chunk) {
     const int64_t n = std::min(chunk, pairs - p0);
     const int64_t qAt = p0 * group * T * Dp;
-    st = vsart::cuda::gemmF32(false, true, group * T, T, Dp, a.scale, pq + qAt,
-                              Dp, group * T * Dp, pk + p0 * T * Dp, Dp, T * Dp,
-                              scores, T, pairScores, n, s,
-                              vsart::cuda::Fp32Math::Tf32);
+    st = vsart::cuda::gemmTf32(false, true, group * T, T, Dp, a.scale,
+                               pq + qAt, Dp, group * T * Dp, pk + p0 * T * Dp,
+                               Dp, T * Dp, scores, T, pairScores, n, s);
     if (st)
       break;
     RowParams rp = {scores,          n * group * T, p0 * group * T, numLists,
@@ -534,10 +533,10 @@ vsart_cuda_vsa_select(const vsart_vsa_select_args_t *args, void *stream) {
                  s>>>(rp);
     st = vsart::cuda::checkLaunch("cuda_vsa_select: select kernel");
     if (!st && coarse)
-      st = vsart::cuda::gemmF32(false, false, group * T, Dp, T, 1.0f, scores, T,
-                                pairScores, pooled[2] + p0 * T * Dp, Dp, T * Dp,
-                                coarseRows + qAt, Dp, group * T * Dp, n, s,
-                                vsart::cuda::Fp32Math::Tf32);
+      st = vsart::cuda::gemmTf32(false, false, group * T, Dp, T, 1.0f, scores,
+                                 T, pairScores, pooled[2] + p0 * T * Dp, Dp,
+                                 T * Dp, coarseRows + qAt, Dp, group * T * Dp,
+                                 n, s);
   }
   if (!st && coarse) {
     SpreadParams sp = {coarseRows, args->tile_offsets,
