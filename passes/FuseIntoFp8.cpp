@@ -69,7 +69,7 @@ void fuseNormQuantize(vrt::QuantizeRowsOp q) {
       b, norm.getLoc(), q.getValues().getType(), q.getScales().getType(),
       norm.getKindAttr(), norm.getInput(), norm.getScale(), norm.getBias(),
       norm.getModShift(), norm.getModScale(), norm.getEpsilonAttr(),
-      DenseI64ArrayAttr());
+      DenseI64ArrayAttr(), UnitAttr());
   q.getValues().replaceAllUsesWith(fused.getValues());
   q.getScales().replaceAllUsesWith(fused.getScales());
   eraseWithDeadSources(q);

@@ -460,6 +460,25 @@ def FuseIntoFp8Pass : Pass<"vrt-fuse-into-fp8", "mlir::func::FuncOp"> {
   let dependentDialects = ["::vsa::vrt::VrtDialect"];
 }
 
+def QuantizeGemmOutputsPass
+    : Pass<"vrt-quantize-gemm-outputs", "mlir::func::FuncOp"> {
+  let summary = "Let FP8 GEMMs write their output in FP8";
+  let description = [{
+    A `vrt.scaled_gemm` (no residual; epilogue none or gelu_tanh; N % 16
+    == 0) whose only reader is a `vrt.quantize_rows`, and whose input is a
+    `vrt.norm_quantize` read by nothing else, becomes one
+    `vrt.scaled_gemm_quantize`, and the norm gets `per_tensor`: one scale
+    for every row, bounding every row's 2-norm. The GEMM then bounds its
+    own output before computing it, writes E4M3 with that scale and never
+    writes its output in bf16 (a DiT's FFN-up: its hidden layer is 4-6
+    times the model width). The weight is stored with one scale for the
+    whole tensor. Precision: the bounds are loose (E4M3 keeps its relative
+    precision; values far below the bound lose it to subnormals). Runs
+    after `vrt-fuse-into-fp8`, before `vrt-plan-memory`.
+  }];
+  let dependentDialects = ["::vsa::vrt::VrtDialect"];
+}
+
 def PlanMemoryPass : Pass<"vrt-plan-memory", "mlir::func::FuncOp"> {
   let summary = "Place every activation in one arena by liveness";
   let description = [{

@@ -37,7 +37,8 @@ void vsa::buildRaisingPipeline(OpPassManager &pm) {
 
 void vsa::buildLoweringPipeline(OpPassManager &pm, StringRef target,
                                 int64_t ulyssesChunks, int64_t fp8MinDim,
-                                int64_t fp8MinN, int64_t fp8AttentionMinKeys) {
+                                int64_t fp8MinN, int64_t fp8AttentionMinKeys,
+                                bool fp8GemmOutputs) {
   OpPassManager &fn = pm.nest<func::FuncOp>();
   fn.addPass(createLowerPatchConvPass());
   fn.addPass(createCanonicalizerPass());
@@ -56,6 +57,8 @@ void vsa::buildLoweringPipeline(OpPassManager &pm, StringRef target,
     fp8.minN = fp8MinN;
     fn.addPass(createQuantizeGemmsPass(fp8));
     fn.addPass(createFuseIntoFp8Pass());
+    if (fp8GemmOutputs)
+      fn.addPass(createQuantizeGemmOutputsPass());
   }
   if (fp8AttentionMinKeys > 0) {
     QuantizeAttentionPassOptions fp8;
@@ -93,6 +96,11 @@ struct LoweringPipelineOptions
       llvm::cl::desc("run dense attentions over at least this many keys in "
                      "FP8 (0: none)"),
       llvm::cl::init(0)};
+  Option<bool> fp8GemmOutputs{
+      *this, "fp8-gemm-outputs",
+      llvm::cl::desc("with fp8-min-dim: FP8 GEMMs behind a norm write FP8 "
+                     "outputs (vrt-quantize-gemm-outputs)"),
+      llvm::cl::init(true)};
 };
 } // namespace
 
@@ -103,7 +111,8 @@ void vsa::registerPipelines() {
       [](OpPassManager &pm, const LoweringPipelineOptions &options) {
         buildLoweringPipeline(pm, options.target, options.ulyssesChunks,
                               options.fp8MinDim, options.fp8MinN,
-                              options.fp8AttentionMinKeys);
+                              options.fp8AttentionMinKeys,
+                              options.fp8GemmOutputs);
       });
   PassPipelineRegistration<>(
       "dit-import-cleanup",

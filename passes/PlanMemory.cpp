@@ -30,6 +30,7 @@ namespace {
 
 bool ownsBuffer(Operation *op) {
   return isa<vrt::GemmOp, vrt::QuantizeRowsOp, vrt::ScaledGemmOp,
+             vrt::ScaledGemmQuantizeOp,
              vrt::AttentionOp, vrt::NormOp, vrt::NormQuantizeOp,
              vrt::NormRopeOp,
              vrt::SoftmaxOp,

@@ -92,7 +92,8 @@ Value vsa::vrt::viewSource(Value v) {
 
 bool vsa::vrt::keepsElementType(Value v) {
   v = viewSource(v);
-  if (isa_and_nonnull<QuantizeRowsOp, NormQuantizeOp>(v.getDefiningOp()))
+  if (isa_and_nonnull<QuantizeRowsOp, NormQuantizeOp, ScaledGemmQuantizeOp>(
+          v.getDefiningOp()))
     return true;
   auto normRope = v.getDefiningOp<NormRopeOp>(); // its fp32 tile means
   return normRope && v == normRope.getPooled();
@@ -152,33 +153,73 @@ LogicalResult QuantizeRowsOp::verify() {
   return verifyOffsets(*this, getOffsets());
 }
 
-LogicalResult ScaledGemmOp::verify() {
-  ArrayRef<int64_t> a = shapeOf(getLhs()), w = shapeOf(getWeight());
+/// The operand rules of the FP8 GEMMs: lhs (..., M, K) with a scale per
+/// row, a (N, K) vrt.weight with N a multiple of `nMultiple`, bias (N).
+/// Returns the output shape (..., M, N).
+template <class Op>
+FailureOr<SmallVector<int64_t>> verifyFp8GemmOperands(Op op,
+                                                      int64_t nMultiple) {
+  ArrayRef<int64_t> a = shapeOf(op.getLhs()), w = shapeOf(op.getWeight());
   if (a.size() < 2)
-    return emitOpError("lhs needs rank >= 2");
-  if (shapeOf(getLhsScales()) != a.drop_back())
-    return emitOpError("lhs_scales must have shape ")
+    return op.emitOpError("lhs needs rank >= 2");
+  if (shapeOf(op.getLhsScales()) != a.drop_back())
+    return op.emitOpError("lhs_scales must have shape ")
            << shapeString(a.drop_back()) << " (one per row of lhs)";
-  if (!getWeight().getDefiningOp<WeightOp>())
-    return emitOpError("weight must be a vrt.weight (it is stored as FP8)");
+  if (!op.getWeight().template getDefiningOp<WeightOp>())
+    return op.emitOpError(
+        "weight must be a vrt.weight (it is stored as FP8)");
   if (w.size() != 2)
-    return emitOpError("weight must be (N, K), got ") << shapeString(w);
+    return op.emitOpError("weight must be (N, K), got ") << shapeString(w);
   int64_t m = a[a.size() - 2], k = a.back(), n = w[0];
   if (w[1] != k)
-    return emitOpError("contraction sizes differ: ") << k << " vs " << w[1];
-  if (k % 16 || n % 8)
-    return emitOpError("needs K % 16 == 0 and N % 8 == 0 (FP8 layouts), got K = ")
-           << k << ", N = " << n;
-  if (Value bias = getBias())
+    return op.emitOpError("contraction sizes differ: ") << k << " vs " << w[1];
+  if (k % 16 || n % nMultiple)
+    return op.emitOpError("needs K % 16 == 0 and N % ")
+           << nMultiple << " == 0 (FP8 layouts), got K = " << k
+           << ", N = " << n;
+  if (Value bias = op.getBias())
     if (shapeOf(bias) != ArrayRef<int64_t>{n})
-      return emitOpError("bias must have shape ") << n;
-  SmallVector<int64_t> expected(a.drop_back(2));
-  expected.append({m, n});
-  if (shapeOf(getResult()) != ArrayRef<int64_t>(expected))
-    return emitOpError("result shape must be ") << shapeString(expected);
-  if (failed(verifyResidual(n)))
+      return op.emitOpError("bias must have shape ") << n;
+  SmallVector<int64_t> out(a.drop_back(2));
+  out.append({m, n});
+  return out;
+}
+
+LogicalResult ScaledGemmOp::verify() {
+  FailureOr<SmallVector<int64_t>> out = verifyFp8GemmOperands(*this, 8);
+  if (failed(out))
+    return failure();
+  if (shapeOf(getResult()) != ArrayRef<int64_t>(*out))
+    return emitOpError("result shape must be ") << shapeString(*out);
+  if (failed(verifyResidual(out->back())))
     return failure();
   return verifyOffset(*this, getOffset());
+}
+
+/// Whether `scales` are one scale for every row that bounds each row's
+/// 2-norm: a per-tensor norm_quantize's.
+static bool isRowNormBound(Value scales) {
+  auto norm = scales.getDefiningOp<NormQuantizeOp>();
+  return norm && norm.getPerTensor();
+}
+
+LogicalResult ScaledGemmQuantizeOp::verify() {
+  FailureOr<SmallVector<int64_t>> out = verifyFp8GemmOperands(*this, 16);
+  if (failed(out))
+    return failure();
+  if (shapeOf(getValues()) != ArrayRef<int64_t>(*out))
+    return emitOpError("values must have shape ") << shapeString(*out);
+  if (shapeOf(getScales()) != ArrayRef<int64_t>(*out).drop_back())
+    return emitOpError("scales must have shape ")
+           << shapeString(ArrayRef<int64_t>(*out).drop_back())
+           << " (one per row)";
+  if (getEpilogue() == Epilogue::gelu_erf)
+    return emitOpError("has no gelu_erf epilogue (cuBLASLt's FP8 output "
+                       "takes its GELU in the tanh form only)");
+  if (!isRowNormBound(getLhsScales()))
+    return emitOpError("lhs_scales must bound every row's 2-norm with one "
+                       "scale: the scales of a per_tensor vrt.norm_quantize");
+  return verifyOffsets(*this, getOffsets());
 }
 
 LogicalResult ScaledGemmOp::verifyResidual(int64_t n) {

@@ -116,6 +116,39 @@ def Vrt_ScaledGemmOp : Vrt_Op<"scaled_gemm", [Pure, AttrSizedOperandSegments]> {
   }];
 }
 
+def Vrt_ScaledGemmQuantizeOp : Vrt_Op<"scaled_gemm_quantize",
+                                       [Pure]> {
+  let summary = "FP8 GEMM whose output is FP8 with one scale fixed before it";
+  let description = [{
+    `vrt.scaled_gemm` (no residual) followed by `vrt.quantize_rows` of its
+    result, without the bf16 result in memory: `values` (E4M3, (..., M, N))
+    and `scales` (..., M), every scale the same bound B / 448 of the
+    output, computed before the product from the operands' own bounds:
+    B = |alpha| · 1.07 · 448 · lhs_scale · (largest row 2-norm of the
+    weight) + max |bias| (Cauchy-Schwarz; |gelu(z)| <= |z|). So `lhs_scales`
+    must be one scale for every row whose rows' 2-norms it bounds: those
+    of a `per_tensor` `vrt.norm_quantize`. The weight is stored with one
+    scale for the whole tensor (VSART_DTYPE_F8E4M3_TENSOR). K and N must be
+    multiples of 16; the epilogue none or gelu_tanh (cuBLASLt applies it
+    before the output scale; there is no erf form). Fused by
+    `vrt-quantize-gemm-outputs` (vsart_*_scaled_gemm_quantize).
+    ```mlir
+    %q, %s = vrt.scaled_gemm_quantize %x, %xs, %w, %b {epilogue = #vrt<epilogue gelu_tanh>} : (tensor<1x48x32xf8E4M3FN>, tensor<1x48xf32>, tensor<64x32xf32>, tensor<64xf32>) -> (tensor<1x48x64xf8E4M3FN>, tensor<1x48xf32>)
+    ```
+  }];
+  let arguments = (ins TensorOf<[F8E4M3FN]>:$lhs, TensorOf<[F32]>:$lhs_scales,
+                       Vrt_FloatTensor:$weight,
+                       Optional<Vrt_FloatTensor>:$bias,
+                       DefaultValuedAttr<F64Attr, "1.0">:$alpha,
+                       DefaultValuedAttr<Vrt_Epilogue,
+                         "::vsa::vrt::Epilogue::none">:$epilogue,
+                       OptionalAttr<DenseI64ArrayAttr>:$offsets);
+  let results = (outs TensorOf<[F8E4M3FN]>:$values, TensorOf<[F32]>:$scales);
+  let assemblyFormat = "$lhs `,` $lhs_scales `,` $weight (`,` $bias^)? "
+                       "attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 def Vrt_AttentionOp : Vrt_Op<"attention", [Pure, AttrSizedOperandSegments]> {
   let summary = "dense scaled dot-product attention (runtime kernel)";
   let description = [{
@@ -208,6 +241,12 @@ def Vrt_NormQuantizeOp : Vrt_Op<"norm_quantize",
     are) and `scales` (one per row). Fused by
     `vrt-fuse-into-fp8` where a norm feeds only a quantization
     (vsart_*_norm_quantize). `offsets` are the results' arena offsets.
+    With `per_tensor` every row gets the same scale, fixed before any row
+    is made: a bound on the 2-norm of every output row taken from the
+    norm's parameters and the modulation (max |scale (1 + mod_scale)| ·
+    sqrt(dim) + ‖bias (1 + mod_scale) + mod_shift‖, over the batch), / 448.
+    It feeds `vrt.scaled_gemm_quantize`, which bounds its own output with
+    it.
     ```mlir
     %q, %s = vrt.norm_quantize layer %x modulate %shift, %scale {epsilon = 1.0e-06 : f64} : (tensor<96x32xf32>, tensor<2x32xf32>, tensor<2x32xf32>) -> (tensor<96x32xf8E4M3FN>, tensor<96xf32>)
     ```
@@ -218,10 +257,12 @@ def Vrt_NormQuantizeOp : Vrt_Op<"norm_quantize",
                        Optional<Vrt_FloatTensor>:$mod_shift,
                        Optional<Vrt_FloatTensor>:$mod_scale,
                        F64Attr:$epsilon,
-                       OptionalAttr<DenseI64ArrayAttr>:$offsets);
+                       OptionalAttr<DenseI64ArrayAttr>:$offsets,
+                       UnitAttr:$per_tensor);
   let results = (outs TensorOf<[F8E4M3FN]>:$values, TensorOf<[F32]>:$scales);
   let assemblyFormat = "$kind $input (`scale` $scale^)? (`bias` $bias^)? "
                        "(`modulate` $mod_shift^ `,` $mod_scale)? "
+                       "(`per_tensor` $per_tensor^)? "
                        "attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
 }

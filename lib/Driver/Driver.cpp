@@ -184,7 +184,8 @@ OwningOpRef<ModuleOp> vsa::compileModel(StringRef path, MLIRContext &context,
                         options.target == target::TargetKind::Cuda ? "cuda"
                                                                    : "cpu",
                         options.ulyssesChunks, options.fp8MinDim,
-                        options.fp8MinN, options.fp8AttentionMinKeys);
+                        options.fp8MinN, options.fp8AttentionMinKeys,
+                        options.fp8GemmOutputs);
   if (failed(lowering.run(*module)))
     return nullptr;
   return module;

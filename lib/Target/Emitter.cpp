@@ -79,6 +79,14 @@ private:
   LogicalResult emitGemm(vrt::GemmOp op);
   void emitQuantizeRows(vrt::QuantizeRowsOp op);
   LogicalResult emitScaledGemm(vrt::ScaledGemmOp op);
+  LogicalResult emitScaledGemmQuantize(vrt::ScaledGemmQuantizeOp op);
+  /// What both FP8 GEMMs print: sizes, bias, alpha, lhs scales, epilogue.
+  struct Fp8GemmCall {
+    int64_t m, n, k;
+    std::string bias, alpha, scales;
+    StringRef epilogue;
+  };
+  template <class Op> FailureOr<Fp8GemmCall> fp8GemmCall(Op op);
   void emitAttention(vrt::AttentionOp op);
   /// `vsart_attention_args_t a` of a vrt.attention or
   /// vrt.semantic_attention.
@@ -146,7 +154,7 @@ private:
 bool readByLibraryCall(Value v) {
   for (Operation *user : v.getUsers()) {
     if (isa<vrt::GemmOp, vrt::QuantizeRowsOp, vrt::ScaledGemmOp,
-            vrt::AttentionOp, vrt::SemanticAttentionOp,
+            vrt::ScaledGemmQuantizeOp, vrt::AttentionOp, vrt::SemanticAttentionOp,
             vrt::RingAttentionOp, vrt::UlyssesAttentionOp, vrt::NormOp,
             vrt::NormQuantizeOp, vrt::NormRopeOp, vrt::SoftmaxOp,
             vrt::AllToAllOp, vrt::AllGatherOp, vrt::ShardOp>(user))
@@ -158,14 +166,38 @@ bool readByLibraryCall(Value v) {
   return false;
 }
 
-/// Whether `weight` is the weight operand of a vrt.scaled_gemm (then every
-/// use is: vrt-quantize-gemms only rewrites such weights, and the emitter
-/// checks it).
+/// Whether `use` is the weight operand of an FP8 GEMM.
+bool isFp8WeightUse(OpOperand &use) {
+  if (auto g = dyn_cast<vrt::ScaledGemmOp>(use.getOwner()))
+    return &use == &g.getWeightMutable();
+  auto q = dyn_cast<vrt::ScaledGemmQuantizeOp>(use.getOwner());
+  return q && &use == &q.getWeightMutable();
+}
+
+/// Whether `weight` is the weight operand of an FP8 GEMM (then every use
+/// is: vrt-quantize-gemms only rewrites such weights, and the emitter checks
+/// it).
 bool isScaledGemmWeight(Value weight) {
-  return llvm::any_of(weight.getUses(), [](OpOperand &use) {
-    auto g = dyn_cast<vrt::ScaledGemmOp>(use.getOwner());
-    return g && use.get() == g.getWeight();
+  return llvm::any_of(weight.getUses(), isFp8WeightUse);
+}
+
+/// Whether the FP8 weight `weight` is stored with one scale for the whole
+/// tensor (an FP8-output GEMM reads it; the others read it as row-scaled).
+bool isTensorScaledWeight(Value weight) {
+  return llvm::any_of(weight.getUsers(), [](Operation *user) {
+    return isa<vrt::ScaledGemmQuantizeOp>(user);
   });
+}
+
+/// An error unless every use of `w` is as an FP8 GEMM's weight: the session
+/// stores it once, in FP8.
+LogicalResult checkFp8WeightUses(Value w) {
+  for (OpOperand &use : w.getUses())
+    if (!isFp8WeightUse(use))
+      return use.getOwner()->emitOpError("reads weight ")
+             << w.getDefiningOp<vrt::WeightOp>().getName()
+             << ", which scaled GEMMs need stored in FP8";
+  return success();
 }
 
 Storage ModelEmitter::storageOf(Value v) {
@@ -291,22 +323,52 @@ void ModelEmitter::emitQuantizeRows(vrt::QuantizeRowsOp op) {
                         scales);
 }
 
-LogicalResult ModelEmitter::emitScaledGemm(vrt::ScaledGemmOp op) {
+template <class Op>
+FailureOr<ModelEmitter::Fp8GemmCall> ModelEmitter::fp8GemmCall(Op op) {
   Value w = op.getWeight();
-  for (Operation *user : w.getUsers()) {
-    auto g = dyn_cast<vrt::ScaledGemmOp>(user);
-    if (!g || g.getLhs() == w || g.getBias() == w)
-      return user->emitOpError("reads weight ")
-             << w.getDefiningOp<vrt::WeightOp>().getName()
-             << ", which scaled GEMMs need stored in FP8";
-  }
+  if (failed(checkFp8WeightUses(w)))
+    return failure();
   ArrayRef<int64_t> a = shapeOf(op.getLhs());
-  int64_t k = a.back(), m = dit::numElements(a.drop_back()),
-          n = shapeOf(w)[0];
-  std::string bias = op.getBias() ? typed(op.getBias()) : "nullptr";
-  std::string alpha = floatLiteral(op.getAlpha().convertToDouble());
-  std::string scales = "(const float *)" + ptr(op.getLhsScales());
-  StringRef epi = epilogueName(op.getEpilogue());
+  return Fp8GemmCall{dit::numElements(a.drop_back()), shapeOf(w)[0],
+                     a.back(),
+                     op.getBias() ? typed(op.getBias()) : "nullptr",
+                     floatLiteral(op.getAlpha().convertToDouble()),
+                     "(const float *)" + ptr(op.getLhsScales()),
+                     epilogueName(op.getEpilogue())};
+}
+
+LogicalResult ModelEmitter::emitScaledGemmQuantize(
+    vrt::ScaledGemmQuantizeOp op) {
+  FailureOr<Fp8GemmCall> g = fp8GemmCall(op);
+  if (failed(g))
+    return failure();
+  std::string outScales = "(float *)" + ptr(op.getScales());
+  if (cuda)
+    os << llvm::formatv(
+        "  VSA_CHECK(vsart_cuda_scaled_gemm_quantize({0}, {1}, {2}, {3}, {4}, "
+        "{5}, {6}, {7}, {8}, {9}, {10}, stream));\n",
+        g->m, g->n, g->k, g->alpha, ptr(op.getLhs()), g->scales,
+        ptr(op.getWeight()), ptr(op.getValues()), outScales, g->bias,
+        g->epilogue);
+  else
+    os << llvm::formatv(
+        "  VSA_CHECK(vsart_cpu_scaled_gemm_quantize({0}, {1}, {2}, {3}, "
+        "(const uint8_t *){4}, {5}, {6}, (uint8_t *){7}, {8}, {9}, {10}));\n",
+        g->m, g->n, g->k, g->alpha, ptr(op.getLhs()), g->scales,
+        ptr(op.getWeight()), ptr(op.getValues()), outScales, g->bias,
+        g->epilogue);
+  return success();
+}
+
+LogicalResult ModelEmitter::emitScaledGemm(vrt::ScaledGemmOp op) {
+  FailureOr<Fp8GemmCall> call = fp8GemmCall(op);
+  if (failed(call))
+    return failure();
+  Value w = op.getWeight();
+  const int64_t m = call->m, n = call->n, k = call->k;
+  const std::string &bias = call->bias, &alpha = call->alpha,
+                    &scales = call->scales;
+  StringRef epi = call->epilogue;
   if (Value residual = op.getResidual()) {
     // The gate's values start gate_offset elements into its buffer.
     std::string gate =
@@ -700,6 +762,8 @@ void ModelEmitter::emitNormQuantize(vrt::NormQuantizeOp op) {
       rows / batch, dim, op.getKind() == vrt::NormKind::layer ? 1 : 0,
       opt(op.getScale()), opt(op.getBias()), opt(shift),
       opt(op.getModScale()), floatLiteral(op.getEpsilon().convertToDouble()));
+  if (op.getPerTensor())
+    os << "    n.per_tensor = 1;\n";
   os << (cuda ? "    VSA_CHECK(vsart_cuda_norm_quantize(&n, stream));\n"
               : "    VSA_CHECK(vsart_cpu_norm_quantize(&n));\n");
   os << "  }\n";
@@ -847,6 +911,9 @@ LogicalResult ModelEmitter::emitOp(Operation *op) {
         return success();
       })
       .Case([&](vrt::ScaledGemmOp g) { return emitScaledGemm(g); })
+      .Case([&](vrt::ScaledGemmQuantizeOp g) {
+        return emitScaledGemmQuantize(g);
+      })
       .Case([&](vrt::AttentionOp a) {
         emitAttention(a);
         return success();
@@ -1003,9 +1070,12 @@ void ModelEmitter::emitTensorDesc(StringRef name, Value v, bool isInput) {
   auto type = cast<RankedTensorType>(v.getType());
   Storage s = storageOf(v);
   StringRef storage =
-      s == Storage::BF16     ? "VSART_DTYPE_BF16"
-      : s == Storage::F8E4M3 ? runtimeDtypeName(VSART_DTYPE_F8E4M3_ROWS)
-                             : dtypeName(type.getElementType());
+      s == Storage::BF16 ? "VSART_DTYPE_BF16"
+      : s == Storage::F8E4M3
+          ? runtimeDtypeName(isTensorScaledWeight(v)
+                                 ? VSART_DTYPE_F8E4M3_TENSOR
+                                 : VSART_DTYPE_F8E4M3_ROWS)
+          : dtypeName(type.getElementType());
   os << "  {" << cString(name) << ", " << dtypeName(type.getElementType())
      << ", " << storage << ", " << type.getRank() << ", {";
   llvm::interleaveComma(type.getShape(), os);
@@ -1174,6 +1244,8 @@ StringRef vsa::target::runtimeDtypeName(vsart_dtype_t dtype) {
     return "VSART_DTYPE_BOOL";
   case VSART_DTYPE_F8E4M3_ROWS:
     return "VSART_DTYPE_F8E4M3_ROWS";
+  case VSART_DTYPE_F8E4M3_TENSOR:
+    return "VSART_DTYPE_F8E4M3_TENSOR";
   }
   return "";
 }

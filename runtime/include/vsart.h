@@ -49,19 +49,26 @@ typedef enum vsart_dtype_t {
    * scale per row: element = e4m3 value * scale[row]. See
    * vsart_cpu_quantize_rows. */
   VSART_DTYPE_F8E4M3_ROWS = 7,
+  /* Storage only, laid out like F8E4M3_ROWS but quantized with one scale
+   * for the whole tensor (max |x| / 448, so every row scale is equal),
+   * followed by one more fp32: the largest 2-norm of a row of the
+   * dequantized tensor, rounded up. FP8 GEMMs with an FP8 output read both
+   * (vsart_*_scaled_gemm_quantize); other scaled GEMMs read it as
+   * F8E4M3_ROWS. */
+  VSART_DTYPE_F8E4M3_TENSOR = 8,
 } vsart_dtype_t;
 
 #define VSART_MAX_RANK 8
 
-/* Bytes per element, 0 for an unknown dtype (and for F8E4M3_ROWS, which
- * is not one). */
+/* Bytes per element, 0 for an unknown dtype (and for F8E4M3_ROWS and
+ * F8E4M3_TENSOR, which are not ones). */
 size_t vsart_dtype_size(vsart_dtype_t dtype);
 /* Bytes a tensor of `dims` takes when stored as `storage` (any dtype,
- * F8E4M3_ROWS included); 0 for an unknown dtype. */
+ * F8E4M3_ROWS and F8E4M3_TENSOR included); 0 for an unknown dtype. */
 size_t vsart_storage_bytes(vsart_dtype_t storage, int32_t rank,
                            const int64_t *dims);
-/* Where the row scales of an F8E4M3_ROWS tensor of `count` elements start:
- * count rounded up to 16 bytes. */
+/* Where the row scales of an F8E4M3_ROWS (or F8E4M3_TENSOR) tensor of
+ * `count` elements start: count rounded up to 16 bytes. */
 size_t vsart_f8_rows_scales_offset(int64_t count);
 
 typedef struct vsart_tensor *vsart_tensor_t;
@@ -142,6 +149,26 @@ vsart_status_t vsart_cpu_scaled_gemm_residual(
     int64_t m, int64_t n, int64_t k, float alpha, const uint8_t *a_q,
     const float *a_scales, const void *w, float *c, int64_t ldc,
     const float *bias, const float *residual, const float *gate);
+
+/* An FP8 GEMM with an FP8 output whose scale is fixed before the product:
+ * out_q[i,j] = e4m3(epilogue(alpha * sum_k A[i,k] W[j,k] + bias[j]) * 448 / B)
+ * and out_scales[i] = B / 448 for every row (1 when B = 0), where A is
+ * a_q (m x k) with one scale for every row (a_scales[0]; the others must
+ * equal it, as vsart_*_norm_quantize with per_tensor gives) and W (n x k)
+ * is in F8E4M3_TENSOR storage (scale s_w, largest row 2-norm w_norm).
+ * B = |alpha| * VSART_FP8_ROW_NORM_SLACK * 448 * a_scales[0] * w_norm
+ *     + max_j |bias[j]|
+ * bounds every output when each row of the dequantized A has a 2-norm of at
+ * most VSART_FP8_ROW_NORM_SLACK * 448 * a_scales[0] (Cauchy-Schwarz, and
+ * |gelu(z)| <= |z|), so nothing saturates. epilogue NONE or GELU_TANH. The
+ * CPU twin dequantizes both operands, multiplies in fp32 (vsart_cpu_gemm)
+ * and rounds as x * (448 / B), the rule of vsart_cpu_quantize_rows.
+ * out_q is m x n bytes. */
+#define VSART_FP8_ROW_NORM_SLACK 1.07f
+vsart_status_t vsart_cpu_scaled_gemm_quantize(
+    int64_t m, int64_t n, int64_t k, float alpha, const uint8_t *a_q,
+    const float *a_scales, const void *w, uint8_t *out_q, float *out_scales,
+    const float *bias, vsart_epilogue_t epilogue);
 
 /* out[b,h,i,:] = softmax_j(scale * q[b,h,i,:].k[b,g,j,:] + mask[b,h,i,j]) v[b,g,j,:]
  * q, out: (batch, num_heads, seq_q, head_dim); k, v: (batch, num_kv_heads,
@@ -377,6 +404,19 @@ typedef struct vsart_norm_quantize_args_t {
   const void *scale, *bias;
   const void *mod_shift, *mod_scale;
   float eps;
+  /* Nonzero: one scale for every row, fixed before any row is normalised:
+   * B / 448 (1 when B = 0) with
+   *   B = max over batch entries b of
+   *       (max_i |a_bi| * sqrt(dim) + sqrt(sum_i c_bi^2)),
+   *   a_bi = scale_i (1 + mod_scale_bi),
+   *   c_bi = bias_i (1 + mod_scale_bi) + mod_shift_bi
+   * (scale 1, bias 0, the modulation 0 when absent). A normalised row has a
+   * 2-norm of at most sqrt(dim), so B bounds the 2-norm of every output row
+   * and hence each value: the quantization never saturates (beyond the
+   * rounding of the values on CUDA), and after E4M3 rounding each row's
+   * 2-norm is below VSART_FP8_ROW_NORM_SLACK * 448 * scale, which
+   * vsart_*_scaled_gemm_quantize relies on. */
+  int per_tensor;
 } vsart_norm_quantize_args_t;
 vsart_status_t vsart_cpu_norm_quantize(const vsart_norm_quantize_args_t *args);
 /* A norm over the last dim of x (batch, seq, heads * head_dim) — layer

@@ -71,6 +71,16 @@ vsart_status_t vsart_cuda_scaled_gemm_residual(
     const float *a_scales, const void *w, void *c, int64_t ldc,
     const void *bias, const void *residual, const void *gate, void *stream);
 
+/* The twin of vsart_cpu_scaled_gemm_quantize on bf16 bias: cuBLASLt's FP8
+ * matmul with scalar A and B scales and an E4M3 output scaled by 448 / B,
+ * computed on the device before the matmul (a small kernel that also fills
+ * out_scales). k % 16 == 0 and n % 16 == 0; epilogue NONE or GELU_TANH.
+ * Hopper (sm_90) or newer. */
+vsart_status_t vsart_cuda_scaled_gemm_quantize(
+    int64_t m, int64_t n, int64_t k, float alpha, const void *a_q,
+    const float *a_scales, const void *w, void *out_q, float *out_scales,
+    const void *bias, vsart_epilogue_t epilogue, void *stream);
+
 /* Attention (online softmax, fp32 accumulation, tensor cores): cuDNN's fused
  * flash attention where cuDNN can run the case (see below), else our
  * flash-attention-2 style kernel. */

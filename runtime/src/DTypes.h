@@ -103,6 +103,11 @@ inline void e4m3RowScale(float absMax, float *scale, float *multiplier) {
   *multiplier = zero ? 1.0f : 448.0f / absMax;
 }
 
+// The FP8 weight storages (bytes, then fp32 row scales), never element types.
+inline bool isF8Storage(vsart_dtype_t d) {
+  return d == VSART_DTYPE_F8E4M3_ROWS || d == VSART_DTYPE_F8E4M3_TENSOR;
+}
+
 inline bool isFloatDtype(vsart_dtype_t d) {
   return d == VSART_DTYPE_F32 || d == VSART_DTYPE_F16 || d == VSART_DTYPE_BF16;
 }
@@ -149,6 +154,8 @@ inline const char *dtypeName(vsart_dtype_t d) {
     return "bool";
   case VSART_DTYPE_F8E4M3_ROWS:
     return "f8e4m3 (row-scaled)";
+  case VSART_DTYPE_F8E4M3_TENSOR:
+    return "f8e4m3 (tensor-scaled)";
   }
   return "?";
 }

@@ -394,6 +394,7 @@ const char *descrFor(vsart_dtype_t dtype) {
   case VSART_DTYPE_U8:
     return "|u1";
   case VSART_DTYPE_F8E4M3_ROWS: // storage only, never written
+  case VSART_DTYPE_F8E4M3_TENSOR:
     return nullptr;
   }
   return nullptr;

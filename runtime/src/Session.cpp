@@ -8,6 +8,7 @@
 #include "DTypes.h"
 #include "Internal.h"
 #include "Safetensors.h"
+#include "../kernels/cpu/Quantize.h"
 #include "vsart_model.h"
 
 #include <algorithm>
@@ -72,16 +73,17 @@ namespace {
 
 bool knownDtype(vsart_dtype_t d) { return vsart_dtype_size(d) != 0; }
 
-// `rowScaled`: the table may hold F8E4M3_ROWS storage (weights only).
+// `rowScaled`: the table may hold FP8 storage, F8E4M3_ROWS or F8E4M3_TENSOR
+// (weights only).
 vsart_status_t checkDesc(const vsart_tensor_desc_t &d, const std::string &what,
                          bool rowScaled) {
   if (!d.name || !*d.name)
     return fail(VSART_ERROR_INVALID_ARGUMENT, what + " has no name");
   const std::string id = what + " '" + d.name + "'";
-  const bool f8 = d.storage == VSART_DTYPE_F8E4M3_ROWS;
+  const bool f8 = vsart::isF8Storage(d.storage);
   if (!knownDtype(d.dtype) || !(knownDtype(d.storage) || f8))
     return fail(VSART_ERROR_INVALID_ARGUMENT, id + ": unknown dtype");
-  // Row-scaled FP8 holds float weights of rank >= 1 (whole rows are scaled).
+  // FP8 holds float weights of rank >= 1 (its scales are per row).
   if (f8 && (!rowScaled || !vsart::isFloatDtype(d.dtype) || d.rank < 1))
     return fail(VSART_ERROR_INVALID_ARGUMENT,
                 id + ": storage " + vsart::dtypeName(d.storage) +
@@ -260,26 +262,36 @@ vsart_status_t allocAll(vsart_session *s) {
 
 constexpr size_t kChunkElems = size_t(1) << 20;
 
-// Quantizes host float rows (the weight's last dim) to F8E4M3_ROWS storage
-// on the host and uploads the bytes and scales.
-vsart_status_t uploadF8Rows(const vsart_device_ops_t *dev, void *dst,
-                            const void *src, vsart_dtype_t srcType,
-                            size_t count, int64_t cols) {
+// `count` host elements of float dtype `srcType` as floats: src itself when
+// it is aligned fp32, else converted into `values`.
+const float *hostFloats(const void *src, vsart_dtype_t srcType, size_t count,
+                        std::vector<float> &values) {
+  if (srcType == VSART_DTYPE_F32 &&
+      reinterpret_cast<uintptr_t>(src) % alignof(float) == 0)
+    return static_cast<const float *>(src);
+  values.resize(count);
+  for (size_t i = 0; i < count; ++i)
+    values[i] = vsart::loadFloat(srcType, src, i);
+  return values.data();
+}
+
+// Quantizes host float rows (the weight's last dim) to FP8 `storage`
+// (F8E4M3_ROWS or F8E4M3_TENSOR) on the host and uploads it.
+vsart_status_t uploadF8(const vsart_device_ops_t *dev, void *dst,
+                        vsart_dtype_t storage, const void *src,
+                        vsart_dtype_t srcType, size_t count, int64_t cols) {
   const size_t rows = cols > 0 ? count / size_t(cols) : 0;
-  const size_t scalesAt = vsart_f8_rows_scales_offset(int64_t(count));
-  std::vector<uint8_t> staged(scalesAt + rows * sizeof(float));
+  const int64_t dims[2] = {int64_t(rows), cols};
+  std::vector<uint8_t> staged(vsart_storage_bytes(storage, 2, dims));
   std::vector<float> values;
-  const float *x = static_cast<const float *>(src);
-  if (srcType != VSART_DTYPE_F32 ||
-      reinterpret_cast<uintptr_t>(src) % alignof(float)) {
-    values.resize(count);
-    for (size_t i = 0; i < count; ++i)
-      values[i] = vsart::loadFloat(srcType, src, i);
-    x = values.data();
-  }
-  if (vsart_status_t st = vsart_cpu_quantize_rows(
-          x, int64_t(rows), cols, cols, staged.data(),
-          reinterpret_cast<float *>(staged.data() + scalesAt)))
+  const float *x = hostFloats(src, srcType, count, values);
+  if (storage == VSART_DTYPE_F8E4M3_TENSOR)
+    vsart::cpu::quantizeTensor(x, int64_t(rows), cols, staged.data());
+  else if (vsart_status_t st = vsart_cpu_quantize_rows(
+               x, int64_t(rows), cols, cols, staged.data(),
+               reinterpret_cast<float *>(
+                   staged.data() +
+                   vsart_f8_rows_scales_offset(int64_t(count)))))
     return st;
   if (vsart_status_t st = dev->upload(dst, staged.data(), staged.size(), nullptr))
     return devCheck(st, "upload");
@@ -364,8 +376,9 @@ vsart_status_t storeWeight(vsart_session *s, int32_t index, const void *data,
   const vsart_tensor_desc_t &d = s->model->weights[index];
   void *dst = s->weights.ptrs[size_t(index)];
   vsart_status_t st =
-      d.storage == VSART_DTYPE_F8E4M3_ROWS
-          ? uploadF8Rows(s->dev, dst, data, dtype, count, d.dims[d.rank - 1])
+      vsart::isF8Storage(d.storage)
+          ? uploadF8(s->dev, dst, d.storage, data, dtype, count,
+                     d.dims[d.rank - 1])
           : upload(s->dev, dst, d.storage, data, dtype, count);
   if (!st)
     s->weights.ready[size_t(index)] = 1;
@@ -472,7 +485,7 @@ vsart_status_t randomizeWeight(vsart_session *s, int32_t index, uint64_t seed) {
     int64_t fanIn = vsart::numElements(d.rank - 1, d.dims + 1);
     bound = 1.0f / std::sqrt(float(std::max<int64_t>(fanIn, 1)));
   }
-  // Whole, like a bound tensor: row-scaled storage quantizes whole rows.
+  // Whole, like a bound tensor: FP8 storage scales whole rows or tensors.
   std::vector<float> values(size_t(vsart::numElements(d.rank, d.dims)));
   for (float &v : values) {
     float u = float(splitmix64(&state) >> 40) * 0x1p-24f; // [0, 1)

@@ -30,6 +30,7 @@ extern "C" size_t vsart_dtype_size(vsart_dtype_t dtype) {
   case VSART_DTYPE_BOOL:
     return 1;
   case VSART_DTYPE_F8E4M3_ROWS: // storage only
+  case VSART_DTYPE_F8E4M3_TENSOR:
     return 0;
   }
   return 0;
@@ -42,11 +43,13 @@ extern "C" size_t vsart_f8_rows_scales_offset(int64_t count) {
 extern "C" size_t vsart_storage_bytes(vsart_dtype_t storage, int32_t rank,
                                       const int64_t *dims) {
   const int64_t count = vsart::numElements(rank, dims);
-  if (storage != VSART_DTYPE_F8E4M3_ROWS)
+  if (!vsart::isF8Storage(storage))
     return size_t(count) * vsart_dtype_size(storage);
   const int64_t cols = rank > 0 ? dims[rank - 1] : 1;
   const int64_t rows = cols > 0 ? count / cols : 0;
-  return vsart_f8_rows_scales_offset(count) + size_t(rows) * sizeof(float);
+  // F8E4M3_TENSOR adds the largest row norm after the row scales.
+  const int64_t floats = rows + (storage == VSART_DTYPE_F8E4M3_TENSOR);
+  return vsart_f8_rows_scales_offset(count) + size_t(floats) * sizeof(float);
 }
 
 extern "C" vsart_status_t vsart_tensor_create(vsart_dtype_t dtype, int32_t rank,

@@ -607,6 +607,154 @@ TEST_F(CudaScaledGemmArgs, ResidualRejectsBadArguments) {
             VSART_OK);
 }
 
+// ---- the scaled GEMM with an FP8 output (vsart_cuda_scaled_gemm_quantize) --
+
+/// Expects got and ref (E4M3 bytes) at most one rounding step apart:
+/// adjacent codes of one sign, or values within atolRel * max |ref| of each
+/// other (an accumulation error, which near zero may span several steps);
+/// prints how many differ.
+void expectWithinOneE4m3Step(const std::vector<uint8_t> &got,
+                             const std::vector<uint8_t> &ref,
+                             const std::string &what, double atolRel = 0.0) {
+  ASSERT_EQ(got.size(), ref.size()) << what;
+  float maxRef = 0.0f;
+  for (uint8_t r : ref)
+    maxRef = std::max(maxRef, std::fabs(vsart_e4m3_to_float(r)));
+  const float atol = float(atolRel) * maxRef;
+  size_t bad = 0, differ = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (got[i] == ref[i])
+      continue;
+    ++differ;
+    const int g = got[i] & 0x7f, r = ref[i] & 0x7f;
+    const bool adjacent =
+        ((got[i] ^ ref[i]) & 0x80) == 0 && std::abs(g - r) <= 1;
+    const float diff = std::fabs(vsart_e4m3_to_float(got[i]) -
+                                 vsart_e4m3_to_float(ref[i]));
+    if (!adjacent && !(diff <= atol) && ++bad <= 5)
+      ADD_FAILURE() << what << " byte " << i << ": got " << int(got[i])
+                    << " (" << vsart_e4m3_to_float(got[i]) << "), expected "
+                    << int(ref[i]) << " (" << vsart_e4m3_to_float(ref[i])
+                    << ")";
+  }
+  std::printf("[ stats    ] %s: %zu of %zu bytes differ, %zu by more than "
+              "one step and %g\n",
+              what.c_str(), differ, got.size(), bad, double(atol));
+  std::fflush(stdout);
+  EXPECT_EQ(bad, 0u) << what;
+}
+
+/// rows x dim activations quantized with one scale per tensor by the CPU
+/// twin's layer norm (scale, bias; bf16-exact inputs): what
+/// vsart_*_scaled_gemm_quantize expects as A.
+std::pair<std::vector<uint8_t>, std::vector<float>>
+cpuPerTensorRows(int64_t rows, int64_t dim) {
+  const std::vector<float> x = randomVec(size_t(rows * dim), 1, -3.0f, 5.0f),
+                           gamma = randomVec(size_t(dim), 2, 0.5f, 1.5f),
+                           beta = randomVec(size_t(dim), 3, -0.2f, 0.2f);
+  std::vector<uint8_t> q(size_t(rows * dim));
+  std::vector<float> s(static_cast<size_t>(rows));
+  vsart_norm_quantize_args_t a = {};
+  a.x = x.data();
+  a.q = q.data();
+  a.scales = s.data();
+  a.batch = 1, a.seq = rows, a.dim = dim;
+  a.centered = 1;
+  a.scale = gamma.data();
+  a.bias = beta.data();
+  a.eps = 1e-6f;
+  a.per_tensor = 1;
+  EXPECT_EQ(vsart_cpu_norm_quantize(&a), VSART_OK) << vsart_last_error();
+  return {q, s};
+}
+
+class CudaScaledGemmQuantize : public CudaParamTest<ScaledGemmCase> {};
+
+// Against the CPU twin on the same operands (A from the per-tensor norm, W
+// in F8E4M3_TENSOR storage, a bf16-exact bias): the same output scale (B
+// from the same floats, in double), and bytes at most one E4M3 step apart
+// (cuBLASLt's summation order and GELU) or within 1e-3 of the largest
+// output: Hopper's fast FP8 accumulation (VSART_FP8_FAST_ACCUM) moves a few
+// small outputs by up to 4e-4 of it on an H100 (with it off, every byte is
+// within one step).
+TEST_P(CudaScaledGemmQuantize, MatchesCpu) {
+  const ScaledGemmCase &c = GetParam();
+  const auto [aq, as] = cpuPerTensorRows(c.m, c.k);
+  const std::vector<float> w = randomVec(size_t(c.n * c.k), 4, -0.05f, 0.05f);
+  const std::vector<float> bias = randomVec(size_t(c.n), 5);
+  const std::vector<uint8_t> wStored = vsart_test::storeF8Tensor(w, c.n, c.k);
+  std::vector<uint8_t> refQ(size_t(c.m * c.n));
+  std::vector<float> refS(static_cast<size_t>(c.m));
+  ASSERT_EQ(vsart_cpu_scaled_gemm_quantize(
+                c.m, c.n, c.k, c.alpha, aq.data(), as.data(), wStored.data(),
+                refQ.data(), refS.data(), c.bias ? bias.data() : nullptr,
+                c.epi),
+            VSART_OK)
+      << vsart_last_error();
+  DeviceBytes daq(aq), das(as), dw(wStored), dq(refQ.size()),
+      ds(refS.size() * 4);
+  DeviceBuffer dbias(bias);
+  ASSERT_EQ(vsart_cuda_scaled_gemm_quantize(
+                c.m, c.n, c.k, c.alpha, daq.data(),
+                static_cast<const float *>(das.data()), dw.data(), dq.data(),
+                static_cast<float *>(ds.data()),
+                c.bias ? dbias.data() : nullptr, c.epi, nullptr),
+            VSART_OK)
+      << vsart_last_error();
+  const std::vector<float> gotS = ds.download<float>();
+  for (size_t r = 0; r < refS.size(); ++r)
+    EXPECT_FLOAT_EQ(gotS[r], refS[r]) << "scale of row " << r;
+  expectWithinOneE4m3Step(dq.download<uint8_t>(), refQ,
+                          "scaled_gemm_quantize", 1e-3);
+}
+
+const ScaledGemmCase kScaledGemmQuantizeCases[] = {
+    {"16x16x16", 16, 16, 16, 1.0f, false, VSART_EPILOGUE_NONE},
+    {"5x32x48_bias", 5, 32, 48, 1.0f, true, VSART_EPILOGUE_NONE},
+    {"300x256x512_bias_tanh", 300, 256, 512, 1.0f, true,
+     VSART_EPILOGUE_GELU_TANH},
+    {"129x1536x1536", 129, 1536, 1536, 1.0f, false, VSART_EPILOGUE_NONE},
+    {"77x96x4096_alpha_tanh", 77, 96, 4096, 0.5f, false,
+     VSART_EPILOGUE_GELU_TANH},
+    {"200x8960x1536_bias_tanh_wan_ffn_up", 200, 8960, 1536, 1.0f, true,
+     VSART_EPILOGUE_GELU_TANH},
+};
+
+INSTANTIATE_TEST_SUITE_P(
+    , CudaScaledGemmQuantize, testing::ValuesIn(kScaledGemmQuantizeCases),
+    [](const testing::TestParamInfo<ScaledGemmCase> &info) {
+      return std::string(info.param.name);
+    });
+
+TEST_F(CudaScaledGemmArgs, QuantizeRejectsBadArguments) {
+  DeviceBytes q(64 * 32), w(64 * 32 + 512), s(256), out(64 * 64), os(256);
+  auto *sp = static_cast<const float *>(s.data());
+  auto *osp = static_cast<float *>(os.data());
+  auto call = [&](int64_t n, int64_t k, float *scales, vsart_epilogue_t epi) {
+    return vsart_cuda_scaled_gemm_quantize(4, n, k, 1.0f, q.data(), sp,
+                                           w.data(), out.data(), scales,
+                                           nullptr, epi, nullptr);
+  };
+  const char *name = "cuda_scaled_gemm_quantize: ";
+  vsart_test::expectRejected(call(16, 24, osp, VSART_EPILOGUE_NONE), name,
+                             "k % 16");
+  vsart_test::expectRejected(call(24, 16, osp, VSART_EPILOGUE_NONE), name,
+                             "n % 16");
+  vsart_test::expectRejected(call(16, 16, nullptr, VSART_EPILOGUE_NONE), name,
+                             "null out_scales");
+  vsart_test::expectRejected(call(16, 16, osp, VSART_EPILOGUE_GELU_ERF), name,
+                             "erf GELU");
+  vsart_test::expectRejected(
+      vsart_cuda_scaled_gemm_quantize(-1, 16, 16, 1.0f, q.data(), sp,
+                                      w.data(), out.data(), osp, nullptr,
+                                      VSART_EPILOGUE_NONE, nullptr),
+      name, "negative m");
+  EXPECT_EQ(vsart_cuda_scaled_gemm_quantize(0, 16, 16, 1.0f, nullptr, nullptr,
+                                            nullptr, nullptr, nullptr, nullptr,
+                                            VSART_EPILOGUE_NONE, nullptr),
+            VSART_OK);
+}
+
 // ---- attention --------------------------------------------------------------
 
 enum Layout { BHSD, BSHD };
@@ -1384,6 +1532,29 @@ struct NormQuantCase {
   bool centered, affine, modulate;
 };
 
+/// The arguments of case c over its operands (the CUDA call's device
+/// buffers or the CPU twin's host vectors): the affine pair and the
+/// modulation pair only where c has them.
+vsart_norm_quantize_args_t normQuantizeArgs(const NormQuantCase &c,
+                                            const void *x, void *q,
+                                            void *scales, const void *scale,
+                                            const void *bias,
+                                            const void *shift,
+                                            const void *modScale, float eps) {
+  vsart_norm_quantize_args_t a = {};
+  a.x = x;
+  a.q = static_cast<uint8_t *>(q);
+  a.scales = static_cast<float *>(scales);
+  a.batch = c.batch, a.seq = c.seq, a.dim = c.dim;
+  a.centered = c.centered;
+  a.scale = c.affine ? scale : nullptr;
+  a.bias = c.affine ? bias : nullptr;
+  a.mod_shift = c.modulate ? shift : nullptr;
+  a.mod_scale = c.modulate ? modScale : nullptr;
+  a.eps = eps;
+  return a;
+}
+
 void PrintTo(const NormQuantCase &c, std::ostream *os) { *os << c.name; }
 
 class CudaNormQuantize : public CudaParamTest<NormQuantCase> {};
@@ -1419,17 +1590,9 @@ TEST_P(CudaNormQuantize, MatchesUnfusedBitExactAndCpu) {
       dnorm(x.size());
   DeviceBytes dq(x.size()), dscales(size_t(rows) * 4), dqRef(x.size()),
       dscalesRef(size_t(rows) * 4);
-  vsart_norm_quantize_args_t a = {};
-  a.x = dx.data();
-  a.q = static_cast<uint8_t *>(dq.data());
-  a.scales = static_cast<float *>(dscales.data());
-  a.batch = c.batch, a.seq = c.seq, a.dim = c.dim;
-  a.centered = c.centered;
-  a.scale = c.affine ? ds.data() : nullptr;
-  a.bias = c.affine ? db.data() : nullptr;
-  a.mod_shift = c.modulate ? dsh.data() : nullptr;
-  a.mod_scale = c.modulate ? dms.data() : nullptr;
-  a.eps = eps;
+  vsart_norm_quantize_args_t a =
+      normQuantizeArgs(c, dx.data(), dq.data(), dscales.data(), ds.data(),
+                       db.data(), dsh.data(), dms.data(), eps);
   ASSERT_EQ(vsart_cuda_norm_quantize(&a, nullptr), VSART_OK)
       << vsart_last_error();
   if (c.modulate)
@@ -1466,14 +1629,11 @@ TEST_P(CudaNormQuantize, MatchesUnfusedBitExactAndCpu) {
 
   std::vector<uint8_t> qCpu(x.size());
   std::vector<float> scalesCpu(static_cast<size_t>(rows));
-  vsart_norm_quantize_args_t h = a;
-  h.x = x.data();
-  h.q = qCpu.data();
-  h.scales = scalesCpu.data();
-  h.scale = c.affine ? scale.data() : nullptr;
-  h.bias = c.affine ? bias.data() : nullptr;
-  h.mod_shift = c.modulate ? shift.data() : nullptr;
-  h.mod_scale = c.modulate ? modScale.data() : nullptr;
+  vsart_norm_quantize_args_t h =
+      normQuantizeArgs(c, x.data(), qCpu.data(), scalesCpu.data(),
+                       scale.data(), bias.data(), shift.data(),
+                       modScale.data(), a.eps);
+  h.per_tensor = a.per_tensor;
   ASSERT_EQ(vsart_cpu_norm_quantize(&h), VSART_OK) << vsart_last_error();
   for (size_t r = 0; r < scales.size(); ++r)
     EXPECT_NEAR(scales[r], scalesCpu[r], scalesCpu[r] / 128) << "row " << r;
@@ -1537,6 +1697,72 @@ TEST_F(CudaNormQuantizeArgs, RejectsBadArguments) {
   EXPECT_EQ(vsart_cuda_norm_quantize(&bad, nullptr), VSART_OK);
   EXPECT_EQ(vsart_cuda_synchronize(nullptr), VSART_OK) << vsart_last_error();
 }
+
+// With per_tensor, against the CPU twin on the same bf16 data: every row
+// has the CPU's scale (B from the same parameters, in double; the sum's
+// order differs), the bytes are at most one E4M3 step apart (the GPU
+// rounds the bf16 norm, the CPU the fp32 one), and every dequantized row's
+// 2-norm is within VSART_FP8_ROW_NORM_SLACK * 448 * scale. The in-register
+// path and the fallback (rows over 6144) both.
+class CudaNormQuantizeTensor : public CudaParamTest<NormQuantCase> {};
+
+TEST_P(CudaNormQuantizeTensor, MatchesCpu) {
+  const NormQuantCase &c = GetParam();
+  const int64_t rows = c.batch * c.seq;
+  std::vector<float> x = randomVec(size_t(rows * c.dim), 96, -3, 5);
+  for (int64_t i = 0; i < c.dim && rows > 2; ++i)
+    x[size_t(2 * c.dim + i)] = i == 5 ? 1e3f : 0.0f; // a spike row
+  const auto scale = randomVec(size_t(c.dim), 97),
+             bias = randomVec(size_t(c.dim), 98),
+             shift = randomVec(size_t(c.batch * c.dim), 99),
+             modScale = randomVec(size_t(c.batch * c.dim), 100);
+  DeviceBuffer dx(x), ds(scale), db(bias), dsh(shift), dms(modScale);
+  DeviceBytes dq(x.size()), dscales(size_t(rows) * 4);
+  vsart_norm_quantize_args_t a =
+      normQuantizeArgs(c, dx.data(), dq.data(), dscales.data(), ds.data(),
+                       db.data(), dsh.data(), dms.data(), 1e-5f);
+  a.per_tensor = 1;
+  ASSERT_EQ(vsart_cuda_norm_quantize(&a, nullptr), VSART_OK)
+      << vsart_last_error();
+  std::vector<uint8_t> qCpu(x.size());
+  std::vector<float> scalesCpu(static_cast<size_t>(rows));
+  vsart_norm_quantize_args_t h =
+      normQuantizeArgs(c, x.data(), qCpu.data(), scalesCpu.data(),
+                       scale.data(), bias.data(), shift.data(),
+                       modScale.data(), a.eps);
+  h.per_tensor = a.per_tensor;
+  ASSERT_EQ(vsart_cpu_norm_quantize(&h), VSART_OK) << vsart_last_error();
+  const std::vector<float> scales = dscales.download<float>();
+  for (size_t r = 0; r < scales.size(); ++r)
+    EXPECT_FLOAT_EQ(scales[r], scalesCpu[0]) << "row " << r;
+  const std::vector<uint8_t> q = dq.download<uint8_t>();
+  expectWithinOneE4m3Step(q, qCpu, "norm_quantize per tensor");
+  const std::vector<float> got = dequantize(q, scales, c.dim);
+  for (int64_t r = 0; r < rows; ++r) {
+    double sum = 0.0;
+    for (int64_t i = 0; i < c.dim; ++i)
+      sum += double(got[size_t(r * c.dim + i)]) * got[size_t(r * c.dim + i)];
+    EXPECT_LE(std::sqrt(sum),
+              double(VSART_FP8_ROW_NORM_SLACK) * 448.0 * scales[size_t(r)])
+        << "row " << r;
+  }
+}
+
+const NormQuantCase kNormQuantTensorCases[] = {
+    {"wan_2x37x1536_layer_affine_mod", 2, 37, 1536, true, true, true},
+    {"2x37x1536_rms_mod", 2, 37, 1536, false, false, true},
+    {"1x33x5120_rms_affine", 1, 33, 5120, false, true, false},
+    {"1x21x1536_layer_plain", 1, 21, 1536, true, false, false},
+    {"1x5x8_layer_affine", 1, 5, 8, true, true, false},
+    {"2x7x6152_layer_affine_mod_fallback", 2, 7, 6152, true, true, true},
+    {"1x11x6400_rms_affine_fallback", 1, 11, 6400, false, true, false},
+};
+
+INSTANTIATE_TEST_SUITE_P(, CudaNormQuantizeTensor,
+                         testing::ValuesIn(kNormQuantTensorCases),
+                         [](const testing::TestParamInfo<NormQuantCase> &info) {
+                           return std::string(info.param.name);
+                         });
 
 // ---- VSA coarse stage (vsart_cuda_vsa_select) ------------------------------
 
@@ -2604,6 +2830,86 @@ TEST_F(CudaPerf, DISABLED_WanScaledGemm) {
                 (long long)M, (long long)N, (long long)K, bf16Ms,
                 flop / bf16Ms / 1e9, fp8Ms, flop / fp8Ms / 1e9, quantMs,
                 (fp8Ms + quantMs) / bf16Ms);
+  }
+}
+
+/// Wan 2.1 1.3B's FFN-up input (CFG batch 2 x 16380 tokens, dim 1536): the
+/// modulated layer norm quantized with a scale per row and with one scale
+/// per tensor, in turns, 20 calls a timing.
+TEST_F(CudaPerf, DISABLED_WanNormQuantize) {
+  const int64_t B = 2, S = 16380, D = 1536;
+  DeviceBuffer x(randomVec(size_t(B * S * D), 1, -3, 5)),
+      scale(randomVec(size_t(D), 2)), bias(randomVec(size_t(D), 3)),
+      shift(randomVec(size_t(B * D), 4)), modScale(randomVec(size_t(B * D), 5));
+  DeviceBytes q(size_t(B * S * D)), s(size_t(B * S) * 4);
+  vsart_norm_quantize_args_t a = {};
+  a.x = x.data();
+  a.q = static_cast<uint8_t *>(q.data());
+  a.scales = static_cast<float *>(s.data());
+  a.batch = B, a.seq = S, a.dim = D;
+  a.centered = 1;
+  a.scale = scale.data(), a.bias = bias.data();
+  a.mod_shift = shift.data(), a.mod_scale = modScale.data();
+  a.eps = 1e-6f;
+  for (int perTensor : {0, 1, 0, 1, 0, 1}) {
+    a.per_tensor = perTensor;
+    const double ms = medianMs(5, [&] {
+      for (int i = 0; i < 20; ++i)
+        ASSERT_EQ(vsart_cuda_norm_quantize(&a, nullptr), VSART_OK)
+            << vsart_last_error();
+    });
+    std::printf("[ perf     ] norm_quantize %lldx%lldx%lld %s: %.1f us\n",
+                (long long)B, (long long)S, (long long)D,
+                perTensor ? "per tensor" : "per row", ms * 1000.0 / 20);
+  }
+}
+
+/// Wan 2.1 1.3B's FFN-up (32760 x 8960 x 1536, bias + GELU): the bf16
+/// output of vsart_cuda_scaled_gemm then its row quantization (what
+/// FFN-down's input costs today) against vsart_cuda_scaled_gemm_quantize,
+/// in turns (the clocks fall as the GPU warms up).
+TEST_F(CudaPerf, DISABLED_WanFfnUpFp8Output) {
+  const int64_t M = 32760, N = 8960, K = 1536;
+  std::vector<uint8_t> hostA(size_t(M * K));
+  uint32_t state = 1;
+  for (uint8_t &b : hostA) { // finite E4M3 values of both signs
+    state = state * 1664525u + 1013904223u;
+    b = uint8_t((state >> 24) & 0xf7);
+  }
+  DeviceBytes a(hostA), as(std::vector<float>(size_t(M), 0.01f));
+  const std::vector<float> w = randomVec(size_t(N * K), 4, -0.05f, 0.05f);
+  DeviceBytes wRows(f8RowsWeight(w, N, K)),
+      wTensor(vsart_test::storeF8Tensor(w, N, K));
+  DeviceBuffer bias(randomVec(size_t(N), 3)), c(size_t(M * N));
+  DeviceBytes q(size_t(M * N)), s(size_t(M) * 4);
+  const auto *asp = static_cast<const float *>(as.data());
+  auto *sp = static_cast<float *>(s.data());
+  auto time = [](auto &&call) { // ms per call, 10 calls a timing
+    return medianMs(5, [&] {
+             for (int i = 0; i < 10; ++i)
+               ASSERT_EQ(call(), VSART_OK) << vsart_last_error();
+           }) /
+           10;
+  };
+  for (int turn = 0; turn < 3; ++turn) {
+    const double bf16Ms = time([&] {
+      return vsart_cuda_scaled_gemm(M, N, K, 1.0f, a.data(), asp, wRows.data(),
+                                    c.data(), N, bias.data(),
+                                    VSART_EPILOGUE_GELU_TANH, nullptr);
+    });
+    const double quantMs = time([&] {
+      return vsart_cuda_quantize_rows(c.data(), M, N, N, q.data(), sp,
+                                      nullptr);
+    });
+    const double fp8Ms = time([&] {
+      return vsart_cuda_scaled_gemm_quantize(
+          M, N, K, 1.0f, a.data(), asp, wTensor.data(), q.data(), sp,
+          bias.data(), VSART_EPILOGUE_GELU_TANH, nullptr);
+    });
+    std::printf("[ perf     ] ffn-up %lldx%lldx%lld bias+gelu: bf16 out %.3f "
+                "ms + quantize_rows %.3f ms, fp8 out %.3f ms\n",
+                (long long)M, (long long)N, (long long)K, bf16Ms, quantMs,
+                fp8Ms);
   }
 }
 

@@ -6,9 +6,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -35,6 +37,37 @@ inline double relL2(const std::vector<float> &got,
     r += double(ref[i]) * ref[i];
   }
   return std::sqrt(e / r);
+}
+
+/// A (rows x cols) weight in F8E4M3_TENSOR storage, from the definition:
+/// the tensor quantized as one row (vsart_cpu_quantize_rows), its scale
+/// for every row, then the largest 2-norm of a dequantized row (in double)
+/// rounded up to a float.
+inline std::vector<uint8_t> storeF8Tensor(const std::vector<float> &w,
+                                          int64_t rows, int64_t cols) {
+  const int64_t count = rows * cols;
+  const size_t at = vsart_f8_rows_scales_offset(count);
+  std::vector<uint8_t> out(at + size_t(rows + 1) * sizeof(float));
+  float scale = 1.0f;
+  EXPECT_EQ(vsart_cpu_quantize_rows(w.data(), 1, count, count, out.data(),
+                                    &scale),
+            VSART_OK);
+  double largest = 0.0;
+  for (int64_t r = 0; r < rows; ++r) {
+    double sum = 0.0;
+    for (int64_t c = 0; c < cols; ++c) {
+      const double v =
+          double(vsart_e4m3_to_float(out[size_t(r * cols + c)])) * scale;
+      sum += v * v;
+    }
+    largest = std::max(largest, std::sqrt(sum));
+    std::memcpy(out.data() + at + size_t(r) * 4, &scale, 4);
+  }
+  float norm = float(largest);
+  if (double(norm) < largest)
+    norm = std::nextafter(norm, INFINITY);
+  std::memcpy(out.data() + at + size_t(rows) * 4, &norm, 4);
+  return out;
 }
 
 /// Expects `st` to be an invalid-argument rejection whose message

@@ -104,6 +104,13 @@ static cl::opt<int64_t> fp8MinN(
              "(each quantized activation adds FP8 error; 1536 takes every "
              "linear of Wan: faster, less exact)"),
     cl::init(2048), cl::cat(vsacCategory));
+static cl::opt<bool> fp8GemmOutputs(
+    "fp8-gemm-outputs",
+    cl::desc("With --fp8-gemms: a GEMM between a norm and a GEMM (a DiT's "
+             "FFN-up) writes its output in FP8 itself, with scales fixed "
+             "before it from bounds (per-tensor input and weight scales); "
+             "=false quantizes its bf16 output per row instead"),
+    cl::init(true), cl::cat(vsacCategory));
 static cl::opt<bool> fp8Attention(
     "fp8-attention",
     cl::desc("Run long dense attentions (self-attention over video tokens) in "
@@ -187,6 +194,7 @@ int main(int argc, char **argv) {
   }
   options.fp8MinDim = fp8Gemms ? int64_t(fp8MinDim) : 0;
   options.fp8MinN = fp8MinN;
+  options.fp8GemmOutputs = fp8GemmOutputs;
   if (fp8AttentionMinKeys < 1) {
     llvm::errs() << "vsac: error: --fp8-attention-min-keys must be >= 1, got "
                  << fp8AttentionMinKeys << "\n";

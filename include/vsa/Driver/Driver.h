@@ -51,6 +51,9 @@ struct DriverOptions {
   int64_t fp8MinDim = 0;
   /// Fewest output columns an activation must feed to be quantized.
   int64_t fp8MinN = 2048;
+  /// With fp8MinDim: FP8 GEMMs behind a norm whose output is quantized
+  /// again (FFN-up) write E4M3 themselves (vrt-quantize-gemm-outputs).
+  bool fp8GemmOutputs = true;
   /// Fewest keys of a dense attention run in FP8 (vrt-quantize-attention);
   /// 0: every attention keeps the target's precision.
   int64_t fp8AttentionMinKeys = 0;

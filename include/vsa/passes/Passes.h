@@ -24,11 +24,14 @@ void buildRaisingPipeline(mlir::OpPassManager &pm);
 /// or "cuda"). With `fp8MinDim` > 0, GEMMs of at least that size in every
 /// dim whose activation feeds at least `fp8MinN` columns run in FP8
 /// (vrt-quantize-gemms); with `fp8AttentionMinKeys` > 0, dense attentions
-/// over at least that many keys (vrt-quantize-attention).
+/// over at least that many keys (vrt-quantize-attention). With
+/// `fp8GemmOutputs` too, FP8 GEMMs behind a norm write FP8 themselves
+/// (vrt-quantize-gemm-outputs).
 void buildLoweringPipeline(mlir::OpPassManager &pm, llvm::StringRef target,
                            int64_t ulyssesChunks = 0, int64_t fp8MinDim = 0,
                            int64_t fp8MinN = 2048,
-                           int64_t fp8AttentionMinKeys = 0);
+                           int64_t fp8AttentionMinKeys = 0,
+                           bool fp8GemmOutputs = true);
 /// Registers the named pipelines above with vsa-opt.
 void registerPipelines();
 

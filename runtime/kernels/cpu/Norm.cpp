@@ -4,10 +4,12 @@
 // routine (VsaPool.h).
 #include "Quantize.h"
 #include "VsaPool.h"
+#include "../../src/DTypes.h"
 #include "../../src/Internal.h"
 #include "../NormArgs.h"
 #include "../SparseArgs.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -136,13 +138,42 @@ extern "C" vsart_status_t vsart_cpu_rms_norm_modulate(
                       bias, eps, /*centered=*/false, mod_shift, mod_scale);
 }
 
+namespace {
+/// B of vsart_norm_quantize_args_t::per_tensor, in double, as a float.
+/// Without the modulation every batch entry has the same bound.
+float perTensorBound(const vsart_norm_quantize_args_t &a) {
+  const auto *scale = static_cast<const float *>(a.scale);
+  const auto *bias = static_cast<const float *>(a.bias);
+  const auto *shift = static_cast<const float *>(a.mod_shift);
+  const auto *modScale = static_cast<const float *>(a.mod_scale);
+  const int64_t dim = a.dim, batches = modScale ? a.batch : 1;
+  double bound = 0.0;
+  for (int64_t b = 0; b < batches; ++b) {
+    double maxA = 0.0, sumC = 0.0;
+    for (int64_t i = 0; i < dim; ++i) {
+      const double mod = modScale ? 1.0 + double(modScale[b * dim + i]) : 1.0;
+      const double ai = (scale ? double(scale[i]) : 1.0) * mod;
+      const double ci = (bias ? double(bias[i]) * mod : 0.0) +
+                        (shift ? double(shift[b * dim + i]) : 0.0);
+      maxA = std::max(maxA, std::fabs(ai));
+      sumC += ci * ci;
+    }
+    bound = std::max(bound, maxA * std::sqrt(double(dim)) + std::sqrt(sumC));
+  }
+  return float(bound);
+}
+} // namespace
+
 // Each row normalised into a row of scratch by normalizeRow, then quantized
 // by quantizeRow: the bits of the norm followed by vsart_cpu_quantize_rows.
+// With per_tensor every row is rounded with the one scale of the bound.
 extern "C" vsart_status_t
 vsart_cpu_norm_quantize(const vsart_norm_quantize_args_t *a) {
   if (vsart_status_t st = vsart::checkNormQuantizeArgs("cpu_norm_quantize", a))
     return st;
   const int64_t rows = a->batch * a->seq, dim = a->dim;
+  if (rows == 0)
+    return vsart::ok();
   Modulation mod;
   mod.seq = a->seq > 0 ? a->seq : 1;
   mod.shift = static_cast<const float *>(a->mod_shift);
@@ -150,13 +181,21 @@ vsart_cpu_norm_quantize(const vsart_norm_quantize_args_t *a) {
   const NormSpec n{static_cast<const float *>(a->scale),
                    static_cast<const float *>(a->bias), a->eps,
                    a->centered != 0, mod};
+  float tensorScale = 1.0f, multiplier = 1.0f;
+  if (a->per_tensor)
+    vsart::e4m3RowScale(perTensorBound(*a), &tensorScale, &multiplier);
   const auto *x = static_cast<const float *>(a->x);
   vsart::parallelFor(rows, kRowGrain, [&](int64_t r0, int64_t r1) {
     std::vector<float> normed(static_cast<size_t>(dim));
     for (int64_t r = r0; r < r1; ++r) {
       normalizeRow(n, r, x + r * dim, normed.data(), dim);
-      vsart::cpu::quantizeRow(normed.data(), dim, a->q + r * dim,
-                              &a->scales[r]);
+      uint8_t *q = a->q + r * dim;
+      if (a->per_tensor) {
+        vsart::cpu::quantizeRowWith(normed.data(), dim, multiplier, q);
+        a->scales[r] = tensorScale;
+      } else {
+        vsart::cpu::quantizeRow(normed.data(), dim, q, &a->scales[r]);
+      }
     }
   });
   return vsart::ok();

@@ -100,6 +100,19 @@ vsart_status_t gateChannels(const float *scales, const void *bias,
                             const void *gate, int64_t n, float *gatedScales,
                             void *gatedBias, cudaStream_t stream);
 
+/// The scalars of an FP8 GEMM with an FP8 output
+/// (vsart_cuda_scaled_gemm_quantize), fixed before its matmul: B from
+/// alpha, aScales[0], the weight's largest row norm (the float after its n
+/// row scales wScales, in F8E4M3_TENSOR storage; unread when n == 0) and
+/// max |bias| (bf16, n; may be null), then outScales[0..m) = B / 448 (1
+/// when B = 0) and, at floats 0, 4 and 8 of `scalars` (device, 12 floats,
+/// 16-byte aligned: cuBLASLt refuses scalar scales at other addresses),
+/// aScales[0], wScales[0] and 448 / B (1 when B = 0).
+vsart_status_t fp8OutputScales(int64_t m, int64_t n, float alpha,
+                               const float *aScales, const float *wScales,
+                               const void *bias, float *outScales,
+                               float *scalars, cudaStream_t stream);
+
 /// cuDNN's fused flash attention (CudnnAttention.cpp) on checked, non-empty
 /// arguments; with `lse` it also writes each query row's log-sum-exp (fp32,
 /// batch x heads x seq_q: the softmax statistics). Sets *ran once the

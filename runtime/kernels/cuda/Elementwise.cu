@@ -1,7 +1,9 @@
-// Elementwise gemm epilogues (erf GELU after cuBLASLt, the k == 0 fill) and
+// Elementwise gemm epilogues (erf GELU after cuBLASLt, the k == 0 fill),
 // the gate of a scaled gemm's residual form, folded into its per-channel
-// scales and bias before the matmul.
+// scales and bias before the matmul, and the output scale of the scaled gemm
+// with an FP8 output, fixed before its matmul.
 #include "Common.h"
+#include "E4m3.cuh"
 
 #include <cuda_bf16.h>
 
@@ -49,9 +51,70 @@ __global__ void gateKernel(const float *scales, const bf16 *bias,
     gatedBias[j] = __float2bfloat16(__bfloat162float(bias[j]) * g);
 }
 
+constexpr int kScaleThreads = 256;
+constexpr int64_t kScaleRowsPerBlock = 4096;
+
+/// max |bias[j]| over j < n (bias may be null), for every thread of the
+/// CTA (kScaleThreads).
+__device__ float biasAbsMax(const bf16 *bias, int64_t n) {
+  __shared__ float warpMax[kScaleThreads / 32];
+  float m = 0.0f;
+  for (int64_t j = threadIdx.x; bias && j < n; j += kScaleThreads)
+    m = fmaxf(m, fabsf(__bfloat162float(bias[j])));
+  for (int o = 16; o > 0; o >>= 1)
+    m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, o));
+  if (threadIdx.x % 32 == 0)
+    warpMax[threadIdx.x / 32] = m;
+  __syncthreads();
+  m = warpMax[0];
+  for (int w = 1; w < kScaleThreads / 32; ++w)
+    m = fmaxf(m, warpMax[w]);
+  return m;
+}
+
+/// Each CTA computes B (in double, the CPU twin's order, no FMA
+/// contraction) and writes the scales of its kScaleRowsPerBlock rows; the
+/// first also writes the scalars for cuBLASLt.
+__global__ void __launch_bounds__(kScaleThreads)
+    fp8OutputScalesKernel(int64_t m, int64_t n, float alpha,
+                          const float *aScales, const float *wScales,
+                          const float *wNorm, const bf16 *bias,
+                          float *outScales, float *scalars) {
+  const float biasMax = biasAbsMax(bias, n), aScale = aScales[0];
+  double bound =
+      __dmul_rn(fabs(double(alpha)), double(VSART_FP8_ROW_NORM_SLACK));
+  bound = __dmul_rn(__dmul_rn(bound, 448.0), double(aScale));
+  bound = __dadd_rn(__dmul_rn(bound, double(n > 0 ? *wNorm : 0.0f)),
+                    double(biasMax));
+  float multiplier = 0.0f;
+  const float scale = vsart::cuda::e4m3::rowScale(float(bound), &multiplier);
+  const int64_t r0 = int64_t(blockIdx.x) * kScaleRowsPerBlock;
+  for (int64_t r = r0 + threadIdx.x; r < m && r < r0 + kScaleRowsPerBlock;
+       r += kScaleThreads)
+    outScales[r] = scale;
+  if (blockIdx.x == 0 && threadIdx.x == 0) {
+    scalars[0] = aScale;
+    scalars[4] = n > 0 ? wScales[0] : 1.0f;
+    scalars[8] = multiplier;
+  }
+}
+
 } // namespace
 
 namespace vsart::cuda {
+
+vsart_status_t fp8OutputScales(int64_t m, int64_t n, float alpha,
+                               const float *aScales, const float *wScales,
+                               const void *bias, float *outScales,
+                               float *scalars, cudaStream_t stream) {
+  if (m == 0)
+    return ok();
+  const int64_t blocks = (m + kScaleRowsPerBlock - 1) / kScaleRowsPerBlock;
+  fp8OutputScalesKernel<<<unsigned(blocks), kScaleThreads, 0, stream>>>(
+      m, n, alpha, aScales, wScales, wScales + n,
+      static_cast<const bf16 *>(bias), outScales, scalars);
+  return checkLaunch("cuda_scaled_gemm_quantize: output scales");
+}
 
 vsart_status_t gateChannels(const float *scales, const void *bias,
                             const void *gate, int64_t n, float *gatedScales,

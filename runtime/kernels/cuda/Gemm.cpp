@@ -1,7 +1,9 @@
 // bf16 strided-batched gemm through cuBLASLt, row-major like vsart_cpu_gemm,
 // an FP8 one with per-row and per-output-channel scales
 // (vsart_cuda_scaled_gemm, and its residual form, which cuBLASLt adds as its
-// C with beta = 1), and a TF32 one for the runtime's own use (gemmTf32).
+// C with beta = 1), an FP8 one with one scale per operand and an E4M3 output
+// (vsart_cuda_scaled_gemm_quantize, its D scale computed on the device
+// first), and a TF32 one for the runtime's own use (gemmTf32).
 //
 // cuBLASLt is column-major, and a row-major m x n matrix is the column-major
 // n x m transpose. So C^T = op(B)^T op(A)^T runs with our B as cuBLASLt's A
@@ -19,6 +21,7 @@
 #include <string>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 namespace {
 
@@ -40,6 +43,12 @@ struct GemmArgs {
   const void *residual = nullptr;
   // fp32 matrices on TF32 tensor cores (CUBLAS_COMPUTE_32F_FAST_TF32).
   bool tf32 = false;
+  // FP8 only: one scale per operand (cuBLASLt's scalar mode; aScales and
+  // bScales then point at one float each, 16-byte aligned).
+  bool scalarScales = false;
+  // FP8 only, with scalar scales: c is E4M3, the result times *dScale
+  // (device) rounded; cuBLASLt's C (bf16, beta 0) is never read.
+  const float *dScale = nullptr;
 };
 
 bool isFp8(const GemmArgs &g) { return g.type == CUDA_R_8F_E4M3; }
@@ -56,19 +65,22 @@ bool fastAccumulation() {
   return fast;
 }
 
-using Key = std::array<int64_t, 20>;
+using Key = std::array<int64_t, 22>;
 using KeyHash = vsart::cuda::ArrayHash;
 
+/// d: D's own layout when it differs from C's (an E4M3 D), else null.
 struct Plan {
   cublasLtMatmulDesc_t desc = nullptr;
-  cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;
+  cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr, d = nullptr;
   cublasLtMatmulAlgo_t algo = {};
+  // The heuristic's picks still to be timed on the first call (timedPlan).
+  std::vector<cublasLtMatmulAlgo_t> candidates;
 };
 
 void destroy(Plan &p) {
   if (p.desc)
     cublasLtMatmulDescDestroy(p.desc);
-  for (cublasLtMatrixLayout_t l : {p.a, p.b, p.c})
+  for (cublasLtMatrixLayout_t l : {p.a, p.b, p.c, p.d})
     if (l)
       cublasLtMatrixLayoutDestroy(l);
   p = Plan();
@@ -128,10 +140,10 @@ unsigned align(const GemmArgs &g, const void *p, int64_t ld, int64_t stride) {
   return vsart::cuda::alignmentBytes(p, scale * ld, scale * stride);
 }
 
-/// C's alignment: bf16 for FP8 products.
+/// C's alignment: bf16 for FP8 products unless C is E4M3 too.
 unsigned alignC(const GemmArgs &g) {
-  return isFp8(g) ? vsart::cuda::alignmentBytes(g.c, g.ldc, g.sc)
-                  : align(g, g.c, g.ldc, g.sc);
+  return isFp8(g) && !g.dScale ? vsart::cuda::alignmentBytes(g.c, g.ldc, g.sc)
+                               : align(g, g.c, g.ldc, g.sc);
 }
 
 /// The residual's alignment (laid out like C), 0 without one.
@@ -145,7 +157,8 @@ Key keyOf(const GemmArgs &g) {
           g.sa,  g.sb,  g.sc, g.batch, static_cast<int64_t>(g.epilogue),
           align(g, g.a, g.lda, g.sa), align(g, g.b, g.ldb, g.sb),
           alignC(g), g.bias ? align(g, g.bias, 0, 0) : 0,
-          static_cast<int64_t>(g.type), alignResidual(g), g.tf32};
+          static_cast<int64_t>(g.type), alignResidual(g), g.tf32,
+          g.scalarScales, g.dScale != nullptr};
 }
 
 vsart_status_t makeLayout(cublasLtMatrixLayout_t *out, cudaDataType_t type,
@@ -196,15 +209,19 @@ vsart_status_t describe(const GemmArgs &g, Plan &p) {
   if (!st && g.bias) // the heuristic reads the pointer's alignment
     st = setDesc(p.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, g.bias);
   if (!st && isFp8(g)) { // cuBLASLt's A is our B: its scales run along n
-    const int32_t outer = CUBLASLT_MATMUL_MATRIX_SCALE_OUTER_VEC_32F;
-    st = setDesc(p.desc, CUBLASLT_MATMUL_DESC_A_SCALE_MODE, outer);
+    const int32_t mode = g.scalarScales
+                             ? CUBLASLT_MATMUL_MATRIX_SCALE_SCALAR_32F
+                             : CUBLASLT_MATMUL_MATRIX_SCALE_OUTER_VEC_32F;
+    st = setDesc(p.desc, CUBLASLT_MATMUL_DESC_A_SCALE_MODE, mode);
     if (!st)
-      st = setDesc(p.desc, CUBLASLT_MATMUL_DESC_B_SCALE_MODE, outer);
+      st = setDesc(p.desc, CUBLASLT_MATMUL_DESC_B_SCALE_MODE, mode);
     // The heuristic rejects outer-vector scaling without scale pointers.
     if (!st)
       st = setDesc(p.desc, CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, g.bScales);
     if (!st)
       st = setDesc(p.desc, CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, g.aScales);
+    if (!st && g.dScale)
+      st = setDesc(p.desc, CUBLASLT_MATMUL_DESC_D_SCALE_POINTER, g.dScale);
     if (!st && fastAccumulation())
       st = setDesc(p.desc, CUBLASLT_MATMUL_DESC_FAST_ACCUM, int8_t(1));
   }
@@ -217,19 +234,24 @@ vsart_status_t describe(const GemmArgs &g, Plan &p) {
   if (!st)
     st = makeLayout(&p.c, isFp8(g) ? CUDA_R_16BF : g.type, g.n, g.m, g.ldc,
                     g.sc, g.batch);
+  if (!st && g.dScale)
+    st = makeLayout(&p.d, CUDA_R_8F_E4M3, g.n, g.m, g.ldc, g.sc, g.batch);
   return st;
 }
 
 /// Runs the heuristic once for a new shape and keeps its best algorithm.
-vsart_status_t choose(Context &ctx, const Key &key, Plan &p) {
+vsart_status_t choose(Context &ctx, const GemmArgs &g, Plan &p) {
   cublasLtMatmulPreference_t pref = nullptr;
   vsart_status_t st =
       checkLt(cublasLtMatmulPreferenceCreate(&pref), "preference");
   const uint64_t ws = kWorkspaceBytes;
-  // Our C is cuBLASLt's D; its C is the residual when there is one.
-  const uint32_t alignA = uint32_t(key[14]), alignB = uint32_t(key[13]),
-                 alignD = uint32_t(key[15]),
-                 alignC = key[18] ? uint32_t(key[18]) : alignD;
+  // Our C is cuBLASLt's D; its C is the residual when there is one, null
+  // (never read) beside an E4M3 D, else D.
+  const uint32_t alignA = align(g, g.b, g.ldb, g.sb),
+                 alignB = align(g, g.a, g.lda, g.sa), alignD = alignC(g),
+                 alignC = g.residual ? alignResidual(g)
+                          : g.dScale ? 16u
+                                     : alignD;
   const std::pair<cublasLtMatmulPreferenceAttributes_t, uint32_t> aligns[] = {
       {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, alignA},
       {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, alignB},
@@ -245,19 +267,26 @@ vsart_status_t choose(Context &ctx, const Key &key, Plan &p) {
       st = checkLt(cublasLtMatmulPreferenceSetAttribute(pref, attr, &value,
                                                         sizeof(value)),
                    "preference");
-  cublasLtMatmulHeuristicResult_t result = {};
+  // An E4M3 output: the heuristic's first pick for Wan's FFN-up ran 6 %
+  // slower than a bf16 output, its best of three faster
+  // (bench/results/h100_fp8_gemm_modes_2026-11-24.txt), so the first call
+  // times up to four.
+  std::array<cublasLtMatmulHeuristicResult_t, 4> results = {};
+  const int wanted = g.dScale ? int(results.size()) : 1;
   int found = 0;
   if (!st)
     st = checkLt(cublasLtMatmulAlgoGetHeuristic(ctx.handle, p.desc, p.a, p.b,
-                                                p.c, p.c, pref, 1, &result,
-                                                &found),
+                                                p.c, p.d ? p.d : p.c, pref,
+                                                wanted, results.data(), &found),
                  "heuristic");
   if (pref)
     cublasLtMatmulPreferenceDestroy(pref);
   if (!st && found == 0)
     st = vsart::fail(VSART_ERROR_INVALID_ARGUMENT,
                      "cuda_gemm: cuBLASLt has no algorithm for this shape");
-  p.algo = result.algo;
+  p.algo = results[0].algo;
+  for (int i = 0; found > 1 && i < found; ++i)
+    p.candidates.push_back(results[size_t(i)].algo);
   return st;
 }
 
@@ -269,7 +298,7 @@ vsart_status_t planFor(Context &ctx, const GemmArgs &g, Plan **out) {
     Plan p;
     vsart_status_t st = describe(g, p);
     if (!st)
-      st = choose(ctx, key, p);
+      st = choose(ctx, g, p);
     if (st) {
       destroy(p);
       return st;
@@ -278,6 +307,50 @@ vsart_status_t planFor(Context &ctx, const GemmArgs &g, Plan **out) {
   }
   *out = &it->second;
   return VSART_OK;
+}
+
+/// cublasLtMatmul of g with `algo`. Without a residual C is never read: D
+/// itself when they share a layout, else null (cuBLASLt refuses an E4M3
+/// D's pointer as a bf16 C).
+cublasStatus_t launch(Context &ctx, const GemmArgs &g, const Plan &p,
+                      const cublasLtMatmulAlgo_t &algo, cudaStream_t stream) {
+  const float beta = g.residual ? 1.0f : 0.0f;
+  const void *in = g.residual ? g.residual : p.d ? nullptr : g.c;
+  return cublasLtMatmul(ctx.handle, p.desc, &g.alpha, g.b, p.a, g.a, p.b,
+                        &beta, in, p.c, g.c, p.d ? p.d : p.c, &algo,
+                        ctx.workspace, kWorkspaceBytes, stream);
+}
+
+/// Times each of p's candidates on g's own operands (one warm-up, then two
+/// runs; a candidate that fails is skipped) and keeps the fastest in
+/// p.algo. Once per plan: it waits for the stream.
+void keepFastest(Context &ctx, const GemmArgs &g, Plan &p,
+                 cudaStream_t stream) {
+  cudaEvent_t start = nullptr, stop = nullptr;
+  if (cudaEventCreate(&start) == cudaSuccess &&
+      cudaEventCreate(&stop) == cudaSuccess) {
+    float best = 0.0f;
+    for (const cublasLtMatmulAlgo_t &algo : p.candidates) {
+      if (launch(ctx, g, p, algo, stream) != CUBLAS_STATUS_SUCCESS)
+        continue;
+      cudaEventRecord(start, stream);
+      launch(ctx, g, p, algo, stream);
+      launch(ctx, g, p, algo, stream);
+      cudaEventRecord(stop, stream);
+      float ms = 0.0f;
+      if (cudaEventSynchronize(stop) == cudaSuccess &&
+          cudaEventElapsedTime(&ms, start, stop) == cudaSuccess &&
+          (best == 0.0f || ms < best)) {
+        best = ms;
+        p.algo = algo;
+      }
+    }
+  }
+  for (cudaEvent_t e : {start, stop})
+    if (e)
+      cudaEventDestroy(e);
+  cudaGetLastError(); // a failed timing leaves the heuristic's first pick
+  p.candidates.clear();
 }
 
 /// One cublasLtMatmul. The shared workspace is ordered across streams: a
@@ -300,6 +373,8 @@ vsart_status_t matmul(const GemmArgs &g, cudaStream_t stream) {
         setDesc(p->desc, CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, g.bScales);
     if (!st)
       st = setDesc(p->desc, CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, g.aScales);
+    if (!st && g.dScale)
+      st = setDesc(p->desc, CUBLASLT_MATMUL_DESC_D_SCALE_POINTER, g.dScale);
     if (st)
       return st;
   }
@@ -307,14 +382,10 @@ vsart_status_t matmul(const GemmArgs &g, cudaStream_t stream) {
     if (vsart_status_t st = vsart::cuda::check(
             cudaStreamWaitEvent(stream, ctx.lastUse, 0), "cuda_gemm"))
       return st;
-  // C and D share one layout; without a residual C is D, never read.
-  const float beta = g.residual ? 1.0f : 0.0f;
-  const void *in = g.residual ? g.residual : g.c;
-  if (vsart_status_t st = checkLt(
-          cublasLtMatmul(ctx.handle, p->desc, &g.alpha, g.b, p->a, g.a, p->b,
-                         &beta, in, p->c, g.c, p->c, &p->algo, ctx.workspace,
-                         kWorkspaceBytes, stream),
-          "cublasLtMatmul"))
+  if (!p->candidates.empty())
+    keepFastest(ctx, g, *p, stream);
+  if (vsart_status_t st = checkLt(launch(ctx, g, *p, p->algo, stream),
+                                  "cublasLtMatmul"))
     return st;
   ctx.lastStream = stream;
   return vsart::cuda::check(cudaEventRecord(ctx.lastUse, stream), "cuda_gemm");
@@ -343,6 +414,20 @@ vsart_status_t checkArgs(const GemmArgs &g, vsart_epilogue_t epi) {
   if (g.k > 0 && (g.lda < (g.ta ? g.m : g.k) || g.ldb < (g.tb ? g.k : g.n)))
     return fail(VSART_ERROR_INVALID_ARGUMENT,
                 "cuda_gemm: bad leading dimension");
+  return VSART_OK;
+}
+
+/// An error naming `name` unless this GPU runs cuBLASLt's FP8 GEMMs (sm_90
+/// or newer).
+vsart_status_t checkFp8Device(const char *name) {
+  if (const Context &ctx = context(); ctx.error.empty() && ctx.major < 9)
+    return vsart::fail(VSART_ERROR_INVALID_ARGUMENT,
+                       std::string(name) +
+                           ": FP8 GEMMs need a Hopper or newer GPU (compute "
+                           "capability 9.0), this one is " +
+                           std::to_string(ctx.major) + "." +
+                           std::to_string(ctx.minor) +
+                           ": compile without --fp8-gemms");
   return VSART_OK;
 }
 
@@ -402,13 +487,8 @@ vsart_status_t scaledGemm(GemmArgs g, vsart_epilogue_t epilogue,
     return vsart::fail(VSART_ERROR_INVALID_ARGUMENT,
                        "cuda_scaled_gemm: needs k a positive multiple of 16, "
                        "ldc % 8 == 0 and row scales");
-  if (const Context &ctx = context(); ctx.error.empty() && ctx.major < 9)
-    return vsart::fail(VSART_ERROR_INVALID_ARGUMENT,
-                       "cuda_scaled_gemm: FP8 GEMMs need a Hopper or newer "
-                       "GPU (compute capability 9.0), this one is " +
-                           std::to_string(ctx.major) + "." +
-                           std::to_string(ctx.minor) +
-                           ": compile without --fp8-gemms");
+  if (vsart_status_t st = checkFp8Device("cuda_scaled_gemm"))
+    return st;
   vsart::cuda::CallScratch scratch(/*managed=*/false, s);
   if (gate) { // n fp32 scales, then n bf16 biases 16-byte aligned
     const size_t biasAt = (size_t(g.n) * sizeof(float) + 15) & ~size_t(15);
@@ -456,6 +536,69 @@ extern "C" vsart_status_t vsart_cuda_scaled_gemm_residual(
   g.residual = residual;
   return scaledGemm(g, VSART_EPILOGUE_NONE, gate,
                     vsart::cuda::toStream(stream));
+}
+
+namespace {
+
+vsart_status_t checkGemmQuantize(int64_t m, int64_t n, int64_t k,
+                                 const void *a_q, const float *a_scales,
+                                 const void *w, const void *out_q,
+                                 const float *out_scales,
+                                 vsart_epilogue_t epilogue) {
+  using vsart::fail;
+  if (m < 0 || n < 0 || k < 0)
+    return fail(VSART_ERROR_INVALID_ARGUMENT,
+                "cuda_scaled_gemm_quantize: negative size");
+  if (epilogue != VSART_EPILOGUE_NONE && epilogue != VSART_EPILOGUE_GELU_TANH)
+    return fail(VSART_ERROR_INVALID_ARGUMENT,
+                "cuda_scaled_gemm_quantize: the epilogue must be NONE or "
+                "GELU_TANH");
+  if (m == 0)
+    return VSART_OK;
+  if (k <= 0 || k % 16 || n % 16)
+    return fail(VSART_ERROR_INVALID_ARGUMENT,
+                "cuda_scaled_gemm_quantize: needs k a positive multiple of 16 "
+                "and n a multiple of 16");
+  if (!a_q || !a_scales || !w || !out_scales || (n > 0 && !out_q))
+    return fail(VSART_ERROR_INVALID_ARGUMENT,
+                "cuda_scaled_gemm_quantize: null pointer");
+  return checkFp8Device("cuda_scaled_gemm_quantize");
+}
+
+} // namespace
+
+// The scalars first (fp8OutputScales, into stream-ordered scratch, freed
+// after the matmul), then cuBLASLt with scalar scales and an E4M3 D.
+extern "C" vsart_status_t vsart_cuda_scaled_gemm_quantize(
+    int64_t m, int64_t n, int64_t k, float alpha, const void *a_q,
+    const float *a_scales, const void *w, void *out_q, float *out_scales,
+    const void *bias, vsart_epilogue_t epilogue, void *stream) {
+  if (vsart_status_t st = checkGemmQuantize(m, n, k, a_q, a_scales, w, out_q,
+                                            out_scales, epilogue))
+    return st;
+  if (m == 0)
+    return vsart::ok();
+  const cudaStream_t s = vsart::cuda::toStream(stream);
+  vsart::cuda::CallScratch scratch(/*managed=*/false, s);
+  void *scalars = nullptr;
+  if (vsart_status_t st =
+          scratch.allocate(12 * sizeof(float),
+                           "cuda_scaled_gemm_quantize: cudaMallocAsync",
+                           &scalars))
+    return st;
+  GemmArgs g = scaledArgs(m, n, k, alpha, a_q, a_scales, w, out_q, n, bias,
+                          epilogue);
+  auto *f = static_cast<float *>(scalars);
+  if (vsart_status_t st = vsart::cuda::fp8OutputScales(
+          m, n, alpha, a_scales, g.bScales, bias, out_scales, f, s))
+    return st;
+  if (n == 0)
+    return vsart::ok();
+  g.scalarScales = true;
+  g.aScales = f;
+  g.bScales = f + 4;
+  g.dScale = f + 8;
+  return matmul(g, s);
 }
 
 namespace vsart::cuda {

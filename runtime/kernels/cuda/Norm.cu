@@ -4,7 +4,8 @@
 // aligned data are loaded once into registers in 16-byte vectors, every
 // load issued before the first use; other rows are read from global memory
 // once per pass (later passes mostly hit L1/L2). A norm may quantize its
-// rows to FP8 E4M3 instead of writing them (vsart_cuda_norm_quantize).
+// rows to FP8 E4M3 instead of writing them (vsart_cuda_norm_quantize), with
+// a scale per row or one for all rows that a one-CTA kernel computes first.
 #include "Common.h"
 #include "../NormArgs.h"
 #include "../SparseArgs.h"
@@ -12,6 +13,7 @@
 
 #include <cuda_bf16.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <type_traits>
 
@@ -21,6 +23,10 @@ using bf16 = __nv_bfloat16;
 constexpr int kWarps = 8; // rows per block
 
 enum class RowOp { LayerNorm, RmsNorm, Softmax };
+
+/// What a norm's rows become: bf16 rows, or E4M3 bytes with a scale per row
+/// (its maximum) or with the one scale of the per-tensor bound.
+enum class Quant { None, Rows, Tensor };
 
 __device__ float warpSum(float v) {
   for (int o = 16; o > 0; o >>= 1)
@@ -70,7 +76,8 @@ __device__ void mapRow(const bf16 *x, bf16 *y, int64_t dim, G &&g) {
 /// One call's rows: x and out are (rows, dim); scale, bias (dim) and the
 /// AdaLN modulation mod_shift, mod_scale ((rows / seq, dim): row r takes
 /// row r / seq) may be null. A quantizing norm writes q (rows, dim) and
-/// scales (rows) instead of out.
+/// scales (rows) instead of out; with one scale for all rows, bound points
+/// at B (device memory, vsart_norm_quantize_args_t::per_tensor).
 struct RowParams {
   const bf16 *x;
   bf16 *out;
@@ -81,6 +88,7 @@ struct RowParams {
   int64_t seq;
   uint8_t *q = nullptr;
   float *scales = nullptr;
+  const float *bound = nullptr;
 };
 
 /// Row r's epilogue: affine, then modulation (its row found once).
@@ -263,6 +271,24 @@ template <int N> struct RegRow {
         *reinterpret_cast<uint2 *>(q + at(c)) =
             vsart::cuda::e4m3::toE4m3x8(raw[c], multiplier);
   }
+  /// storeNormQuantized with the scale of the bound B (the scale of every
+  /// row) instead of the row's maximum: no reduction.
+  __device__ void storeNormBounded(uint8_t *q, float *scale,
+                                   const RowEpilogue &epilogue, float bound) {
+#pragma unroll
+    for (int c = 0; c < N; ++c)
+      if (has(c))
+        raw[c] = normChunk(c, epilogue);
+    float multiplier = 0.0f;
+    const float s = vsart::cuda::e4m3::rowScale(bound, &multiplier);
+    if ((threadIdx.x & 31) == 0)
+      *scale = s;
+#pragma unroll
+    for (int c = 0; c < N; ++c)
+      if (has(c))
+        *reinterpret_cast<uint2 *>(q + at(c)) =
+            vsart::cuda::e4m3::toE4m3x8(raw[c], multiplier);
+  }
   /// y[i] = g(i, x[i]).
   template <class G> __device__ void store(bf16 *y, G &&g) const {
 #pragma unroll
@@ -278,13 +304,17 @@ template <int N> struct RegRow {
   }
 };
 
-/// QUANTIZE: a norm's rows go to p.q and p.scales instead of p.out.
-template <int N, RowOp OP, bool QUANTIZE>
+/// Q other than None: a norm's rows go to p.q and p.scales instead of
+/// p.out.
+template <int N, RowOp OP, Quant Q>
 __global__ void __launch_bounds__(kWarps * 32) regRowKernel(RowParams p) {
-  static_assert(!QUANTIZE || OP != RowOp::Softmax, "norms only");
+  static_assert(Q == Quant::None || OP != RowOp::Softmax, "norms only");
   const int64_t r = int64_t(blockIdx.x) * kWarps + threadIdx.x / 32;
   if (r >= p.rows)
     return;
+  float bound = 0.0f;
+  if constexpr (Q == Quant::Tensor) // loaded while the row loads
+    bound = *p.bound;
   RegRow<N> row;
   row.dim = p.dim;
   row.load(p.x + r * p.dim);
@@ -308,8 +338,10 @@ __global__ void __launch_bounds__(kWarps * 32) regRowKernel(RowParams p) {
       return a + (v - mean) * (v - mean);
     }));
     const RowEpilogue epilogue(p, r, mean, rsqrtf(var / float(p.dim) + p.eps));
-    if constexpr (QUANTIZE)
+    if constexpr (Q == Quant::Rows)
       row.storeNormQuantized(p.q + r * p.dim, p.scales + r, epilogue);
+    else if constexpr (Q == Quant::Tensor)
+      row.storeNormBounded(p.q + r * p.dim, p.scales + r, epilogue, bound);
     else
       row.storeNorm(p.out + r * p.dim, epilogue);
   }
@@ -462,12 +494,11 @@ template <class F> void withRegChunks(int chunks, F &&f) {
   vsart::cuda::withConstant<1, 2, 4, 6, 8, 12, 16, 20, 24>(chunks, f);
 }
 
-template <RowOp OP, bool QUANTIZE = false>
+template <RowOp OP, Quant Q = Quant::None>
 void launchRegRows(int chunks, unsigned blocks, cudaStream_t s,
                    const RowParams &p) {
   withRegChunks(chunks, [&](auto n) {
-    regRowKernel<decltype(n)::value, OP, QUANTIZE>
-        <<<blocks, kWarps * 32, 0, s>>>(p);
+    regRowKernel<decltype(n)::value, OP, Q><<<blocks, kWarps * 32, 0, s>>>(p);
   });
 }
 
@@ -735,13 +766,82 @@ vsart_status_t checkNormQuantize(const vsart_norm_quantize_args_t *a) {
   return VSART_OK;
 }
 
+// One CTA of the bound kernel: at Wan's 2 x 1536 parameters it takes about
+// 10 us on an H100, mostly latency (the loads, four block reductions).
+constexpr int kBoundThreads = 1024;
+
+/// v reduced over the CTA (kBoundThreads) by op, through `shared` (a slot
+/// per warp); every thread gets the result.
+template <class Op>
+__device__ double blockReduce(double v, double *shared, Op &&op) {
+  for (int o = 16; o > 0; o >>= 1)
+    v = op(v, __shfl_xor_sync(0xffffffffu, v, o));
+  __syncthreads(); // the slots' last readers are done
+  if ((threadIdx.x & 31) == 0)
+    shared[threadIdx.x / 32] = v;
+  __syncthreads();
+  v = shared[0];
+  for (int w = 1; w < kBoundThreads / 32; ++w)
+    v = op(v, shared[w]);
+  return v;
+}
+
+/// B of vsart_norm_quantize_args_t::per_tensor from p's bf16 parameters
+/// over `batches` modulation rows, in double like the CPU twin (without
+/// FMA contraction), written to *bound as a float. One CTA.
+__global__ void __launch_bounds__(kBoundThreads)
+    tensorBoundKernel(RowParams p, int64_t batches, float *bound) {
+  __shared__ double slots[kBoundThreads / 32];
+  auto at = [](const bf16 *v, int64_t i, double absent) {
+    return v ? double(__bfloat162float(v[i])) : absent;
+  };
+  double best = 0.0;
+  for (int64_t b = 0; b < batches; ++b) {
+    double maxA = 0.0, sumC = 0.0;
+#pragma unroll 2
+    for (int64_t i = threadIdx.x; i < p.dim; i += kBoundThreads) {
+      const int64_t bi = b * p.dim + i;
+      const double mod = __dadd_rn(1.0, at(p.modScale, bi, 0.0));
+      const double a = __dmul_rn(at(p.scale, i, 1.0), mod);
+      const double c = __dadd_rn(__dmul_rn(at(p.bias, i, 0.0), mod),
+                                 at(p.modShift, bi, 0.0));
+      maxA = fmax(maxA, fabs(a));
+      sumC = __dadd_rn(sumC, __dmul_rn(c, c));
+    }
+    maxA = blockReduce(maxA, slots,
+                       [](double x, double y) { return fmax(x, y); });
+    sumC = blockReduce(sumC, slots,
+                       [](double x, double y) { return __dadd_rn(x, y); });
+    best = fmax(best,
+                __dadd_rn(__dmul_rn(maxA, sqrt(double(p.dim))), sqrt(sumC)));
+  }
+  if (threadIdx.x == 0)
+    *bound = float(best);
+}
+
+/// The fallback's rounding with the bound's scale: x (rows x dim bf16,
+/// contiguous, dim % 8 == 0) to q, every row's scale to scales.
+__global__ void quantizeBoundedKernel(const bf16 *x, int64_t rows,
+                                      int64_t dim, const float *bound,
+                                      uint8_t *q, float *scales) {
+  float multiplier = 0.0f;
+  const float s = vsart::cuda::e4m3::rowScale(*bound, &multiplier);
+  const int64_t first = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  const int64_t step = int64_t(gridDim.x) * blockDim.x;
+  for (int64_t v = first; v < rows * dim / 8; v += step)
+    *reinterpret_cast<uint2 *>(q + v * 8) = vsart::cuda::e4m3::toE4m3x8(
+        *reinterpret_cast<const uint4 *>(x + v * 8), multiplier);
+  for (int64_t r = first; r < rows; r += step)
+    scales[r] = s;
+}
+
 /// Rows too long for registers: the norm into stream-ordered bf16 scratch,
-/// then vsart_cuda_quantize_rows (the scratch is freed, stream-ordered,
-/// after it).
+/// then vsart_cuda_quantize_rows, or with p.bound the one scale of the
+/// bound (the scratch is freed, stream-ordered, after it).
 template <RowOp OP>
 vsart_status_t normThenQuantize(RowParams p, void *stream) {
-  vsart::cuda::CallScratch scratch(/*managed=*/false,
-                                   vsart::cuda::toStream(stream));
+  const cudaStream_t s = vsart::cuda::toStream(stream);
+  vsart::cuda::CallScratch scratch(/*managed=*/false, s);
   void *normed = nullptr;
   if (vsart_status_t st =
           scratch.allocate(size_t(p.rows * p.dim) * sizeof(bf16),
@@ -750,8 +850,16 @@ vsart_status_t normThenQuantize(RowParams p, void *stream) {
   p.out = static_cast<bf16 *>(normed);
   if (vsart_status_t st = launchRows<OP>("cuda_norm_quantize", p, stream))
     return st;
-  return vsart_cuda_quantize_rows(normed, p.rows, p.dim, p.dim, p.q, p.scales,
-                                  stream);
+  if (!p.bound)
+    return vsart_cuda_quantize_rows(normed, p.rows, p.dim, p.dim, p.q,
+                                    p.scales, stream);
+  const int64_t vectors = p.rows * p.dim / 8;
+  const int threads = 256;
+  const int64_t blocks = std::min<int64_t>((vectors + threads - 1) / threads,
+                                           4096);
+  quantizeBoundedKernel<<<unsigned(blocks), threads, 0, s>>>(
+      p.out, p.rows, p.dim, p.bound, p.q, p.scales);
+  return vsart::cuda::checkLaunch("cuda_norm_quantize");
 }
 
 /// The norm of p quantized: in registers when the row fits, else through
@@ -761,9 +869,12 @@ vsart_status_t normQuantize(const RowParams &p, void *stream) {
   const int chunks = regChunks(p.dim);
   if (chunks == 0)
     return normThenQuantize<OP>(p, stream);
-  launchRegRows<OP, /*QUANTIZE=*/true>(
-      chunks, unsigned((p.rows + kWarps - 1) / kWarps),
-      vsart::cuda::toStream(stream), p);
+  const unsigned blocks = unsigned((p.rows + kWarps - 1) / kWarps);
+  const cudaStream_t s = vsart::cuda::toStream(stream);
+  if (p.bound)
+    launchRegRows<OP, Quant::Tensor>(chunks, blocks, s, p);
+  else
+    launchRegRows<OP, Quant::Rows>(chunks, blocks, s, p);
   if (vsart_status_t st = vsart::cuda::checkLaunch("cuda_norm_quantize"))
     return st;
   return vsart::ok();
@@ -785,6 +896,20 @@ vsart_cuda_norm_quantize(const vsart_norm_quantize_args_t *a, void *stream) {
   p.seq = a->seq;
   p.q = a->q;
   p.scales = a->scales;
+  // B in stream-ordered scratch, freed after the kernels that read it.
+  vsart::cuda::CallScratch scratch(/*managed=*/false,
+                                   vsart::cuda::toStream(stream));
+  if (a->per_tensor) {
+    void *bound = nullptr;
+    if (vsart_status_t st = scratch.allocate(
+            sizeof(float), "cuda_norm_quantize: cudaMallocAsync", &bound))
+      return st;
+    p.bound = static_cast<float *>(bound);
+    tensorBoundKernel<<<1, kBoundThreads, 0, vsart::cuda::toStream(stream)>>>(
+        p, p.modScale ? a->batch : 1, static_cast<float *>(bound));
+    if (vsart_status_t st = vsart::cuda::checkLaunch("cuda_norm_quantize"))
+      return st;
+  }
   return a->centered ? normQuantize<RowOp::LayerNorm>(p, stream)
                      : normQuantize<RowOp::RmsNorm>(p, stream);
 }

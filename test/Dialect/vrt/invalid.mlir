@@ -1140,3 +1140,72 @@ func.func @vsa_select_pooled_shape(%q: tensor<1x2x48x8xf32>, %pq: tensor<1x2x12x
   %lo, %l = vrt.vsa_select %q, %q pooled(%pq, %pk) tiles(%t) {scale = 0.35 : f64, sparsity = 0.875 : f64} : (tensor<1x2x48x8xf32>, tensor<1x2x48x8xf32>, tensor<1x2x12x8xf32>, tensor<1x2x12x4xf32>, tensor<13xi64>) -> (tensor<25xi64>, tensor<288xi32>)
   return
 }
+
+// -----
+
+func.func @scaled_gemm_quantize_row_scales(%q: tensor<4x32xf8E4M3FN>, %s: tensor<4xf32>) {
+  %w = vrt.weight "w" : tensor<16x32xf32>
+  // expected-error@+1 {{lhs_scales must bound every row's 2-norm with one scale: the scales of a per_tensor vrt.norm_quantize}}
+  %v, %vs = vrt.scaled_gemm_quantize %q, %s, %w : (tensor<4x32xf8E4M3FN>, tensor<4xf32>, tensor<16x32xf32>) -> (tensor<4x16xf8E4M3FN>, tensor<4xf32>)
+  return
+}
+
+// -----
+
+func.func @scaled_gemm_quantize_row_norm(%x: tensor<4x32xf32>) {
+  %w = vrt.weight "w" : tensor<16x32xf32>
+  %q, %s = vrt.norm_quantize layer %x {epsilon = 1.0e-06 : f64} : (tensor<4x32xf32>) -> (tensor<4x32xf8E4M3FN>, tensor<4xf32>)
+  // expected-error@+1 {{lhs_scales must bound every row's 2-norm}}
+  %v, %vs = vrt.scaled_gemm_quantize %q, %s, %w : (tensor<4x32xf8E4M3FN>, tensor<4xf32>, tensor<16x32xf32>) -> (tensor<4x16xf8E4M3FN>, tensor<4xf32>)
+  return
+}
+
+// -----
+
+func.func @scaled_gemm_quantize_erf(%x: tensor<4x32xf32>) {
+  %w = vrt.weight "w" : tensor<16x32xf32>
+  %q, %s = vrt.norm_quantize layer %x per_tensor {epsilon = 1.0e-06 : f64} : (tensor<4x32xf32>) -> (tensor<4x32xf8E4M3FN>, tensor<4xf32>)
+  // expected-error@+1 {{has no gelu_erf epilogue}}
+  %v, %vs = vrt.scaled_gemm_quantize %q, %s, %w {epilogue = #vrt<epilogue gelu_erf>} : (tensor<4x32xf8E4M3FN>, tensor<4xf32>, tensor<16x32xf32>) -> (tensor<4x16xf8E4M3FN>, tensor<4xf32>)
+  return
+}
+
+// -----
+
+func.func @scaled_gemm_quantize_n(%x: tensor<4x32xf32>) {
+  %w = vrt.weight "w" : tensor<24x32xf32>
+  %q, %s = vrt.norm_quantize layer %x per_tensor {epsilon = 1.0e-06 : f64} : (tensor<4x32xf32>) -> (tensor<4x32xf8E4M3FN>, tensor<4xf32>)
+  // expected-error@+1 {{needs K % 16 == 0 and N % 16 == 0 (FP8 layouts), got K = 32, N = 24}}
+  %v, %vs = vrt.scaled_gemm_quantize %q, %s, %w : (tensor<4x32xf8E4M3FN>, tensor<4xf32>, tensor<24x32xf32>) -> (tensor<4x24xf8E4M3FN>, tensor<4xf32>)
+  return
+}
+
+// -----
+
+func.func @scaled_gemm_quantize_values(%x: tensor<4x32xf32>) {
+  %w = vrt.weight "w" : tensor<16x32xf32>
+  %q, %s = vrt.norm_quantize layer %x per_tensor {epsilon = 1.0e-06 : f64} : (tensor<4x32xf32>) -> (tensor<4x32xf8E4M3FN>, tensor<4xf32>)
+  // expected-error@+1 {{values must have shape 4x16}}
+  %v, %vs = vrt.scaled_gemm_quantize %q, %s, %w : (tensor<4x32xf8E4M3FN>, tensor<4xf32>, tensor<16x32xf32>) -> (tensor<4x32xf8E4M3FN>, tensor<4xf32>)
+  return
+}
+
+// -----
+
+func.func @scaled_gemm_quantize_scales(%x: tensor<4x32xf32>) {
+  %w = vrt.weight "w" : tensor<16x32xf32>
+  %q, %s = vrt.norm_quantize layer %x per_tensor {epsilon = 1.0e-06 : f64} : (tensor<4x32xf32>) -> (tensor<4x32xf8E4M3FN>, tensor<4xf32>)
+  // expected-error@+1 {{scales must have shape 4 (one per row)}}
+  %v, %vs = vrt.scaled_gemm_quantize %q, %s, %w : (tensor<4x32xf8E4M3FN>, tensor<4xf32>, tensor<16x32xf32>) -> (tensor<4x16xf8E4M3FN>, tensor<16xf32>)
+  return
+}
+
+// -----
+
+func.func @scaled_gemm_quantize_offsets(%x: tensor<4x32xf32>) {
+  %w = vrt.weight "w" : tensor<16x32xf32>
+  %q, %s = vrt.norm_quantize layer %x per_tensor {epsilon = 1.0e-06 : f64} : (tensor<4x32xf32>) -> (tensor<4x32xf8E4M3FN>, tensor<4xf32>)
+  // expected-error@+1 {{offsets must give each of the 2 results' arena offsets}}
+  %v, %vs = vrt.scaled_gemm_quantize %q, %s, %w {offsets = array<i64: 0>} : (tensor<4x32xf8E4M3FN>, tensor<4xf32>, tensor<16x32xf32>) -> (tensor<4x16xf8E4M3FN>, tensor<4xf32>)
+  return
+}

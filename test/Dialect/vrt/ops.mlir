@@ -325,6 +325,23 @@ func.func @fp8_fused(%x: tensor<48x32xf32>, %shift: tensor<1x32xf32>, %scale: te
 
 // -----
 
+// vrt-quantize-gemm-outputs' ops: a per-tensor norm and an FP8 GEMM that
+// writes E4M3 with its scales.
+// CHECK-LABEL: func.func @fp8_outputs
+// CHECK: %[[V:.*]], %[[S:.*]] = vrt.norm_quantize layer %arg0 modulate %arg1, %arg2 per_tensor {epsilon = 9.9999999999999995E-7 : f64} : (tensor<48x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>) -> (tensor<1x48x32xf8E4M3FN>, tensor<1x48xf32>)
+// CHECK: vrt.scaled_gemm_quantize %[[V]], %[[S]], %{{.*}}, %{{.*}} {alpha = 2.000000e+00 : f64, epilogue = #vrt<epilogue gelu_tanh>, offsets = array<i64: 0, 4096>} : (tensor<1x48x32xf8E4M3FN>, tensor<1x48xf32>, tensor<64x32xf32>, tensor<64xf32>) -> (tensor<1x48x64xf8E4M3FN>, tensor<1x48xf32>)
+// CHECK: vrt.scaled_gemm_quantize %[[V]], %[[S]], %{{.*}} : (tensor<1x48x32xf8E4M3FN>, tensor<1x48xf32>, tensor<64x32xf32>) -> (tensor<1x48x64xf8E4M3FN>, tensor<1x48xf32>)
+func.func @fp8_outputs(%x: tensor<48x32xf32>, %shift: tensor<1x32xf32>, %scale: tensor<1x32xf32>) -> (tensor<1x48x64xf8E4M3FN>, tensor<1x48x64xf8E4M3FN>) {
+  %w = vrt.weight "up.weight" : tensor<64x32xf32>
+  %b = vrt.weight "up.bias" : tensor<64xf32>
+  %q, %s = vrt.norm_quantize layer %x modulate %shift, %scale per_tensor {epsilon = 1.0e-6 : f64} : (tensor<48x32xf32>, tensor<1x32xf32>, tensor<1x32xf32>) -> (tensor<1x48x32xf8E4M3FN>, tensor<1x48xf32>)
+  %h, %hs = vrt.scaled_gemm_quantize %q, %s, %w, %b {alpha = 2.0 : f64, epilogue = #vrt<epilogue gelu_tanh>, offsets = array<i64: 0, 4096>} : (tensor<1x48x32xf8E4M3FN>, tensor<1x48xf32>, tensor<64x32xf32>, tensor<64xf32>) -> (tensor<1x48x64xf8E4M3FN>, tensor<1x48xf32>)
+  %g, %gs = vrt.scaled_gemm_quantize %q, %s, %w : (tensor<1x48x32xf8E4M3FN>, tensor<1x48xf32>, tensor<64x32xf32>) -> (tensor<1x48x64xf8E4M3FN>, tensor<1x48xf32>)
+  return %h, %g : tensor<1x48x64xf8E4M3FN>, tensor<1x48x64xf8E4M3FN>
+}
+
+// -----
+
 // CHECK-LABEL: func.func @vsa_pooled
 // CHECK: %[[Q:.*]], %[[P:.*]] = vrt.norm_rope rms %arg0 rope %arg1, %arg1 pool %arg2 {epsilon = 9.9999999999999995E-7 : f64, offsets = array<i64: 0, 1536>} : (tensor<1x48x16xf32>, tensor<48x4xf32>, tensor<48x4xf32>, tensor<13xi64>) -> (tensor<1x48x2x8xf32>, tensor<1x2x12x8xf32>)
 // CHECK: vrt.vsa_select %[[Q]], %[[Q]] pooled(%[[P]], %[[P]]) tiles(%arg2) {kv_layout = #vrt<layout bshd>, q_layout = #vrt<layout bshd>, scale = 3.500000e-01 : f64, sparsity = 8.750000e-01 : f64} : (tensor<1x48x2x8xf32>, tensor<1x48x2x8xf32>, tensor<1x2x12x8xf32>, tensor<1x2x12x8xf32>, tensor<13xi64>) -> (tensor<25xi64>, tensor<288xi32>)
