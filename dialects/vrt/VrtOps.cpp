@@ -196,11 +196,11 @@ LogicalResult ScaledGemmOp::verify() {
   return verifyOffset(*this, getOffset());
 }
 
-/// Whether `scales` are one scale for every row that bounds each row's
-/// 2-norm: a per-tensor norm_quantize's.
-static bool isRowNormBound(Value scales) {
+/// Whether `scales` are one scale for every row of `values` that bounds
+/// each row's 2-norm: both results of one per-tensor norm_quantize.
+static bool isRowNormBound(Value values, Value scales) {
   auto norm = scales.getDefiningOp<NormQuantizeOp>();
-  return norm && norm.getPerTensor();
+  return norm && norm.getPerTensor() && norm.getValues() == values;
 }
 
 LogicalResult ScaledGemmQuantizeOp::verify() {
@@ -216,9 +216,10 @@ LogicalResult ScaledGemmQuantizeOp::verify() {
   if (getEpilogue() == Epilogue::gelu_erf)
     return emitOpError("has no gelu_erf epilogue (cuBLASLt's FP8 output "
                        "takes its GELU in the tanh form only)");
-  if (!isRowNormBound(getLhsScales()))
-    return emitOpError("lhs_scales must bound every row's 2-norm with one "
-                       "scale: the scales of a per_tensor vrt.norm_quantize");
+  if (!isRowNormBound(getLhs(), getLhsScales()))
+    return emitOpError("lhs and lhs_scales must be the values and scales of "
+                       "one per_tensor vrt.norm_quantize (one scale that "
+                       "bounds every row's 2-norm)");
   return verifyOffsets(*this, getOffsets());
 }
 

@@ -125,9 +125,10 @@ def Vrt_ScaledGemmQuantizeOp : Vrt_Op<"scaled_gemm_quantize",
     and `scales` (..., M), every scale the same bound B / 448 of the
     output, computed before the product from the operands' own bounds:
     B = |alpha| · 1.07 · 448 · lhs_scale · (largest row 2-norm of the
-    weight) + max |bias| (Cauchy-Schwarz; |gelu(z)| <= |z|). So `lhs_scales`
-    must be one scale for every row whose rows' 2-norms it bounds: those
-    of a `per_tensor` `vrt.norm_quantize`. The weight is stored with one
+    weight) + max |bias| (Cauchy-Schwarz; |gelu(z)| <= |z|). So `lhs` and
+    `lhs_scales` must be the results of one `per_tensor`
+    `vrt.norm_quantize`: one scale for every row that bounds each row's
+    2-norm. The weight is stored with one
     scale for the whole tensor (VSART_DTYPE_F8E4M3_TENSOR). K and N must be
     multiples of 16; the epilogue none or gelu_tanh (cuBLASLt applies it
     before the output scale; there is no erf form). Fused by

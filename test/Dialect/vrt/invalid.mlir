@@ -1145,7 +1145,7 @@ func.func @vsa_select_pooled_shape(%q: tensor<1x2x48x8xf32>, %pq: tensor<1x2x12x
 
 func.func @scaled_gemm_quantize_row_scales(%q: tensor<4x32xf8E4M3FN>, %s: tensor<4xf32>) {
   %w = vrt.weight "w" : tensor<16x32xf32>
-  // expected-error@+1 {{lhs_scales must bound every row's 2-norm with one scale: the scales of a per_tensor vrt.norm_quantize}}
+  // expected-error@+1 {{lhs and lhs_scales must be the values and scales of one per_tensor vrt.norm_quantize (one scale that bounds every row's 2-norm)}}
   %v, %vs = vrt.scaled_gemm_quantize %q, %s, %w : (tensor<4x32xf8E4M3FN>, tensor<4xf32>, tensor<16x32xf32>) -> (tensor<4x16xf8E4M3FN>, tensor<4xf32>)
   return
 }
@@ -1155,7 +1155,17 @@ func.func @scaled_gemm_quantize_row_scales(%q: tensor<4x32xf8E4M3FN>, %s: tensor
 func.func @scaled_gemm_quantize_row_norm(%x: tensor<4x32xf32>) {
   %w = vrt.weight "w" : tensor<16x32xf32>
   %q, %s = vrt.norm_quantize layer %x {epsilon = 1.0e-06 : f64} : (tensor<4x32xf32>) -> (tensor<4x32xf8E4M3FN>, tensor<4xf32>)
-  // expected-error@+1 {{lhs_scales must bound every row's 2-norm}}
+  // expected-error@+1 {{lhs and lhs_scales must be the values and scales of one per_tensor vrt.norm_quantize}}
+  %v, %vs = vrt.scaled_gemm_quantize %q, %s, %w : (tensor<4x32xf8E4M3FN>, tensor<4xf32>, tensor<16x32xf32>) -> (tensor<4x16xf8E4M3FN>, tensor<4xf32>)
+  return
+}
+
+// -----
+
+func.func @scaled_gemm_quantize_other_lhs(%x: tensor<4x32xf32>, %q: tensor<4x32xf8E4M3FN>) {
+  %w = vrt.weight "w" : tensor<16x32xf32>
+  %n, %s = vrt.norm_quantize layer %x per_tensor {epsilon = 1.0e-06 : f64} : (tensor<4x32xf32>) -> (tensor<4x32xf8E4M3FN>, tensor<4xf32>)
+  // expected-error@+1 {{lhs and lhs_scales must be the values and scales of one per_tensor vrt.norm_quantize}}
   %v, %vs = vrt.scaled_gemm_quantize %q, %s, %w : (tensor<4x32xf8E4M3FN>, tensor<4xf32>, tensor<16x32xf32>) -> (tensor<4x16xf8E4M3FN>, tensor<4xf32>)
   return
 }
