@@ -27,16 +27,6 @@ using namespace vsa;
 
 namespace {
 
-/// Whether every use of `v` is `user` or a view whose uses are.
-bool onlyFeeds(Value v, Operation *user) {
-  return llvm::all_of(v.getUses(), [&](OpOperand &use) {
-    if (use.getOwner() == user)
-      return true;
-    auto view = dyn_cast<vrt::ViewOp>(use.getOwner());
-    return view && onlyFeeds(view.getResult(), user);
-  });
-}
-
 /// Erases `op` and then the views and the op it read through, as far as
 /// they have no other uses.
 void eraseWithDeadSources(Operation *op) {
@@ -58,7 +48,7 @@ void eraseWithDeadSources(Operation *op) {
 /// vrt.norm_quantize over the norm's rows.
 void fuseNormQuantize(vrt::QuantizeRowsOp q) {
   auto norm = vrt::viewSource(q.getInput()).getDefiningOp<vrt::NormOp>();
-  if (!norm || !onlyFeeds(norm.getResult(), q))
+  if (!norm || !vrt::onlyFeeds(norm.getResult(), q))
     return;
   ArrayRef<int64_t> rows = shapeOf(norm.getResult());
   if (rows.back() != shapeOf(q.getInput()).back())

@@ -26,12 +26,6 @@ using namespace vsa;
 
 namespace {
 
-/// Whether `v`'s only reader is `user`.
-bool onlyRead(Value v, Operation *user) {
-  return llvm::all_of(v.getUsers(),
-                      [&](Operation *u) { return u == user; });
-}
-
 /// The scaled GEMM `q` quantizes, when the fused form can replace both: no
 /// residual, an epilogue cuBLASLt applies before an FP8 output, N a
 /// multiple of 16 and no other reader of the GEMM's result.
@@ -49,7 +43,8 @@ vrt::ScaledGemmOp quantizedGemm(vrt::QuantizeRowsOp q) {
 vrt::NormQuantizeOp soleNormInput(vrt::ScaledGemmOp gemm) {
   auto norm = gemm.getLhsScales().getDefiningOp<vrt::NormQuantizeOp>();
   if (!norm || norm.getValues() != gemm.getLhs() ||
-      !onlyRead(norm.getValues(), gemm) || !onlyRead(norm.getScales(), gemm))
+      !vrt::onlyFeeds(norm.getValues(), gemm) ||
+      !vrt::onlyFeeds(norm.getScales(), gemm))
     return nullptr;
   return norm;
 }

@@ -90,6 +90,15 @@ Value vsa::vrt::viewSource(Value v) {
   return v;
 }
 
+bool vsa::vrt::onlyFeeds(Value v, Operation *user) {
+  return llvm::all_of(v.getUses(), [&](OpOperand &use) {
+    if (use.getOwner() == user)
+      return true;
+    auto view = dyn_cast<ViewOp>(use.getOwner());
+    return view && onlyFeeds(view.getResult(), user);
+  });
+}
+
 bool vsa::vrt::keepsElementType(Value v) {
   v = viewSource(v);
   if (isa_and_nonnull<QuantizeRowsOp, NormQuantizeOp, ScaledGemmQuantizeOp>(

@@ -644,30 +644,6 @@ void expectWithinOneE4m3Step(const std::vector<uint8_t> &got,
   EXPECT_EQ(bad, 0u) << what;
 }
 
-/// rows x dim activations quantized with one scale per tensor by the CPU
-/// twin's layer norm (scale, bias; bf16-exact inputs): what
-/// vsart_*_scaled_gemm_quantize expects as A.
-std::pair<std::vector<uint8_t>, std::vector<float>>
-cpuPerTensorRows(int64_t rows, int64_t dim) {
-  const std::vector<float> x = randomVec(size_t(rows * dim), 1, -3.0f, 5.0f),
-                           gamma = randomVec(size_t(dim), 2, 0.5f, 1.5f),
-                           beta = randomVec(size_t(dim), 3, -0.2f, 0.2f);
-  std::vector<uint8_t> q(size_t(rows * dim));
-  std::vector<float> s(static_cast<size_t>(rows));
-  vsart_norm_quantize_args_t a = {};
-  a.x = x.data();
-  a.q = q.data();
-  a.scales = s.data();
-  a.batch = 1, a.seq = rows, a.dim = dim;
-  a.centered = 1;
-  a.scale = gamma.data();
-  a.bias = beta.data();
-  a.eps = 1e-6f;
-  a.per_tensor = 1;
-  EXPECT_EQ(vsart_cpu_norm_quantize(&a), VSART_OK) << vsart_last_error();
-  return {q, s};
-}
-
 class CudaScaledGemmQuantize : public CudaParamTest<ScaledGemmCase> {};
 
 // Against the CPU twin on the same operands (A from the per-tensor norm, W
@@ -679,7 +655,9 @@ class CudaScaledGemmQuantize : public CudaParamTest<ScaledGemmCase> {};
 // within one step).
 TEST_P(CudaScaledGemmQuantize, MatchesCpu) {
   const ScaledGemmCase &c = GetParam();
-  const auto [aq, as] = cpuPerTensorRows(c.m, c.k);
+  std::vector<uint8_t> aq;
+  std::vector<float> as;
+  vsart_test::perTensorRows(c.m, c.k, 1, aq, as);
   const std::vector<float> w = randomVec(size_t(c.n * c.k), 4, -0.05f, 0.05f);
   const std::vector<float> bias = randomVec(size_t(c.n), 5);
   const std::vector<uint8_t> wStored = vsart_test::storeF8Tensor(w, c.n, c.k);

@@ -744,29 +744,6 @@ TEST(Session, StoresF8TensorWeightsWithOneScaleAndTheRowNorm) {
 
 // ---- the scaled GEMM with an FP8 output -----------------------------------
 
-/// A (m x k) as Wan's FFN-up sees it: random rows through the per-tensor
-/// layer norm (with scale and bias), so every row's dequantized 2-norm is
-/// within the bound the GEMM's output scale relies on.
-void perTensorRows(int64_t m, int64_t k, uint32_t seed, std::vector<uint8_t> &q,
-                   std::vector<float> &scales) {
-  const std::vector<float> x = randomVec(size_t(m * k), seed, -3.0f, 5.0f),
-                           gamma = randomVec(size_t(k), seed + 1, 0.5f, 1.5f),
-                           beta = randomVec(size_t(k), seed + 2, -0.2f, 0.2f);
-  q.assign(size_t(m * k), 0);
-  scales.assign(size_t(m), 0.0f);
-  vsart_norm_quantize_args_t a = {};
-  a.x = x.data();
-  a.q = q.data();
-  a.scales = scales.data();
-  a.batch = 1, a.seq = m, a.dim = k;
-  a.centered = 1;
-  a.scale = gamma.data();
-  a.bias = beta.data();
-  a.eps = 1e-6f;
-  a.per_tensor = 1;
-  ASSERT_EQ(vsart_cpu_norm_quantize(&a), VSART_OK) << vsart_last_error();
-}
-
 /// The B of vsart_cpu_scaled_gemm_quantize from its definition (in double).
 double outputBound(float alpha, float aScale, const std::vector<uint8_t> &w,
                    int64_t n, int64_t k, const float *bias) {
@@ -811,7 +788,7 @@ TEST(ScaledGemmQuantize, MatchesDoubleReferenceWithinE4m3Rounding) {
     SCOPED_TRACE(c.name);
     std::vector<uint8_t> aq;
     std::vector<float> as;
-    perTensorRows(c.m, c.k, 71, aq, as);
+    vsart_test::perTensorRows(c.m, c.k, 71, aq, as);
     const std::vector<float> w = randomVec(size_t(c.n * c.k), 72, -0.1f, 0.1f);
     const std::vector<float> biasVec = randomVec(size_t(c.n), 73, -0.5f, 0.5f);
     const float *bias = c.bias ? biasVec.data() : nullptr;

@@ -79,6 +79,30 @@ inline void expectRejected(vsart_status_t st, const char *name,
       << why << ": " << vsart_last_error();
 }
 
+/// A (m x k) as Wan's FFN-up sees it: random rows through the per-tensor
+/// layer norm (with scale and bias), so every row's dequantized 2-norm is
+/// within the bound the GEMM's output scale relies on.
+inline void perTensorRows(int64_t m, int64_t k, uint32_t seed,
+                          std::vector<uint8_t> &q,
+                          std::vector<float> &scales) {
+  const std::vector<float> x = randomVec(size_t(m * k), seed, -3.0f, 5.0f),
+                           gamma = randomVec(size_t(k), seed + 1, 0.5f, 1.5f),
+                           beta = randomVec(size_t(k), seed + 2, -0.2f, 0.2f);
+  q.assign(size_t(m * k), 0);
+  scales.assign(size_t(m), 0.0f);
+  vsart_norm_quantize_args_t a = {};
+  a.x = x.data();
+  a.q = q.data();
+  a.scales = scales.data();
+  a.batch = 1, a.seq = m, a.dim = k;
+  a.centered = 1;
+  a.scale = gamma.data();
+  a.bias = beta.data();
+  a.eps = 1e-6f;
+  a.per_tensor = 1;
+  ASSERT_EQ(vsart_cpu_norm_quantize(&a), VSART_OK) << vsart_last_error();
+}
+
 /// Calls rejects(bad, why) for each argument fault the CPU and CUDA
 /// norm_quantize both reject, `bad` a copy of the valid `a` with that one
 /// fault: a null x, q or scales, a negative dim, or one half of the

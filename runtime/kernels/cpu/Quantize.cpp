@@ -5,6 +5,7 @@
 #include "Quantize.h"
 #include "../../src/DTypes.h"
 #include "../../src/Internal.h"
+#include "../QuantizeArgs.h"
 
 #include <cmath>
 #include <cstring>
@@ -174,26 +175,6 @@ extern "C" vsart_status_t vsart_cpu_scaled_gemm_residual(
 
 namespace {
 
-vsart_status_t checkGemmQuantize(int64_t m, int64_t n, int64_t k,
-                                 const uint8_t *a_q, const float *a_scales,
-                                 const void *w, const uint8_t *out_q,
-                                 const float *out_scales,
-                                 vsart_epilogue_t epilogue) {
-  using vsart::fail;
-  if (m < 0 || n < 0 || k < 0)
-    return fail(VSART_ERROR_INVALID_ARGUMENT,
-                "cpu_scaled_gemm_quantize: negative size");
-  if (epilogue != VSART_EPILOGUE_NONE && epilogue != VSART_EPILOGUE_GELU_TANH)
-    return fail(VSART_ERROR_INVALID_ARGUMENT,
-                "cpu_scaled_gemm_quantize: the epilogue must be NONE or "
-                "GELU_TANH");
-  if (m > 0 && (!a_scales || !out_scales ||
-                (n > 0 && (!w || !out_q || (k > 0 && !a_q)))))
-    return fail(VSART_ERROR_INVALID_ARGUMENT,
-                "cpu_scaled_gemm_quantize: null pointer");
-  return VSART_OK;
-}
-
 /// B of vsart_cpu_scaled_gemm_quantize, in double, as a float; w_norm is
 /// the fp32 after the n row scales of the F8E4M3_TENSOR weight.
 float outputBound(int64_t n, int64_t k, float alpha, float aScale,
@@ -221,8 +202,9 @@ extern "C" vsart_status_t vsart_cpu_scaled_gemm_quantize(
     int64_t m, int64_t n, int64_t k, float alpha, const uint8_t *a_q,
     const float *a_scales, const void *w, uint8_t *out_q, float *out_scales,
     const float *bias, vsart_epilogue_t epilogue) {
-  if (vsart_status_t st = checkGemmQuantize(m, n, k, a_q, a_scales, w, out_q,
-                                            out_scales, epilogue))
+  if (vsart_status_t st = vsart::checkScaledGemmQuantizeArgs(
+          "cpu_scaled_gemm_quantize", m, n, k, a_q, a_scales, w, out_q,
+          out_scales, epilogue))
     return st;
   if (m == 0)
     return vsart::ok();

@@ -2,6 +2,7 @@
 // the gate of a scaled gemm's residual form, folded into its per-channel
 // scales and bias before the matmul, and the output scale of the scaled gemm
 // with an FP8 output, fixed before its matmul.
+#include "BlockReduce.cuh"
 #include "Common.h"
 #include "E4m3.cuh"
 
@@ -57,19 +58,12 @@ constexpr int64_t kScaleRowsPerBlock = 4096;
 /// max |bias[j]| over j < n (bias may be null), for every thread of the
 /// CTA (kScaleThreads).
 __device__ float biasAbsMax(const bf16 *bias, int64_t n) {
-  __shared__ float warpMax[kScaleThreads / 32];
+  __shared__ float slots[kScaleThreads / 32];
   float m = 0.0f;
   for (int64_t j = threadIdx.x; bias && j < n; j += kScaleThreads)
     m = fmaxf(m, fabsf(__bfloat162float(bias[j])));
-  for (int o = 16; o > 0; o >>= 1)
-    m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, o));
-  if (threadIdx.x % 32 == 0)
-    warpMax[threadIdx.x / 32] = m;
-  __syncthreads();
-  m = warpMax[0];
-  for (int w = 1; w < kScaleThreads / 32; ++w)
-    m = fmaxf(m, warpMax[w]);
-  return m;
+  return vsart::cuda::blockReduce<kScaleThreads>(
+      m, slots, [](float a, float b) { return fmaxf(a, b); });
 }
 
 /// Each CTA computes B (in double, the CPU twin's order, no FMA

@@ -12,6 +12,7 @@
 // the heuristic picked are cached per shape key; one handle and one 32 MiB
 // workspace serve each device.
 #include "Common.h"
+#include "../QuantizeArgs.h"
 
 #include <cublasLt.h>
 
@@ -540,29 +541,24 @@ extern "C" vsart_status_t vsart_cuda_scaled_gemm_residual(
 
 namespace {
 
+/// The shared checks, then the layouts cuBLASLt's FP8 path needs and the
+/// GPU.
 vsart_status_t checkGemmQuantize(int64_t m, int64_t n, int64_t k,
                                  const void *a_q, const float *a_scales,
                                  const void *w, const void *out_q,
                                  const float *out_scales,
                                  vsart_epilogue_t epilogue) {
-  using vsart::fail;
-  if (m < 0 || n < 0 || k < 0)
-    return fail(VSART_ERROR_INVALID_ARGUMENT,
-                "cuda_scaled_gemm_quantize: negative size");
-  if (epilogue != VSART_EPILOGUE_NONE && epilogue != VSART_EPILOGUE_GELU_TANH)
-    return fail(VSART_ERROR_INVALID_ARGUMENT,
-                "cuda_scaled_gemm_quantize: the epilogue must be NONE or "
-                "GELU_TANH");
+  const char *name = "cuda_scaled_gemm_quantize";
+  if (vsart_status_t st = vsart::checkScaledGemmQuantizeArgs(
+          name, m, n, k, a_q, a_scales, w, out_q, out_scales, epilogue))
+    return st;
   if (m == 0)
     return VSART_OK;
   if (k <= 0 || k % 16 || n % 16)
-    return fail(VSART_ERROR_INVALID_ARGUMENT,
-                "cuda_scaled_gemm_quantize: needs k a positive multiple of 16 "
-                "and n a multiple of 16");
-  if (!a_q || !a_scales || !w || !out_scales || (n > 0 && !out_q))
-    return fail(VSART_ERROR_INVALID_ARGUMENT,
-                "cuda_scaled_gemm_quantize: null pointer");
-  return checkFp8Device("cuda_scaled_gemm_quantize");
+    return vsart::fail(VSART_ERROR_INVALID_ARGUMENT,
+                       std::string(name) + ": needs k a positive multiple of "
+                                           "16 and n a multiple of 16");
+  return checkFp8Device(name);
 }
 
 } // namespace

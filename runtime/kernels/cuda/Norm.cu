@@ -6,6 +6,7 @@
 // once per pass (later passes mostly hit L1/L2). A norm may quantize its
 // rows to FP8 E4M3 instead of writing them (vsart_cuda_norm_quantize), with
 // a scale per row or one for all rows that a one-CTA kernel computes first.
+#include "BlockReduce.cuh"
 #include "Common.h"
 #include "../NormArgs.h"
 #include "../SparseArgs.h"
@@ -770,22 +771,6 @@ vsart_status_t checkNormQuantize(const vsart_norm_quantize_args_t *a) {
 // 10 us on an H100, mostly latency (the loads, four block reductions).
 constexpr int kBoundThreads = 1024;
 
-/// v reduced over the CTA (kBoundThreads) by op, through `shared` (a slot
-/// per warp); every thread gets the result.
-template <class Op>
-__device__ double blockReduce(double v, double *shared, Op &&op) {
-  for (int o = 16; o > 0; o >>= 1)
-    v = op(v, __shfl_xor_sync(0xffffffffu, v, o));
-  __syncthreads(); // the slots' last readers are done
-  if ((threadIdx.x & 31) == 0)
-    shared[threadIdx.x / 32] = v;
-  __syncthreads();
-  v = shared[0];
-  for (int w = 1; w < kBoundThreads / 32; ++w)
-    v = op(v, shared[w]);
-  return v;
-}
-
 /// B of vsart_norm_quantize_args_t::per_tensor from p's bf16 parameters
 /// over `batches` modulation rows, in double like the CPU twin (without
 /// FMA contraction), written to *bound as a float. One CTA.
@@ -808,10 +793,10 @@ __global__ void __launch_bounds__(kBoundThreads)
       maxA = fmax(maxA, fabs(a));
       sumC = __dadd_rn(sumC, __dmul_rn(c, c));
     }
-    maxA = blockReduce(maxA, slots,
-                       [](double x, double y) { return fmax(x, y); });
-    sumC = blockReduce(sumC, slots,
-                       [](double x, double y) { return __dadd_rn(x, y); });
+    maxA = vsart::cuda::blockReduce<kBoundThreads>(
+        maxA, slots, [](double x, double y) { return fmax(x, y); });
+    sumC = vsart::cuda::blockReduce<kBoundThreads>(
+        sumC, slots, [](double x, double y) { return __dadd_rn(x, y); });
     best = fmax(best,
                 __dadd_rn(__dmul_rn(maxA, sqrt(double(p.dim))), sqrt(sumC)));
   }

@@ -27,9 +27,12 @@ bool isKernelRootOp(mlir::Operation *op);
 
 /// The buffer `v` is a view of (through any chain of vrt.view), or `v`.
 mlir::Value viewSource(mlir::Value v);
+/// Whether every use of `v` is `user` or a vrt.view whose uses are.
+bool onlyFeeds(mlir::Value v, mlir::Operation *user);
 
 /// Whether the buffer of `v` keeps its element type on every target (FP8
-/// values and fp32 scales of vrt.quantize_rows and vrt.norm_quantize, and
+/// values and fp32 scales of vrt.quantize_rows, vrt.norm_quantize and
+/// vrt.scaled_gemm_quantize, and
 /// vrt.norm_rope's fp32 tile means) instead of the target's float storage
 /// (bf16 on CUDA).
 bool keepsElementType(mlir::Value v);
